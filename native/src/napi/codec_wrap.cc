@@ -1,0 +1,4 @@
+#include "napi/wraps.h"
+namespace brook::napi {
+void InitCodec(Napi::Env, Napi::Object) {}
+}

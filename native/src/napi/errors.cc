@@ -1,0 +1,46 @@
+#include "napi/errors.h"
+
+namespace brook::napi {
+namespace {
+
+// One per addon instance (worker threads load their own): kept as instance data.
+struct ErrorClass {
+  Napi::FunctionReference ctor;
+};
+
+ErrorClass* Data(Napi::Env env) { return env.GetInstanceData<ErrorClass>(); }
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "setErrorClass expects a constructor");
+  Data(env)->ctor = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitErrors(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new ErrorClass());
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+}
+
+Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message, int sys_errno,
+                      const std::string& path) {
+  Napi::Object obj;
+  ErrorClass* data = Data(env);
+  if (data != nullptr && !data->ctor.IsEmpty()) {
+    obj = data->ctor.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+  } else {
+    obj = Napi::Error::New(env, message).Value();
+    obj.Set("code", code);
+  }
+  if (sys_errno != 0) obj.Set("errno", sys_errno);
+  if (!path.empty()) obj.Set("path", path);
+  return Napi::Error(env, obj);
+}
+
+Napi::Error MakeError(Napi::Env env, const brook::Error& e) {
+  return MakeError(env, e.code(), e.what(), e.sys_errno(), e.path());
+}
+
+}  // namespace brook::napi

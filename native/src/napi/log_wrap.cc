@@ -1,0 +1,4 @@
+#include "napi/wraps.h"
+namespace brook::napi {
+void InitLog(Napi::Env, Napi::Object) {}
+}

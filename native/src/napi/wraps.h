@@ -1,0 +1,10 @@
+// The N-API surface of the addon. Only files under native/src/napi/ include napi.h; each InitX
+// attaches one group of exports to the module object.
+#pragma once
+#include <napi.h>
+
+namespace brook::napi {
+void InitCrc(Napi::Env env, Napi::Object exports);    // crc_wrap.cc
+void InitCodec(Napi::Env env, Napi::Object exports);  // codec_wrap.cc
+void InitLog(Napi::Env env, Napi::Object exports);    // log_wrap.cc
+}  // namespace brook::napi

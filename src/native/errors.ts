@@ -1,0 +1,34 @@
+/**
+ * The error every native call throws. The addon constructs it (see native/src/napi/errors.h), so a
+ * failure always carries a stable string `code` that the broker maps to a Kafka error code in one
+ * place; `errno` and `path` are set when the operating system was the cause.
+ */
+export class BrookNativeError extends Error {
+  declare errno?: number;
+  declare path?: string;
+
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'BrookNativeError';
+  }
+}
+
+/** The codes native calls can carry (native/src/error.h is the source of truth). */
+export type NativeErrorCode =
+  | 'CORRUPT_MESSAGE'
+  | 'INVALID_RECORD'
+  | 'MESSAGE_TOO_LARGE'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'INVALID_ARGUMENT'
+  | 'UNSUPPORTED_CODEC'
+  | 'CODEC_ERROR'
+  | 'NO_SPACE'
+  | 'IO'
+  | 'CLOSED';
+
+export function isNativeError(e: unknown, code?: NativeErrorCode): e is BrookNativeError {
+  return e instanceof BrookNativeError && (code === undefined || e.code === code);
+}
