@@ -1,0 +1,120 @@
+/**
+ * The broker's state and Kafka semantics, independent of sockets: topics and their logs, producer
+ * state, fetch waiters, retention. Handlers receive it; the network layer never touches it.
+ */
+import type { BrokerConfig, Listener } from '../config.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import { KafkaError } from './errors.js';
+import { FetchWaiters } from './fetch-waiters.js';
+import { PartitionProducers, ProducerIdAllocator } from './producers.js';
+import { topicNameProblem, TopicRegistry, type Topic } from './topics.js';
+import { join } from 'node:path';
+
+export type Logger = (msg: string) => void;
+
+export class Broker {
+  readonly topics: TopicRegistry;
+  readonly producerIds: ProducerIdAllocator;
+  readonly waiters = new FetchWaiters<PartitionLog>();
+  private readonly producerState = new Map<PartitionLog, PartitionProducers>();
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(
+    readonly config: BrokerConfig,
+    readonly log: Logger,
+  ) {
+    this.advertised = config.advertised;
+    this.topics = new TopicRegistry(config, log);
+    this.producerIds = new ProducerIdAllocator(config.dataDir);
+    this.retentionTimer = setInterval(() => this.runRetention(), config.retentionCheckIntervalMs);
+    this.retentionTimer.unref();
+  }
+
+  /** Where clients reach this broker (Metadata); set once the listener is bound. */
+  advertised: Listener;
+
+  setAdvertised(l: Listener): void {
+    this.advertised = l;
+  }
+
+  get clusterId(): string {
+    return this.topics.clusterId;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /**
+   * The topic, auto-created when allowed (auto.create.topics.enable and the request permits it).
+   * Returns undefined when it does not exist and may not be created.
+   */
+  topicOrCreate(name: string, allowCreate: boolean): Topic | undefined {
+    const existing = this.topics.get(name);
+    if (existing || !allowCreate || !this.config.autoCreateTopics) return existing;
+    if (topicNameProblem(name) !== undefined) return undefined;
+    return this.topics.create(name, this.config.numPartitions);
+  }
+
+  /** The partition's idempotent-producer state, rebuilt from its log on first use. */
+  producersOf(topic: Topic, partition: number): PartitionProducers {
+    const log = topic.partitions[partition];
+    let state = this.producerState.get(log);
+    if (!state) {
+      state = PartitionProducers.load(log, this.partitionDir(topic, partition));
+      this.producerState.set(log, state);
+    }
+    return state;
+  }
+
+  /** Called after every append so parked fetches re-check. */
+  appended(log: PartitionLog): void {
+    this.waiters.notify(log);
+  }
+
+  requirePartition(topicName: string, partition: number): { topic: Topic; log: PartitionLog } {
+    const topic = this.topics.get(topicName);
+    const log = topic?.partitions[partition];
+    if (!topic || !log) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${topicName}-${partition}`);
+    return { topic, log };
+  }
+
+  async deleteTopic(topic: Topic): Promise<void> {
+    for (const log of topic.partitions) {
+      this.producerState.delete(log);
+      this.waiters.notify(log);
+    }
+    await this.topics.delete(topic);
+  }
+
+  private partitionDir(topic: Topic, partition: number): string {
+    return join(this.config.dataDir, `${topic.name}-${partition}`);
+  }
+
+  private runRetention(): void {
+    try {
+      const deleted = this.topics.applyRetention();
+      if (deleted > 0) this.log(`retention deleted ${deleted} segment(s)`);
+    } catch (e) {
+      this.log(`retention failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Flushes every log, saves producer snapshots, closes (clean-shutdown markers). */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.retentionTimer);
+    this.waiters.notifyAll();
+    await this.topics.flushAll();
+    for (const topic of this.topics.all()) {
+      topic.partitions.forEach((log, i) => {
+        const state = this.producerState.get(log);
+        if (state) state.saveSnapshot(log, this.partitionDir(topic, i));
+      });
+    }
+    await this.topics.close();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Routes each request frame to its handler: parses the header, gates the version, decodes the body,
+ * runs the handler, encodes the response. Protocol violations (unknown API or version, a body that
+ * does not parse) close the connection, as Kafka does; the one exception is ApiVersions above our
+ * maximum, which gets the KIP-511 answer (a v0 body with UNSUPPORTED_VERSION) so clients can retry.
+ */
+import { CloseConnection, type Connection, type OutChunk, type RequestInfo, type RequestSink } from '../network/connection.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import { decodeRequestBody, decodeRequestHeader, encodeApiVersionsFallback, encodeResponse } from '../protocol/frames.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import type { Broker } from './broker.js';
+import type { ApiRange, Handler, RequestContext } from './handler.js';
+import { HANDLERS } from './handlers/index.js';
+
+export class Dispatcher implements RequestSink {
+  private readonly byKey: (Handler | undefined)[] = [];
+  readonly apis: readonly ApiRange[];
+
+  constructor(
+    private readonly broker: Broker,
+    handlers: readonly Handler[] = HANDLERS,
+  ) {
+    for (const h of handlers) this.byKey[h.api.apiKey] = h;
+    this.apis = handlers.map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })).sort((a, b) => a.apiKey - b.apiKey);
+  }
+
+  onRequest(frame: Buffer, info: RequestInfo, _conn: Connection): OutChunk[] | null | Promise<OutChunk[] | null> {
+    const handler = this.byKey[info.apiKey];
+    if (!handler) throw new CloseConnection(`unsupported api key ${info.apiKey}`);
+    if (info.apiVersion > handler.maxVersion && info.apiKey === ApiKey.ApiVersions) {
+      return [encodeApiVersionsFallback(info.correlationId, handler.minVersion, handler.maxVersion)];
+    }
+    if (info.apiVersion < handler.minVersion || info.apiVersion > handler.maxVersion) {
+      throw new CloseConnection(`unsupported version ${info.apiVersion} of ${handler.api.name} (serving ${handler.minVersion}-${handler.maxVersion})`);
+    }
+    let ctx: RequestContext;
+    let body: unknown;
+    try {
+      const { header, bodyOffset } = decodeRequestHeader(frame);
+      ctx = { broker: this.broker, header, version: info.apiVersion, apis: this.apis };
+      body = decodeRequestBody(handler.api, info.apiVersion, frame, bodyOffset);
+    } catch (e) {
+      if (e instanceof ProtocolError) throw new CloseConnection(`malformed ${handler.api.name} v${info.apiVersion} request: ${e.message}`);
+      throw e;
+    }
+    const result = handler.handle(body, ctx);
+    // The only external chunks handlers put in responses are storage file slices (Fetch records).
+    const encode = (res: unknown) => (res === null ? null : (encodeResponse(handler.api, info.apiVersion, info.correlationId, res) as OutChunk[]));
+    return result instanceof Promise ? result.then(encode) : encode(result);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The one seam where failures become Kafka error codes. Storage throws BrookNativeError with string
+ * codes (it knows nothing of Kafka numbers); broker logic throws KafkaError with the code it means.
+ * Handlers call toErrorCode() for a partition's failure and put the result on that partition, so no
+ * exception escapes a handler. Anything unexpected becomes UNKNOWN_SERVER_ERROR and is logged.
+ */
+import { ConfigError } from '../config.js';
+import { BrookNativeError } from '../native/errors.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+
+/** A failure the broker chose, with the Kafka code it maps to. */
+export class KafkaError extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KafkaError';
+  }
+}
+
+const NATIVE_CODES: Record<string, number> = {
+  CORRUPT_MESSAGE: ErrorCode.CORRUPT_MESSAGE,
+  CODEC_ERROR: ErrorCode.CORRUPT_MESSAGE,
+  INVALID_RECORD: ErrorCode.INVALID_RECORD,
+  MESSAGE_TOO_LARGE: ErrorCode.MESSAGE_TOO_LARGE,
+  OFFSET_OUT_OF_RANGE: ErrorCode.OFFSET_OUT_OF_RANGE,
+  UNSUPPORTED_CODEC: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+  // A full or failing disk: the partition is unavailable here until it recovers. Clients retry.
+  NO_SPACE: ErrorCode.KAFKA_STORAGE_ERROR,
+  IO: ErrorCode.KAFKA_STORAGE_ERROR,
+  // The log was closed under the request: its topic was deleted meanwhile.
+  CLOSED: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  INVALID_ARGUMENT: ErrorCode.INVALID_REQUEST,
+};
+
+export interface MappedError {
+  errorCode: number;
+  message: string;
+}
+
+let logUnexpected: (msg: string) => void = (msg) => console.error(msg);
+export function setUnexpectedErrorLog(log: (msg: string) => void): void {
+  logUnexpected = log;
+}
+
+export function toErrorCode(e: unknown): MappedError {
+  if (e instanceof KafkaError) return { errorCode: e.errorCode, message: e.message };
+  if (e instanceof BrookNativeError) {
+    const code = NATIVE_CODES[e.code];
+    if (code !== undefined) {
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) logUnexpected(`storage error: ${e.message}`);
+      return { errorCode: code, message: e.message };
+    }
+  }
+  if (e instanceof ConfigError) return { errorCode: ErrorCode.INVALID_CONFIG, message: e.message };
+  logUnexpected(`UNKNOWN_SERVER_ERROR: ${(e as Error)?.stack ?? String(e)}`);
+  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, message: 'unexpected server error' };
+}

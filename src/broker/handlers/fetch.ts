@@ -1,0 +1,147 @@
+/**
+ * Fetch (key 1), v4-12.
+ *
+ * Per partition: the batch containing fetch_offset first (clients drop the records before their
+ * offset), at least one whole batch even when it exceeds the byte limits (KIP-74), never past the
+ * high watermark. On one node the high watermark is the log end offset and, with no transactions,
+ * the last stable offset equals it; aborted_transactions is always empty.
+ *
+ * Record bytes leave as file slices that the connection sends with sendfile (zero copy). Below v10
+ * clients cannot read zstd, so those versions read into a Buffer and check each batch's codec:
+ * UNSUPPORTED_COMPRESSION_TYPE if one is zstd (kafka-python, at v4, is the only such client).
+ *
+ * Long poll: with fewer than min_bytes available, the request parks on every partition it asked for
+ * and re-runs on the next append to any of them, or answers with what there is after max_wait_ms.
+ * One predicate (`satisfied`) decides when a wait ends.
+ *
+ * Fetch sessions (v7+) are not kept: session_id is always 0, so clients send full fetches, which
+ * every client supports (reference §5 #12). Not implemented: rack-aware preferred read replica,
+ * read_committed filtering (nothing is transactional here), fetches by topic id (v13+, not advertised).
+ */
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { batchCodecs, Codec } from '../../protocol/record-batch.js';
+import { fetchApi, type FetchRequest } from '../../protocol/schemas/fetch.js';
+import type { ChunkedRecords } from '../../protocol/writer.js';
+import type { PartitionLog } from '../../storage/partition-log.js';
+import type { Broker } from '../broker.js';
+import { toErrorCode } from '../errors.js';
+import { defineHandler } from '../handler.js';
+
+const EMPTY = Buffer.alloc(0);
+
+interface PartitionAnswer {
+  partitionIndex: number;
+  errorCode: number;
+  highWatermark: bigint;
+  lastStableOffset: bigint;
+  logStartOffset: bigint;
+  abortedTransactions: [];
+  preferredReadReplica: number;
+  records: Buffer | ChunkedRecords;
+}
+
+interface FetchResult {
+  topics: { topic: string; partitions: PartitionAnswer[] }[];
+  bytes: number;
+  /** A partition answered with an error: Kafka responds at once rather than waiting. */
+  hasError: boolean;
+  logs: PartitionLog[];
+}
+
+function readAll(broker: Broker, req: FetchRequest, version: number): FetchResult {
+  let budget = req.maxBytes;
+  let bytes = 0;
+  let hasError = false;
+  const logs: PartitionLog[] = [];
+  const topics = req.topics.map((t) => {
+    const topic = broker.topics.get(t.topic);
+    const partitions = t.partitions.map((p): PartitionAnswer => {
+      const answer: PartitionAnswer = {
+        partitionIndex: p.partition,
+        errorCode: ErrorCode.NONE,
+        highWatermark: -1n,
+        lastStableOffset: -1n,
+        logStartOffset: -1n,
+        abortedTransactions: [],
+        preferredReadReplica: -1,
+        records: EMPTY,
+      };
+      const log = topic?.partitions[p.partition];
+      if (!log) {
+        answer.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        hasError = true;
+        return answer;
+      }
+      logs.push(log);
+      const hw = log.logEndOffset;
+      answer.highWatermark = answer.lastStableOffset = BigInt(hw);
+      answer.logStartOffset = BigInt(log.logStartOffset);
+      const offset = Number(p.fetchOffset);
+      if (offset < log.logStartOffset || offset > hw) {
+        answer.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+        hasError = true;
+        return answer;
+      }
+      if (offset === hw) return answer;
+      // KIP-74: the first partition with data gets at least one batch, whatever the budget.
+      const limit = Math.max(0, Math.min(p.partitionMaxBytes, budget));
+      if (limit === 0 && bytes > 0) return answer;
+      try {
+        if (version < 10) {
+          const buf = log.readBuffer(offset, limit, hw);
+          if (batchCodecs(buf).includes(Codec.Zstd)) {
+            answer.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+            hasError = true;
+            return answer;
+          }
+          answer.records = buf;
+          bytes += buf.length;
+          budget -= buf.length;
+        } else {
+          const r = log.read(offset, limit, hw);
+          answer.records = r.slices.length === 0 ? EMPTY : { length: r.bytes, chunks: r.slices };
+          bytes += r.bytes;
+          budget -= r.bytes;
+        }
+      } catch (e) {
+        answer.errorCode = toErrorCode(e).errorCode;
+        hasError = true;
+      }
+      return answer;
+    });
+    return { topic: t.topic, partitions };
+  });
+  return { topics, bytes, hasError, logs };
+}
+
+function respond(r: FetchResult) {
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: r.topics };
+}
+
+export const fetchHandler = defineHandler({
+  api: fetchApi,
+  minVersion: 4,
+  maxVersion: 12,
+  handle(req: FetchRequest, ctx) {
+    const { broker, version } = ctx;
+    const first = readAll(broker, req, version);
+    const satisfied = (r: FetchResult) => r.bytes >= req.minBytes || r.hasError || broker.isClosing;
+    if (satisfied(first) || req.maxWaitMs <= 0 || first.logs.length === 0) return respond(first);
+
+    return new Promise((resolve) => {
+      let unpark = () => {};
+      const finish = (r: FetchResult) => {
+        clearTimeout(timer);
+        unpark();
+        resolve(respond(r));
+      };
+      const timer = setTimeout(() => finish(readAll(broker, req, version)), req.maxWaitMs);
+      const wake = () => {
+        const r = readAll(broker, req, version);
+        if (satisfied(r)) finish(r);
+        else unpark = broker.waiters.park(r.logs, wake);
+      };
+      unpark = broker.waiters.park(first.logs, wake);
+    });
+  },
+});

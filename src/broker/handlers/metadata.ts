@@ -1,0 +1,77 @@
+/**
+ * Metadata (key 3), v0-12.
+ * One node, leader of everything: every partition lists this broker as leader, replica and ISR.
+ * v0: an empty topic list means all topics; v1+: null means all, [] means none.
+ * Unknown topics are auto-created when auto.create.topics.enable and (v4+) allow_auto_topic_creation;
+ * otherwise UNKNOWN_TOPIC_OR_PARTITION. A name Kafka would reject gets INVALID_TOPIC_EXCEPTION.
+ * controller_id is always this broker and cluster_id the stable id from meta.properties (kafkajs
+ * and the Java admin client need both).
+ * Lookup by topic id (v10+ with a null name) is served too.
+ * Not implemented: authorized operations (always "omitted"), racks.
+ */
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { metadataApi } from '../../protocol/schemas/metadata.js';
+import { ZERO_UUID } from '../../protocol/uuid.js';
+import type { Broker } from '../broker.js';
+import { defineHandler } from '../handler.js';
+import { topicNameProblem, type Topic } from '../topics.js';
+
+function describeTopic(broker: Broker, t: Topic) {
+  const node = broker.config.nodeId;
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.id,
+    isInternal: t.internal,
+    partitions: t.partitions.map((_, i) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: i,
+      leaderId: node,
+      leaderEpoch: 0,
+      replicaNodes: [node],
+      isrNodes: [node],
+      offlineReplicas: [],
+    })),
+  };
+}
+
+export const metadataHandler = defineHandler({
+  api: metadataApi,
+  minVersion: 0,
+  maxVersion: 12,
+  handle(req, ctx) {
+    const { broker, version } = ctx;
+    const all = req.topics === null || (version === 0 && req.topics.length === 0);
+    const topics = [];
+    if (all) {
+      for (const t of broker.topics.all()) topics.push(describeTopic(broker, t));
+    } else {
+      for (const wanted of req.topics!) {
+        let topic: Topic | undefined;
+        let name = wanted.name;
+        if (name === null || name === '') {
+          topic = [...broker.topics.all()].find((t) => t.id === wanted.topicId);
+          if (!topic) {
+            topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: wanted.topicId, partitions: [] });
+            continue;
+          }
+          name = topic.name;
+        }
+        if (topicNameProblem(name) !== undefined) {
+          topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, partitions: [] });
+          continue;
+        }
+        topic ??= broker.topicOrCreate(name, req.allowAutoTopicCreation);
+        topics.push(topic ? describeTopic(broker, topic) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, partitions: [] });
+      }
+    }
+    const { host, port } = broker.advertised;
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.config.nodeId, host, port, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.config.nodeId,
+      topics,
+    };
+  },
+});

@@ -1,0 +1,146 @@
+/**
+ * Produce (key 0), advertised v0-11, served v3-11.
+ *
+ * v0-2 carry magic 0/1 message sets, which Brook does not store: every partition gets
+ * UNSUPPORTED_VERSION. They stay advertised because librdkafka 2.0.2 silently stops compressing when
+ * Produce v0 is missing from the range (reference §5 #1).
+ *
+ * Per partition, in request order (the synchronous part of this handler runs in arrival order, so
+ * pipelined produces to one partition append in order):
+ * 1. the request carries exactly one RecordBatch v2 (Kafka's rule since v3), else INVALID_RECORD;
+ *    zstd below v7 is UNSUPPORTED_COMPRESSION_TYPE;
+ * 2. idempotent batches (producerId >= 0) are checked against the partition's producer state: a
+ *    retry of one of the last five batches returns its original offsets without appending;
+ * 3. a topic whose compression.type names a codec gets the batch rebuilt with that codec;
+ * 4. the storage core validates (size, CRC, counts, max.message.bytes), assigns offsets in place
+ *    and appends; its typed errors become this partition's error code.
+ *
+ * acks: 0 sends no response (a failure closes the connection instead, as Kafka does, so the
+ * client notices), 1 answers once appended, -1 once appended and, where the flush policy asks for
+ * an fsync (flush.messages=1), durable. Any other value is INVALID_REQUIRED_ACKS.
+ * Not implemented: transactions (transactional batches are stored as plain batches; the
+ * transaction APIs are not advertised, so clients do not send them).
+ */
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { Codec, peekBatch } from '../../protocol/record-batch.js';
+import { produceApi, type ProduceRequest } from '../../protocol/schemas/produce.js';
+import { CloseConnection } from '../../network/connection.js';
+import { recompressBatch } from '../../native/records.js';
+import type { Broker } from '../broker.js';
+import { KafkaError, toErrorCode } from '../errors.js';
+import { defineHandler } from '../handler.js';
+import type { Topic } from '../topics.js';
+
+const CODEC_BY_NAME: Record<string, number | undefined> = { uncompressed: Codec.None, gzip: Codec.Gzip, snappy: Codec.Snappy, lz4: Codec.Lz4, zstd: Codec.Zstd };
+
+interface PartitionResult {
+  index: number;
+  errorCode: number;
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  errorMessage: string | null;
+  /** Resolves when the append is as durable as acks=-1 requires. */
+  durable?: Promise<void>;
+}
+
+function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResult {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage };
+}
+
+function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean): PartitionResult {
+  const log = topic.partitions[index];
+  if (!log) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  try {
+    if (!records || records.length === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch in the request');
+    const batch = peekBatch(records);
+    if (!batch) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record batch of ${records.length} bytes is shorter than its 61-byte header`);
+    if (batch.magic !== 2) throw new KafkaError(ErrorCode.INVALID_RECORD, `magic ${batch.magic} is not supported; only RecordBatch v2`);
+    if (batch.size !== records.length) {
+      // Either several batches (Kafka allows exactly one since Produce v3) or a length that lies.
+      const code = batch.size < records.length ? ErrorCode.INVALID_RECORD : ErrorCode.CORRUPT_MESSAGE;
+      throw new KafkaError(code, `expected exactly one record batch: its header says ${batch.size} bytes, the request carries ${records.length}`);
+    }
+    if (batch.codec === Codec.Zstd && version < 7) {
+      throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs Produce v7 or later');
+    }
+
+    const producers = batch.producerId >= 0 ? broker.producersOf(topic, index) : undefined;
+    const identity = {
+      producerId: batch.producerId,
+      producerEpoch: batch.producerEpoch,
+      baseSequence: batch.baseSequence,
+      lastSequence: batch.baseSequence + batch.lastOffsetDelta,
+    };
+    if (producers) {
+      if (batch.baseSequence < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'idempotent batch without a base sequence');
+      const dup = producers.check(identity);
+      if (dup) {
+        return { index, errorCode: ErrorCode.NONE, baseOffset: BigInt(dup.baseOffset), logAppendTimeMs: BigInt(dup.logAppendTime), logStartOffset: BigInt(log.logStartOffset), errorMessage: null };
+      }
+    }
+
+    let bytes = records;
+    const wanted = CODEC_BY_NAME[broker.topics.effectiveConfig(topic)['compression.type'] as string];
+    if (wanted !== undefined && wanted !== batch.codec) bytes = recompressBatch(records, wanted);
+
+    const r = log.append(bytes);
+    producers?.record(identity, r.baseOffset, r.lastOffset, r.logAppendTime);
+    broker.appended(log);
+    return {
+      index,
+      errorCode: ErrorCode.NONE,
+      baseOffset: BigInt(r.baseOffset),
+      logAppendTimeMs: BigInt(r.logAppendTime),
+      logStartOffset: BigInt(log.logStartOffset),
+      errorMessage: null,
+      durable: wantDurable ? log.durable(r.lastOffset) : undefined,
+    };
+  } catch (e) {
+    const { errorCode, message } = toErrorCode(e);
+    return failed(index, errorCode, message);
+  }
+}
+
+export const produceHandler = defineHandler({
+  api: produceApi,
+  minVersion: 0,
+  maxVersion: 11,
+  handle(req: ProduceRequest, ctx) {
+    const { broker, version } = ctx;
+    const acks = req.acks;
+    const requestError = version < 3 ? ErrorCode.UNSUPPORTED_VERSION : acks !== 0 && acks !== 1 && acks !== -1 ? ErrorCode.INVALID_REQUIRED_ACKS : ErrorCode.NONE;
+
+    const responses = req.topicData.map((t) => {
+      const topic = requestError === ErrorCode.NONE ? broker.topics.get(t.name) : undefined;
+      const partitionResponses = t.partitionData.map((p) => {
+        if (requestError !== ErrorCode.NONE) return failed(p.index, requestError);
+        if (!topic) return failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        return appendPartition(broker, topic, p.index, p.records, version, acks === -1);
+      });
+      return { name: t.name, partitionResponses };
+    });
+
+    if (acks === 0) {
+      const bad = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => `${t.name}-${p.index}: ${p.errorMessage ?? p.errorCode}`));
+      if (bad.length > 0) throw new CloseConnection(`acks=0 produce failed (${bad.join('; ')})`);
+      return null;
+    }
+    const response = { responses, throttleTimeMs: 0 };
+    const pending = responses.flatMap((t) => t.partitionResponses.flatMap((p) => (p.durable ? [p.durable] : [])));
+    if (pending.length === 0) return response;
+    // A failed fsync turns that partition's answer into KAFKA_STORAGE_ERROR: the client retries.
+    return Promise.all(
+      responses.flatMap((t) =>
+        t.partitionResponses.map(async (p) => {
+          if (!p.durable) return;
+          try {
+            await p.durable;
+          } catch (e) {
+            Object.assign(p, failed(p.index, toErrorCode(e).errorCode, (e as Error).message));
+          }
+        }),
+      ),
+    ).then(() => response);
+  },
+});

@@ -1,0 +1,273 @@
+/**
+ * The topics this broker hosts: names, ids, partition counts, per-topic config overrides, and the
+ * open partition logs. The one owner of that state; handlers ask it, never the filesystem.
+ *
+ * On disk, under the data directory:
+ *
+ *   meta.properties            Kafka's file: version, cluster.id, node.id (written once)
+ *   topics.json                { version: 1, topics: { <name>: { id, partitions, configs } } },
+ *                              replaced atomically (write temp, fsync, rename, fsync dir)
+ *   <topic>-<partition>/       one partition log each (src/storage/partition-log.ts)
+ *   <topic>-<partition>.<id>-delete/   a deleted partition awaiting removal (Kafka's suffix)
+ *
+ * Order of changes, chosen so a crash at any point leaves a state the next start can serve:
+ * create writes topics.json first, then opens (creates) the logs; delete writes topics.json first,
+ * then renames each partition directory to `-delete` and removes it. A partition directory whose
+ * topic is not in topics.json is such a leftover and is removed at start, so a topic re-created
+ * under the same name never sees old data.
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BrokerConfig, TopicConfigName, TopicConfigValue, TopicOverrides } from '../config.js';
+import { effectiveTopicConfig } from '../config.js';
+import { PartitionLog, type LogConfig } from '../storage/partition-log.js';
+
+export interface Topic {
+  name: string;
+  /** Kafka topic id: a random UUID, fixed at creation. */
+  id: string;
+  partitions: PartitionLog[];
+  configs: TopicOverrides;
+  internal: boolean;
+}
+
+interface TopicsFile {
+  version: 1;
+  topics: Record<string, { id: string; partitions: number; configs: TopicOverrides }>;
+}
+
+/** Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..". */
+export function topicNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'topic name is empty';
+  if (name === '.' || name === '..') return `topic name cannot be "${name}"`;
+  if (name.length > 249) return `topic name is longer than 249 characters`;
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `topic name "${name}" is illegal: it may contain only ASCII alphanumerics, '.', '_' and '-'`;
+  return undefined;
+}
+
+/** Topic config (Kafka names) -> the storage layer's log config. */
+export function logConfigFor(cfg: Record<TopicConfigName, TopicConfigValue>): Partial<LogConfig> {
+  return {
+    segmentBytes: cfg['segment.bytes'] as number,
+    segmentMs: cfg['segment.ms'] as number,
+    indexIntervalBytes: cfg['index.interval.bytes'] as number,
+    segmentIndexBytes: cfg['segment.index.bytes'] as number,
+    maxMessageBytes: cfg['max.message.bytes'] as number,
+    messageTimestampType: cfg['message.timestamp.type'] as 'CreateTime' | 'LogAppendTime',
+    flushMessages: cfg['flush.messages'] as number,
+    flushMs: cfg['flush.ms'] as number,
+    retentionMs: cfg['retention.ms'] as number,
+    retentionBytes: cfg['retention.bytes'] as number,
+    fileDeleteDelayMs: cfg['file.delete.delay.ms'] as number,
+  };
+}
+
+export class TopicRegistry {
+  private readonly topics = new Map<string, Topic>();
+  readonly clusterId: string;
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly log: (msg: string) => void,
+  ) {
+    mkdirSync(config.dataDir, { recursive: true });
+    this.clusterId = this.loadMetaProperties();
+    this.load();
+  }
+
+  get(name: string): Topic | undefined {
+    return this.topics.get(name);
+  }
+
+  all(): IterableIterator<Topic> {
+    return this.topics.values();
+  }
+
+  get size(): number {
+    return this.topics.size;
+  }
+
+  partition(topic: string, partition: number): PartitionLog | undefined {
+    return this.topics.get(topic)?.partitions[partition];
+  }
+
+  effectiveConfig(topic: Topic): Record<TopicConfigName, TopicConfigValue> {
+    return effectiveTopicConfig(this.config, topic.configs);
+  }
+
+  /** Creates a topic; the caller has validated name, count and configs. */
+  create(name: string, partitions: number, configs: TopicOverrides = {}): Topic {
+    if (this.topics.has(name)) throw new Error(`topic ${name} exists`);
+    const topic: Topic = { name, id: randomUUID(), partitions: [], configs, internal: name.startsWith('__') };
+    this.topics.set(name, topic);
+    try {
+      this.save();
+      this.openPartitions(topic, partitions);
+    } catch (e) {
+      this.topics.delete(name);
+      for (const p of topic.partitions) p.close();
+      this.save();
+      throw e;
+    }
+    this.log(`created topic ${name} with ${partitions} partition(s)`);
+    return topic;
+  }
+
+  /** Adds partitions (never removes: Kafka forbids shrinking). */
+  grow(topic: Topic, count: number): void {
+    if (count <= topic.partitions.length) throw new Error(`topic ${topic.name} already has ${topic.partitions.length} partitions`);
+    const before = topic.partitions.length;
+    this.openPartitions(topic, count);
+    try {
+      this.save();
+    } catch (e) {
+      for (const p of topic.partitions.splice(before)) p.delete();
+      throw e;
+    }
+  }
+
+  /** Replaces a topic's overrides and applies them to its open logs. */
+  setConfigs(topic: Topic, configs: TopicOverrides): void {
+    const old = topic.configs;
+    topic.configs = configs;
+    try {
+      this.save();
+    } catch (e) {
+      topic.configs = old;
+      throw e;
+    }
+    const logCfg = logConfigFor(this.effectiveConfig(topic));
+    for (const p of topic.partitions) p.updateConfig(logCfg);
+  }
+
+  /** Deletes a topic and, in the background, its data. */
+  async delete(topic: Topic): Promise<void> {
+    this.topics.delete(topic.name);
+    this.save();
+    const doomed: string[] = [];
+    topic.partitions.forEach((p, i) => {
+      p.close();
+      const dir = this.partitionDir(topic.name, i);
+      const target = `${dir}.${topic.id.replace(/-/g, '')}-delete`;
+      try {
+        renameSync(dir, target);
+        doomed.push(target);
+      } catch {
+        doomed.push(dir);
+      }
+    });
+    this.log(`deleted topic ${topic.name}`);
+    await Promise.all(doomed.map((d) => rm(d, { recursive: true, force: true })));
+  }
+
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.flush())));
+  }
+
+  /** Applies retention to every partition; returns how many segments were deleted. */
+  applyRetention(now = Date.now()): number {
+    let deleted = 0;
+    for (const t of this.topics.values()) for (const p of t.partitions) deleted += p.applyRetention(now);
+    return deleted;
+  }
+
+  /** Flushes and closes every log (clean-shutdown markers are written by each close). */
+  async close(): Promise<void> {
+    await this.flushAll();
+    for (const t of this.topics.values()) for (const p of t.partitions) p.close();
+    this.topics.clear();
+  }
+
+  // ------------------------------------------------------------------ on disk
+
+  private partitionDir(topic: string, partition: number): string {
+    return join(this.config.dataDir, `${topic}-${partition}`);
+  }
+
+  private openPartitions(topic: Topic, count: number): void {
+    const logCfg = logConfigFor(this.effectiveConfig(topic));
+    for (let i = topic.partitions.length; i < count; i++) {
+      topic.partitions.push(PartitionLog.open(this.partitionDir(topic.name, i), logCfg));
+    }
+  }
+
+  private loadMetaProperties(): string {
+    const path = join(this.config.dataDir, 'meta.properties');
+    if (existsSync(path)) {
+      const props = Object.fromEntries(
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('=') && !l.startsWith('#'))
+          .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]),
+      );
+      if (props['node.id'] !== undefined && Number(props['node.id']) !== this.config.nodeId) {
+        throw new Error(
+          `data directory ${this.config.dataDir} belongs to node.id ${props['node.id']}, but this broker is node.id ${this.config.nodeId}`,
+        );
+      }
+      if (props['cluster.id']) return props['cluster.id'];
+    }
+    // Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters).
+    const clusterId = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    writeAtomic(path, `#Written by Brook\nversion=1\ncluster.id=${clusterId}\nnode.id=${this.config.nodeId}\n`);
+    return clusterId;
+  }
+
+  private load(): void {
+    const path = join(this.config.dataDir, 'topics.json');
+    let file: TopicsFile = { version: 1, topics: {} };
+    if (existsSync(path)) file = JSON.parse(readFileSync(path, 'utf8')) as TopicsFile;
+    for (const [name, t] of Object.entries(file.topics)) {
+      const topic: Topic = { name, id: t.id, partitions: [], configs: t.configs, internal: name.startsWith('__') };
+      this.openPartitions(topic, t.partitions);
+      this.topics.set(name, topic);
+    }
+    this.removeLeftovers();
+  }
+
+  /** Removes partition directories of deleted topics (see the header comment for why they exist). */
+  private removeLeftovers(): void {
+    for (const entry of readdirSync(this.config.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = join(this.config.dataDir, entry.name);
+      if (entry.name.endsWith('-delete')) {
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      const m = /^(.+)-(\d+)$/.exec(entry.name);
+      if (!m) continue;
+      const topic = this.topics.get(m[1]);
+      if (!topic || Number(m[2]) >= topic.partitions.length) {
+        this.log(`removing ${dir}: its topic or partition no longer exists`);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  private save(): void {
+    const file: TopicsFile = { version: 1, topics: {} };
+    for (const t of this.topics.values()) file.topics[t.name] = { id: t.id, partitions: t.partitions.length, configs: t.configs };
+    writeAtomic(join(this.config.dataDir, 'topics.json'), JSON.stringify(file, null, 1));
+  }
+}
+
+/** Replaces a file so that a crash leaves either the old or the new contents, never a mix. */
+export function writeAtomic(path: string, contents: string): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, contents);
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dir = openSync(join(path, '..'), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `brook <command>`: the command-line entry. Each subcommand parses its own flags and prints a
+ * readable message (never a stack trace) for bad input, returning a non-zero exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.js';
+import { startBroker } from '../index.js';
+
+const HELP = `Usage: brook <command> [options]
+
+Commands:
+  start       Run a broker (single node) until SIGTERM or SIGINT.
+  help        Show this help.
+
+Options for start:
+  --config <file>        server.properties (Kafka's names: listeners, log.dirs, num.partitions, ...)
+  --port <n>             port to listen on (default 9092; 0 picks a free port)
+  --host <addr>          address to bind (default 127.0.0.1)
+  --data-dir <dir>       data directory (default ./data; same as log.dirs)
+  --set <key=value>      any broker setting by its Kafka name; repeatable; wins over --config
+
+Flags win over the file; unknown settings or invalid values are refused with the key named.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    case '--version':
+    case '-v':
+      process.stdout.write(`brook ${version()}\n`);
+      return 0;
+    case 'start':
+      return start(rest);
+    default:
+      process.stderr.write(`brook: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+async function start(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        set: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    process.stderr.write(`brook start: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const properties: Record<string, string> = {};
+  for (const kv of values.set ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) {
+      process.stderr.write(`brook start: --set expects key=value, got "${kv}"\n`);
+      return 2;
+    }
+    properties[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) {
+      process.stderr.write(`brook start: --port expects a port number, got "${values.port}"\n`);
+      return 2;
+    }
+  }
+
+  let broker;
+  try {
+    broker = await startBroker({ configFile: values.config, port, host: values.host, dataDir: values['data-dir'], properties });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`brook start: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      process.stderr.write(`brook start: cannot listen: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`brook start: ${err.message}\n`);
+    return 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`brook: ${signal} received, shutting down\n`);
+      broker.close().then(resolve, (e) => {
+        process.stderr.write(`brook: shutdown failed: ${(e as Error).message}\n`);
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

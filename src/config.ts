@@ -1,0 +1,362 @@
+/**
+ * Broker and topic configuration: Kafka's names, Kafka's defaults, one place.
+ *
+ * Broker settings come from (lowest to highest precedence) the defaults below, a Java-properties
+ * file (`--config server.properties`) and command-line flags. An unknown key or a value that does not
+ * parse is refused at start with a message naming the key, rather than silently ignored: a typo in
+ * `log.retention.hours` should not quietly keep data for a week.
+ *
+ * Topic settings (`retention.ms`, `segment.bytes`, ...) default to the broker's `log.*` settings and
+ * can be overridden per topic at creation or later with AlterConfigs / IncrementalAlterConfigs.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value types
+// ---------------------------------------------------------------------------------------------
+
+type Kind = 'int' | 'long' | 'boolean' | 'string' | 'list' | 'double';
+
+interface Definition<T> {
+  kind: Kind;
+  default: T;
+  doc: string;
+  /** Extra validation beyond parsing; returns an error message or undefined. */
+  check?: (v: T) => string | undefined;
+  /** Kafka's allowed values, for strings. */
+  oneOf?: readonly string[];
+}
+
+const INT_MAX = 2 ** 31 - 1;
+/** Kafka uses Long.MAX_VALUE for "never"; JS numbers hold it inexactly, which is fine for "never". */
+const LONG_MAX = Number.MAX_SAFE_INTEGER;
+
+function parseValue(key: string, def: Definition<unknown>, raw: string): unknown {
+  const s = raw.trim();
+  const bad = (why: string) => new ConfigError(key, `invalid value ${JSON.stringify(raw)} for ${key}: ${why}`);
+  let v: unknown;
+  switch (def.kind) {
+    case 'int':
+    case 'long': {
+      if (!/^-?\d+$/.test(s)) throw bad('expected an integer');
+      const n = Number(s);
+      if (def.kind === 'int' && (n > INT_MAX || n < -INT_MAX - 1)) throw bad('out of range for an int');
+      // Long.MAX_VALUE and friends mean "never": clamp to the largest exact double.
+      v = Math.min(n, LONG_MAX);
+      break;
+    }
+    case 'double': {
+      const n = Number(s);
+      if (s === '' || !Number.isFinite(n)) throw bad('expected a number');
+      v = n;
+      break;
+    }
+    case 'boolean':
+      if (s !== 'true' && s !== 'false') throw bad('expected true or false');
+      v = s === 'true';
+      break;
+    case 'list':
+      v = s === '' ? [] : s.split(',').map((x) => x.trim());
+      break;
+    case 'string':
+      v = s;
+      break;
+  }
+  if (def.oneOf && !def.oneOf.includes(v as string)) throw bad(`expected one of ${def.oneOf.join(', ')}`);
+  const problem = def.check?.(v);
+  if (problem) throw bad(problem);
+  return v;
+}
+
+const atLeast = (min: number) => (v: number) => (v < min ? `must be at least ${min}` : undefined);
+
+// ---------------------------------------------------------------------------------------------
+// Topic configs (also the per-partition log settings)
+// ---------------------------------------------------------------------------------------------
+
+export const TIMESTAMP_TYPES = ['CreateTime', 'LogAppendTime'] as const;
+export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete', 'delete,compact'] as const;
+
+/**
+ * Topic config name -> definition and the broker setting that supplies its default. The order is
+ * the order DescribeConfigs lists them.
+ */
+export const TOPIC_CONFIGS = {
+  'cleanup.policy': { kind: 'string', default: 'delete', broker: 'log.cleanup.policy', oneOf: CLEANUP_POLICIES, doc: 'delete old segments, compact by key, or both' },
+  'compression.type': { kind: 'string', default: 'producer', broker: 'compression.type', oneOf: COMPRESSION_TYPES, doc: 'codec batches are stored with; producer keeps what the producer sent' },
+  'delete.retention.ms': { kind: 'long', default: 86_400_000, broker: 'log.cleaner.delete.retention.ms', check: atLeast(0), doc: 'how long tombstones survive compaction' },
+  'file.delete.delay.ms': { kind: 'long', default: 60_000, broker: 'log.segment.delete.delay.ms', check: atLeast(0), doc: 'delay before a deleted segment is removed from disk' },
+  'flush.messages': { kind: 'long', default: LONG_MAX, broker: 'log.flush.interval.messages', check: atLeast(1), doc: 'fsync after this many messages' },
+  'flush.ms': { kind: 'long', default: LONG_MAX, broker: 'log.flush.interval.ms', check: atLeast(0), doc: 'fsync at least this often' },
+  'index.interval.bytes': { kind: 'int', default: 4096, broker: 'log.index.interval.bytes', check: atLeast(0), doc: 'bytes between offset index entries' },
+  'max.message.bytes': { kind: 'int', default: 1_048_588, broker: 'message.max.bytes', check: atLeast(0), doc: 'largest record batch accepted' },
+  'message.timestamp.type': { kind: 'string', default: 'CreateTime', broker: 'log.message.timestamp.type', oneOf: TIMESTAMP_TYPES, doc: 'CreateTime keeps the producer timestamp, LogAppendTime stamps batches on append' },
+  'min.cleanable.dirty.ratio': { kind: 'double', default: 0.5, broker: 'log.cleaner.min.cleanable.ratio', check: (v: number) => (v < 0 || v > 1 ? 'must be between 0 and 1' : undefined), doc: 'dirty fraction that makes a log eligible for compaction' },
+  'min.compaction.lag.ms': { kind: 'long', default: 0, broker: 'log.cleaner.min.compaction.lag.ms', check: atLeast(0), doc: 'minimum age before a record may be compacted' },
+  'min.insync.replicas': { kind: 'int', default: 1, broker: 'min.insync.replicas', check: atLeast(1), doc: 'replicas that must acknowledge acks=all' },
+  'retention.bytes': { kind: 'long', default: -1, broker: 'log.retention.bytes', doc: 'size above which old segments are deleted; -1 for no limit' },
+  'retention.ms': { kind: 'long', default: 604_800_000, broker: 'log.retention.ms', check: (v: number) => (v < -1 ? 'must be -1 or more' : undefined), doc: 'age after which segments are deleted; -1 for no limit' },
+  'segment.bytes': { kind: 'int', default: 1_073_741_824, broker: 'log.segment.bytes', check: atLeast(14), doc: 'segment file size at which the log rolls' },
+  'segment.index.bytes': { kind: 'int', default: 10_485_760, broker: 'log.index.size.max.bytes', check: atLeast(4), doc: 'maximum size of an offset index' },
+  'segment.ms': { kind: 'long', default: 604_800_000, broker: 'log.roll.ms', check: atLeast(1), doc: 'age at which the active segment rolls' },
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+} as const satisfies Record<string, Definition<any> & { broker: string }>;
+
+export type TopicConfigName = keyof typeof TOPIC_CONFIGS;
+export type TopicConfigValue = string | number;
+/** A topic's explicit overrides, as stored and as set by AlterConfigs. */
+export type TopicOverrides = Partial<Record<TopicConfigName, TopicConfigValue>>;
+
+export function isTopicConfigName(name: string): name is TopicConfigName {
+  return Object.hasOwn(TOPIC_CONFIGS, name);
+}
+
+/** Parses one topic config value as a client sent it (strings on the wire). Throws ConfigError. */
+export function parseTopicConfig(name: string, raw: string | null): TopicConfigValue {
+  if (!isTopicConfigName(name)) throw new ConfigError(name, `unknown topic config ${name}`);
+  if (raw === null) throw new ConfigError(name, `${name} needs a value`);
+  return parseValue(name, TOPIC_CONFIGS[name] as Definition<unknown>, raw) as TopicConfigValue;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broker configs
+// ---------------------------------------------------------------------------------------------
+
+const BROKER_DEFS = {
+  'node.id': { kind: 'int', default: 1, check: atLeast(0), doc: 'this broker\'s id (broker.id is an alias)' },
+  listeners: { kind: 'list', default: ['PLAINTEXT://127.0.0.1:9092'], doc: 'NAME://host:port to listen on' },
+  'advertised.listeners': { kind: 'list', default: [] as string[], doc: 'NAME://host:port clients are told to use; defaults to listeners' },
+  'log.dirs': { kind: 'string', default: './data', doc: 'data directory (one directory; log.dir is an alias)' },
+  'auto.create.topics.enable': { kind: 'boolean', default: true, doc: 'create unknown topics on Metadata and Produce' },
+  'delete.topic.enable': { kind: 'boolean', default: true, doc: 'allow DeleteTopics' },
+  'num.partitions': { kind: 'int', default: 1, check: atLeast(1), doc: 'partitions of auto-created topics' },
+  'default.replication.factor': { kind: 'int', default: 1, check: atLeast(1), doc: 'replication factor of auto-created topics' },
+  'socket.request.max.bytes': { kind: 'int', default: 104_857_600, check: atLeast(1), doc: 'largest request frame; larger closes the connection' },
+  'log.retention.check.interval.ms': { kind: 'long', default: 300_000, check: atLeast(1), doc: 'how often retention runs' },
+  'log.flush.scheduler.interval.ms': { kind: 'long', default: LONG_MAX, check: atLeast(1), doc: 'how often flush.ms is checked (Brook uses per-log timers)' },
+  'offsets.topic.num.partitions': { kind: 'int', default: 50, check: atLeast(1), doc: 'partitions of __consumer_offsets' },
+  'offsets.retention.minutes': { kind: 'int', default: 10_080, check: atLeast(1), doc: 'how long offsets of empty groups are kept' },
+  'group.initial.rebalance.delay.ms': { kind: 'int', default: 3000, check: atLeast(0), doc: 'delay of the first rebalance of an empty group' },
+  'group.min.session.timeout.ms': { kind: 'int', default: 6000, check: atLeast(0), doc: 'smallest session timeout a member may ask for' },
+  'group.max.session.timeout.ms': { kind: 'int', default: 1_800_000, check: atLeast(0), doc: 'largest session timeout a member may ask for' },
+  'group.max.size': { kind: 'int', default: INT_MAX, check: atLeast(1), doc: 'members per group' },
+  'log.segment.bytes': { ...TOPIC_CONFIGS['segment.bytes'] },
+  'log.roll.ms': { ...TOPIC_CONFIGS['segment.ms'] },
+  'log.retention.ms': { ...TOPIC_CONFIGS['retention.ms'] },
+  'log.retention.bytes': { ...TOPIC_CONFIGS['retention.bytes'] },
+  'log.flush.interval.messages': { ...TOPIC_CONFIGS['flush.messages'] },
+  'log.flush.interval.ms': { ...TOPIC_CONFIGS['flush.ms'] },
+  'log.index.interval.bytes': { ...TOPIC_CONFIGS['index.interval.bytes'] },
+  'log.index.size.max.bytes': { ...TOPIC_CONFIGS['segment.index.bytes'] },
+  'log.segment.delete.delay.ms': { ...TOPIC_CONFIGS['file.delete.delay.ms'] },
+  'log.message.timestamp.type': { ...TOPIC_CONFIGS['message.timestamp.type'] },
+  'log.cleanup.policy': { ...TOPIC_CONFIGS['cleanup.policy'] },
+  'log.cleaner.delete.retention.ms': { ...TOPIC_CONFIGS['delete.retention.ms'] },
+  'log.cleaner.min.cleanable.ratio': { ...TOPIC_CONFIGS['min.cleanable.dirty.ratio'] },
+  'log.cleaner.min.compaction.lag.ms': { ...TOPIC_CONFIGS['min.compaction.lag.ms'] },
+  'message.max.bytes': { ...TOPIC_CONFIGS['max.message.bytes'] },
+  'compression.type': { ...TOPIC_CONFIGS['compression.type'] },
+  'min.insync.replicas': { ...TOPIC_CONFIGS['min.insync.replicas'] },
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+} as const satisfies Record<string, Definition<any>>;
+
+type BrokerKey = keyof typeof BROKER_DEFS;
+
+/**
+ * Kafka's alternative spellings: coarser units (converted to the canonical key) and old names.
+ * When both a canonical key and an alias are given, the canonical key wins, as in Kafka
+ * (log.retention.ms over log.retention.minutes over log.retention.hours).
+ */
+const ALIASES: Record<string, { key: BrokerKey; kind: Kind; scale: number; rank: number }> = {
+  'broker.id': { key: 'node.id', kind: 'int', scale: 1, rank: 1 },
+  'log.dir': { key: 'log.dirs', kind: 'string', scale: 1, rank: 1 },
+  'log.roll.hours': { key: 'log.roll.ms', kind: 'int', scale: 3_600_000, rank: 1 },
+  'log.retention.minutes': { key: 'log.retention.ms', kind: 'int', scale: 60_000, rank: 1 },
+  'log.retention.hours': { key: 'log.retention.ms', kind: 'int', scale: 3_600_000, rank: 2 },
+};
+
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface BrokerConfig {
+  nodeId: number;
+  listener: Listener;
+  advertised: Listener;
+  dataDir: string;
+  autoCreateTopics: boolean;
+  deleteTopicEnable: boolean;
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  socketRequestMaxBytes: number;
+  retentionCheckIntervalMs: number;
+  offsetsTopicNumPartitions: number;
+  offsetsRetentionMinutes: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupMaxSize: number;
+  /** Defaults for every topic config, from the broker's log.* settings. */
+  topicDefaults: Record<TopicConfigName, TopicConfigValue>;
+  /** Topic config names whose default was set explicitly (file or flag), for DescribeConfigs sources. */
+  staticTopicDefaults: Set<TopicConfigName>;
+  /** Every broker setting by Kafka name, for DescribeConfigs on the broker resource. */
+  raw: Record<string, unknown>;
+}
+
+/** Parses Java-properties text: `key=value`, `key: value`, `key value`, # and ! comments, `\` continuations and escapes. */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i].replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    // An odd number of trailing backslashes continues the logical line.
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++i].replace(/^\s+/, '');
+    }
+    const m = /^((?:\\.|[^=:\s\\])+)\s*[=:\s]?\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const unescape = (s: string) =>
+      s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, c: string) =>
+        c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[c] ?? c,
+      );
+    out.set(unescape(m[1]), unescape(m[2]));
+  }
+  return out;
+}
+
+function parseListener(key: string, s: string): Listener {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(s.trim());
+  if (!m) throw new ConfigError(key, `invalid value ${JSON.stringify(s)} for ${key}: expected NAME://host:port`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(key, `invalid value ${JSON.stringify(s)} for ${key}: port out of range`);
+  return { name: m[1], host: m[2].replace(/^\[|\]$/g, ''), port };
+}
+
+/** What clients are told when advertised.listeners is not set: the listener, with a wildcard bind
+ *  address replaced by this machine's name (Kafka's rule). */
+export function defaultAdvertised(listener: Listener): Listener {
+  const wildcard = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::';
+  return wildcard ? { ...listener, host: hostname() } : { ...listener };
+}
+
+export interface ConfigSources {
+  /** Contents of a server.properties file, already read. */
+  properties?: Map<string, string>;
+  /** Overrides by Kafka key, e.g. from command-line flags or startBroker() options. */
+  overrides?: Record<string, string | number | boolean>;
+}
+
+/** Builds the broker config. Throws ConfigError naming the first bad key. */
+export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
+  const values = new Map<string, unknown>();
+  const explicit = new Set<string>();
+  const aliasRank = new Map<string, number>();
+
+  const apply = (key: string, raw: string) => {
+    const alias = ALIASES[key];
+    if (alias) {
+      // An alias only fills the canonical key if nothing more specific set it.
+      if (explicit.has(alias.key) && (aliasRank.get(alias.key) ?? 0) <= alias.rank) return;
+      const n = parseValue(key, { kind: alias.kind, default: 0, doc: '' }, raw);
+      const base = BROKER_DEFS[alias.key] as Definition<unknown>;
+      const v = typeof n === 'number' ? n * alias.scale : n;
+      const problem = base.check?.(v);
+      if (problem) throw new ConfigError(key, `invalid value ${JSON.stringify(raw)} for ${key}: ${problem}`);
+      values.set(alias.key, v);
+      explicit.add(alias.key);
+      aliasRank.set(alias.key, alias.rank);
+      return;
+    }
+    if (!Object.hasOwn(BROKER_DEFS, key)) throw new ConfigError(key, `unknown config ${key}`);
+    values.set(key, parseValue(key, BROKER_DEFS[key as BrokerKey] as Definition<unknown>, raw));
+    explicit.add(key);
+    aliasRank.set(key, 0);
+  };
+
+  // Canonical keys beat aliases regardless of order in the file, so apply canonical keys last.
+  const ordered = (entries: [string, string][]) => [
+    ...entries.filter(([k]) => ALIASES[k]).sort(([a], [b]) => ALIASES[b].rank - ALIASES[a].rank),
+    ...entries.filter(([k]) => !ALIASES[k]),
+  ];
+  for (const [k, v] of ordered([...(sources.properties ?? new Map()).entries()])) apply(k, v);
+  for (const [k, v] of ordered(Object.entries(sources.overrides ?? {}).map(([k, v]) => [k, String(v)]))) {
+    explicit.delete(ALIASES[k]?.key ?? k); // flags override the file, alias or not
+    aliasRank.delete(ALIASES[k]?.key ?? k);
+    apply(k, v);
+  }
+
+  const get = <K extends BrokerKey>(k: K) => (values.has(k) ? values.get(k) : BROKER_DEFS[k].default) as (typeof BROKER_DEFS)[K]['default'];
+
+  const listeners = get('listeners') as readonly string[];
+  if (listeners.length !== 1) throw new ConfigError('listeners', 'listeners: Brook serves exactly one listener for now');
+  const listener = parseListener('listeners', listeners[0]);
+  const advertisedList = get('advertised.listeners') as readonly string[];
+  if (advertisedList.length > 1) throw new ConfigError('advertised.listeners', 'advertised.listeners: one listener only');
+  const advertised = advertisedList.length ? parseListener('advertised.listeners', advertisedList[0]) : defaultAdvertised(listener);
+
+  const raw: Record<string, unknown> = {};
+  for (const k of Object.keys(BROKER_DEFS) as BrokerKey[]) raw[k] = get(k);
+
+  const topicDefaults = {} as Record<TopicConfigName, TopicConfigValue>;
+  const staticTopicDefaults = new Set<TopicConfigName>();
+  for (const [name, def] of Object.entries(TOPIC_CONFIGS) as [TopicConfigName, (typeof TOPIC_CONFIGS)[TopicConfigName]][]) {
+    topicDefaults[name] = get(def.broker as BrokerKey) as TopicConfigValue;
+    if (explicit.has(def.broker)) staticTopicDefaults.add(name);
+  }
+  if ((topicDefaults['cleanup.policy'] as string).startsWith('delete,')) topicDefaults['cleanup.policy'] = 'compact,delete';
+
+  return {
+    nodeId: get('node.id'),
+    listener,
+    advertised,
+    dataDir: get('log.dirs'),
+    autoCreateTopics: get('auto.create.topics.enable'),
+    deleteTopicEnable: get('delete.topic.enable'),
+    numPartitions: get('num.partitions'),
+    defaultReplicationFactor: get('default.replication.factor'),
+    socketRequestMaxBytes: get('socket.request.max.bytes'),
+    retentionCheckIntervalMs: get('log.retention.check.interval.ms'),
+    offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
+    offsetsRetentionMinutes: get('offsets.retention.minutes'),
+    groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
+    groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
+    groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
+    groupMaxSize: get('group.max.size'),
+    topicDefaults,
+    staticTopicDefaults,
+    raw,
+  };
+}
+
+export function readPropertiesFile(path: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('--config', `cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  return parseProperties(text);
+}
+
+/** A topic's effective configuration: broker defaults overlaid with its overrides. */
+export function effectiveTopicConfig(broker: BrokerConfig, overrides: TopicOverrides): Record<TopicConfigName, TopicConfigValue> {
+  return { ...broker.topicDefaults, ...overrides };
+}
+
+export { LONG_MAX };

@@ -1,0 +1,94 @@
+/**
+ * Brook's public API: start a broker in-process (tests, embedding) exactly as `brook start` does.
+ *
+ *   const b = await startBroker({ port: 0, dataDir });   // port 0: any free port
+ *   // clients connect to `localhost:${b.port}`
+ *   await b.close();                                       // graceful: flush, clean-shutdown markers
+ */
+import { Broker, type Logger } from './broker/broker.js';
+import { Dispatcher } from './broker/dispatcher.js';
+import { setUnexpectedErrorLog } from './broker/errors.js';
+import { buildBrokerConfig, defaultAdvertised, readPropertiesFile, type BrokerConfig } from './config.js';
+import { KafkaServer } from './network/server.js';
+import { readSlice, sendfile } from './storage/partition-log.js';
+
+export { ConfigError } from './config.js';
+export type { BrokerConfig } from './config.js';
+
+export interface StartOptions {
+  /** Port to listen on; 0 picks a free one. Overrides `listeners`. */
+  port?: number;
+  /** Interface to bind. Overrides the host of `listeners`. */
+  host?: string;
+  /** Data directory. Overrides `log.dirs`. */
+  dataDir?: string;
+  /** A server.properties file. */
+  configFile?: string;
+  /** Settings by Kafka name, e.g. `{ 'num.partitions': 3 }`; these win over the file. */
+  properties?: Record<string, string | number | boolean>;
+  /** Where log lines go; false for silence. Default: stderr with a timestamp. */
+  log?: Logger | false;
+}
+
+export interface RunningBroker {
+  readonly port: number;
+  readonly host: string;
+  readonly config: BrokerConfig;
+  readonly broker: Broker;
+  /** Stops accepting, answers in-flight requests, flushes, writes clean-shutdown markers. */
+  close(): Promise<void>;
+}
+
+const defaultLog: Logger = (msg) => process.stderr.write(`${new Date().toISOString()} brook: ${msg}\n`);
+
+export async function startBroker(opts: StartOptions = {}): Promise<RunningBroker> {
+  const log: Logger = opts.log === false ? () => {} : (opts.log ?? defaultLog);
+  const overrides: Record<string, string | number | boolean> = { ...(opts.properties ?? {}) };
+  if (opts.dataDir !== undefined) overrides['log.dirs'] = opts.dataDir;
+  const properties = opts.configFile ? readPropertiesFile(opts.configFile) : undefined;
+  let config = buildBrokerConfig({ properties, overrides });
+  if (opts.port !== undefined || opts.host !== undefined) {
+    const listener = { ...config.listener, port: opts.port ?? config.listener.port, host: opts.host ?? config.listener.host };
+    const explicitAdvertised = properties?.has('advertised.listeners') || overrides['advertised.listeners'] !== undefined;
+    config = { ...config, listener, advertised: explicitAdvertised ? config.advertised : defaultAdvertised(listener) };
+  }
+  setUnexpectedErrorLog(log);
+
+  const broker = new Broker(config, log);
+  const dispatcher = new Dispatcher(broker);
+  const server = new KafkaServer(dispatcher, {
+    maxRequestBytes: config.socketRequestMaxBytes,
+    maxInFlight: 64,
+    sendFile: sendfile,
+    readSlice,
+    log,
+  });
+  let port: number;
+  try {
+    port = await server.listen(config.listener.port, config.listener.host);
+  } catch (e) {
+    await broker.close();
+    throw e;
+  }
+  if (config.advertised.port === 0) config = { ...config, advertised: { ...config.advertised, port } };
+  broker.setAdvertised(config.advertised);
+  log(`listening on ${config.listener.host}:${port}, advertised as ${config.advertised.host}:${config.advertised.port}, data in ${config.dataDir}, cluster ${broker.clusterId}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    host: config.listener.host,
+    config,
+    broker,
+    close() {
+      closing ??= (async () => {
+        broker.waiters.notifyAll();
+        await server.drain(5000);
+        server.closeAll();
+        await broker.close();
+        log('stopped');
+      })();
+      return closing;
+    },
+  };
+}
