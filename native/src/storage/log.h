@@ -1,0 +1,192 @@
+// A partition log: the directory `<dataDir>/<topic>-<partition>/` and its segments (segment.h).
+//
+// Files in the directory:
+//   <20-digit base>.log / .index / .timeindex   segments (Kafka's layout and naming)
+//   <name>.deleted                               a segment removed by retention or truncation, kept
+//                                                open file.delete.delay.ms for in-flight fetches
+//   recovery-point-offset                        "0\n<offset>\n": every batch below <offset> is
+//                                                durable (fsynced with its indexes); written by a
+//                                                completed flush with temp + fsync + rename + fsync
+//   log-start-offset                             "0\n<offset>\n": the DeleteRecords floor, same way
+//   .clean-shutdown                              written by Close() after a full flush, removed
+//                                                (durably) by Open(): its presence skips recovery
+//
+// Contract of the terms used below (as Redpanda's appender states them):
+//   written  = in the page cache through write(2); survives a process crash, not a power loss
+//   visible  = returned by Read()/ReadBuffer() up to logEndOffset (the caller passes the high
+//              watermark as upTo to hide what is not replicated yet)
+//   durable  = fdatasync'ed, together with the indexes, and below the persisted recovery point
+//
+// Threading: a Log is used from one thread (the JS thread). The only work done elsewhere is
+// RunFlush (fsyncs and the checkpoint write, on a worker) over a FlushPlan that owns everything it
+// touches; a truncation racing a flush is resolved by an epoch under the checkpoint mutex.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "record/batch.h"
+#include "storage/segment.h"
+
+namespace brook::storage {
+
+// Kafka's topic configs with their defaults. -1 means "unlimited" for retention_ms / retention_bytes.
+struct LogConfig {
+  int64_t segment_bytes = 1 << 30;                    // segment.bytes (at most 2^31-1: positions are int32)
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;        // segment.ms
+  int64_t index_interval_bytes = 4096;                // index.interval.bytes
+  int64_t segment_index_bytes = 10 << 20;             // segment.index.bytes: caps entries per segment
+  int64_t max_message_bytes = 1048588;                // max.message.bytes (per batch)
+  bool log_append_time = false;                       // message.timestamp.type=LogAppendTime
+  int64_t flush_messages = INT64_MAX;                 // flush.messages: Append reports flush_due
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;      // retention.ms
+  int64_t retention_bytes = -1;                       // retention.bytes
+  int64_t file_delete_delay_ms = 60000;               // file.delete.delay.ms
+};
+
+struct AppendResult {
+  int64_t base_offset;
+  int64_t last_offset;
+  int64_t append_time;      // the `now` used
+  int64_t log_append_time;  // maxTimestamp written with LogAppendTime, -1 for CreateTime
+  bool flush_due;           // flush.messages reached: the caller should start a flush
+};
+
+struct Slice {
+  std::shared_ptr<File> file;  // keeps the descriptor alive while the Slice exists
+  uint64_t position;
+  uint64_t length;
+};
+
+// Shared by a Log and its in-flight flush workers.
+struct CheckpointState {
+  std::mutex mu;
+  uint64_t epoch = 0;        // bumped by truncation/deletion: older flush plans must not write
+  int64_t written = -1;      // last recovery point written to disk
+  std::string path;
+};
+
+// Everything a flush worker needs, captured on the JS thread.
+struct FlushPlan {
+  std::vector<std::shared_ptr<File>> files;  // .log and index files to fdatasync
+  std::string dir;
+  bool sync_dir = false;
+  uint64_t dir_changes = 0;
+  int64_t target = 0;      // recovery point once done (the log end offset at capture)
+  int64_t messages = 0;    // unflushed messages this flush covers
+  uint64_t epoch = 0;
+  std::shared_ptr<CheckpointState> checkpoint;
+};
+
+class Log {
+ public:
+  // Opens or creates the log in `dir`, recovering it if it was not closed cleanly (see log.cc:
+  // Kafka's LogLoader steps). Runs on the calling thread; may read whole segments.
+  static std::unique_ptr<Log> Open(const std::string& dir, const LogConfig& config, int64_t now_ms);
+  ~Log();
+
+  // Validates every batch in buf (batch.h), then assigns offsets by rewriting baseOffset, leader
+  // epoch (and with LogAppendTime maxTimestamp, attributes, CRC) IN PLACE in the caller's buffer,
+  // rolls the segment if needed, and writes the whole buffer with one pwrite.
+  // On return: written and visible; durable only after a flush. On error: nothing written, the log
+  // unchanged (the buffer may already carry assigned offsets if the write itself failed).
+  AppendResult Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms);
+
+  // Whole batches starting with the one that contains `offset`: at least one batch even if larger
+  // than max_bytes (KIP-74), then more while they fit, never a batch with lastOffset >= up_to
+  // (up_to < 0 or > logEndOffset means logEndOffset). May span segments. offset outside
+  // [logStartOffset, logEndOffset] is OFFSET_OUT_OF_RANGE; offset >= up_to returns nothing.
+  std::vector<Slice> Read(int64_t offset, int64_t max_bytes, int64_t up_to);
+  // Copies slices into out (sum of lengths bytes), with pread.
+  static void CopySlices(const std::vector<Slice>& slices, uint8_t* out);
+
+  std::optional<TimestampOffset> OffsetForTimestamp(int64_t ts);  // first record with timestamp >= ts
+  std::optional<TimestampOffset> MaxTimestamp();                   // ListOffsets -3
+  // Headers of up to max batches from the one containing from_offset (clamped to logStartOffset).
+  std::vector<BatchInfo> BatchHeaders(int64_t from_offset, size_t max);
+
+  // Flush in three steps so the fsyncs can run off the JS thread:
+  //   PrepareFlush (JS thread): writes pending index entries, captures files and target offset.
+  //   RunFlush (any thread): fdatasync each file, fsync the directory if segments were created or
+  //            renamed, then write the recovery point checkpoint.
+  //   CompleteFlush (JS thread): advances the in-memory recovery point.
+  // When CompleteFlush returns, everything appended before PrepareFlush is durable.
+  FlushPlan PrepareFlush();
+  static void RunFlush(FlushPlan& plan);
+  void CompleteFlush(const FlushPlan& plan);
+  void Flush();  // all three on the calling thread
+
+  // Drops every batch at or after offset's batch (for replication). offset outside
+  // [logStartOffset, logEndOffset] is OFFSET_OUT_OF_RANGE. The new logEndOffset is the base offset
+  // of the first dropped batch (== offset when offset is at a batch boundary, as replication uses).
+  void TruncateTo(int64_t offset, int64_t now_ms);
+  // DeleteRecords: raises logStartOffset to offset (<= logEndOffset, else OFFSET_OUT_OF_RANGE),
+  // persists it, and deletes segments entirely below it (rolling the active one if it is).
+  void DeleteRecordsBefore(int64_t offset, int64_t now_ms);
+  // Deletes closed segments past retention.ms (largest timestamp older than now - retention.ms)
+  // and retention.bytes (oldest first while total - segment >= retention.bytes), only segments
+  // entirely below upper_bound (the high watermark; < 0 = logEndOffset). Returns segments deleted.
+  int ApplyRetention(int64_t now_ms, int64_t upper_bound = -1);
+  void UpdateConfig(const LogConfig& config);
+
+  // Flushes, writes indexes and the clean-shutdown marker, closes every file (also segments
+  // waiting for deletion, which are unlinked). Blocks on fsync: call it after an async flush.
+  void Close();
+  // Closes without the marker and removes the directory (topic deletion).
+  void Delete();
+
+  int64_t log_start_offset() const { return log_start_offset_; }
+  int64_t log_end_offset() const { return next_offset_; }
+  int64_t recovery_point() const { return recovery_point_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  int64_t unflushed_messages() const { return unflushed_messages_; }
+  size_t pending_deletes() const { return pending_deletes_.size(); }
+  const std::string& dir() const { return dir_; }
+  const LogConfig& config() const { return config_; }
+  // Test hook: base offsets of the live segments.
+  std::vector<int64_t> SegmentBaseOffsets() const;
+  const Segment& segment(int64_t base) const { return *segments_.at(base); }
+
+  static constexpr const char* kRecoveryPointFile = "recovery-point-offset";
+  static constexpr const char* kLogStartOffsetFile = "log-start-offset";
+  static constexpr const char* kCleanShutdownFile = ".clean-shutdown";
+
+ private:
+  Log(std::string dir, const LogConfig& config);
+  void Load(int64_t now_ms);
+  SegmentOptions segment_options() const;
+  Segment& active() { return *segments_.rbegin()->second; }
+  void CheckOpen() const;
+  void MaybeRoll(size_t bytes, int64_t last_offset, size_t batches, int64_t now_ms);
+  void Roll(int64_t now_ms);
+  // Renames the segment's files to .deleted and keeps it open until file_delete_delay_ms passed.
+  void ScheduleDelete(std::map<int64_t, std::unique_ptr<Segment>>::iterator it);
+  void ReapDeleted(bool all = false);
+  void WriteCheckpointNow(int64_t recovery_point);
+
+  std::string dir_;
+  LogConfig config_;
+  std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset; the last is active
+  struct PendingDelete {
+    int64_t deadline_ms;  // steady clock
+    std::unique_ptr<Segment> segment;
+  };
+  std::vector<PendingDelete> pending_deletes_;
+  int64_t log_start_offset_ = 0;
+  int64_t next_offset_ = 0;  // log end offset
+  int64_t recovery_point_ = 0;
+  int64_t unflushed_messages_ = 0;
+  uint64_t dir_changes_ = 0;       // segment files created/renamed since the last directory fsync
+  uint64_t dir_changes_synced_ = 0;
+  bool closed_ = false;
+  bool broken_ = false;  // a failed write could not be truncated back: refuse appends
+  std::vector<record::BatchSpan> spans_;  // reused across appends
+  std::shared_ptr<CheckpointState> checkpoint_;
+};
+
+}  // namespace brook::storage
