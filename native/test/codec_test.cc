@@ -57,27 +57,27 @@ std::string ErrorCode(const std::function<void()>& fn) {
 constexpr Codec kAll[] = {Codec::kNone, Codec::kGzip, Codec::kSnappy, Codec::kLz4, Codec::kZstd};
 constexpr Codec kCompressing[] = {Codec::kGzip, Codec::kSnappy, Codec::kLz4, Codec::kZstd};
 
-class EveryCodec : public ::testing::TestWithParam<Codec> {};
-INSTANTIATE_TEST_SUITE_P(Codecs, EveryCodec, ::testing::ValuesIn(kAll),
+class CodecEvery : public ::testing::TestWithParam<Codec> {};
+INSTANTIATE_TEST_SUITE_P(Codecs, CodecEvery, ::testing::ValuesIn(kAll),
                          [](const auto& info) { return std::string(CodecName(info.param)); });
 
-class CompressingCodec : public ::testing::TestWithParam<Codec> {};
-INSTANTIATE_TEST_SUITE_P(Codecs, CompressingCodec, ::testing::ValuesIn(kCompressing),
+class CodecCompressing : public ::testing::TestWithParam<Codec> {};
+INSTANTIATE_TEST_SUITE_P(Codecs, CodecCompressing, ::testing::ValuesIn(kCompressing),
                          [](const auto& info) { return std::string(CodecName(info.param)); });
 
-TEST_P(EveryCodec, RoundTripsEmptyAndOneByte) {
+TEST_P(CodecEvery, RoundTripsEmptyAndOneByte) {
   EXPECT_EQ(RoundTrip(GetParam(), {}), Bytes{});
   EXPECT_EQ(RoundTrip(GetParam(), {0x42}), Bytes{0x42});
 }
 
-TEST_P(EveryCodec, RoundTripsIncompressibleRandomBytes) {
+TEST_P(CodecEvery, RoundTripsIncompressibleRandomBytes) {
   for (size_t n : {size_t(100), size_t(4096), size_t(300000)}) {
     const Bytes in = RandomBytes(n, n);
     EXPECT_EQ(RoundTrip(GetParam(), in), in) << n;
   }
 }
 
-TEST_P(EveryCodec, RoundTripsHighlyCompressibleAndMultiBlockInput) {
+TEST_P(CodecEvery, RoundTripsHighlyCompressibleAndMultiBlockInput) {
   // 1 MiB of zeros and 700 KiB of log lines: many 64 KiB lz4 blocks and 32 KiB xerial blocks.
   const Bytes zeros(1 << 20, 0);
   const Bytes logs = LogLines(700 << 10);
@@ -88,7 +88,7 @@ TEST_P(EveryCodec, RoundTripsHighlyCompressibleAndMultiBlockInput) {
   }
 }
 
-TEST_P(EveryCodec, RoundTripsAtEveryLevelWeAccept) {
+TEST_P(CodecEvery, RoundTripsAtEveryLevelWeAccept) {
   const Bytes logs = LogLines(100 << 10);
   std::vector<int> levels = {kDefaultLevel};
   if (GetParam() == Codec::kGzip) levels = {-1, 0, 1, 9};
@@ -111,11 +111,11 @@ TEST(Codec, RejectsUnknownCodecIds) {
   EXPECT_EQ(ErrorCode([&] { Decompress(Codec(7), in.data(), in.size()); }), "UNSUPPORTED_CODEC");
 }
 
-TEST_P(CompressingCodec, EmptyInputIsNotAValidStream) {
+TEST_P(CodecCompressing, EmptyInputIsNotAValidStream) {
   EXPECT_EQ(ErrorCode([&] { Decompress(GetParam(), nullptr, 0); }), "CODEC_ERROR");
 }
 
-TEST_P(CompressingCodec, EveryTruncationFailsWithCodecErrorNotACrash) {
+TEST_P(CodecCompressing, EveryTruncationFailsWithCodecErrorNotACrash) {
   const Bytes in = LogLines(40000);
   const ByteBuffer c = Compress(GetParam(), in.data(), in.size());
   int silent = 0;
@@ -135,7 +135,7 @@ TEST_P(CompressingCodec, EveryTruncationFailsWithCodecErrorNotACrash) {
   }
 }
 
-TEST_P(CompressingCodec, CorruptBytesFailWithCodecErrorOrDecodeToSomethingBounded) {
+TEST_P(CodecCompressing, CorruptBytesFailWithCodecErrorOrDecodeToSomethingBounded) {
   const Bytes in = LogLines(50000);
   const ByteBuffer c = Compress(GetParam(), in.data(), in.size());
   std::mt19937_64 rng(11);
@@ -151,7 +151,7 @@ TEST_P(CompressingCodec, CorruptBytesFailWithCodecErrorOrDecodeToSomethingBounde
   }
 }
 
-TEST_P(EveryCodec, EnforcesTheDecompressedSizeLimit) {
+TEST_P(CodecEvery, EnforcesTheDecompressedSizeLimit) {
   const Bytes zeros(10 << 20, 0);  // 10 MiB of zeros: a few KiB compressed
   const ByteBuffer c = Compress(GetParam(), zeros.data(), zeros.size());
   EXPECT_EQ(ErrorCode([&] { Decompress(GetParam(), c.data(), c.size(), (10 << 20) - 1); }), "CODEC_ERROR");
@@ -258,7 +258,7 @@ TEST(Lz4, RejectsDependentBlocks) {
   EXPECT_EQ(ErrorCode([&] { Decompress(Codec::kLz4, bad.data(), bad.size()); }), "CODEC_ERROR");
 }
 
-TEST_P(CompressingCodec, ConcatenatedStreamsDecodeToTheConcatenation) {
+TEST_P(CodecCompressing, ConcatenatedStreamsDecodeToTheConcatenation) {
   if (GetParam() == Codec::kSnappy) GTEST_SKIP() << "snappy blocks do not concatenate";
   const Bytes a = LogLines(70000), b = RandomBytes(5000, 3);
   ByteBuffer both = Compress(GetParam(), a.data(), a.size());
