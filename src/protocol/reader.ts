@@ -67,7 +67,8 @@ export class Reader {
   }
 
   int16(): number {
-    return this.buf.readInt16BE(this.take(2));
+    const at = this.take(2);
+    return ((this.buf[at]! << 24) | (this.buf[at + 1]! << 16)) >> 16;
   }
 
   uint16(): number {
@@ -75,15 +76,29 @@ export class Reader {
   }
 
   int32(): number {
-    return this.buf.readInt32BE(this.take(4));
+    const at = this.take(4);
+    const buf = this.buf;
+    return (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
   }
 
   uint32(): number {
     return this.buf.readUInt32BE(this.take(4));
   }
 
+  /**
+   * INT64 as a bigint. When the value fits in 53 bits (every offset and timestamp in practice) it
+   * is assembled as a number and converted once, instead of Buffer.readBigInt64BE's bigint
+   * arithmetic.
+   */
   int64(): bigint {
-    return this.buf.readBigInt64BE(this.take(8));
+    const at = this.take(8);
+    const buf = this.buf;
+    const high = (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+    if (high < 0x200000 && high >= -0x200000) {
+      const low = ((buf[at + 4]! << 24) | (buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!) >>> 0;
+      return BigInt(high * 0x1_0000_0000 + low);
+    }
+    return buf.readBigInt64BE(at);
   }
 
   float64(): number {

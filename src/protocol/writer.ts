@@ -43,6 +43,9 @@ export const COPY_THRESHOLD = 16 * 1024;
 
 const INITIAL_CAPACITY = 256;
 
+/** Strings up to this many UTF-16 units try the ASCII copy loop first. */
+const SHORT_STRING = 64;
+
 export class Writer {
   private buf: Buffer;
   /** Next write position in `buf`. */
@@ -93,10 +96,13 @@ export class Writer {
     }
   }
 
+  // Fixed-width integers are stored byte by byte: no range check (values are truncated to the
+  // field's width), which is measurably faster than Buffer's checked writeInt32BE & co. on the
+  // per-partition path. Callers pass values that fit; the schema types say which.
+
   int8(v: number): void {
     this.ensure(1);
-    this.buf.writeInt8(v, this.pos);
-    this.pos += 1;
+    this.buf[this.pos++] = v & 0xff;
   }
 
   bool(v: boolean): void {
@@ -106,25 +112,47 @@ export class Writer {
 
   int16(v: number): void {
     this.ensure(2);
-    this.pos = this.buf.writeInt16BE(v, this.pos);
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = (v >>> 8) & 0xff;
+    buf[pos + 1] = v & 0xff;
+    this.pos = pos + 2;
   }
 
   uint16(v: number): void {
-    this.ensure(2);
-    this.pos = this.buf.writeUInt16BE(v, this.pos);
+    this.int16(v);
   }
 
   int32(v: number): void {
     this.ensure(4);
-    this.pos = this.buf.writeInt32BE(v, this.pos);
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = (v >>> 24) & 0xff;
+    buf[pos + 1] = (v >>> 16) & 0xff;
+    buf[pos + 2] = (v >>> 8) & 0xff;
+    buf[pos + 3] = v & 0xff;
+    this.pos = pos + 4;
   }
 
   uint32(v: number): void {
-    this.ensure(4);
-    this.pos = this.buf.writeUInt32BE(v, this.pos);
+    this.int32(v);
   }
 
-  int64(v: bigint): void {
+  /**
+   * INT64 from a bigint or a safe integer number. Values within +-(2^53 - 1), i.e. every offset
+   * and timestamp in practice, avoid bigint arithmetic entirely (Buffer.writeBigInt64BE allocates
+   * intermediate bigints and was the largest single cost of encoding a Produce response).
+   */
+  int64(v: bigint | number): void {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (n <= Number.MAX_SAFE_INTEGER && n >= -Number.MAX_SAFE_INTEGER) {
+      // Exact: Number(v) of a bigint inside the safe range loses nothing.
+      const high = Math.floor(n / 0x1_0000_0000);
+      this.int32(high);
+      this.int32(n - high * 0x1_0000_0000);
+      return;
+    }
+    if (typeof v === 'number') throw new RangeError(`int64 number ${v} is not a safe integer; pass a bigint`);
     this.ensure(8);
     this.pos = this.buf.writeBigInt64BE(v, this.pos);
   }
@@ -185,6 +213,26 @@ export class Writer {
     this.pos += bytes.length;
   }
 
+  /**
+   * Writes `v` as UTF-8 at `at` (capacity already ensured) and returns the byte count. Short
+   * ASCII strings (topic names, client ids, member ids) are copied in a loop: cheaper than the
+   * native call for the lengths we see.
+   */
+  private utf8At(v: string, at: number): number {
+    const len = v.length;
+    if (len <= SHORT_STRING) {
+      const buf = this.buf;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      if (i === len) return len;
+    }
+    return this.buf.write(v, at, 'utf8');
+  }
+
   /** STRING / NULLABLE_STRING: INT16 byte length (-1 for null), then UTF-8. */
   nullableString(v: string | null): void {
     if (v === null) {
@@ -194,9 +242,10 @@ export class Writer {
     // Write the text first at its final place (UTF-8 needs at most 3 bytes per UTF-16 unit),
     // then fill in the length: one pass over the string.
     this.ensure(2 + v.length * 3);
-    const n = this.buf.write(v, this.pos + 2, 'utf8');
+    const n = this.utf8At(v, this.pos + 2);
     if (n > 0x7fff) throw new RangeError(`string of ${n} bytes exceeds the INT16 length`);
-    this.buf.writeInt16BE(n, this.pos);
+    this.buf[this.pos] = n >>> 8;
+    this.buf[this.pos + 1] = n & 0xff;
     this.pos += 2 + n;
   }
 
@@ -213,7 +262,7 @@ export class Writer {
     if (v.length <= 42) {
       // At most 126 bytes, so the length prefix N+1 is a single byte: write text first, then it.
       this.ensure(1 + v.length * 3);
-      const n = this.buf.write(v, this.pos + 1, 'utf8');
+      const n = this.utf8At(v, this.pos + 1);
       this.buf[this.pos] = n + 1;
       this.pos += 1 + n;
       return;

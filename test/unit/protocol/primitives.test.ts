@@ -30,10 +30,30 @@ describe('fixed-width integers', () => {
     expect(r.remaining).toBe(0);
   });
 
-  it('keeps int64 exact beyond 2^53', () => {
-    for (const v of [9007199254740993n, -9223372036854775808n, 9223372036854775807n]) {
-      expect(new Reader(bytesOf((w) => w.int64(v))).int64()).toBe(v);
+  it('keeps int64 exact on both sides of the 2^53 fast path', () => {
+    const edges = [0n, -1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), -(2n ** 32n) - 1n];
+    for (const e of [2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n]) edges.push(e, -e);
+    edges.push(-(2n ** 63n));
+    for (const v of edges) {
+      const b = bytesOf((w) => w.int64(v));
+      const expected = Buffer.alloc(8);
+      expected.writeBigInt64BE(v);
+      expect(b, `${v}`).toEqual(expected);
+      expect(new Reader(b).int64(), `${v}`).toBe(v);
     }
+  });
+
+  it('accepts safe integer numbers for int64 and refuses unsafe ones', () => {
+    expect(bytesOf((w) => w.int64(-2))).toEqual(bytesOf((w) => w.int64(-2n)));
+    expect(bytesOf((w) => w.int64(Number.MAX_SAFE_INTEGER))).toEqual(
+      bytesOf((w) => w.int64(BigInt(Number.MAX_SAFE_INTEGER))),
+    );
+    expect(() => bytesOf((w) => w.int64(2 ** 60))).toThrow(RangeError);
+  });
+
+  it('reads negative int16 and int32 values', () => {
+    const r = new Reader(hex('8000 ffff 80000000 ffffffff'));
+    expect([r.int16(), r.int16(), r.int32(), r.int32()]).toEqual([-32768, -1, -2147483648, -1]);
   });
 
   it('round-trips float64 and booleans (any non-zero byte is true)', () => {
