@@ -1,4 +1,400 @@
+// N-API surface of the storage core: the native `Log` class over storage::Log, plus `sendfile`,
+// `preadWrite` and the benchmark helper `benchPlainWrite`. src/storage/partition-log.ts is the
+// typed facade; it validates every argument, so this layer trusts types and ranges
+// (better-sqlite3's split) and only converts values and errors.
+//
+// Offsets, positions and timestamps cross as JS numbers (doubles): exact up to 2^53, which a
+// partition cannot reach (2^53 records at 10M records/s is 28 years), and a double crosses N-API
+// several times faster than a BigInt.
+//
+// Threads: every method of Log runs on the JS thread and returns when its work is done, except
+// flush(), which writes pending index entries on the JS thread and does the fsyncs on a libuv
+// worker; sendfile/preadWrite run entirely on a libuv worker.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+#include "napi/errors.h"
 #include "napi/wraps.h"
+#include "storage/file.h"
+#include "storage/log.h"
+
 namespace brook::napi {
-void InitLog(Napi::Env, Napi::Object) {}
+namespace {
+
+using storage::Log;
+using storage::LogConfig;
+
+// A libuv-pool job that settles a Promise; brook::Error keeps its code/errno/path across threads.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  virtual void Run() = 0;                              // worker thread
+  virtual Napi::Value Settle(Napi::Env env) = 0;       // JS thread, after Run succeeded
+
+  void Execute() final {
+    try {
+      Run();
+    } catch (const brook::Error& e) {
+      error_.emplace(e);
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      error_.emplace("IO", e.what());
+      SetError(e.what());
+    }
+  }
+  void OnOK() final {
+    Napi::Env env = Env();
+    try {
+      deferred_.Resolve(Settle(env));
+    } catch (const brook::Error& e) {
+      deferred_.Reject(MakeError(env, e).Value());
+    }
+  }
+  void OnError(const Napi::Error& e) final {
+    deferred_.Reject(error_ ? MakeError(Env(), *error_).Value() : e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::optional<brook::Error> error_;
+};
+
+int64_t ToInt64(double d) {
+  if (std::isnan(d)) return 0;
+  if (d >= 9.2e18) return INT64_MAX;  // Infinity: "never"
+  if (d <= -9.2e18) return INT64_MIN;
+  return int64_t(d);
 }
+
+int64_t IntField(const Napi::Object& o, const char* name, int64_t def) {
+  Napi::Value v = o.Get(name);
+  return v.IsNumber() ? ToInt64(v.As<Napi::Number>().DoubleValue()) : def;
+}
+
+LogConfig ConfigFrom(const Napi::Object& o) {
+  LogConfig c;
+  c.segment_bytes = IntField(o, "segmentBytes", c.segment_bytes);
+  c.segment_ms = IntField(o, "segmentMs", c.segment_ms);
+  c.index_interval_bytes = IntField(o, "indexIntervalBytes", c.index_interval_bytes);
+  c.segment_index_bytes = IntField(o, "segmentIndexBytes", c.segment_index_bytes);
+  c.max_message_bytes = IntField(o, "maxMessageBytes", c.max_message_bytes);
+  Napi::Value ts = o.Get("messageTimestampType");
+  c.log_append_time = ts.IsString() && ts.As<Napi::String>().Utf8Value() == "LogAppendTime";
+  c.flush_messages = IntField(o, "flushMessages", c.flush_messages);
+  c.retention_ms = IntField(o, "retentionMs", c.retention_ms);
+  c.retention_bytes = IntField(o, "retentionBytes", c.retention_bytes);
+  c.file_delete_delay_ms = IntField(o, "fileDeleteDelayMs", c.file_delete_delay_ms);
+  return c;
+}
+
+double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+int64_t Int(const Napi::CallbackInfo& info, size_t i) { return ToInt64(Num(info, i)); }
+
+class LogWrap : public Napi::ObjectWrap<LogWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Log",
+                       {
+                           InstanceMethod<&LogWrap::Append>("append"),
+                           InstanceMethod<&LogWrap::Read>("read"),
+                           InstanceMethod<&LogWrap::ReadBuffer>("readBuffer"),
+                           InstanceMethod<&LogWrap::OffsetForTimestamp>("offsetForTimestamp"),
+                           InstanceMethod<&LogWrap::MaxTimestamp>("maxTimestamp"),
+                           InstanceMethod<&LogWrap::BatchHeaders>("batchHeaders"),
+                           InstanceMethod<&LogWrap::Flush>("flush"),
+                           InstanceMethod<&LogWrap::TruncateTo>("truncateTo"),
+                           InstanceMethod<&LogWrap::DeleteRecordsBefore>("deleteRecordsBefore"),
+                           InstanceMethod<&LogWrap::ApplyRetention>("applyRetention"),
+                           InstanceMethod<&LogWrap::UpdateConfig>("updateConfig"),
+                           InstanceMethod<&LogWrap::Stats>("stats"),
+                           InstanceMethod<&LogWrap::LogEndOffset>("logEndOffset"),
+                           InstanceMethod<&LogWrap::LogStartOffset>("logStartOffset"),
+                           InstanceMethod<&LogWrap::Close>("close"),
+                           InstanceMethod<&LogWrap::Delete>("delete"),
+                       });
+  }
+
+  // new Log(dir, config, now, results: Float64Array(4)): opens or recovers the log on the JS thread
+  // (recovery may read whole segments). `results` receives each append's numbers, so an append
+  // allocates no JS object in C++.
+  LogWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LogWrap>(info) {
+    Napi::Env env = info.Env();
+    const std::string dir = info[0].As<Napi::String>().Utf8Value();
+    const LogConfig cfg = ConfigFrom(info[1].As<Napi::Object>());
+    const int64_t now = Int(info, 2);
+    auto results = info[3].As<Napi::Float64Array>();
+    results_ = results.Data();
+    results_ref_ = Napi::Persistent(results);
+    log_ = Guard(env, [&] { return Log::Open(dir, cfg, now); });
+  }
+
+ private:
+  // append(buffer, leaderEpoch, now) -> flushDue: boolean; results = [base, last, appendTime,
+  // logAppendTime]. REWRITES buffer in place (offsets, leader epoch; CRC with LogAppendTime): the
+  // broker owns the request buffer. On return the batches are written (page cache) and visible.
+  Napi::Value Append(const Napi::CallbackInfo& info) {
+    auto buf = info[0].As<Napi::Uint8Array>();
+    const int32_t epoch = int32_t(Int(info, 1));
+    const int64_t now = Int(info, 2);
+    auto r = Guard(info.Env(), [&] { return log_->Append(buf.Data(), buf.ByteLength(), epoch, now); });
+    results_[0] = double(r.base_offset);
+    results_[1] = double(r.last_offset);
+    results_[2] = double(r.append_time);
+    results_[3] = double(r.log_append_time);
+    return Napi::Boolean::New(info.Env(), r.flush_due);
+  }
+
+  // read(offset, maxBytes, upTo) -> Float64Array [fd, position, length]*: file slices, no copy.
+  // The descriptors stay open at least file.delete.delay.ms after their segment is deleted.
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    auto slices = Guard(info.Env(), [&] { return log_->Read(Int(info, 0), Int(info, 1), Int(info, 2)); });
+    auto out = Napi::Float64Array::New(info.Env(), slices.size() * 3);
+    for (size_t i = 0; i < slices.size(); i++) {
+      out[i * 3] = slices[i].file->fd();
+      out[i * 3 + 1] = double(slices[i].position);
+      out[i * 3 + 2] = double(slices[i].length);
+    }
+    return out;
+  }
+
+  // readBuffer(offset, maxBytes, upTo) -> Buffer: the same bytes as read(), copied with pread into
+  // a new Buffer that JS owns.
+  Napi::Value ReadBuffer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return Guard(env, [&]() -> Napi::Value {
+      auto slices = log_->Read(Int(info, 0), Int(info, 1), Int(info, 2));
+      size_t n = 0;
+      for (auto& s : slices) n += size_t(s.length);
+      auto out = Napi::Buffer<uint8_t>::New(env, n);
+      Log::CopySlices(slices, out.Data());
+      return out;
+    });
+  }
+
+  static Napi::Value Pair(Napi::Env env, const std::optional<storage::TimestampOffset>& r) {
+    if (!r) return env.Null();
+    auto a = Napi::Array::New(env, 2);
+    a[uint32_t(0)] = double(r->offset);
+    a[uint32_t(1)] = double(r->timestamp);
+    return a;
+  }
+  // offsetForTimestamp(ts) -> [offset, timestamp] | null (reads headers, and the records of one
+  // uncompressed batch).
+  Napi::Value OffsetForTimestamp(const Napi::CallbackInfo& info) {
+    return Pair(info.Env(), Guard(info.Env(), [&] { return log_->OffsetForTimestamp(Int(info, 0)); }));
+  }
+  Napi::Value MaxTimestamp(const Napi::CallbackInfo& info) {
+    return Pair(info.Env(), Guard(info.Env(), [&] { return log_->MaxTimestamp(); }));
+  }
+
+  // batchHeaders(fromOffset, maxBatches) -> array of header objects.
+  Napi::Value BatchHeaders(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto headers = Guard(env, [&] { return log_->BatchHeaders(Int(info, 0), size_t(Int(info, 1))); });
+    auto arr = Napi::Array::New(env, headers.size());
+    for (size_t i = 0; i < headers.size(); i++) {
+      const auto& h = headers[i];
+      auto o = Napi::Object::New(env);
+      o.Set("baseOffset", double(h.base_offset));
+      o.Set("lastOffset", double(h.last_offset));
+      o.Set("producerId", double(h.producer_id));
+      o.Set("producerEpoch", h.producer_epoch);
+      o.Set("baseSequence", h.base_sequence);
+      o.Set("recordsCount", h.records_count);
+      o.Set("baseTimestamp", double(h.base_timestamp));
+      o.Set("maxTimestamp", double(h.max_timestamp));
+      o.Set("leaderEpoch", h.leader_epoch);
+      o.Set("attributes", h.attributes);
+      o.Set("isTransactional", bool(h.attributes & record::kTransactionalBit));
+      o.Set("isControl", bool(h.attributes & record::kControlBit));
+      o.Set("logAppendTime", bool(h.attributes & record::kTimestampTypeBit));
+      o.Set("sizeInBytes", h.size);
+      arr[uint32_t(i)] = o;
+    }
+    return arr;
+  }
+
+  class FlushWorker : public PromiseWorker {
+   public:
+    FlushWorker(Napi::Env env, LogWrap* wrap, storage::FlushPlan plan)
+        : PromiseWorker(env, "brook.flush"), wrap_(wrap), plan_(std::move(plan)) {
+      self_ = Napi::Persistent(wrap->Value());  // keep the Log alive until the flush settles
+    }
+    void Run() override { Log::RunFlush(plan_); }
+    Napi::Value Settle(Napi::Env env) override {
+      wrap_->log_->CompleteFlush(plan_);
+      return env.Undefined();
+    }
+
+   private:
+    LogWrap* wrap_;
+    storage::FlushPlan plan_;
+    Napi::ObjectReference self_;
+  };
+
+  // flush() -> Promise<void>. Writes pending index entries now (JS thread), then fdatasyncs the
+  // segments that may hold unflushed bytes and their indexes, fsyncs the directory if needed and
+  // writes the recovery point, on a libuv worker. When the promise resolves, everything appended
+  // before the call is durable and recoveryPoint covers it.
+  Napi::Value Flush(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      auto* w = new FlushWorker(env, this, log_->PrepareFlush());
+      auto p = w->Promise();
+      w->Queue();
+      return p;
+    } catch (const brook::Error& e) {
+      auto d = Napi::Promise::Deferred::New(env);
+      d.Reject(MakeError(env, e).Value());
+      return d.Promise();
+    }
+  }
+
+  Napi::Value TruncateTo(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), [&] { log_->TruncateTo(Int(info, 0), Int(info, 1)); });
+    return info.Env().Undefined();
+  }
+  Napi::Value DeleteRecordsBefore(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), [&] { log_->DeleteRecordsBefore(Int(info, 0), Int(info, 1)); });
+    return info.Env().Undefined();
+  }
+  Napi::Value ApplyRetention(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), Guard(info.Env(), [&] { return log_->ApplyRetention(Int(info, 0), Int(info, 1)); }));
+  }
+  Napi::Value UpdateConfig(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), [&] { log_->UpdateConfig(ConfigFrom(info[0].As<Napi::Object>())); });
+    return info.Env().Undefined();
+  }
+  Napi::Value LogEndOffset(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(log_->log_end_offset()));
+  }
+  Napi::Value LogStartOffset(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(log_->log_start_offset()));
+  }
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto o = Napi::Object::New(env);
+    o.Set("logStartOffset", double(log_->log_start_offset()));
+    o.Set("logEndOffset", double(log_->log_end_offset()));
+    o.Set("recoveryPoint", double(log_->recovery_point()));
+    o.Set("size", double(log_->size_bytes()));
+    o.Set("segmentCount", double(log_->segment_count()));
+    o.Set("unflushedMessages", double(log_->unflushed_messages()));
+    o.Set("pendingDeletes", double(log_->pending_deletes()));
+    return o;
+  }
+  // close(): flushes (fsync on the JS thread: the facade awaits an async flush first so little is
+  // left), writes the clean-shutdown marker, closes every descriptor.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), [&] { log_->Close(); });
+    return info.Env().Undefined();
+  }
+  Napi::Value Delete(const Napi::CallbackInfo& info) {
+    Guard(info.Env(), [&] { log_->Delete(); });
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<Log> log_;
+  double* results_ = nullptr;
+  Napi::Reference<Napi::Float64Array> results_ref_;
+};
+
+// sendfile(socketFd, fd, position, length, timeoutMs) / preadWrite(...) -> Promise<bytes>.
+// The whole slice is sent on a libuv worker (partial writes and EAGAIN handled there); the caller
+// must not write to the socket from JS until the promise settles.
+class SendWorker : public PromiseWorker {
+ public:
+  SendWorker(Napi::Env env, bool zero_copy, int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms)
+      : PromiseWorker(env, zero_copy ? "brook.sendfile" : "brook.preadWrite"),
+        zero_copy_(zero_copy), sock_(sock), fd_(fd), pos_(pos), len_(len), timeout_ms_(timeout_ms) {}
+  void Run() override {
+    sent_ = zero_copy_ ? storage::SendFile(sock_, fd_, pos_, len_, timeout_ms_)
+                       : storage::PReadWrite(sock_, fd_, pos_, len_, timeout_ms_);
+  }
+  Napi::Value Settle(Napi::Env env) override { return Napi::Number::New(env, double(sent_)); }
+
+ private:
+  bool zero_copy_;
+  int sock_, fd_;
+  uint64_t pos_, len_;
+  int timeout_ms_;
+  uint64_t sent_ = 0;
+};
+
+Napi::Value Send(const Napi::CallbackInfo& info, bool zero_copy) {
+  auto* w = new SendWorker(info.Env(), zero_copy, int(Int(info, 0)), int(Int(info, 1)), uint64_t(Int(info, 2)),
+                           uint64_t(Int(info, 3)), int(Int(info, 4)));
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// benchPlainWrite(path, buffer, count) -> seconds: the append benchmark's baseline, `count`
+// sequential write(2)s of the same buffer into a new file, timed in C++. Bench only.
+Napi::Value BenchPlainWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto buf = info[1].As<Napi::Uint8Array>();
+  const int64_t count = Int(info, 2);
+  return Guard(env, [&]() -> Napi::Value {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw brook::Error::FromErrno("open", path);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < count; i++) {
+      size_t done = 0;
+      while (done < buf.ByteLength()) {
+        ssize_t n = ::write(fd, buf.Data() + done, buf.ByteLength() - done);
+        if (n < 0) {
+          int err = errno;
+          ::close(fd);
+          throw brook::Error::FromErrno("write", path, err);
+        }
+        done += size_t(n);
+      }
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ::close(fd);
+    return Napi::Number::New(env, secs);
+  });
+}
+
+// readSlice(fd, position, length) -> Buffer: a slice's bytes copied with pread on the JS thread
+// (the fallback for sockets without a descriptor, e.g. TLS). The Buffer belongs to JS.
+Napi::Value ReadSlice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int fd = int(Int(info, 0));
+  const int64_t pos = Int(info, 1);
+  const size_t len = size_t(Int(info, 2));
+  return Guard(env, [&]() -> Napi::Value {
+    auto out = Napi::Buffer<uint8_t>::New(env, len);
+    size_t done = 0;
+    while (done < len) {
+      ssize_t n = ::pread(fd, out.Data() + done, len - done, off_t(pos + int64_t(done)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw brook::Error::FromErrno("read", "fd " + std::to_string(fd));
+      if (n == 0) throw brook::Error("IO", "slice past the end of its file", EIO);
+      done += size_t(n);
+    }
+    return out;
+  });
+}
+
+}  // namespace
+
+void InitLog(Napi::Env env, Napi::Object exports) {
+  exports.Set("Log", LogWrap::Define(env));
+  exports.Set("sendfile", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Send(info, true); }, "sendfile"));
+  exports.Set("preadWrite", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Send(info, false); }, "preadWrite"));
+  exports.Set("readSlice", Napi::Function::New(env, ReadSlice, "readSlice"));
+  exports.Set("benchPlainWrite", Napi::Function::New(env, BenchPlainWrite, "benchPlainWrite"));
+}
+
+}  // namespace brook::napi

@@ -1,0 +1,471 @@
+/**
+ * PartitionLog: the typed facade over the native partition log (native/src/storage/log.h, exposed
+ * by native/src/napi/log_wrap.cc). One instance owns one directory `<dataDir>/<topic>-<partition>/`
+ * in Kafka's layout: `<20-digit base offset>.log|.index|.timeindex` segments that Kafka's own tools
+ * can read, plus two small checkpoint files and a clean-shutdown marker (see log.h).
+ *
+ * Split of duties (better-sqlite3 style): this file validates every argument and turns "now"
+ * defaults and Infinity conventions into plain numbers; C++ trusts what it is given. Failures are
+ * BrookNativeError with a stable `code` (CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
+ * OFFSET_OUT_OF_RANGE, NO_SPACE, IO, CLOSED, INVALID_ARGUMENT); storage never knows Kafka error numbers.
+ *
+ * Offsets and timestamps are JS numbers, exact to 2^53: a partition would need 2^53 records
+ * (28 years at 10 million records/s) to pass that, and a double crosses N-API several times faster
+ * than a BigInt. The wire layer converts to/from the protocol's int64 bigint at the edge.
+ *
+ * Terms: "written" = in the page cache (survives a process crash); "visible" = returned by read()
+ * up to logEndOffset (pass the high watermark as `upTo` to hide unreplicated data); "durable" =
+ * fsynced and below the persisted recovery point (survives power loss).
+ *
+ * Every method runs on the calling (JS) thread and has finished its work when it returns, except
+ * flush() (fsync on a libuv worker), close() (awaits a flush), and sendfile()/preadWrite() (libuv
+ * worker).
+ */
+import { addon } from '../native/addon.js';
+import { BrookNativeError } from '../native/errors.js';
+import { join } from 'node:path';
+
+/**
+ * Kafka's topic-level log settings. Conventions: retentionMs / retentionBytes = -1 means unlimited
+ * (Kafka's); flushMessages / flushMs = Infinity means "never by this trigger" (Kafka's Long.MAX_VALUE
+ * default: durability comes from replication, and from the OS writing back the page cache).
+ */
+export interface LogConfig {
+  /** segment.bytes: roll when the active segment would exceed this (max 2^31-1: index positions are int32). */
+  segmentBytes: number;
+  /** segment.ms: roll when the active segment's first append is this old. */
+  segmentMs: number;
+  /** index.interval.bytes: bytes of log between sparse index entries. */
+  indexIntervalBytes: number;
+  /** segment.index.bytes: caps index entries per segment (8 bytes each); a full index rolls. */
+  segmentIndexBytes: number;
+  /** max.message.bytes: largest accepted batch. */
+  maxMessageBytes: number;
+  /** message.timestamp.type: LogAppendTime stamps each batch's maxTimestamp with the append time. */
+  messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /** flush.messages: start a flush once this many records are unflushed (1 = fsync every append). */
+  flushMessages: number;
+  /** flush.ms: flush this often while anything is unflushed (a timer in this facade). */
+  flushMs: number;
+  /** retention.ms: closed segments whose largest timestamp is older go (applyRetention). */
+  retentionMs: number;
+  /** retention.bytes: oldest closed segments go while the log stays at least this big. */
+  retentionBytes: number;
+  /** file.delete.delay.ms: deleted segments stay open (as *.deleted) this long for in-flight fetches. */
+  fileDeleteDelayMs: number;
+}
+
+export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  indexIntervalBytes: 4096,
+  segmentIndexBytes: 10 * 1024 * 1024,
+  maxMessageBytes: 1048588,
+  messageTimestampType: 'CreateTime',
+  flushMessages: Infinity,
+  flushMs: Infinity,
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionBytes: -1,
+  fileDeleteDelayMs: 60000,
+});
+
+/** A byte range of a segment file: what the network layer sends with sendfile(). */
+export interface FileSlice {
+  fd: number;
+  position: number;
+  length: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The `now` used for this append (ms). */
+  appendTime: number;
+  /** The maxTimestamp written with LogAppendTime; -1 for CreateTime topics. */
+  logAppendTime: number;
+  /**
+   * Present when this append reached flush.messages: resolves when this append (and everything
+   * before it) is durable, rejects with the flush error. acks=all with flushMessages=1 awaits it.
+   */
+  flushed?: Promise<void>;
+}
+
+export interface BatchHeader {
+  baseOffset: number;
+  lastOffset: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordsCount: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  leaderEpoch: number;
+  attributes: number;
+  isTransactional: boolean;
+  isControl: boolean;
+  /** Timestamp type bit: maxTimestamp is the broker's append time. */
+  logAppendTime: boolean;
+  sizeInBytes: number;
+}
+
+export interface LogStats {
+  logStartOffset: number;
+  logEndOffset: number;
+  recoveryPoint: number;
+  size: number;
+  segmentCount: number;
+  unflushedMessages: number;
+  pendingDeletes: number;
+}
+
+interface NativeLog {
+  append(buf: Uint8Array, leaderEpoch: number, now: number): boolean;
+  read(offset: number, maxBytes: number, upTo: number): Float64Array;
+  readBuffer(offset: number, maxBytes: number, upTo: number): Buffer;
+  offsetForTimestamp(ts: number): [number, number] | null;
+  maxTimestamp(): [number, number] | null;
+  batchHeaders(from: number, max: number): BatchHeader[];
+  flush(): Promise<void>;
+  truncateTo(offset: number, now: number): void;
+  deleteRecordsBefore(offset: number, now: number): void;
+  applyRetention(now: number, upperBound: number): number;
+  updateConfig(config: NativeConfig): void;
+  stats(): LogStats;
+  logEndOffset(): number;
+  logStartOffset(): number;
+  close(): void;
+  delete(): void;
+}
+type NativeConfig = Omit<LogConfig, 'flushMs'>;
+
+function invalid(message: string): BrookNativeError {
+  return new BrookNativeError(message, 'INVALID_ARGUMENT');
+}
+
+function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalid(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+  return v;
+}
+
+function checkIntOrInfinity(name: string, v: unknown, min: number): number {
+  if (v === Infinity) return v;
+  return checkInt(name, v, min);
+}
+
+function validateConfig(c: LogConfig): LogConfig {
+  checkInt('segmentBytes', c.segmentBytes, 14, 2 ** 31 - 1);
+  checkIntOrInfinity('segmentMs', c.segmentMs, 1);
+  checkInt('indexIntervalBytes', c.indexIntervalBytes, 0, 2 ** 31 - 1);
+  checkInt('segmentIndexBytes', c.segmentIndexBytes, 12, 2 ** 31 - 1);
+  checkInt('maxMessageBytes', c.maxMessageBytes, 0, 2 ** 31 - 1);
+  if (c.messageTimestampType !== 'CreateTime' && c.messageTimestampType !== 'LogAppendTime') {
+    throw invalid(`messageTimestampType must be CreateTime or LogAppendTime, got ${String(c.messageTimestampType)}`);
+  }
+  checkIntOrInfinity('flushMessages', c.flushMessages, 1);
+  checkIntOrInfinity('flushMs', c.flushMs, 1);
+  checkInt('retentionMs', c.retentionMs, -1);
+  checkInt('retentionBytes', c.retentionBytes, -1);
+  checkInt('fileDeleteDelayMs', c.fileDeleteDelayMs, 0);
+  return c;
+}
+
+function toNative(c: LogConfig): NativeConfig {
+  const { flushMs: _ignored, ...rest } = c;
+  return rest; // Infinity crosses as a double; C++ reads anything >= 2^63 as "never"
+}
+
+function offsetArg(name: string, v: unknown): number {
+  return checkInt(name, v, 0);
+}
+
+function nowArg(v: number | undefined): number {
+  return v === undefined ? Date.now() : checkInt('now', v, Number.MIN_SAFE_INTEGER);
+}
+
+/** The directory of a partition log, Kafka's naming: `<dataDir>/<topic>-<partition>`. */
+export function partitionDir(dataDir: string, topic: string, partition: number): string {
+  return join(dataDir, `${topic}-${partition}`);
+}
+
+export class PartitionLog {
+  readonly dir: string;
+  #native: NativeLog;
+  #results = new Float64Array(4);
+  #config: LogConfig;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | null = null;
+  #queued: Promise<void> | null = null;
+  #closed = false;
+  /** The last error of a background (flush.ms / flush.messages) flush, if any. */
+  lastFlushError: Error | undefined;
+
+  private constructor(dir: string, config: LogConfig, now: number) {
+    this.dir = dir;
+    this.#config = config;
+    const Native = addon().Log as new (dir: string, config: NativeConfig, now: number, results: Float64Array) => NativeLog;
+    this.#native = new Native(dir, toNative(config), now, this.#results);
+    this.#armTimer();
+  }
+
+  /**
+   * Opens the log in `dir`, creating the directory if needed. After an unclean shutdown it recovers
+   * first: segments from the recovery point on are validated batch by batch (CRC included) and
+   * truncated at the first torn or corrupt batch; missing or corrupt indexes are rebuilt. Runs
+   * synchronously on the calling thread.
+   */
+  static open(dir: string, config: Partial<LogConfig> = {}, opts: { now?: number } = {}): PartitionLog {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalid('dir must be a non-empty string');
+    const full = validateConfig({ ...DEFAULT_LOG_CONFIG, ...config });
+    return new PartitionLog(dir, full, nowArg(opts.now));
+  }
+
+  get config(): Readonly<LogConfig> {
+    return this.#config;
+  }
+
+  /**
+   * Appends one or more RecordBatch v2 batches as a producer sent them (baseOffset 0).
+   * Every batch is validated first (size, magic, CRC-32C, counts, max.message.bytes, no control
+   * batches, sequence with producer id); if any fails, nothing is written and the error carries
+   * the code. Then offsets and the leader epoch are written INTO `batches` (and with LogAppendTime
+   * the maxTimestamp, timestamp-type bit and CRC): the caller's buffer is mutated in place, no copy
+   * is made, and the buffer is written with one write(2). On return: written and visible, not
+   * durable (see `flushed`). `now` (ms) drives segment.ms rolls and LogAppendTime.
+   */
+  append(batches: Uint8Array, opts: { leaderEpoch?: number; now?: number } = {}): AppendResult {
+    if (!(batches instanceof Uint8Array)) throw invalid('batches must be a Buffer or Uint8Array');
+    const epoch = opts.leaderEpoch === undefined ? 0 : checkInt('leaderEpoch', opts.leaderEpoch, -1, 2 ** 31 - 1);
+    const now = nowArg(opts.now);
+    const flushDue = this.#native.append(batches, epoch, now);
+    const r = this.#results;
+    const result: AppendResult = { baseOffset: r[0]!, lastOffset: r[1]!, appendTime: r[2]!, logAppendTime: r[3]! };
+    if (flushDue) result.flushed = this.#backgroundFlush();
+    return result;
+  }
+
+  /**
+   * Whole batches from the one containing `offset`: at least one batch even if it is larger than
+   * maxBytes (KIP-74), then more while they fit; never a batch at or past `upTo` (the high
+   * watermark; default logEndOffset). May span segments. Returns file slices for zero-copy sending;
+   * they stay valid at least fileDeleteDelayMs even if retention deletes their segment.
+   * offset < logStartOffset or > logEndOffset throws OFFSET_OUT_OF_RANGE; offset == logEndOffset
+   * (or >= upTo) returns no slices.
+   */
+  read(offset: number, maxBytes: number, upTo?: number): { slices: FileSlice[]; bytes: number } {
+    const flat = this.#native.read(offsetArg('offset', offset), checkInt('maxBytes', maxBytes, 0), upToArg(upTo));
+    const slices: FileSlice[] = [];
+    let bytes = 0;
+    for (let i = 0; i < flat.length; i += 3) {
+      slices.push({ fd: flat[i]!, position: flat[i + 1]!, length: flat[i + 2]! });
+      bytes += flat[i + 2]!;
+    }
+    return { slices, bytes };
+  }
+
+  /** Same bytes as read(), copied (pread) into a new Buffer: the fallback for TLS or non-Linux. */
+  readBuffer(offset: number, maxBytes: number, upTo?: number): Buffer {
+    return this.#native.readBuffer(offsetArg('offset', offset), checkInt('maxBytes', maxBytes, 0), upToArg(upTo));
+  }
+
+  /**
+   * ListOffsets by timestamp: the first record (at or after logStartOffset) whose timestamp is
+   * >= ts, with that timestamp, or null. Exact for uncompressed and LogAppendTime batches; for a
+   * compressed CreateTime batch the answer is the batch's first offset (records are not
+   * decompressed here), exact whenever the first record already qualifies.
+   */
+  offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
+    const r = this.#native.offsetForTimestamp(checkInt('timestamp', ts, Number.MIN_SAFE_INTEGER));
+    return r && { offset: r[0], timestamp: r[1] };
+  }
+
+  /** ListOffsets -3: the record with the largest timestamp (first of equals), or null if none. */
+  maxTimestamp(): { offset: number; timestamp: number } | null {
+    const r = this.#native.maxTimestamp();
+    return r && { offset: r[0], timestamp: r[1] };
+  }
+
+  /** Alias of maxTimestamp() (ListOffsets MAX_TIMESTAMP). */
+  maxTimestampOffset(): { offset: number; timestamp: number } | null {
+    return this.maxTimestamp();
+  }
+
+  /** Headers of up to maxBatches batches from the one containing fromOffset (clamped up to logStartOffset). */
+  batchHeaders(fromOffset: number, maxBatches: number): BatchHeader[] {
+    return this.#native.batchHeaders(offsetArg('fromOffset', fromOffset), checkInt('maxBatches', maxBatches, 0));
+  }
+
+  /**
+   * Makes everything appended before this call durable: index entries are written now, the fsyncs
+   * run on a libuv worker, then the recovery point is persisted (temp file + rename + fsync).
+   * Flushes run one at a time; calls made while one runs share the next one.
+   */
+  flush(): Promise<void> {
+    if (this.#closed) return Promise.reject(new BrookNativeError(`log ${this.dir} is closed`, 'CLOSED'));
+    if (this.#queued) return this.#queued;
+    if (!this.#running) return this.#startFlush();
+    const queued: Promise<void> = this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = null;
+        return this.#startFlush();
+      });
+    this.#queued = queued;
+    return queued;
+  }
+
+  /**
+   * Resolves once `offset` is durable: at once if it is below the recovery point, otherwise
+   * through flush() (which covers everything appended before the call).
+   */
+  durable(offset: number): Promise<void> {
+    if (this.#native.stats().recoveryPoint > offset) return Promise.resolve();
+    return this.flush();
+  }
+
+  #startFlush(): Promise<void> {
+    let p: Promise<void>;
+    try {
+      p = this.#native.flush();
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    const running = p.finally(() => {
+      if (this.#running === running) this.#running = null;
+    });
+    running.catch(() => undefined);
+    this.#running = running;
+    return p;
+  }
+
+  #backgroundFlush(): Promise<void> {
+    const p = this.flush();
+    p.catch((e: Error) => {
+      this.lastFlushError = e;
+    });
+    return p;
+  }
+
+  #armTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const ms = this.#config.flushMs;
+    if (ms === Infinity || this.#closed) return;
+    this.#timer = setInterval(() => {
+      if (!this.#closed && this.#native.stats().unflushedMessages > 0) void this.#backgroundFlush().catch(() => undefined);
+    }, Math.min(ms, 2 ** 31 - 1));
+    this.#timer.unref();
+  }
+
+  /**
+   * Drops every batch from the one containing `offset` on (replication). offset must be in
+   * [logStartOffset, logEndOffset]; the new logEndOffset is the base offset of the first dropped
+   * batch. The recovery point is lowered and persisted before anything is dropped.
+   */
+  truncateTo(offset: number, opts: { now?: number } = {}): void {
+    this.#native.truncateTo(offsetArg('offset', offset), nowArg(opts.now));
+  }
+
+  /** DeleteRecords: raises logStartOffset to `offset` (<= logEndOffset), persisted; deletes segments below it. */
+  deleteRecordsBefore(offset: number, opts: { now?: number } = {}): void {
+    this.#native.deleteRecordsBefore(offsetArg('offset', offset), nowArg(opts.now));
+  }
+
+  /**
+   * Applies retention.ms and retention.bytes to closed segments entirely below `upTo` (the high
+   * watermark, default logEndOffset); never the active segment. Returns how many segments went.
+   */
+  applyRetention(opts: number | { now?: number; upTo?: number } = {}): number {
+    const o = typeof opts === 'number' ? { now: opts } : opts;
+    return this.#native.applyRetention(nowArg(o.now), upToArg(o.upTo));
+  }
+
+  /** Changes settings of the open log; size/time/index limits apply from the next append. */
+  updateConfig(config: Partial<LogConfig>): void {
+    const full = validateConfig({ ...this.#config, ...config });
+    this.#native.updateConfig(toNative(full));
+    this.#config = full;
+    this.#armTimer();
+  }
+
+  stats(): LogStats {
+    return this.#native.stats();
+  }
+  get logStartOffset(): number {
+    return this.#native.logStartOffset();
+  }
+  /** The next offset to be assigned (ListOffsets -1 "latest" before replication). */
+  get logEndOffset(): number {
+    return this.#native.logEndOffset();
+  }
+  get recoveryPoint(): number {
+    return this.#native.stats().recoveryPoint;
+  }
+  get size(): number {
+    return this.#native.stats().size;
+  }
+  get segmentCount(): number {
+    return this.#native.stats().segmentCount;
+  }
+
+  /**
+   * Flushes (fsync off the JS thread), then writes the indexes and the clean-shutdown marker and
+   * closes every file; segments awaiting deletion are unlinked. The next open() skips recovery.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.flush().catch(() => undefined); // a failure resurfaces from the final native flush
+    this.#closed = true;
+    this.#native.close();
+  }
+
+  /** Closes without a marker and removes the directory (topic deletion). In-flight slices become invalid. */
+  delete(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#closed = true;
+    this.#native.delete();
+  }
+}
+
+function upToArg(upTo: number | undefined): number {
+  return upTo === undefined ? -1 : offsetArg('upTo', upTo);
+}
+
+/**
+ * Sends a slice to a socket with sendfile(2) on a libuv worker: no copy through user space. Handles
+ * partial writes; when the (non-blocking) socket is full it polls for POLLOUT, failing with code IO
+ * and errno ETIMEDOUT after `timeoutMs` without progress. Resolves with the bytes sent (== length).
+ * The caller must have drained earlier socket.write()s and must not write to the socket until it
+ * settles. `socketFd` is e.g. `(socket as any)._handle.fd` for a net.Socket.
+ */
+export function sendfile(socketFd: number, slice: FileSlice, opts: { timeoutMs?: number } = {}): Promise<number> {
+  return send('sendfile', socketFd, slice, opts);
+}
+
+/** The copying variant: pread into a reused per-thread buffer, then write(2); same semantics as sendfile(). */
+export function preadWrite(socketFd: number, slice: FileSlice, opts: { timeoutMs?: number } = {}): Promise<number> {
+  return send('preadWrite', socketFd, slice, opts);
+}
+
+/** A slice's bytes copied into a new Buffer (pread on the JS thread): the fallback when sendfile cannot be used. */
+export function readSlice(slice: FileSlice): Buffer {
+  checkInt('slice.fd', slice?.fd, 0, 2 ** 31 - 1);
+  checkInt('slice.position', slice.position, 0);
+  checkInt('slice.length', slice.length, 0);
+  return addon().readSlice(slice.fd, slice.position, slice.length) as Buffer;
+}
+
+function send(fn: 'sendfile' | 'preadWrite', socketFd: number, slice: FileSlice, opts: { timeoutMs?: number }): Promise<number> {
+  try {
+    checkInt('socketFd', socketFd, 0, 2 ** 31 - 1);
+    checkInt('slice.fd', slice?.fd, 0, 2 ** 31 - 1);
+    checkInt('slice.position', slice.position, 0);
+    checkInt('slice.length', slice.length, 0);
+    const timeout = checkInt('timeoutMs', opts.timeoutMs ?? 30000, 0, 2 ** 31 - 1);
+    return addon()[fn](socketFd, slice.fd, slice.position, slice.length, timeout) as Promise<number>;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
