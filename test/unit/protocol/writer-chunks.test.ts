@@ -11,7 +11,7 @@ function fileSlice(length: number, fill: number): ExternalChunk & { bytes: Buffe
 
 /** What the network layer would put on the wire: Buffers as is, file slices as their bytes. */
 function wireBytes(chunks: Chunk[]): Buffer {
-  return Buffer.concat(chunks.map((c) => (Buffer.isBuffer(c) ? c : (c as { bytes: Buffer }).bytes)));
+  return Buffer.concat(chunks.map((c) => (Buffer.isBuffer(c) ? c : (c as unknown as { bytes: Buffer }).bytes)));
 }
 
 describe('Writer output chunks', () => {
