@@ -1,4 +1,271 @@
+// Codec and record exports (compress/codec.h, record/records.h). Synchronous, on the calling thread:
+// codecs run on single batches (at most max.message.bytes, 1 MiB by default), where a worker-thread
+// hop costs more than it saves for every codec but gzip at high levels. TypeScript validates
+// arguments (src/native/codec.ts, src/native/records.ts); this layer still checks types and
+// bounds so a wrong call is an exception, never a crash.
+//
+// Buffers returned are new allocations owned by JS (handed over without a copy, freed by the GC).
+// Input buffers are only read, and only during the call.
+//
+//   compress(codec, buf, level|undefined, snappyRaw: boolean): Buffer
+//   decompress(codec, buf, maxSize): Buffer
+//   decodeBatches(buf, maxSize, verifyCrc, allowTruncated)
+//       -> { batches: Float64Array, records: Float64Array, headers: Float64Array,
+//            buffers: Buffer[], bytesRead: number }
+//       batches: kBatchFields numbers per batch, records: kRecordFields per record,
+//       headers: kHeaderFields per header, in the orders listed below. int64 fields are converted to
+//       double (exact up to 2^53). Positions are into `buf` when a batch's source is -1, else into
+//       buffers[source] (the decompressed records section).
+//   buildBatch(data: Uint8Array, lengths: Int32Array, timestamps: Float64Array, params: Float64Array): Buffer
+//       lengths, per record: keyLen, valueLen, headerCount, then per header keyLen, valueLen (-1 =
+//       null); data: the same fields' bytes concatenated in that order. params: kBuildParams below.
+//   recompressBatch(batch, codec, level|undefined, snappyRaw, maxSize): Buffer
+#include <cmath>
+#include <cstdlib>
+
+#include "compress/codec.h"
+#include "napi/errors.h"
 #include "napi/wraps.h"
+#include "record/records.h"
+
 namespace brook::napi {
-void InitCodec(Napi::Env, Napi::Object) {}
+namespace {
+
+using compress::ByteBuffer;
+
+// Field orders of the flat arrays; src/native/records.ts mirrors them.
+// batches: position, baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes,
+//          lastOffsetDelta, baseTimestamp, maxTimestamp, producerId, producerEpoch, baseSequence,
+//          recordsCount, source, firstRecord
+constexpr size_t kBatchFields = 16;
+// records: offset, timestamp, keyPos, keyLen, valuePos, valueLen, firstHeader, headerCount
+constexpr size_t kRecordFields = 8;
+// headers: keyPos, keyLen, valuePos, valueLen
+constexpr size_t kHeaderFields = 4;
+// buildBatch params: codec, level (NaN = default), snappyRaw (0/1), baseOffset, partitionLeaderEpoch,
+// producerId, producerEpoch, baseSequence, flags (1 transactional, 2 control, 4 LogAppendTime),
+// logAppendTime
+constexpr size_t kBuildParams = 10;
+
+// Outputs up to this size are copied into a V8-allocated Buffer; larger ones are handed over.
+constexpr size_t kCopyThreshold = 4096;
+
+Napi::Error ArgError(Napi::Env env, const std::string& what) { return MakeError(env, "INVALID_ARGUMENT", what); }
+
+template <typename T>
+T TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
+    throw ArgError(info.Env(), std::string("expected ") + what);
+  return info[i].As<T>();
 }
+Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i) {
+  return TypedArg<Napi::Uint8Array>(info, i, napi_uint8_array, "a Uint8Array");
+}
+double NumberArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsNumber()) throw ArgError(info.Env(), std::string("expected a number for ") + what);
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+compress::Codec CodecArg(const Napi::CallbackInfo& info, size_t i) {
+  const double v = NumberArg(info, i, "codec");
+  if (v != std::floor(v)) throw MakeError(info.Env(), "UNSUPPORTED_CODEC", "codec must be an integer");
+  return compress::CodecFromId(v < -1 || v > 8 ? -1 : int(v));
+}
+int LevelFrom(Napi::Env env, double v) {
+  if (std::isnan(v)) return compress::kDefaultLevel;
+  if (v != std::floor(v) || v < -1e6 || v > 1e6) throw ArgError(env, "level must be an integer");
+  return int(v);
+}
+int LevelArg(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].IsNumber() ? LevelFrom(info.Env(), info[i].As<Napi::Number>().DoubleValue()) : compress::kDefaultLevel;
+}
+size_t SizeArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  const double v = NumberArg(info, i, what);
+  if (!(v >= 0)) throw ArgError(info.Env(), std::string(what) + " must be >= 0");
+  return v >= double(compress::kMaxSize) ? compress::kMaxSize : size_t(v);
+}
+
+// Converts a double that must be an integer in [lo, hi] (casting NaN or out-of-range values is UB).
+int64_t IntFrom(Napi::Env env, double v, double lo, double hi, const char* what) {
+  if (!(v >= lo && v <= hi) || v != std::floor(v)) throw ArgError(env, std::string(what) + " is out of range");
+  return int64_t(v);
+}
+constexpr double kInt64Lo = -9223372036854775808.0, kInt64Hi = 9223372036854774784.0;  // largest double < 2^63
+
+Napi::Buffer<uint8_t> ToJs(Napi::Env env, ByteBuffer&& b) {
+  const size_t n = b.size();
+  if (n <= kCopyThreshold) return Napi::Buffer<uint8_t>::Copy(env, b.data(), n);
+  uint8_t* p = b.Release();
+  return Napi::Buffer<uint8_t>::New(env, p, n, [](Napi::Env, uint8_t* d) { std::free(d); });
+}
+
+Napi::Value Compress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const compress::Codec codec = CodecArg(info, 0);
+    auto buf = BytesArg(info, 1);
+    compress::CompressOptions opts;
+    opts.level = LevelArg(info, 2);
+    opts.snappy_framing = info[3].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
+    return ToJs(env, compress::Compress(codec, buf.Data(), buf.ByteLength(), opts));
+  });
+}
+
+Napi::Value Decompress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const compress::Codec codec = CodecArg(info, 0);
+    auto buf = BytesArg(info, 1);
+    const size_t max = SizeArg(info, 2, "maxSize");
+    return ToJs(env, compress::Decompress(codec, buf.Data(), buf.ByteLength(), max));
+  });
+}
+
+Napi::Value DecodeBatches(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto buf = BytesArg(info, 0);
+    record::DecodeOptions opts;
+    opts.max_decompressed_size = SizeArg(info, 1, "maxDecompressedSize");
+    opts.verify_crc = info[2].ToBoolean();
+    opts.allow_truncated = info[3].ToBoolean();
+    record::DecodedBatches d = record::DecodeBatches(buf.Data(), buf.ByteLength(), opts);
+
+    auto batches = Napi::Float64Array::New(env, d.batches.size() * kBatchFields);
+    double* b = batches.Data();
+    for (const auto& x : d.batches) {
+      const double v[kBatchFields] = {double(x.position),        double(x.base_offset),    double(x.batch_length),
+                                      double(x.partition_leader_epoch), double(x.magic),   double(x.crc),
+                                      double(x.attributes),      double(x.last_offset_delta), double(x.base_timestamp),
+                                      double(x.max_timestamp),   double(x.producer_id),    double(x.producer_epoch),
+                                      double(x.base_sequence),   double(x.records_count),  double(x.source),
+                                      double(x.first_record)};
+      std::copy(v, v + kBatchFields, b);
+      b += kBatchFields;
+    }
+    auto records = Napi::Float64Array::New(env, d.records.size() * kRecordFields);
+    double* r = records.Data();
+    for (const auto& x : d.records) {
+      r[0] = double(x.offset);
+      r[1] = double(x.timestamp);
+      r[2] = double(x.key_pos);
+      r[3] = double(x.key_len);
+      r[4] = double(x.value_pos);
+      r[5] = double(x.value_len);
+      r[6] = double(x.first_header);
+      r[7] = double(x.header_count);
+      r += kRecordFields;
+    }
+    auto headers = Napi::Float64Array::New(env, d.headers.size() * kHeaderFields);
+    double* h = headers.Data();
+    for (const auto& x : d.headers) {
+      h[0] = double(x.key_pos);
+      h[1] = double(x.key_len);
+      h[2] = double(x.value_pos);
+      h[3] = double(x.value_len);
+      h += kHeaderFields;
+    }
+    auto buffers = Napi::Array::New(env, d.buffers.size());
+    for (size_t i = 0; i < d.buffers.size(); i++) buffers.Set(uint32_t(i), ToJs(env, std::move(d.buffers[i])));
+
+    auto out = Napi::Object::New(env);
+    out.Set("batches", batches);
+    out.Set("records", records);
+    out.Set("headers", headers);
+    out.Set("buffers", buffers);
+    out.Set("bytesRead", Napi::Number::New(env, double(d.bytes_read)));
+    return out;
+  });
+}
+
+Napi::Value BuildBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto data = BytesArg(info, 0);
+    auto lengths = TypedArg<Napi::Int32Array>(info, 1, napi_int32_array, "an Int32Array of lengths");
+    auto timestamps = TypedArg<Napi::Float64Array>(info, 2, napi_float64_array, "a Float64Array of timestamps");
+    auto params = TypedArg<Napi::Float64Array>(info, 3, napi_float64_array, "a Float64Array of batch parameters");
+    if (params.ElementLength() != kBuildParams) throw ArgError(env, "wrong number of batch parameters");
+    const double* p = params.Data();
+
+    record::BuildOptions o;
+    o.codec = compress::CodecFromId(p[0] >= 0 && p[0] <= 8 ? int(p[0]) : -1);
+    o.compression.level = LevelFrom(env, p[1]);
+    o.compression.snappy_framing = p[2] != 0 ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
+    o.base_offset = IntFrom(env, p[3], kInt64Lo, kInt64Hi, "baseOffset");
+    o.partition_leader_epoch = int32_t(IntFrom(env, p[4], INT32_MIN, INT32_MAX, "partitionLeaderEpoch"));
+    o.producer_id = IntFrom(env, p[5], kInt64Lo, kInt64Hi, "producerId");
+    o.producer_epoch = int16_t(IntFrom(env, p[6], INT16_MIN, INT16_MAX, "producerEpoch"));
+    o.base_sequence = int32_t(IntFrom(env, p[7], INT32_MIN, INT32_MAX, "baseSequence"));
+    const int64_t flags = IntFrom(env, p[8], 0, 7, "flags");
+    o.transactional = flags & 1;
+    o.control = flags & 2;
+    o.log_append_time = flags & 4;
+    o.log_append_time_ms = IntFrom(env, p[9], kInt64Lo, kInt64Hi, "logAppendTime");
+
+    const int32_t* len = lengths.Data();
+    const size_t nlen = lengths.ElementLength();
+    const uint8_t* bytes = data.Data();
+    const size_t nbytes = data.ByteLength();
+    size_t li = 0, pos = 0;
+    auto next_len = [&]() -> int32_t {
+      if (li == nlen) throw ArgError(env, "lengths array is too short");
+      return len[li++];
+    };
+    auto take = [&](int32_t n) -> const uint8_t* {
+      if (n < 0) return nullptr;
+      if (size_t(n) > nbytes - pos) throw ArgError(env, "data is shorter than the lengths say");
+      const uint8_t* at = bytes + pos;
+      pos += size_t(n);
+      return at;
+    };
+    record::BatchBuilder builder;
+    std::vector<record::HeaderInput> headers;
+    const double* ts = timestamps.Data();
+    for (size_t i = 0; i < timestamps.ElementLength(); i++) {
+      const int32_t key_len = next_len();
+      const int32_t value_len = next_len();
+      const int32_t header_count = next_len();
+      if (header_count < 0) throw ArgError(env, "negative header count");
+      const uint8_t* key = take(key_len);
+      const uint8_t* value = take(value_len);
+      headers.clear();
+      for (int32_t h = 0; h < header_count; h++) {
+        record::HeaderInput hd{};
+        hd.key_len = next_len();
+        hd.value_len = next_len();
+        hd.key = take(hd.key_len);
+        hd.value = take(hd.value_len);
+        headers.push_back(hd);
+      }
+      builder.Add(IntFrom(env, ts[i], kInt64Lo, kInt64Hi, "timestamp"), key, key_len, value, value_len, headers.data(), headers.size());
+    }
+    if (li != nlen || pos != nbytes) throw ArgError(env, "lengths or data have entries beyond the records");
+    return ToJs(env, builder.Finish(o));
+  });
+}
+
+Napi::Value RecompressBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto batch = BytesArg(info, 0);
+    const compress::Codec codec = CodecArg(info, 1);
+    compress::CompressOptions opts;
+    opts.level = LevelArg(info, 2);
+    opts.snappy_framing = info[3].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
+    const size_t max = SizeArg(info, 4, "maxDecompressedSize");
+    return ToJs(env, record::RecompressBatch(batch.Data(), batch.ByteLength(), codec, opts, max));
+  });
+}
+
+}  // namespace
+
+void InitCodec(Napi::Env env, Napi::Object exports) {
+  exports.Set("compress", Napi::Function::New(env, Compress, "compress"));
+  exports.Set("decompress", Napi::Function::New(env, Decompress, "decompress"));
+  exports.Set("decodeBatches", Napi::Function::New(env, DecodeBatches, "decodeBatches"));
+  exports.Set("buildBatch", Napi::Function::New(env, BuildBatch, "buildBatch"));
+  exports.Set("recompressBatch", Napi::Function::New(env, RecompressBatch, "recompressBatch"));
+  exports.Set("defaultMaxDecompressedSize", Napi::Number::New(env, double(compress::kDefaultMaxDecompressedSize)));
+}
+
+}  // namespace brook::napi

@@ -1,0 +1,32 @@
+/**
+ * Independent implementations the codec tests check us against: Debian CLIs and Debian's
+ * python3-snappy. Each probe is run once; tests that need a missing tool skip and say why.
+ */
+import { spawnSync } from 'node:child_process';
+
+function works(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+export const hasZstd = works('zstd', ['--version']);
+export const hasLz4 = works('lz4', ['--version']);
+// Debian's interpreter: the python3 first on PATH may be a separate install without the package.
+export const PYTHON = '/usr/bin/python3';
+export const hasPySnappy = works(PYTHON, ['-c', 'import snappy']);
+
+export function skipNote(tool: string, present: boolean): void {
+  if (!present) console.warn(`[codec tests] ${tool} is not installed: the tests that need it are skipped`);
+}
+
+/** Runs a filter command: `input` on stdin, stdout returned; throws with stderr on failure. */
+export function pipe(cmd: string, args: string[], input: Uint8Array): Buffer {
+  const r = spawnSync(cmd, args, { input, maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString() ?? r.error}`);
+  return r.stdout;
+}
+
+/** Runs a python3-snappy snippet with stdin bound to `input` (bytes) and returns its stdout bytes. */
+export function python(code: string, input: Uint8Array): Buffer {
+  return pipe(PYTHON, ['-c', `import sys, snappy\ndata = sys.stdin.buffer.read()\n${code}`], input);
+}
