@@ -24,6 +24,8 @@ const DEV_PACKAGES = [
   ['/usr/lib/python3/dist-packages/kafka/__init__.py', 'python3-kafka'],
   ['/usr/lib/python3/dist-packages/confluent_kafka/__init__.py', 'python3-confluent-kafka'],
   ['/usr/lib/python3/dist-packages/snappy/__init__.py', 'python3-snappy'],
+  ['/usr/lib/python3/dist-packages/lz4/__init__.py', 'python3-lz4'],
+  ['/usr/lib/python3/dist-packages/zstandard/__init__.py', 'python3-zstandard'],
   ['zstd', 'zstd'],
   ['lz4', 'lz4'],
   ['iperf3', 'iperf3'],

@@ -11,9 +11,9 @@
  *   <topic>-<partition>.<id>-delete/   a deleted partition awaiting removal (Kafka's suffix)
  *
  * Order of changes, chosen so a crash at any point leaves a state the next start can serve:
- * create writes topics.json first, then opens (creates) the logs; delete writes topics.json first,
- * then renames each partition directory to `-delete` and removes it. A partition directory whose
- * topic is not in topics.json is such a leftover and is removed at start, so a topic re-created
+ * create and grow open (create) the logs first, then write topics.json; delete writes topics.json
+ * first, then renames each partition directory to `-delete` and removes it. A partition directory
+ * that topics.json does not list is such a leftover and is removed at start, so a topic re-created
  * under the same name never sees old data.
  */
 import { randomUUID } from 'node:crypto';
@@ -103,11 +103,11 @@ export class TopicRegistry {
     const topic: Topic = { name, id: randomUUID(), partitions: [], configs, internal: name.startsWith('__') };
     this.topics.set(name, topic);
     try {
-      this.save();
       this.openPartitions(topic, partitions);
+      this.save();
     } catch (e) {
       this.topics.delete(name);
-      for (const p of topic.partitions) p.close();
+      for (const p of topic.partitions) p.delete();
       this.save();
       throw e;
     }
@@ -146,9 +146,9 @@ export class TopicRegistry {
   async delete(topic: Topic): Promise<void> {
     this.topics.delete(topic.name);
     this.save();
+    await Promise.all(topic.partitions.map((p) => p.close()));
     const doomed: string[] = [];
-    topic.partitions.forEach((p, i) => {
-      p.close();
+    topic.partitions.forEach((_, i) => {
       const dir = this.partitionDir(topic.name, i);
       const target = `${dir}.${topic.id.replace(/-/g, '')}-delete`;
       try {
@@ -173,10 +173,9 @@ export class TopicRegistry {
     return deleted;
   }
 
-  /** Flushes and closes every log (clean-shutdown markers are written by each close). */
+  /** Flushes and closes every log (each close flushes and writes its clean-shutdown marker). */
   async close(): Promise<void> {
-    await this.flushAll();
-    for (const t of this.topics.values()) for (const p of t.partitions) p.close();
+    await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.close())));
     this.topics.clear();
   }
 

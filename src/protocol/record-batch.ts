@@ -59,14 +59,13 @@ export function peekBatch(buf: Buffer, pos = 0): BatchPeek | undefined {
   };
 }
 
-/** The codec of each batch in `buf` (for checks such as zstd below Fetch v10). */
-export function batchCodecs(buf: Buffer): Codec[] {
-  const out: Codec[] = [];
+/** Byte position of the first zstd-compressed batch in `buf`, or -1 (for clients below Fetch v10). */
+export function firstZstdBatch(buf: Buffer): number {
   for (let pos = 0; buf.length - pos >= BATCH_HEADER_SIZE; ) {
+    if ((buf.readInt16BE(pos + ATTRIBUTES) & 0x07) === Codec.Zstd) return pos;
     const size = buf.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
-    out.push((buf.readInt16BE(pos + ATTRIBUTES) & 0x07) as Codec);
-    if (size <= 0) break;
+    if (size <= LOG_OVERHEAD) break;
     pos += size;
   }
-  return out;
+  return -1;
 }

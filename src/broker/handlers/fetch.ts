@@ -7,8 +7,10 @@
  * the last stable offset equals it; aborted_transactions is always empty.
  *
  * Record bytes leave as file slices that the connection sends with sendfile (zero copy). Below v10
- * clients cannot read zstd, so those versions read into a Buffer and check each batch's codec:
- * UNSUPPORTED_COMPRESSION_TYPE if one is zstd (kafka-python, at v4, is the only such client).
+ * clients cannot read zstd, so those versions read into a Buffer and check each batch's codec: the
+ * answer stops before the first zstd batch, and is UNSUPPORTED_COMPRESSION_TYPE only when that is
+ * the first batch (Kafka refuses the whole read if any batch is zstd, which stalls such a consumer
+ * on records it could have read). kafka-python, at v4, is the only such client in scope.
  *
  * Long poll: with fewer than min_bytes available, the request parks on every partition it asked for
  * and re-runs on the next append to any of them, or answers with what there is after max_wait_ms.
@@ -19,7 +21,7 @@
  * read_committed filtering (nothing is transactional here), fetches by topic id (v13+, not advertised).
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { batchCodecs, Codec } from '../../protocol/record-batch.js';
+import { firstZstdBatch } from '../../protocol/record-batch.js';
 import { fetchApi, type FetchRequest } from '../../protocol/schemas/fetch.js';
 import type { ChunkedRecords } from '../../protocol/writer.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
@@ -88,12 +90,14 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
       if (limit === 0 && bytes > 0) return answer;
       try {
         if (version < 10) {
-          const buf = log.readBuffer(offset, limit, hw);
-          if (batchCodecs(buf).includes(Codec.Zstd)) {
+          let buf = log.readBuffer(offset, limit, hw);
+          const zstdAt = firstZstdBatch(buf);
+          if (zstdAt === 0) {
             answer.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
             hasError = true;
             return answer;
           }
+          if (zstdAt > 0) buf = buf.subarray(0, zstdAt);
           answer.records = buf;
           bytes += buf.length;
           budget -= buf.length;

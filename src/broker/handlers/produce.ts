@@ -25,7 +25,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { Codec, peekBatch } from '../../protocol/record-batch.js';
 import { produceApi, type ProduceRequest } from '../../protocol/schemas/produce.js';
 import { CloseConnection } from '../../network/connection.js';
-import { recompressBatch } from '../../native/records.js';
+import { recompressBatch, type Codec as NativeCodec } from '../../native/records.js';
 import type { Broker } from '../broker.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
@@ -82,7 +82,7 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
 
     let bytes = records;
     const wanted = CODEC_BY_NAME[broker.topics.effectiveConfig(topic)['compression.type'] as string];
-    if (wanted !== undefined && wanted !== batch.codec) bytes = recompressBatch(records, wanted);
+    if (wanted !== undefined && wanted !== batch.codec) bytes = recompressBatch(records, wanted as NativeCodec);
 
     const r = log.append(bytes);
     producers?.record(identity, r.baseOffset, r.lastOffset, r.logAppendTime);
@@ -94,7 +94,8 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
       logAppendTimeMs: BigInt(r.logAppendTime),
       logStartOffset: BigInt(log.logStartOffset),
       errorMessage: null,
-      durable: wantDurable ? log.durable(r.lastOffset) : undefined,
+      // The flush policy decides durability (flush.messages=1: every append); acks=-1 waits for it.
+      durable: wantDurable ? r.flushed : undefined,
     };
   } catch (e) {
     const { errorCode, message } = toErrorCode(e);

@@ -1,0 +1,82 @@
+/**
+ * AlterConfigs (key 33), v0-2.
+ *
+ * For a TOPIC resource (type 2) the request's configs become the topic's whole override set:
+ * configs left out go back to the broker default (that is this API's meaning; prefer
+ * IncrementalAlterConfigs). Every value goes through the one topic-config parser: an unknown
+ * name, a null or unparseable value is INVALID_CONFIG with a message naming it; a name given twice
+ * is INVALID_REQUEST. The set is validated as a whole before anything changes, then persisted
+ * (topics.json) and applied to the open logs (TopicRegistry.setConfigs): segment.bytes,
+ * retention.*, max.message.bytes, message.timestamp.type and compression.type take effect on the
+ * next append or retention check. validate_only checks without changing anything.
+ * Per resource: an invalid name is INVALID_TOPIC_EXCEPTION, an unknown topic
+ * UNKNOWN_TOPIC_OR_PARTITION, a resource named twice in one request INVALID_REQUEST.
+ * Not implemented: BROKER resources (type 4) get INVALID_REQUEST "broker configs are static in
+ * Brook; change server.properties and restart" (after checking the broker id, as Kafka does);
+ * other resource types get INVALID_REQUEST. AlterConfigPolicy does not exist.
+ */
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { alterConfigsApi } from '../../protocol/schemas/alter-configs.js';
+import type { TopicOverrides } from '../../config.js';
+import type { Broker } from '../broker.js';
+import { KafkaError, toErrorCode } from '../errors.js';
+import { defineHandler } from '../handler.js';
+import { parseOverrides, ResourceType } from '../topic-configs.js';
+import { topicNameProblem, type Topic } from '../topics.js';
+import { brokerResource } from './describe-configs.js';
+
+export const STATIC_BROKER_CONFIGS = 'broker configs are static in Brook; change server.properties and restart';
+
+interface Resource {
+  resourceType: number;
+  resourceName: string;
+}
+
+/**
+ * The shared body of AlterConfigs and IncrementalAlterConfigs: per resource, find the topic,
+ * compute its new override set with `change` (which throws to refuse), and unless validateOnly,
+ * persist and apply it. Returns the per-resource responses in request order.
+ */
+export function alterResources<R extends Resource>(broker: Broker, resources: readonly R[], validateOnly: boolean, change: (topic: Topic, r: R) => TopicOverrides) {
+  const key = (r: Resource) => `${r.resourceType}:${r.resourceName}`;
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
+  return resources.map((r) => {
+    const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+    try {
+      if (counts.get(key(r))! > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource ${r.resourceName} (type ${r.resourceType}) appears more than once in the request`);
+      if (r.resourceType === ResourceType.BROKER) {
+        brokerResource(broker, r.resourceName);
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, STATIC_BROKER_CONFIGS);
+      }
+      if (r.resourceType !== ResourceType.TOPIC) {
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource type ${r.resourceType} is not supported by Brook (only topics, 2, can be altered)`);
+      }
+      const problem = topicNameProblem(r.resourceName);
+      if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+      const topic = broker.topics.get(r.resourceName);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${r.resourceName}`);
+      const next = change(topic, r);
+      if (!validateOnly) {
+        broker.topics.setConfigs(topic, next);
+        broker.log(`altered configs of topic ${topic.name}: ${JSON.stringify(next)}`);
+      }
+      return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
+    } catch (e) {
+      const { errorCode, message } = toErrorCode(e);
+      return { ...base, errorCode, errorMessage: message };
+    }
+  });
+}
+
+export const alterConfigsHandler = defineHandler({
+  api: alterConfigsApi,
+  minVersion: 0,
+  maxVersion: 2,
+  handle(req, { broker }) {
+    return {
+      throttleTimeMs: 0,
+      responses: alterResources(broker, req.resources, req.validateOnly, (_topic, r) => parseOverrides(r.configs)),
+    };
+  },
+});

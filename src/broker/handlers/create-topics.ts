@@ -1,0 +1,153 @@
+/**
+ * CreateTopics (key 19), v0-7.
+ *
+ * Each topic is checked on its own and gets its own error; one bad topic never fails the others.
+ * In order:
+ * - a name given twice in the request: INVALID_REQUEST for every copy (none is created);
+ * - the name (1-249 of [a-zA-Z0-9._-], not "." or ".."), and a name that differs from an existing
+ *   topic only in '.' vs '_' (Kafka forbids these: their metric names collide):
+ *   INVALID_TOPIC_EXCEPTION; an existing name: TOPIC_ALREADY_EXISTS;
+ * - num_partitions: -1 means num.partitions (KIP-464, v4+; accepted at every version, as Kafka
+ *   does); 0 or below -1: INVALID_PARTITIONS;
+ * - replication_factor: -1 means default.replication.factor; 0 or below -1:
+ *   INVALID_REPLICATION_FACTOR; above 1 likewise, with "replication factor N is larger than the 1
+ *   available broker(s)": there is one broker;
+ * - manual assignments (then num_partitions and replication_factor must both be -1): partitions
+ *   0..n-1, each with exactly one replica, this broker: else INVALID_REPLICA_ASSIGNMENT;
+ * - configs through the one topic-config parser: unknown name, null or bad value: INVALID_CONFIG;
+ *   a name given twice: INVALID_REQUEST.
+ * validate_only (v1+) runs every check and answers as if created, without creating (topic_id is
+ * then the zero UUID: there is no topic). error_message (v1+) says what was wrong.
+ * v5+ answers with the partition count, replication factor and every effective config with its
+ * source, as Kafka does (KIP-525); failed topics carry -1, -1 and no configs.
+ * Names starting with "__" are allowed (Kafka allows them; they are marked internal).
+ * Creation is synchronous, so timeout_ms is not needed and REQUEST_TIMED_OUT never happens.
+ * Not implemented: CreateTopicPolicy, quotas (THROTTLING_QUOTA_EXCEEDED, v6+).
+ */
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { createTopicsApi } from '../../protocol/schemas/create-topics.js';
+import { ZERO_UUID } from '../../protocol/uuid.js';
+import type { Req } from '../../protocol/schema.js';
+import type { Broker } from '../broker.js';
+import { KafkaError, toErrorCode } from '../errors.js';
+import { defineHandler } from '../handler.js';
+import { parseOverrides, topicConfigEntries } from '../topic-configs.js';
+import { topicNameProblem } from '../topics.js';
+
+type CreatableTopic = Req<typeof createTopicsApi>['topics'][number];
+
+interface Plan {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: ReturnType<typeof parseOverrides>;
+}
+
+/** Validates one topic of the request; throws KafkaError / ConfigError with the reason. */
+export function planTopic(broker: Broker, t: CreatableTopic): Plan {
+  const nameProblem = topicNameProblem(t.name);
+  if (nameProblem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+  if (broker.topics.get(t.name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${t.name} already exists`);
+  const collidesWith = collision(broker, t.name);
+  if (collidesWith) {
+    throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${t.name} collides with existing topic ${collidesWith}: names may not differ only in '.' and '_'`);
+  }
+
+  const node = broker.config.nodeId;
+  let partitions: number;
+  let replicationFactor: number;
+  if (t.assignments.length > 0) {
+    if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, 'num_partitions and replication_factor must be -1 when assignments are given');
+    }
+    const seen = new Set<number>();
+    for (const a of t.assignments) {
+      if (seen.has(a.partitionIndex)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `partition ${a.partitionIndex} is assigned twice`);
+      seen.add(a.partitionIndex);
+      checkReplicas(a.brokerIds, node, `partition ${a.partitionIndex}`);
+    }
+    for (let i = 0; i < t.assignments.length; i++) {
+      if (!seen.has(i)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'assigned partitions must be numbered 0, 1, 2, ... without gaps');
+    }
+    partitions = t.assignments.length;
+    replicationFactor = 1;
+  } else {
+    partitions = t.numPartitions === -1 ? broker.config.numPartitions : t.numPartitions;
+    if (partitions < 1) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at least 1 (or -1 for the broker default), not ${t.numPartitions}`);
+    }
+    replicationFactor = t.replicationFactor === -1 ? broker.config.defaultReplicationFactor : t.replicationFactor;
+    if (replicationFactor < 1) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1 (or -1 for the broker default), not ${t.replicationFactor}`);
+    }
+    if (replicationFactor > 1) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} is larger than the 1 available broker(s)`);
+    }
+  }
+  return { name: t.name, partitions, replicationFactor, configs: parseOverrides(t.configs) };
+}
+
+/** Replica lists for one partition on a one-broker cluster: exactly [this broker]. */
+export function checkReplicas(brokerIds: readonly number[], node: number, what: string): void {
+  if (brokerIds.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} has no replicas`);
+  const unknown = brokerIds.find((b) => b !== node);
+  if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} names broker ${unknown}, but the only broker is ${node}`);
+  if (brokerIds.length > 1) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} lists broker ${node} ${brokerIds.length} times`);
+}
+
+/** An existing topic whose name equals `name` once '.' and '_' are treated alike. */
+function collision(broker: Broker, name: string): string | undefined {
+  if (!/[._]/.test(name)) return undefined;
+  const key = name.replace(/\./g, '_');
+  for (const t of broker.topics.all()) if (t.name !== name && t.name.replace(/\./g, '_') === key) return t.name;
+  return undefined;
+}
+
+export const createTopicsHandler = defineHandler({
+  api: createTopicsApi,
+  minVersion: 0,
+  maxVersion: 7,
+  handle(req, { broker }) {
+    const counts = new Map<string, number>();
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+
+    const failed = (name: string, errorCode: number, errorMessage: string) => ({
+      name,
+      topicId: ZERO_UUID,
+      errorCode,
+      errorMessage,
+      numPartitions: -1,
+      replicationFactor: -1,
+      configs: [],
+    });
+
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => {
+        if (counts.get(t.name)! > 1) return failed(t.name, ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
+        try {
+          const plan = planTopic(broker, t);
+          const topic = req.validateOnly ? undefined : broker.topics.create(plan.name, plan.partitions, plan.configs);
+          return {
+            name: t.name,
+            topicId: topic?.id ?? ZERO_UUID,
+            errorCode: ErrorCode.NONE,
+            errorMessage: null,
+            numPartitions: plan.partitions,
+            replicationFactor: plan.replicationFactor,
+            configs: topicConfigEntries(broker.config, plan.configs).map((c) => ({
+              name: c.name,
+              value: c.value,
+              readOnly: c.readOnly,
+              configSource: c.configSource,
+              isSensitive: c.isSensitive,
+            })),
+          };
+        } catch (e) {
+          const { errorCode, message } = toErrorCode(e);
+          return failed(t.name, errorCode, message);
+        }
+      }),
+    };
+  },
+});

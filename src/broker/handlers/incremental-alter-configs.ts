@@ -1,0 +1,33 @@
+/**
+ * IncrementalAlterConfigs (key 44), v0-1.
+ *
+ * For a TOPIC resource (type 2) each config names an operation on the topic's overrides:
+ * SET (0) parses and sets the value; DELETE (1) removes the override, so the broker default
+ * applies again; APPEND (2) / SUBTRACT (3) add or remove items of a list config (only
+ * cleanup.policy), starting from its effective value; on any other config they are INVALID_CONFIG,
+ * as in Kafka. An unknown config name is INVALID_CONFIG for every operation (Kafka ignores a DELETE
+ * of an unknown name; Brook says so, since such a name can never have been set). A name given
+ * twice: INVALID_REQUEST. All operations of a resource apply together or not at all; the result is
+ * persisted and applied to the open logs exactly as in AlterConfigs (alter-configs.ts), and
+ * validate_only checks without changing anything.
+ * Per resource: an invalid name is INVALID_TOPIC_EXCEPTION, an unknown topic
+ * UNKNOWN_TOPIC_OR_PARTITION, a resource named twice in one request INVALID_REQUEST.
+ * Not implemented: BROKER resources (type 4) get INVALID_REQUEST "broker configs are static in
+ * Brook; change server.properties and restart"; other resource types get INVALID_REQUEST.
+ */
+import { incrementalAlterConfigsApi } from '../../protocol/schemas/incremental-alter-configs.js';
+import { defineHandler } from '../handler.js';
+import { applyIncremental } from '../topic-configs.js';
+import { alterResources } from './alter-configs.js';
+
+export const incrementalAlterConfigsHandler = defineHandler({
+  api: incrementalAlterConfigsApi,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(req, { broker }) {
+    return {
+      throttleTimeMs: 0,
+      responses: alterResources(broker, req.resources, req.validateOnly, (topic, r) => applyIncremental(broker.config, topic.configs, r.configs)),
+    };
+  },
+});

@@ -1,0 +1,97 @@
+/**
+ * Integration-test plumbing: a real broker on a free port with a temporary data dir, and the real
+ * clients that talk to it (kafkajs and @platformatic/kafka in-process; kcat, kafka-python and
+ * confluent-kafka as child processes from Debian packages).
+ *
+ * Debian's Python packages import only under /usr/bin/python3 (the python3 first on PATH may be a
+ * separate build that cannot see them), so Python clients always run under that path.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBroker, type RunningBroker, type StartOptions } from '../../src/index.js';
+
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+function works(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 10_000 });
+  return r.status === 0;
+}
+
+export const hasKcat = works('kcat', ['-V']);
+export const hasKafkaPython = works(SYSTEM_PYTHON, ['-c', 'import kafka']);
+export const hasConfluentKafka = works(SYSTEM_PYTHON, ['-c', 'import confluent_kafka']);
+
+/** Says once, visibly, why a client's tests are skipped. */
+export function skipReason(available: boolean, what: string): boolean {
+  if (!available) console.warn(`SKIPPED: ${what} is not installed here (CI installs it; run npm install in a dev checkout)`);
+  return !available;
+}
+
+export interface TestBroker {
+  broker: RunningBroker;
+  bootstrap: string;
+  dataDir: string;
+  /** Closes gracefully and starts again on the same data dir (and port when possible). */
+  restart(opts?: StartOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestBroker(opts: StartOptions = {}): Promise<TestBroker> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'brook-it-'));
+  const start = (port = 0, extra: StartOptions = {}) =>
+    startBroker({ log: process.env.BROOK_TEST_LOG ? undefined : false, ...opts, ...extra, port, host: '127.0.0.1', dataDir });
+  const tb: TestBroker = {
+    broker: await start(),
+    get bootstrap() {
+      return `127.0.0.1:${this.broker.port}`;
+    },
+    dataDir,
+    async restart(extra = {}) {
+      const port = this.broker.port;
+      await this.broker.close();
+      this.broker = await start(port, extra);
+    },
+    async close() {
+      await this.broker.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return tb;
+}
+
+export interface ProcessResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command with optional stdin, bounded in time (a hung client fails the test, never the run). */
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Runs a Python snippet under Debian's interpreter; argv[1..] are `args`. */
+export function python(script: string, args: string[] = [], timeoutMs = 60_000): Promise<ProcessResult> {
+  return run(SYSTEM_PYTHON, ['-c', script, ...args], { timeoutMs });
+}
+
+/** Throws with the process's output when it failed: test failures then show why. */
+export function expectOk(r: ProcessResult, what: string): ProcessResult {
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return r;
+}
