@@ -95,3 +95,63 @@ export function expectOk(r: ProcessResult, what: string): ProcessResult {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   return r;
 }
+
+/** A port nobody listens on right now (for brokers in child processes, which must be told one). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface BrokerProcess {
+  port: number;
+  bootstrap: string;
+  pid: number;
+  /** Resolves with the exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Runs `brook start` in a child process (from the TypeScript sources through tsx, so no build is
+ * needed), for tests that kill the broker with SIGKILL or SIGTERM. Resolves once it listens.
+ */
+export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = []): Promise<BrokerProcess> {
+  const p = port ?? (await freePort());
+  const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', entry, 'start', '--port', String(p), '--data-dir', dataDir, ...extraArgs], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker did not start in time:\n${err}`)), 20_000);
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited with ${code} before listening:\n${err}`));
+    });
+  });
+  return {
+    port: p,
+    bootstrap: `127.0.0.1:${p}`,
+    pid: child.pid!,
+    exited,
+    stderr: () => err,
+    kill: (signal) => child.kill(signal),
+  };
+}
