@@ -134,7 +134,8 @@ export function parseTopicConfig(name: string, raw: string | null): TopicConfigV
 // Broker configs
 // ---------------------------------------------------------------------------------------------
 
-const BROKER_DEFS = {
+/** Every broker setting by Kafka name: type, default, documentation (DescribeConfigs lists these). */
+export const BROKER_DEFS = {
   'node.id': { kind: 'int', default: 1, check: atLeast(0), doc: 'this broker\'s id (broker.id is an alias)' },
   listeners: { kind: 'list', default: ['PLAINTEXT://127.0.0.1:9092'], doc: 'NAME://host:port to listen on' },
   'advertised.listeners': { kind: 'list', default: [] as string[], doc: 'NAME://host:port clients are told to use; defaults to listeners' },
@@ -172,7 +173,7 @@ const BROKER_DEFS = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } as const satisfies Record<string, Definition<any>>;
 
-type BrokerKey = keyof typeof BROKER_DEFS;
+export type BrokerKey = keyof typeof BROKER_DEFS;
 
 /**
  * Kafka's alternative spellings: coarser units (converted to the canonical key) and old names.
@@ -216,6 +217,8 @@ export interface BrokerConfig {
   staticTopicDefaults: Set<TopicConfigName>;
   /** Every broker setting by Kafka name, for DescribeConfigs on the broker resource. */
   raw: Record<string, unknown>;
+  /** Broker settings (Kafka names, after aliases) set explicitly by the file or a flag. */
+  explicitKeys: ReadonlySet<string>;
 }
 
 /** Parses Java-properties text: `key=value`, `key: value`, `key value`, # and ! comments, `\` continuations and escapes. */
@@ -341,6 +344,7 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     topicDefaults,
     staticTopicDefaults,
     raw,
+    explicitKeys: new Set(explicit),
   };
 }
 
