@@ -28,6 +28,11 @@ export interface StartOptions {
   properties?: Record<string, string | number | boolean>;
   /** Where log lines go; false for silence. Default: stderr with a timestamp. */
   log?: Logger | false;
+  /**
+   * Send fetched record bytes from the page cache with sendfile (default). false copies them
+   * through a Buffer instead: the fallback for sockets without a file descriptor, kept testable.
+   */
+  sendfile?: boolean;
 }
 
 export interface RunningBroker {
@@ -59,7 +64,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
   const server = new KafkaServer(dispatcher, {
     maxRequestBytes: config.socketRequestMaxBytes,
     maxInFlight: 64,
-    sendFile: sendfile,
+    sendFile: opts.sendfile === false ? undefined : sendfile,
     readSlice,
     log,
   });

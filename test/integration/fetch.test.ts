@@ -1,0 +1,156 @@
+/**
+ * Fetch semantics over raw frames, through both send paths (sendfile from the page cache, and the
+ * Buffer copy): whole batches from the one containing the offset, KIP-74, byte limits, long polls
+ * woken by appends, offsets out of range; and topic settings applied on append.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBatch, Codec, decodeBatches } from '../../src/native/records.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { fetchApi } from '../../src/protocol/schemas/fetch.js';
+import { produceApi } from '../../src/protocol/schemas/produce.js';
+import { startTestBroker, type TestBroker } from './harness.js';
+import { RawClient } from './raw-client.js';
+
+for (const sendfile of [true, false]) {
+  describe(`fetch (${sendfile ? 'sendfile' : 'buffer copy'})`, () => {
+    let tb: TestBroker;
+    let c: RawClient;
+    let kafka: Kafka;
+
+    beforeAll(async () => {
+      tb = await startTestBroker({ sendfile });
+      kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({
+        topics: [
+          { topic: 'f' },
+          { topic: 'poll' },
+          { topic: 'zstd-stored', configEntries: [{ name: 'compression.type', value: 'zstd' }] },
+          { topic: 'append-time', configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
+        ],
+      });
+      await admin.disconnect();
+      c = await RawClient.connect(tb.broker.port);
+      // Ten batches of ten records, 0..99, each value ~1 KiB.
+      for (let b = 0; b < 10; b++) {
+        const records = Array.from({ length: 10 }, (_, i) => ({ key: `k${b * 10 + i}`, value: Buffer.alloc(1000, b) }));
+        await produce('f', buildBatch({ records }));
+      }
+    });
+    afterAll(async () => {
+      c.close();
+      await tb.close();
+    });
+
+    async function produce(topic: string, records: Buffer) {
+      const r = await c.request(produceApi, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+      expect(r.responses[0].partitionResponses[0].errorCode).toBe(0);
+      return r.responses[0].partitionResponses[0];
+    }
+
+    async function fetch(topic: string, offset: number, o: { maxBytes?: number; partitionMaxBytes?: number; minBytes?: number; maxWaitMs?: number; version?: number; client?: RawClient } = {}) {
+      const res = await (o.client ?? c).request(fetchApi, o.version ?? 11, {
+        maxWaitMs: o.maxWaitMs ?? 0,
+        minBytes: o.minBytes ?? 0,
+        maxBytes: o.maxBytes ?? 50_000_000,
+        isolationLevel: 1,
+        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: o.partitionMaxBytes ?? 10_000_000 }] }],
+      });
+      const p = res.responses[0].partitions[0];
+      const records = p.records as Buffer | null;
+      return { p, batches: records && records.length ? decodeBatches(records).batches : [] };
+    }
+
+    it('returns every batch, whole and in order, with high watermark and log start offset', async () => {
+      const { p, batches } = await fetch('f', 0);
+      expect(p.errorCode).toBe(0);
+      expect(p.highWatermark).toBe(100n);
+      expect(p.lastStableOffset).toBe(100n);
+      expect(p.logStartOffset).toBe(0n);
+      expect(batches.map((b) => b.baseOffset)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+      expect(batches.flatMap((b) => b.records.map((r) => r.key?.toString()))).toEqual(Array.from({ length: 100 }, (_, i) => `k${i}`));
+    });
+
+    it('starts with the batch that contains the fetch offset', async () => {
+      const { batches } = await fetch('f', 37);
+      expect(batches[0].baseOffset).toBe(30);
+    });
+
+    it('returns at least one whole batch even when it exceeds the limits (KIP-74)', async () => {
+      const { batches } = await fetch('f', 0, { maxBytes: 10, partitionMaxBytes: 10 });
+      expect(batches).toHaveLength(1);
+      expect(batches[0].records).toHaveLength(10);
+    });
+
+    it('stops at the partition byte limit on batch boundaries', async () => {
+      const one = (await fetch('f', 0, { partitionMaxBytes: 100_000 })).batches[0];
+      const size = decodeBatches((await fetch('f', 0, { partitionMaxBytes: 1 })).p.records as Buffer).batches.length;
+      expect(size).toBe(1);
+      const { batches } = await fetch('f', 0, { partitionMaxBytes: 3 * 10_200 });
+      expect(batches.length).toBeGreaterThanOrEqual(2);
+      expect(batches.length).toBeLessThan(10);
+      expect(one.baseOffset).toBe(0);
+    });
+
+    it('answers an offset past the end or below the start with OFFSET_OUT_OF_RANGE', async () => {
+      expect((await fetch('f', 101)).p.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+      expect((await fetch('f', -5)).p.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+      const atEnd = await fetch('f', 100);
+      expect(atEnd.p.errorCode).toBe(0);
+      expect(atEnd.batches).toHaveLength(0);
+    });
+
+    it('answers an unknown topic with UNKNOWN_TOPIC_OR_PARTITION', async () => {
+      expect((await fetch('nope', 0)).p.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    });
+
+    it('parks a fetch until an append arrives (long poll), then answers at once', async () => {
+      const waiter = await RawClient.connect(tb.broker.port);
+      const started = Date.now();
+      const pending = fetch('poll', 0, { minBytes: 1, maxWaitMs: 10_000, client: waiter });
+      await new Promise((r) => setTimeout(r, 300));
+      await produce('poll', buildBatch({ records: [{ value: 'wake up' }] }));
+      const { batches } = await pending;
+      const waited = Date.now() - started;
+      expect(batches[0].records[0].value?.toString()).toBe('wake up');
+      expect(waited).toBeGreaterThanOrEqual(250);
+      expect(waited).toBeLessThan(5000);
+      waiter.close();
+    });
+
+    it('answers an unsatisfied long poll empty after max_wait_ms', async () => {
+      const started = Date.now();
+      const { p, batches } = await fetch('poll', 1, { minBytes: 1, maxWaitMs: 300 });
+      expect(p.errorCode).toBe(0);
+      expect(batches).toHaveLength(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    });
+
+    it('keeps responses in request order behind a parked fetch on the same connection', async () => {
+      const conn = await RawClient.connect(tb.broker.port);
+      const slow = fetch('poll', 1, { minBytes: 1, maxWaitMs: 400, client: conn });
+      const quick = fetch('f', 0, { client: conn });
+      const order: string[] = [];
+      await Promise.all([slow.then(() => order.push('slow')), quick.then(() => order.push('quick'))]);
+      expect(order).toEqual(['slow', 'quick']);
+      conn.close();
+    });
+
+    it('recompresses batches to the topic compression.type', async () => {
+      await produce('zstd-stored', buildBatch({ records: [{ key: 'a', value: 'x'.repeat(500) }], codec: Codec.None }));
+      const { batches } = await fetch('zstd-stored', 0);
+      expect(batches[0].codec).toBe(Codec.Zstd);
+      expect(batches[0].records[0].value?.toString()).toBe('x'.repeat(500));
+    });
+
+    it('stamps LogAppendTime topics with the broker time', async () => {
+      const before = Date.now();
+      await produce('append-time', buildBatch({ records: [{ value: 'old', timestamp: 1000 }] }));
+      const { batches } = await fetch('append-time', 0);
+      expect(batches[0].timestampType).toBe('LogAppendTime');
+      expect(batches[0].records[0].timestamp).toBeGreaterThanOrEqual(before);
+    });
+  });
+}
