@@ -320,9 +320,15 @@ void Segment::OnRoll() {
   PersistIndexes(nullptr);
 }
 
-void Segment::PersistIndexes(std::vector<std::shared_ptr<File>>* written) {
-  if (offset_index_.Persist() && written) written->push_back(offset_index_.file().file());
-  if (time_index_.Persist() && written) written->push_back(time_index_.file().file());
+void Segment::PersistIndexes(std::vector<std::shared_ptr<File>>* to_sync) {
+  offset_index_.Persist();
+  time_index_.Persist();
+  // Both files, even when nothing was written now: entries written at roll are still only in the
+  // page cache until some flush fsyncs them.
+  if (to_sync) {
+    if (offset_index_.file().file()) to_sync->push_back(offset_index_.file().file());
+    if (time_index_.file().file()) to_sync->push_back(time_index_.file().file());
+  }
 }
 
 void Segment::RenameForDelete() {

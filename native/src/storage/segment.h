@@ -124,8 +124,9 @@ class Segment {
   // Called when this segment stops being the active one: records the final time-index entry
   // (Kafka's onBecomeInactiveSegment) and writes index files.
   void OnRoll();
-  // Writes pending index entries; returns the index files that were written (to fsync).
-  void PersistIndexes(std::vector<std::shared_ptr<File>>* written);
+  // Writes pending index entries (page cache) and, if to_sync is given, adds both index files to it
+  // for the caller to fsync.
+  void PersistIndexes(std::vector<std::shared_ptr<File>>* to_sync);
   // Renames all files to "<name>.deleted"; descriptors stay open.
   void RenameForDelete();
   // Closes descriptors and unlinks the files (whatever their current names).
