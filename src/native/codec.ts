@@ -14,9 +14,11 @@
  * none. Snappy defaults to xerial framing because the Java client and Kafka itself write it and
  * every client decodes it; `snappyFraming: 'raw'` writes what librdkafka writes.
  *
- * Calls are synchronous on the calling thread: they are meant for single batches (max.message.bytes
- * is 1 MiB by default), which every codec handles in about a millisecond or less except gzip at
- * high levels. Output buffers are new and owned by the caller; inputs are only read.
+ * `compress`/`decompress` are synchronous on the calling thread: they are meant for single batches
+ * (max.message.bytes is 1 MiB by default), which every codec but gzip handles in well under a
+ * millisecond. `compressAsync`/`decompressAsync` copy the input and run on the libuv thread pool,
+ * for gzip or large inputs on a thread that must stay responsive. Output buffers are new and owned
+ * by the caller; inputs are only read (sync) or copied before the call returns (async).
  *
  * Errors are BrookNativeError with code CODEC_ERROR (corrupt, truncated, or over the size limit),
  * UNSUPPORTED_CODEC (unknown codec id) or INVALID_ARGUMENT (bad level).
@@ -97,4 +99,17 @@ export function compress(codec: Codec, buf: Uint8Array, options?: number | Compr
 export function decompress(codec: Codec, buf: Uint8Array, maxSize: number = DEFAULT_MAX_DECOMPRESSED_SIZE): Buffer {
   checkCodecAndBuffer(codec, buf, 'decompress');
   return addon().decompress(codec, buf, checkMaxSize(maxSize)) as Buffer;
+}
+
+/** `compress` on the libuv thread pool. The input is copied first: the caller may reuse it at once. */
+export function compressAsync(codec: Codec, buf: Uint8Array, options?: number | CompressOptions): Promise<Buffer> {
+  checkCodecAndBuffer(codec, buf, 'compressAsync');
+  const { level, raw } = normalizeCompressOptions(options);
+  return addon().compressAsync(codec, buf, level, raw) as Promise<Buffer>;
+}
+
+/** `decompress` on the libuv thread pool. The input is copied first: the caller may reuse it at once. */
+export function decompressAsync(codec: Codec, buf: Uint8Array, maxSize: number = DEFAULT_MAX_DECOMPRESSED_SIZE): Promise<Buffer> {
+  checkCodecAndBuffer(codec, buf, 'decompressAsync');
+  return addon().decompressAsync(codec, buf, checkMaxSize(maxSize)) as Promise<Buffer>;
 }

@@ -316,9 +316,24 @@ export interface RecompressOptions extends CompressOptions {
  * time (RangeError unless 0..4), so a codec id read off the wire can be passed as is.
  */
 export function recompressBatch(batch: Uint8Array, codec: Codec | number, options?: number | RecompressOptions): Buffer {
-  if (!(batch instanceof Uint8Array)) throw new TypeError('recompressBatch: expected a Uint8Array');
-  if (!isCodec(codec)) throw new RangeError(`recompressBatch: unknown codec ${String(codec)}`);
+  const a = recompressArgs('recompressBatch', batch, codec, options);
+  return addon().recompressBatch(...a) as Buffer;
+}
+
+/**
+ * `recompressBatch` on the libuv thread pool, for the broker's produce path when a topic's
+ * compression.type means gzip (or any codec on large batches): the event loop keeps serving other
+ * connections meanwhile. The batch is copied first.
+ */
+export function recompressBatchAsync(batch: Uint8Array, codec: Codec | number, options?: number | RecompressOptions): Promise<Buffer> {
+  const a = recompressArgs('recompressBatchAsync', batch, codec, options);
+  return addon().recompressBatchAsync(...a) as Promise<Buffer>;
+}
+
+function recompressArgs(fn: string, batch: Uint8Array, codec: Codec | number, options?: number | RecompressOptions) {
+  if (!(batch instanceof Uint8Array)) throw new TypeError(`${fn}: expected a Uint8Array`);
+  if (!isCodec(codec)) throw new RangeError(`${fn}: unknown codec ${String(codec)}`);
   const { level, raw } = normalizeCompressOptions(options);
   const max = checkMaxSize((typeof options === 'object' ? options.maxDecompressedSize : undefined) ?? DEFAULT_MAX_DECOMPRESSED_SIZE);
-  return addon().recompressBatch(batch, codec, level, raw, max) as Buffer;
+  return [batch, codec, level, raw, max] as const;
 }

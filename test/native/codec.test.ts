@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Codec, codecByName, codecName, compress, decompress } from '../../src/native/codec.js';
+import { Codec, codecByName, codecName, compress, compressAsync, decompress, decompressAsync } from '../../src/native/codec.js';
 import { BrookNativeError } from '../../src/native/errors.js';
 import { hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote } from './tools.js';
 
@@ -108,6 +108,26 @@ describe('codec facade', () => {
   it('the default limit is 64 MiB', () => {
     const bomb = compress(Codec.Zstd, Buffer.alloc(65 << 20));
     expect(codeOf(() => decompress(Codec.Zstd, bomb))).toBe('CODEC_ERROR');
+  });
+});
+
+describe('async codec calls', () => {
+  it('round-trip on the thread pool, many at once, and the input may be reused at once', async () => {
+    const inputs = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => logLines(100_000 + i * 1000));
+    for (const codec of ALL) {
+      const scratch = inputs.map((b) => Buffer.from(b));
+      const pending = scratch.map((b) => compressAsync(codec, b, codec === Codec.Gzip ? 1 : undefined));
+      for (const b of scratch) b.fill(0); // the calls copied their input
+      const packed = await Promise.all(pending);
+      const unpacked = await Promise.all(packed.map((p) => decompressAsync(codec, p)));
+      unpacked.forEach((u, i) => expect(u.equals(inputs[i]!), codecName(codec)).toBe(true));
+    }
+  });
+
+  it('reject with the same typed errors', async () => {
+    await expect(decompressAsync(Codec.Zstd, randomBytes(100))).rejects.toMatchObject({ name: 'BrookNativeError', code: 'CODEC_ERROR' });
+    await expect(decompressAsync(Codec.Gzip, compress(Codec.Gzip, Buffer.alloc(1 << 20)), 1000)).rejects.toBeInstanceOf(BrookNativeError);
+    await expect(compressAsync(Codec.Gzip, Buffer.from('x'), 42)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Codec, codecName } from '../../src/native/codec.js';
 import { BrookNativeError } from '../../src/native/errors.js';
-import { buildBatch, decodeBatch, decodeBatches, decodeRecords, recompressBatch, type RecordInput } from '../../src/native/records.js';
+import { buildBatch, decodeBatch, decodeBatches, decodeRecords, recompressBatch, recompressBatchAsync, type RecordInput } from '../../src/native/records.js';
 import { hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote } from './tools.js';
 
 const require = createRequire(import.meta.url);
@@ -352,6 +352,16 @@ describe('recompressBatch', () => {
     b[62]! ^= 1;
     expect(codeOf(() => recompressBatch(b, Codec.Gzip))).toBe('CORRUPT_MESSAGE');
     expect(() => recompressBatch(b, 9)).toThrow(RangeError);
+  });
+
+  it('runs on the thread pool with recompressBatchAsync, with the same result and errors', async () => {
+    const original = buildBatch({ records: sample(500, 7), codec: Codec.Snappy });
+    const [a, b] = await Promise.all([recompressBatchAsync(original, Codec.Gzip), recompressBatchAsync(original, Codec.Zstd)]);
+    expect(a.equals(recompressBatch(original, Codec.Gzip))).toBe(true);
+    expect(b.equals(recompressBatch(original, Codec.Zstd))).toBe(true);
+    const bad = Buffer.from(original);
+    bad[70]! ^= 1;
+    await expect(recompressBatchAsync(bad, Codec.Gzip)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
   });
 
   it('compresses by far on log-like values', () => {

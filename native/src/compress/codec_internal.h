@@ -54,10 +54,12 @@ class BoundedOutput {
     out_.Resize(out_.size() + n);
     if (Produced() > max_) FailLimit(codec_, max_);
   }
-  // Reserves exactly n more bytes (a decoder that knows the size up front), failing when over the limit.
+  // Room for n more bytes (a decoder that knows the size up front), failing when that would pass
+  // the limit. Grows geometrically, so a decoder calling it per block stays linear.
   uint8_t* Exact(size_t n) {
-    if (n > max_ - std::min(max_, Produced())) FailLimit(codec_, max_);
-    out_.Reserve(out_.size() + n);
+    if (n > Remaining()) FailLimit(codec_, max_);
+    const size_t need = out_.size() + n;
+    if (need > out_.capacity()) out_.Reserve(std::max(need, std::min(out_.capacity() * 2, start_ + max_ + 1)));
     return out_.end();
   }
   size_t Produced() const { return out_.size() - start_; }

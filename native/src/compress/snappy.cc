@@ -81,17 +81,29 @@ void SnappyDecompress(const uint8_t* in, size_t len, size_t max_size, ByteBuffer
     return;
   }
   if (len < kXerialHeaderSize) Fail("snappy", "truncated xerial header");
-  BoundedOutput output(out, max_size, "snappy", len * 2);
-  size_t pos = kXerialHeaderSize;
-  while (pos < len) {
+  // First pass: check the block framing and add up the lengths the blocks claim, so the output is
+  // allocated once (and a stream claiming more than the limit fails before any allocation).
+  size_t total = 0;
+  for (size_t pos = kXerialHeaderSize; pos < len;) {
     if (len - pos < 4) Fail("snappy", "truncated xerial block length");
     const int32_t block = int32_t(record::LoadBE32(in + pos));
     pos += 4;
     if (block <= 0 || size_t(block) > len - pos)
       Fail("snappy", "xerial block length " + std::to_string(block) + " does not fit the " +
                          std::to_string(len - pos) + " bytes left");
-    DecodeRawBlock(in + pos, size_t(block), output);
+    size_t n = 0;
+    if (!snappy::GetUncompressedLength(reinterpret_cast<const char*>(in + pos), size_t(block), &n))
+      Fail("snappy", "corrupt block header");
+    total += n;
+    if (total > max_size) FailLimit("snappy", max_size);
     pos += size_t(block);
+  }
+  BoundedOutput output(out, max_size, "snappy", 0);
+  output.Exact(total);
+  for (size_t pos = kXerialHeaderSize; pos < len;) {
+    const size_t block = record::LoadBE32(in + pos);
+    DecodeRawBlock(in + pos + 4, block, output);
+    pos += 4 + block;
   }
 }
 
