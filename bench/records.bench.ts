@@ -1,0 +1,75 @@
+/**
+ * Decoding and building record batches: Brook's native decoder/builder (through the TS facade)
+ * against kafkajs's pure-JS RecordBatch encoder and decoder, on an uncompressed batch of 1,000
+ * records (16-byte keys, ~120-byte JSON values, one header each). Also shows what the lazy facade
+ * buys: the header fields alone (batch.records never touched) versus full record objects.
+ * Single thread; buffers reused.
+ */
+import { createRequire } from 'node:module';
+import { buildBatch, decodeBatches, type RecordInput } from '../src/native/records.js';
+import type { Figure } from './lib.js';
+
+export const title = 'Record batches, 1,000 records, uncompressed';
+
+const require = createRequire(import.meta.url);
+
+async function recsPerSec(records: number, fn: () => unknown, reps = 9): Promise<number> {
+  let iters = 1;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < iters; i++) await fn();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (s > 0.01) {
+      iters = Math.max(1, Math.round((iters * 0.05) / s));
+      break;
+    }
+    iters *= 2;
+  }
+  let best = 0;
+  for (let r = 0; r < reps; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < iters; i++) await fn();
+    best = Math.max(best, (records * iters) / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+  return best / 1e6;
+}
+
+export async function run(): Promise<Figure[]> {
+  const n = 1000;
+  const recs: RecordInput[] = Array.from({ length: n }, (_, i) => ({
+    key: Buffer.from(`user-${String(i).padStart(11, '0')}`),
+    value: Buffer.from(JSON.stringify({ i, path: '/api/v1/orders', status: 200, ms: (i * 7919) % 1000, id: `r-${i * 104729}`, ok: true })),
+    headers: [{ key: 'trace', value: Buffer.from(`t-${i}`) }],
+    timestamp: 1_700_000_000_000 + i,
+  }));
+  const batch = buildBatch({ records: recs });
+
+  let kafkajs: { RecordBatch: any; Record: any; Decoder: any; decode: any } | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    kafkajs = {
+      RecordBatch: require('kafkajs/src/protocol/recordBatch/v0/index.js').RecordBatch,
+      Record: require('kafkajs/src/protocol/recordBatch/record/v0/index.js'),
+      Decoder: require('kafkajs/src/protocol/decoder.js'),
+      decode: require('kafkajs/src/protocol/recordBatch/v0/decoder.js'),
+    };
+  } catch {
+    console.warn('kafkajs is not installed: no baseline for this workload');
+    return [];
+  }
+  const k = kafkajs;
+  const kjsDecode = await recsPerSec(n, () => k.decode(new k.Decoder(batch)));
+  const kjsBuild = await recsPerSec(n, () =>
+    k.RecordBatch({
+      records: recs.map((r, i) => k.Record({ offsetDelta: i, timestampDelta: i, key: r.key, value: r.value, headers: { trace: r.headers![0]!.value } })),
+      lastOffsetDelta: n - 1,
+    }),
+  );
+  const fullDecode = await recsPerSec(n, () => decodeBatches(batch).batches[0]!.records);
+  const headerOnly = await recsPerSec(n, () => decodeBatches(batch).batches[0]!.recordsCount);
+  const build = await recsPerSec(n, () => buildBatch({ records: recs }));
+  return [
+    { name: 'decode to record objects', value: fullDecode, baseline: kjsDecode, unit: 'M records/s', baselineName: 'kafkajs decoder', pages: 'reused' },
+    { name: 'decode, records not materialised', value: headerOnly, baseline: fullDecode, unit: 'M records/s', baselineName: 'decode to record objects', pages: 'reused' },
+    { name: 'build a batch', value: build, baseline: kjsBuild, unit: 'M records/s', baselineName: 'kafkajs encoder', pages: 'fresh' },
+  ];
+}
