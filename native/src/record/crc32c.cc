@@ -28,6 +28,7 @@
 #include "record/crc32c.h"
 
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -250,7 +251,9 @@ bool HasAvx512() {
 
 #endif  // BROOK_CRC_X86
 
-std::array<detail::Crc32cImpl, 4> MakeImpls() {
+using Impls = std::array<detail::Crc32cImpl, 4>;
+
+Impls MakeImpls() {
 #ifdef BROOK_CRC_X86
   __builtin_cpu_init();
   return {{{"avx512", Crc32cAvx512, HasAvx512()},
@@ -262,21 +265,42 @@ std::array<detail::Crc32cImpl, 4> MakeImpls() {
 #endif
 }
 
-const std::array<detail::Crc32cImpl, 4> kImpls = MakeImpls();
-
-// Chosen once, when the library is loaded. BROOK_CRC32C=<name> forces a (supported) implementation,
-// so the fallbacks can be exercised end to end on a machine that would never pick them.
-const detail::Crc32cImpl& Pick() {
-  const char* forced = std::getenv("BROOK_CRC32C");
-  if (forced != nullptr)
-    for (const auto& impl : kImpls)
-      if (impl.supported && std::strcmp(impl.name, forced) == 0) return impl;
-  for (const auto& impl : kImpls)
-    if (impl.supported) return impl;
-  return kImpls.back();
+// Function-local statics rather than globals, so a caller running during another file's static
+// initialisation still gets a chosen implementation (no initialisation-order dependence).
+const Impls& AllImpls() {
+  static const Impls impls = MakeImpls();
+  return impls;
 }
 
-const detail::Crc32cImpl& kChosen = Pick();
+// BROOK_CRC32C=<name> forces a (supported) implementation, so the fallbacks can be exercised end to
+// end on a machine that would never pick them.
+const detail::Crc32cImpl& Chosen() {
+  static const detail::Crc32cImpl& chosen = [&]() -> const detail::Crc32cImpl& {
+    const Impls& impls = AllImpls();
+    const char* forced = std::getenv("BROOK_CRC32C");
+    if (forced != nullptr)
+      for (const auto& impl : impls)
+        if (impl.supported && std::strcmp(impl.name, forced) == 0) return impl;
+    for (const auto& impl : impls)
+      if (impl.supported) return impl;
+    return impls.back();
+  }();
+  return chosen;
+}
+
+// The dispatch pointer starts at a resolver (constant-initialised, so valid before any dynamic
+// initialisation) that installs the chosen implementation on first use; the static below makes
+// that first use happen when the library loads. After that a call costs one relaxed load.
+uint32_t ResolveAndRun(const uint8_t* data, size_t len, uint32_t crc);
+std::atomic<detail::Crc32cFn> g_dispatch{ResolveAndRun};
+
+uint32_t ResolveAndRun(const uint8_t* data, size_t len, uint32_t crc) {
+  const detail::Crc32cFn fn = Chosen().fn;
+  g_dispatch.store(fn, std::memory_order_relaxed);
+  return fn(data, len, crc);
+}
+
+[[maybe_unused]] const uint32_t kResolvedAtLoad = ResolveAndRun(nullptr, 0, 0);
 
 }  // namespace
 
@@ -286,14 +310,16 @@ uint32_t Crc32cPortable(const uint8_t* data, size_t len, uint32_t crc) {
   return ~crc;
 }
 
-uint32_t Crc32c(const uint8_t* data, size_t len, uint32_t crc) { return kChosen.fn(data, len, crc); }
+uint32_t Crc32c(const uint8_t* data, size_t len, uint32_t crc) {
+  return g_dispatch.load(std::memory_order_relaxed)(data, len, crc);
+}
 
-const char* Crc32cImplementation() { return kChosen.name; }
+const char* Crc32cImplementation() { return Chosen().name; }
 
 namespace detail {
 const Crc32cImpl* Crc32cImpls(size_t* count) {
-  *count = kImpls.size();
-  return kImpls.data();
+  *count = AllImpls().size();
+  return AllImpls().data();
 }
 uint32_t Crc32cXPowMod(uint64_t n) { return XPowMod(n); }
 }  // namespace detail
