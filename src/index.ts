@@ -88,6 +88,8 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     close() {
       closing ??= (async () => {
         broker.waiters.notifyAll();
+        // Answers JoinGroup/SyncGroup requests waiting on a rebalance, so draining does not wait on them.
+        broker.groups.shutdown();
         await server.drain(5000);
         server.closeAll();
         await broker.close();

@@ -3,6 +3,7 @@
  * state, fetch waiters, retention. Handlers receive it; the network layer never touches it.
  */
 import type { BrokerConfig, Listener } from '../config.js';
+import { GroupCoordinator } from '../coordinator/coordinator.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { KafkaError } from './errors.js';
@@ -17,6 +18,8 @@ export class Broker {
   readonly topics: TopicRegistry;
   readonly producerIds: ProducerIdAllocator;
   readonly waiters = new FetchWaiters<PartitionLog>();
+  /** Consumer groups and committed offsets (src/coordinator/). */
+  readonly groups: GroupCoordinator;
   private readonly producerState = new Map<PartitionLog, PartitionProducers>();
   private retentionTimer: NodeJS.Timeout | undefined;
   private closing = false;
@@ -28,6 +31,7 @@ export class Broker {
     this.advertised = config.advertised;
     this.topics = new TopicRegistry(config, log);
     this.producerIds = new ProducerIdAllocator(config.dataDir);
+    this.groups = new GroupCoordinator(this);
     this.retentionTimer = setInterval(() => this.runRetention(), config.retentionCheckIntervalMs);
     this.retentionTimer.unref();
   }
@@ -87,6 +91,7 @@ export class Broker {
       this.waiters.notify(log);
     }
     await this.topics.delete(topic);
+    await this.groups.onTopicDeleted(topic.name);
   }
 
   private partitionDir(topic: Topic, partition: number): string {
@@ -107,6 +112,7 @@ export class Broker {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.retentionTimer);
+    this.groups.close();
     this.waiters.notifyAll();
     await this.topics.flushAll();
     for (const topic of this.topics.all()) {

@@ -24,7 +24,7 @@ export class Dispatcher implements RequestSink {
     this.apis = handlers.map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })).sort((a, b) => a.apiKey - b.apiKey);
   }
 
-  onRequest(frame: Buffer, info: RequestInfo, _conn: Connection): OutChunk[] | null | Promise<OutChunk[] | null> {
+  onRequest(frame: Buffer, info: RequestInfo, conn: Connection): OutChunk[] | null | Promise<OutChunk[] | null> {
     const handler = this.byKey[info.apiKey];
     if (!handler) throw new CloseConnection(`unsupported api key ${info.apiKey}`);
     if (info.apiVersion > handler.maxVersion && info.apiKey === ApiKey.ApiVersions) {
@@ -37,7 +37,7 @@ export class Dispatcher implements RequestSink {
     let body: unknown;
     try {
       const { header, bodyOffset } = decodeRequestHeader(frame);
-      ctx = { broker: this.broker, header, version: info.apiVersion, apis: this.apis };
+      ctx = { broker: this.broker, header, version: info.apiVersion, apis: this.apis, clientAddress: conn?.socket.remoteAddress };
       body = decodeRequestBody(handler.api, info.apiVersion, frame, bodyOffset);
     } catch (e) {
       if (e instanceof ProtocolError) throw new CloseConnection(`malformed ${handler.api.name} v${info.apiVersion} request: ${e.message}`);

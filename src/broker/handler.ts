@@ -22,6 +22,8 @@ export interface RequestContext {
   version: number;
   /** Every API this broker serves, for ApiVersions. */
   apis: readonly ApiRange[];
+  /** The client's IP address (group members' client_host), when the transport has one. */
+  clientAddress?: string;
 }
 
 export interface Handler<A extends AnyApi = AnyApi> {
