@@ -8,17 +8,16 @@
  *   topics.json                { version: 1, topics: { <name>: { id, partitions, configs } } },
  *                              replaced atomically (write temp, fsync, rename, fsync dir)
  *   <topic>-<partition>/       one partition log each (src/storage/partition-log.ts)
- *   <topic>-<partition>.<id>-delete/   a deleted partition awaiting removal (Kafka's suffix)
+ *   <topic>-<partition>.<id>-delete/   left by an interrupted deletion of an older version; removed at start
  *
  * Order of changes, chosen so a crash at any point leaves a state the next start can serve:
  * create and grow open (create) the logs first, then write topics.json; delete writes topics.json
- * first, then renames each partition directory to `-delete` and removes it. A partition directory
- * that topics.json does not list is such a leftover and is removed at start, so a topic re-created
- * under the same name never sees old data.
+ * first, then removes each partition directory (PartitionLog.delete), synchronously, so a topic
+ * re-created at once under the same name cannot reopen old data. A partition directory that
+ * topics.json does not list (a crash half-way, or an older `-delete` leftover) is removed at start.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrokerConfig, TopicConfigName, TopicConfigValue, TopicOverrides } from '../config.js';
 import { effectiveTopicConfig } from '../config.js';
@@ -142,24 +141,18 @@ export class TopicRegistry {
     for (const p of topic.partitions) p.updateConfig(logCfg);
   }
 
-  /** Deletes a topic and, in the background, its data. */
+  /**
+   * Deletes a topic and its data. Everything happens before the first await: a CreateTopics of the
+   * same name that runs meanwhile (pipelined, or on another connection) must find neither the topic
+   * nor an old directory to reopen. PartitionLog.delete() closes without a clean-shutdown marker and
+   * removes the directory; a crash half-way leaves a directory topics.json no longer lists, which
+   * the next start removes.
+   */
   async delete(topic: Topic): Promise<void> {
     this.topics.delete(topic.name);
     this.save();
-    await Promise.all(topic.partitions.map((p) => p.close()));
-    const doomed: string[] = [];
-    topic.partitions.forEach((_, i) => {
-      const dir = this.partitionDir(topic.name, i);
-      const target = `${dir}.${topic.id.replace(/-/g, '')}-delete`;
-      try {
-        renameSync(dir, target);
-        doomed.push(target);
-      } catch {
-        doomed.push(dir);
-      }
-    });
+    for (const p of topic.partitions) p.delete();
     this.log(`deleted topic ${topic.name}`);
-    await Promise.all(doomed.map((d) => rm(d, { recursive: true, force: true })));
   }
 
   async flushAll(): Promise<void> {

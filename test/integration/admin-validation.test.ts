@@ -4,7 +4,7 @@
  * codec) so each version and field is exactly what the test says; kafkajs covers the common cases
  * the way an application meets them.
  */
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { alterConfigsApi } from '../../src/protocol/schemas/alter-configs.js';
@@ -13,6 +13,7 @@ import { createPartitionsApi } from '../../src/protocol/schemas/create-partition
 import { createTopicsApi } from '../../src/protocol/schemas/create-topics.js';
 import { deleteRecordsApi } from '../../src/protocol/schemas/delete-records.js';
 import { deleteTopicsApi } from '../../src/protocol/schemas/delete-topics.js';
+import { decodeResponse } from '../../src/protocol/frames.js';
 import { describeConfigsApi } from '../../src/protocol/schemas/describe-configs.js';
 import { incrementalAlterConfigsApi } from '../../src/protocol/schemas/incremental-alter-configs.js';
 import { metadataApi } from '../../src/protocol/schemas/metadata.js';
@@ -23,17 +24,22 @@ import { RawClient } from './raw-client.js';
 let tb: TestBroker;
 let c: RawClient;
 let admin: Admin;
+let producer: Producer;
 let node: number;
 
 beforeAll(async () => {
   tb = await startTestBroker();
   node = tb.broker.config.nodeId;
   c = await RawClient.connect(tb.broker.port);
-  admin = new Kafka({ clientId: 'brook-validation', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const kafka = new Kafka({ clientId: 'brook-validation', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  admin = kafka.admin();
+  producer = kafka.producer();
   await admin.connect();
+  await producer.connect();
 });
 
 afterAll(async () => {
+  await producer?.disconnect();
   await admin?.disconnect();
   c?.close();
   await tb?.close();
@@ -197,6 +203,27 @@ describe('DeleteTopics', () => {
       { name: 'twice-deleted', topicId: ZERO_UUID, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'topic twice-deleted appears more than once in the request' },
     ]);
     expect(topicNames()).toContain('twice-deleted');
+  });
+
+  it('a delete and a create of the same name pipelined on one connection: the new topic starts empty', async () => {
+    await create([{ name: 'reborn' }]);
+    await producer.send({ topic: 'reborn', messages: [{ value: 'old 1' }, { value: 'old 2' }] });
+    const oldId = tb.broker.broker.topics.get('reborn')!.id;
+    const deleted = c.nextFrame();
+    const created = c.nextFrame();
+    c.write(
+      Buffer.concat([
+        c.encode(deleteTopicsApi, 4, { topicNames: ['reborn'], timeoutMs: 1000 }),
+        c.encode(createTopicsApi, 5, { topics: [{ name: 'reborn', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000 }),
+      ]),
+    );
+    expect(decodeResponse(deleteTopicsApi, 4, await deleted).body.responses[0].errorCode).toBe(ErrorCode.NONE);
+    expect(decodeResponse(createTopicsApi, 5, await created).body.topics[0].errorCode).toBe(ErrorCode.NONE);
+    const reborn = tb.broker.broker.topics.get('reborn')!;
+    expect(reborn.id).not.toBe(oldId);
+    expect(reborn.partitions[0].logEndOffset).toBe(0);
+    const [r] = await producer.send({ topic: 'reborn', messages: [{ value: 'new' }] });
+    expect(r.baseOffset).toBe('0');
   });
 });
 
