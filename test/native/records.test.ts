@@ -2,8 +2,8 @@
  * Records through the TypeScript facade. Our builder's output is checked independently of our
  * decoder: header fields read with a DataView, the CRC with a bit-at-a-time CRC-32C written here,
  * the records section decompressed by other implementations and parsed by a varint reader written
- * here; and against kafkajs's own RecordBatch encoder and decoder (none and gzip, the codecs
- * kafkajs implements) in both directions.
+ * here; against kafkajs's own RecordBatch encoder and decoder (none and gzip, the codecs kafkajs
+ * implements) and kafka-python's (every codec), both in both directions.
  */
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Codec, codecName } from '../../src/native/codec.js';
 import { BrookNativeError } from '../../src/native/errors.js';
 import { buildBatch, decodeBatch, decodeBatches, decodeRecords, recompressBatch, recompressBatchAsync, type RecordInput } from '../../src/native/records.js';
-import { hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote } from './tools.js';
+import { hasKafkaPython, hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote } from './tools.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,6 +31,7 @@ skipNote('kafkajs (devDependency)', kafkajs !== undefined);
 skipNote('zstd CLI', hasZstd);
 skipNote('lz4 CLI', hasLz4);
 skipNote('python3-snappy', hasPySnappy);
+skipNote('kafka-python with lz4/zstandard/snappy (Debian python3-kafka)', hasKafkaPython);
 
 function referenceCrc32c(buf: Uint8Array): number {
   let c = 0xffffffff;
@@ -420,4 +421,65 @@ describe('against kafkajs', () => {
       });
     }
   });
+});
+
+// kafka-python 2.0.2 implements all four codecs in its own batch reader and builder (gzip via
+// Python's zlib, xerial snappy, lz4 frames via python-lz4 with independent blocks, zstd via
+// python-zstandard): an independent client implementation for every codec, both directions.
+describe('against kafka-python', () => {
+  const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'));
+  // Compressible values: kafka-python sends a batch uncompressed when compression does not help.
+  const recs: RecordInput[] = Array.from({ length: 300 }, (_, i) => ({
+    timestamp: 1_700_000_000_000 + ((i * 37) % 1000) - 500,
+    key: i % 4 === 0 ? null : `key-${i % 17}`,
+    value: i % 9 === 0 ? null : JSON.stringify({ i, path: '/api/v1/orders', status: 200 }),
+    headers: i % 3 === 0 ? [] : [{ key: 'trace', value: `t-${i}` }, { key: 'n', value: null }],
+  }));
+  const expected = recs.map((r, i) => [
+    100 + i,
+    r.timestamp,
+    hex(asBuf(r.key)),
+    hex(asBuf(r.value)),
+    (r.headers ?? []).map((h) => [h.key, hex(asBuf(h.value))]),
+  ]);
+
+  for (const codec of ALL) {
+    it.skipIf(!hasKafkaPython)(`kafka-python reads our ${codecName(codec)} batch and its CRC`, () => {
+      const ours = buildBatch({ records: recs, codec, baseOffset: 100, isTransactional: true, producerId: 3, producerEpoch: 0, baseSequence: 0 });
+      const out = JSON.parse(
+        python(
+          `import json
+from kafka.record.default_records import DefaultRecordBatch
+b = DefaultRecordBatch(data)
+h = lambda x: None if x is None else bytes(x).hex()
+print(json.dumps({"crc": b.validate_crc(), "codec": b.compression_type, "transactional": b.is_transactional,
+  "lastOffsetDelta": b.last_offset_delta, "maxTimestamp": b.max_timestamp,
+  "records": [[r.offset, r.timestamp, h(r.key), h(r.value), [[k, h(v)] for k, v in r.headers]] for r in b]}))`,
+          ours,
+        ).toString(),
+      );
+      expect(out).toMatchObject({ crc: true, codec, transactional: true, lastOffsetDelta: 299, maxTimestamp: Math.max(...recs.map((r) => r.timestamp!)) });
+      expect(out.records).toEqual(expected);
+    });
+
+    it.skipIf(!hasKafkaPython)(`we read kafka-python's ${codecName(codec)} batch`, () => {
+      const spec = JSON.stringify({ codec, records: expected });
+      const theirs = python(
+        `import json
+from kafka.record.default_records import DefaultRecordBatchBuilder
+spec = json.loads(data)
+b = DefaultRecordBatchBuilder(magic=2, compression_type=spec["codec"], is_transactional=0, producer_id=-1, producer_epoch=-1, base_sequence=-1, batch_size=1 << 30)
+u = lambda x: None if x is None else bytes.fromhex(x)
+for i, (offset, ts, k, v, hs) in enumerate(spec["records"]):
+    b.append(i, timestamp=ts, key=u(k), value=u(v), headers=[(hk, u(hv)) for hk, hv in hs])
+sys.stdout.buffer.write(bytes(b.build()))`,
+        Buffer.from(spec),
+      );
+      const batch = decodeBatch(theirs);
+      expect(batch.codec).toBe(codec);
+      expect(batch.lastOffsetDelta).toBe(299);
+      const got = batch.records.map((r) => [r.offset + 100, r.timestamp, hex(r.key), hex(r.value), r.headers.map((h) => [h.key, hex(h.value)])]);
+      expect(got).toEqual(expected);
+    });
+  }
 });

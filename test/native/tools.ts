@@ -30,3 +30,6 @@ export function pipe(cmd: string, args: string[], input: Uint8Array): Buffer {
 export function python(code: string, input: Uint8Array): Buffer {
   return pipe(PYTHON, ['-c', `import sys, snappy\ndata = sys.stdin.buffer.read()\n${code}`], input);
 }
+
+/** Debian's python3-kafka (kafka-python 2.0.2) with the codec modules its record batches need. */
+export const hasKafkaPython = works(PYTHON, ['-c', 'import kafka.record.default_records, lz4.frame, zstandard, snappy']);
