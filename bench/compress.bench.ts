@@ -8,9 +8,10 @@
  * (Buffer.copy of the same 1 MiB) as the speed of light. MB/s is input MB for compress and
  * output MB for decompress.
  *
- * Pages: every codec call returns a new buffer (malloc: glibc recycles freed memory after the
- * first frees, but the V8 GC decides when our external buffers are freed), so ours are marked
- * "fresh"; memcpy is shown both into one reused target and into a new Buffer per copy.
+ * Pages: every codec call returns a new Buffer (the codec's working buffer is freed at once and
+ * reused warm by the next call, but the returned Buffer is new memory that the GC frees later), so
+ * ours are marked "fresh"; memcpy is shown both into one reused target and into a new Buffer per
+ * copy, which brackets what a fresh output costs.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Codec, codecName, compress, decompress } from '../src/native/codec.js';
