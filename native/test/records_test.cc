@@ -322,6 +322,12 @@ TEST(Records, AcceptsABatchWithNoRecords) {
   const auto d = DecodeBatches(b.data(), b.size());
   ASSERT_EQ(d.batches.size(), 1u);
   EXPECT_TRUE(d.records.empty());
+  // Also when its codec bits still name a codec: there is nothing to decompress.
+  Bytes zstd = b;
+  StoreBE16(zstd.data() + kAttributesPos, uint16_t(Codec::kZstd));
+  Resign(zstd);
+  EXPECT_EQ(DecodeBatches(zstd.data(), zstd.size()).batches.size(), 1u);
+  EXPECT_EQ(RecompressBatch(zstd.data(), zstd.size(), Codec::kGzip).size() > size_t(kRecordsPos), true);
 }
 
 TEST(Records, MalformedRecordsFailWithCorruptMessage) {

@@ -194,7 +194,9 @@ DecodedBatches DecodeBatches(const uint8_t* data, size_t len, const DecodeOption
     const uint8_t* section = p + kRecordsPos;
     size_t section_len = total - kRecordsPos;
     b.source = -1;
-    if (codec != Codec::kNone) {
+    // A header-only batch (what compaction leaves to keep producer state) has nothing to inflate,
+    // whatever its codec bits say.
+    if (codec != Codec::kNone && !(section_len == 0 && b.records_count == 0)) {
       ByteBuffer plain;
       compress::DecompressAppend(codec, section, section_len, options.max_decompressed_size, plain);
       b.source = int32_t(out.buffers.size());
@@ -340,7 +342,7 @@ ByteBuffer RecompressBatch(const uint8_t* batch, size_t len, Codec codec, const 
   const uint8_t* section = batch + kRecordsPos;
   size_t section_len = total - kRecordsPos;
   ByteBuffer plain;
-  if (from != Codec::kNone) {
+  if (from != Codec::kNone && !(section_len == 0 && h.RecordsCount() == 0)) {
     compress::DecompressAppend(from, section, section_len, max_decompressed_size, plain);
     section = plain.data();
     section_len = plain.size();

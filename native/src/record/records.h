@@ -22,11 +22,14 @@
 // varint/varlong: the value zig-zag encoded ((n << 1) ^ (n >> 31|63)), then base-128 little-endian,
 // high bit = more bytes; at most 5 bytes for a varint and 10 for a varlong.
 //
-// Why decode here rather than in TypeScript or into JS objects from C++: parsing varints is ~10x
+// Why decode here rather than in TypeScript or into JS objects from C++: parsing varints is much
 // faster in C++, but creating a JS object per record from C++ costs a dozen N-API calls per record
 // (more than parsing it). So the decoder fills flat arrays of numbers (offsets, timestamps, and the
 // positions of keys, values and headers) that cross into JS in one call, and the TS facade builds
-// objects whose keys and values are zero-copy views of the input or the decompressed buffer.
+// objects, lazily, whose keys and values are zero-copy views of the input or the decompressed
+// buffer. Measured (bench/records.bench.ts, 1,000 uncompressed records): ~26 M records/s when the
+// records are not materialised, ~4.4 M/s to full objects, against ~0.9 M/s for kafkajs's decoder;
+// building: ~4.4 M/s against ~0.3 M/s for kafkajs's encoder.
 #pragma once
 #include <cstddef>
 #include <cstdint>
