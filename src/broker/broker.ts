@@ -85,12 +85,13 @@ export class Broker {
     return { topic, log };
   }
 
+  /** Deletes a topic (gone for every later request when this returns) and its committed offsets. */
   async deleteTopic(topic: Topic): Promise<void> {
+    this.topics.delete(topic);
     for (const log of topic.partitions) {
       this.producerState.delete(log);
-      this.waiters.notify(log);
+      this.waiters.notify(log); // parked fetches re-run and now answer UNKNOWN_TOPIC_OR_PARTITION
     }
-    await this.topics.delete(topic);
     await this.groups.onTopicDeleted(topic.name);
   }
 

@@ -12,9 +12,9 @@
  *
  * Order of changes, chosen so a crash at any point leaves a state the next start can serve:
  * create and grow open (create) the logs first, then write topics.json; delete writes topics.json
- * first, then removes each partition directory (PartitionLog.delete), synchronously, so a topic
- * re-created at once under the same name cannot reopen old data. A partition directory that
- * topics.json does not list (a crash half-way, or an older `-delete` leftover) is removed at start.
+ * first, then renames each partition directory to `-delete` (see delete() for when it goes). A
+ * partition directory that topics.json does not list (a crash half-way, or a `-delete` leftover) is
+ * removed at start, so a topic re-created under the same name never sees old data.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,18 +142,35 @@ export class TopicRegistry {
   }
 
   /**
-   * Deletes a topic and its data. Everything happens before the first await: a CreateTopics of the
-   * same name that runs meanwhile (pipelined, or on another connection) must find neither the topic
-   * nor an old directory to reopen. PartitionLog.delete() closes without a clean-shutdown marker and
-   * removes the directory; a crash half-way leaves a directory topics.json no longer lists, which
-   * the next start removes.
+   * Deletes a topic, synchronously as far as any other request can tell: a CreateTopics of the same
+   * name that runs next (pipelined, or on another connection) finds neither the topic in
+   * topics.json nor its directories, which are renamed with Kafka's `-delete` suffix at once.
+   * The files stay open for file.delete.delay.ms before they are closed and removed, because fetch
+   * responses already queued may still send from them by descriptor, and a descriptor closed early
+   * could be reused by another file and send its bytes instead. A crash before the removal leaves
+   * `-delete` directories, which the next start removes.
    */
-  async delete(topic: Topic): Promise<void> {
+  delete(topic: Topic): void {
     this.topics.delete(topic.name);
     this.save();
-    for (const p of topic.partitions) p.delete();
+    const doomed = topic.partitions.map((_, i) => {
+      const dir = this.partitionDir(topic.name, i);
+      const target = `${dir}.${topic.id.replace(/-/g, '')}-delete`;
+      renameSync(dir, target);
+      return target;
+    });
+    const remove = () => {
+      this.pendingRemovals.delete(remove);
+      for (const p of topic.partitions) p.delete(); // closes the files; the directory is renamed already
+      for (const d of doomed) rmSync(d, { recursive: true, force: true });
+    };
+    this.pendingRemovals.add(remove);
+    setTimeout(remove, this.effectiveConfig(topic)['file.delete.delay.ms'] as number).unref();
     this.log(`deleted topic ${topic.name}`);
   }
+
+  /** Deleted topics whose files are still open (see delete()); close() removes them at once. */
+  private readonly pendingRemovals = new Set<() => void>();
 
   async flushAll(): Promise<void> {
     await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.flush())));
@@ -170,6 +187,7 @@ export class TopicRegistry {
   async close(): Promise<void> {
     await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.close())));
     this.topics.clear();
+    for (const remove of [...this.pendingRemovals]) remove();
   }
 
   // ------------------------------------------------------------------ on disk
