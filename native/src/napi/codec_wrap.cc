@@ -7,7 +7,7 @@
 // bounds so a wrong call is an exception, never a crash.
 //
 // Buffers returned are new and owned by JS (see kCopyThreshold for how they are made).
-// Input buffers are only read, and only during the call.
+// Input buffers are only read, and only during the call (the async variants copy them first).
 //
 //   compress(codec, buf, level|undefined, snappyRaw: boolean): Buffer
 //   decompress(codec, buf, maxSize): Buffer
@@ -24,9 +24,9 @@
 //   recompressBatch(batch, codec, level|undefined, snappyRaw, maxSize): Buffer
 //   compressAsync, decompressAsync, recompressBatchAsync: same arguments, Promise<Buffer>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <optional>
-#include <cstdlib>
 
 #include "compress/codec.h"
 #include "napi/errors.h"
