@@ -1,0 +1,398 @@
+/**
+ * Produce/consume throughput through a real Kafka client: one librdkafka producer, then one
+ * consumer, against Brook running as a child process (`node bin/brook.js start`, so its CPU is
+ * read from /proc/<pid>/stat and the load generator never shares its event loop).
+ *
+ * Workloads: 100 B and 1 KiB messages, acks=1, 1 partition (BENCH_PARTITIONS=1,4 adds more
+ * layouts). The load generator is bench/loadgen/rdkafka-load.c, compiled here against the system
+ * librdkafka into bench/results/bin/ (git-ignored); its settings are printed with the results.
+ *
+ * Baselines measured in the same run:
+ * - loopback TCP: iperf3, one stream, 3 s (bandwidth, and its sender/receiver CPU per GB);
+ * - the page cache: the same number of bytes written with write(2) in 1 MiB calls into a new file
+ *   in the data directory, just before each produce (a produce cannot beat the copy into the page
+ *   cache it has to make; on this VM fresh pages cost far more than the copy, and vary run to run);
+ * - Redis Streams XADD with redis-benchmark (one connection, pipeline 100), when redis-server is
+ *   installed: the in-memory peer the issue compares against.
+ *
+ * Environment: BENCH_PARTITIONS (default "1"), BENCH_SCALE (message counts x this, default 1),
+ * BROOK_BENCH_DIR (data directory parent, default the OS temp dir: a disk), BENCH_PROFILE=1 (a V8
+ * CPU profile of the broker per phase, summarised), BENCH_PERF=1 (perf record of the broker per
+ * phase, summarised), BENCH_REDIS=0 (skip the Redis peer), BROOK_NODE_FLAGS (extra node flags).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Figure } from './lib.js';
+import { topSelf } from './loadgen/cpuprofile-top.js';
+
+export const title = 'throughput: librdkafka producer then consumer against Brook (child process), beside loopback TCP (iperf3)';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const resultsDir = join(here, 'results');
+const MB = 1e6;
+const GB = 1e9;
+
+const WORKLOADS = [
+  { size: 100, count: 5_000_000 },
+  { size: 1024, count: 2_000_000 },
+];
+
+// ------------------------------------------------------------------------------------ processes
+
+interface Done {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Done> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function lastJson<T>(d: Done, what: string): T {
+  const line = d.stdout.trim().split('\n').pop() ?? '';
+  if (d.code !== 0 || !line.startsWith('{')) throw new Error(`${what} failed (exit ${d.code}): ${d.stderr.slice(-2000)}`);
+  return JSON.parse(line) as T;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** utime + stime of a process (all its threads), in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------- builds
+
+function buildDist(): void {
+  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) {
+    if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error(`tsc failed and there is no dist/: ${r.stdout}${r.stderr}`);
+    console.warn(`warning: tsc reported errors; running the dist/ it emitted:\n${(r.stdout + r.stderr).slice(0, 2000)}`);
+  }
+}
+
+function buildLoadgen(): string {
+  const src = join(here, 'loadgen', 'rdkafka-load.c');
+  const out = join(resultsDir, 'bin', 'rdkafka-load');
+  mkdirSync(dirname(out), { recursive: true });
+  if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs) return out;
+  const pc = spawnSync('pkg-config', ['--cflags', '--libs', 'rdkafka'], { encoding: 'utf8' });
+  if (pc.status !== 0) throw new Error('pkg-config cannot find rdkafka: apt-get install librdkafka-dev');
+  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', out, src, ...pc.stdout.trim().split(/\s+/)], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`compiling ${src} failed:\n${cc.stderr}`);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------- broker
+
+interface Brook {
+  pid: number;
+  port: number;
+  bootstrap: string;
+  stop(): Promise<void>;
+}
+
+async function startBrook(dataDir: string, profileDir?: string): Promise<Brook> {
+  const port = await freePort();
+  const nodeFlags = (process.env.BROOK_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, join(root, 'bin/brook.js'), 'start', '--port', String(port), '--data-dir', dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`brook did not start in 20 s:\n${log}`)), 20_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`brook exited with ${code}:\n${log}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid!,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------- baselines
+
+interface Iperf {
+  MBps: number;
+  /** CPU seconds per GB moved, sender and receiver. */
+  senderCpuPerGB: number;
+  receiverCpuPerGB: number;
+}
+
+async function iperf3(): Promise<Iperf> {
+  const port = await freePort();
+  const server = spawn('iperf3', ['-s', '-1', '-p', String(port)], { stdio: 'ignore' });
+  try {
+    let d: Done | undefined;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await sleep(150);
+      d = await exec('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', '3', '-J']);
+      if (d.code === 0) break;
+    }
+    const j = JSON.parse(d!.stdout) as {
+      end: { sum_received: { bits_per_second: number; seconds: number; bytes: number }; cpu_utilization_percent: { host_total: number; remote_total: number } };
+    };
+    const r = j.end.sum_received;
+    const gb = r.bytes / GB;
+    return {
+      MBps: r.bits_per_second / 8 / MB,
+      senderCpuPerGB: ((j.end.cpu_utilization_percent.host_total / 100) * r.seconds) / gb,
+      receiverCpuPerGB: ((j.end.cpu_utilization_percent.remote_total / 100) * r.seconds) / gb,
+    };
+  } finally {
+    server.kill();
+  }
+}
+
+function hasCommand(cmd: string, args = ['--version']): boolean {
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+}
+
+/** Redis Streams XADD of `size`-byte values: msgs/s and server CPU cores, or undefined if absent. */
+async function redisXadd(size: number, count: number): Promise<{ msgsPerSec: number; cores: number } | undefined> {
+  if (process.env.BENCH_REDIS === '0' || !hasCommand('redis-server') || !hasCommand('redis-benchmark')) return undefined;
+  const port = await freePort();
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  try {
+    await sleep(300);
+    const c0 = cpuSeconds(server.pid!);
+    const t0 = performance.now();
+    const d = await exec('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-n', String(count), '-P', '100', '-c', '1', '--csv', 'XADD', 'bench', '*', 'f', 'x'.repeat(size)]);
+    const seconds = (performance.now() - t0) / 1000;
+    const cores = (cpuSeconds(server.pid!) - c0) / seconds;
+    const row = d.stdout.trim().split('\n').pop()!.split('","');
+    return { msgsPerSec: Number(row[1]), cores };
+  } finally {
+    server.kill();
+  }
+}
+
+// ---------------------------------------------------------------------------------- workloads
+
+interface LoadResult {
+  msgs: number;
+  bytes: number;
+  seconds: number;
+  errors: number;
+  settings: Record<string, string>;
+}
+
+interface Phase {
+  what: string;
+  size: number;
+  partitions: number;
+  msgsPerSec: number;
+  MBps: number;
+  seconds: number;
+  brokerCpu: number;
+  brokerCores: number;
+  cpuPerGB: number;
+  clientCpu?: number;
+  settings: Record<string, string>;
+  profile?: string[];
+}
+
+/** Runs `args` through the load generator while measuring the broker's CPU (and the client's via /usr/bin/time). */
+async function measure(loadgen: string, brook: Brook, args: string[], what: string, size: number, partitions: number, perfDir?: string): Promise<Phase> {
+  let perf: ChildProcess | undefined;
+  const perfData = perfDir ? join(perfDir, `${what}-${size}B-${partitions}p.perf.data`) : undefined;
+  if (perfData) {
+    perf = spawn('perf', ['record', '-g', '-o', perfData, '-p', String(brook.pid)], { stdio: 'ignore' });
+    await sleep(300);
+  }
+  const time = existsSync('/usr/bin/time');
+  const c0 = cpuSeconds(brook.pid);
+  const d = time ? await exec('/usr/bin/time', ['-f', 'CLIENT_CPU %U %S', loadgen, ...args]) : await exec(loadgen, args);
+  const brokerCpu = cpuSeconds(brook.pid) - c0;
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf!.once('exit', r));
+  }
+  const r = lastJson<LoadResult>(d, `${what} ${size} B`);
+  if (r.errors > 0) throw new Error(`${what} ${size} B: ${r.errors} errors: ${d.stderr.slice(-1000)}`);
+  const m = /CLIENT_CPU ([\d.]+) ([\d.]+)/.exec(d.stderr);
+  const phase: Phase = {
+    what,
+    size,
+    partitions,
+    msgsPerSec: r.msgs / r.seconds,
+    MBps: r.bytes / r.seconds / MB,
+    seconds: r.seconds,
+    brokerCpu,
+    brokerCores: brokerCpu / r.seconds,
+    cpuPerGB: brokerCpu / (r.bytes / GB),
+    clientCpu: m ? Number(m[1]) + Number(m[2]) : undefined,
+    settings: r.settings,
+  };
+  if (perfData) phase.profile = perfTop(perfData);
+  return phase;
+}
+
+function perfTop(file: string, n = 15): string[] {
+  const r = spawnSync('perf', ['report', '-i', file, '--no-children', '--sort', 'dso,sym', '-g', 'none', '--stdio'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .slice(0, n)
+    .map((l) => l.trim());
+}
+
+function v8Top(dir: string, n = 12): string[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) return ['(no .cpuprofile written)'];
+  const { rows, busyMs } = topSelf(join(dir, files[0]!), n + 1);
+  return [
+    `busy ${busyMs.toFixed(0)} ms (V8 samples; native and kernel time shows under the JS function that called it)`,
+    ...rows.filter((r) => r.fn !== '(idle)').slice(0, n).map((r) => `${r.selfPct.toFixed(1).padStart(5)}%  ${r.selfMs.toFixed(0).padStart(6)} ms  ${r.fn}  ${r.where}`),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------- run
+
+export async function run(): Promise<Figure[]> {
+  if (!hasCommand('iperf3')) throw new Error('iperf3 is not installed (apt-get install iperf3)');
+  buildDist();
+  const loadgen = buildLoadgen();
+  const scale = Number(process.env.BENCH_SCALE ?? 1);
+  const partitionsList = (process.env.BENCH_PARTITIONS ?? '1').split(',').map(Number);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outDir = join(resultsDir, `throughput-${stamp}`);
+  const profile = process.env.BENCH_PROFILE === '1';
+  const perf = process.env.BENCH_PERF === '1' && hasCommand('perf');
+  if (profile || perf) mkdirSync(outDir, { recursive: true });
+  const parent = process.env.BROOK_BENCH_DIR ?? tmpdir();
+
+  const ip = await iperf3();
+  console.log(`iperf3 loopback: ${ip.MBps.toFixed(0)} MB/s, sender ${ip.senderCpuPerGB.toFixed(2)} CPU s/GB, receiver ${ip.receiverCpuPerGB.toFixed(2)} CPU s/GB`);
+
+  const phases: Phase[] = [];
+  const pageCache = new Map<string, number>();
+  const redis = new Map<number, { msgsPerSec: number; cores: number }>();
+  for (const { size } of WORKLOADS) {
+    const r = await redisXadd(size, Math.round((size === 100 ? 2_000_000 : 500_000) * scale));
+    if (r) redis.set(size, r);
+  }
+
+  for (const partitions of partitionsList) {
+    for (const { size, count: baseCount } of WORKLOADS) {
+      const count = Math.round(baseCount * scale);
+      const dataDir = mkdtempSync(join(parent, 'brook-throughput-'));
+      const key = `${size}/${partitions}`;
+      try {
+        // The page-cache baseline, just before the produce it bounds.
+        const w = lastJson<{ bytes: number; seconds: number }>(await exec(loadgen, ['write', join(dataDir, 'pagecache-baseline'), String(count * size), String(1 << 20)]), 'write baseline');
+        pageCache.set(key, w.bytes / w.seconds / MB);
+
+        const profDir = (what: string) => (profile ? join(outDir, `${what}-${size}B-${partitions}p`) : undefined);
+        let brook = await startBrook(dataDir, profDir('produce'));
+        const topic = `bench-${size}-${partitions}`;
+        lastJson(await exec(loadgen, ['create', brook.bootstrap, topic, String(partitions)]), 'create topic');
+        const produce = await measure(loadgen, brook, ['produce', brook.bootstrap, topic, String(count), String(size), '1'], 'produce', size, partitions, perf ? outDir : undefined);
+        await brook.stop();
+        if (profile) produce.profile = [...(produce.profile ?? []), ...v8Top(profDir('produce')!)];
+        phases.push(produce);
+
+        brook = await startBrook(dataDir, profDir('consume'));
+        const consume = await measure(loadgen, brook, ['consume', brook.bootstrap, topic, String(count)], 'consume', size, partitions, perf ? outDir : undefined);
+        await brook.stop();
+        if (profile) consume.profile = [...(consume.profile ?? []), ...v8Top(profDir('consume')!)];
+        phases.push(consume);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+  }
+  const ipEnd = await iperf3();
+  console.log(`iperf3 loopback at the end: ${ipEnd.MBps.toFixed(0)} MB/s`);
+  const ipMBps = (ip.MBps + ipEnd.MBps) / 2;
+
+  console.log(`\nbroker: node ${process.version}, data in ${parent}; iperf3 ${ipMBps.toFixed(0)} MB/s (mean of start and end)`);
+  console.table(
+    phases.map((p) => ({
+      phase: `${p.what} ${p.size} B, ${p.partitions}p`,
+      'msgs/s': Math.round(p.msgsPerSec),
+      'MB/s': Number(p.MBps.toFixed(1)),
+      seconds: Number(p.seconds.toFixed(2)),
+      'broker cores': Number(p.brokerCores.toFixed(2)),
+      'broker CPU s/GB': Number(p.cpuPerGB.toFixed(2)),
+      'client CPU s': p.clientCpu,
+      'page-cache MB/s': p.what === 'produce' ? Number(pageCache.get(`${p.size}/${p.partitions}`)!.toFixed(0)) : '',
+      'vs iperf3': `${((100 * p.MBps) / ipMBps).toFixed(1)}%`,
+    })),
+  );
+  for (const [size, r] of redis) console.log(`redis XADD ${size} B (pipeline 100, 1 connection): ${Math.round(r.msgsPerSec)} msgs/s, ${((r.msgsPerSec * size) / MB).toFixed(0)} MB/s, server ${r.cores.toFixed(2)} cores`);
+  const producer = phases.find((p) => p.what === 'produce')?.settings;
+  const consumer = phases.find((p) => p.what === 'consume')?.settings;
+  console.log(`producer settings: ${JSON.stringify(producer)}`);
+  console.log(`consumer settings: ${JSON.stringify(consumer)}`);
+  for (const p of phases) {
+    if (!p.profile) continue;
+    console.log(`\nbroker profile, ${p.what} ${p.size} B, ${p.partitions}p:`);
+    for (const l of p.profile) console.log(`  ${l}`);
+  }
+  if (profile || perf) console.log(`\nprofiles in ${outDir}`);
+
+  const figures: Figure[] = [];
+  for (const p of phases) {
+    const label = `${p.what} ${p.size === 1024 ? '1 KiB' : `${p.size} B`}, ${p.partitions}p`;
+    const extra = { 'msgs/s': Math.round(p.msgsPerSec), brokerCores: Number(p.brokerCores.toFixed(2)) };
+    const target = p.what === 'produce' ? (p.size === 100 ? '>= 150 MB/s (1.5M msgs/s), <= 1 core' : '>= 1200 MB/s, <= 1 core') : p.size === 1024 ? '>= 2000 MB/s' : '';
+    figures.push({ name: `${label}: MB/s vs loopback TCP`, value: p.MBps, baseline: ipMBps, unit: 'MB/s', baselineName: 'iperf3', pages: p.what === 'produce' ? 'fresh' : undefined, target, extra });
+    if (p.what === 'produce') {
+      figures.push({ name: `${label}: MB/s vs page-cache write`, value: p.MBps, baseline: pageCache.get(`${p.size}/${p.partitions}`)!, unit: 'MB/s', baselineName: 'write(2) 1 MiB calls', pages: 'fresh', extra });
+      const peer = redis.get(p.size);
+      if (peer) figures.push({ name: `${label}: msgs/s vs Redis Streams`, value: p.msgsPerSec, baseline: peer.msgsPerSec, unit: 'msgs/s', baselineName: 'redis XADD, pipeline 100', target: p.size === 100 ? '>= 1.5M msgs/s' : '', extra: { redisCores: Number(peer.cores.toFixed(2)) } });
+    }
+    const base = p.what === 'produce' ? ip.receiverCpuPerGB : ip.senderCpuPerGB;
+    figures.push({ name: `${label}: broker CPU`, value: p.cpuPerGB, baseline: base, unit: 'CPU s/GB', baselineName: `iperf3 ${p.what === 'produce' ? 'receiver' : 'sender'}`, higherIsBetter: false, target: p.what === 'produce' ? '<= 1 core' : '', extra });
+  }
+  return figures;
+}
