@@ -680,7 +680,7 @@ export class Group {
   }
 
   private startSyncTimer(): void {
-    this.clearSyncTimer();
+    clearTimeout(this.syncTimer);
     const generation = this.generationId;
     this.syncTimer = setTimeout(() => {
       this.syncTimer = undefined;
