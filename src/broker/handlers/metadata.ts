@@ -13,6 +13,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { metadataApi } from '../../protocol/schemas/metadata.js';
 import { ZERO_UUID } from '../../protocol/uuid.js';
 import type { Broker } from '../broker.js';
+import { toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
 import { topicNameProblem, type Topic } from '../topics.js';
 
@@ -61,7 +62,13 @@ export const metadataHandler = defineHandler({
           topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, partitions: [] });
           continue;
         }
-        topic ??= broker.topicOrCreate(name, req.allowAutoTopicCreation);
+        try {
+          topic ??= broker.topicOrCreate(name, req.allowAutoTopicCreation);
+        } catch (e) {
+          // Auto-creation failed (a full disk, say): this topic's error, not the connection's.
+          topics.push({ errorCode: toErrorCode(e).errorCode, name, topicId: ZERO_UUID, partitions: [] });
+          continue;
+        }
         topics.push(topic ? describeTopic(broker, topic) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, partitions: [] });
       }
     }
