@@ -37,6 +37,12 @@ interface TopicsFile {
   topics: Record<string, { id: string; partitions: number; configs: TopicOverrides }>;
 }
 
+/**
+ * The most partitions one topic may have. Kafka sets no limit, but every partition holds open files
+ * here, and a request for millions would exhaust descriptors mid-way: refused up front instead.
+ */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+
 /** Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..". */
 export function topicNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'topic name is empty';

@@ -85,6 +85,13 @@ describe('CreateTopics refuses bad input, topic by topic', () => {
     ]);
   });
 
+  it('more partitions than a topic may have: INVALID_PARTITIONS, and nothing is created', async () => {
+    expect(await create([{ name: 'huge', numPartitions: 2_000_000 }])).toEqual([
+      ['huge', ErrorCode.INVALID_PARTITIONS, "number of partitions 2000000 is above Brook's limit of 10000 per topic"],
+    ]);
+    expect(tb.broker.broker.topics.get('huge')).toBeUndefined();
+  });
+
   it('replication factor 0 and 3: INVALID_REPLICATION_FACTOR, the latter naming the broker count', async () => {
     expect(await create([{ name: 'rf0', replicationFactor: 0 }, { name: 'rf3', replicationFactor: 3 }])).toEqual([
       ['rf0', ErrorCode.INVALID_REPLICATION_FACTOR, 'replication factor must be at least 1 (or -1 for the broker default), not 0'],

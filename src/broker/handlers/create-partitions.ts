@@ -15,6 +15,7 @@ import { createPartitionsApi } from '../../protocol/schemas/create-partitions.js
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
 import { checkReplicas } from './create-topics.js';
+import { MAX_PARTITIONS_PER_TOPIC } from '../topics.js';
 
 export const createPartitionsHandler = defineHandler({
   api: createPartitionsApi,
@@ -38,6 +39,9 @@ export const createPartitionsHandler = defineHandler({
                 ? `topic ${t.name} already has ${current} partition(s)`
                 : `topic ${t.name} has ${current} partition(s); ${t.count} would not be an increase (partitions cannot be removed)`,
             );
+          }
+          if (t.count > MAX_PARTITIONS_PER_TOPIC) {
+            throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions ${t.count} is above Brook's limit of ${MAX_PARTITIONS_PER_TOPIC} per topic`);
           }
           if (t.assignments !== null) {
             const added = t.count - current;

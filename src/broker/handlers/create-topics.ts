@@ -32,7 +32,7 @@ import type { Broker } from '../broker.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
 import { parseOverrides, topicConfigEntries } from '../topic-configs.js';
-import { topicNameProblem } from '../topics.js';
+import { MAX_PARTITIONS_PER_TOPIC, topicNameProblem } from '../topics.js';
 
 type CreatableTopic = Req<typeof createTopicsApi>['topics'][number];
 
@@ -83,6 +83,9 @@ export function planTopic(broker: Broker, t: CreatableTopic): Plan {
     if (replicationFactor > 1) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} is larger than the 1 available broker(s)`);
     }
+  }
+  if (partitions > MAX_PARTITIONS_PER_TOPIC) {
+    throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions ${partitions} is above Brook's limit of ${MAX_PARTITIONS_PER_TOPIC} per topic`);
   }
   return { name: t.name, partitions, replicationFactor, configs: parseOverrides(t.configs) };
 }
