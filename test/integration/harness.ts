@@ -155,3 +155,78 @@ export async function spawnBroker(dataDir: string, port?: number, extraArgs: str
     kill: (signal) => child.kill(signal),
   };
 }
+
+export interface LiveProcess {
+  /** Every stdout line parsed as JSON so far (lines that are not JSON are kept as { raw }). */
+  readonly events: Record<string, unknown>[];
+  stderr(): string;
+  /** Resolves once some event satisfies `pred` (checking those already seen first). */
+  waitFor(what: string, pred: (e: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  kill(signal: NodeJS.Signals): void;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts a long-running client process that reports what happens as JSON lines on stdout (for
+ * group members a test watches and kills). Killed with SIGKILL at the latest by `timeoutMs`.
+ */
+export function spawnLive(cmd: string, args: string[], timeoutMs = 60_000): LiveProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: Record<string, unknown>[] = [];
+  const listeners = new Set<() => void>();
+  let partial = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    partial += d.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      try {
+        events.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        events.push({ raw: line });
+      }
+    }
+    for (const l of listeners) l();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      for (const l of listeners) l();
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    events,
+    stderr: () => err,
+    waitFor(what, pred, waitMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = events.find(pred);
+          if (hit) {
+            cleanup();
+            resolve(hit);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            cleanup();
+            reject(new Error(`process exited before ${what}\nstderr:\n${err}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`));
+          }
+        };
+        const t = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${what}\nstderr:\n${err}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`));
+        }, waitMs);
+        const cleanup = () => {
+          clearTimeout(t);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    kill: (signal) => child.kill(signal),
+    exited,
+  };
+}
