@@ -36,6 +36,7 @@ def emit(**event):
     sys.stdout.flush()
 
 
+
 assignments = [[] for _ in range(n)]
 consumed = 0
 last_change = time.time()
@@ -103,11 +104,17 @@ if lib == "confluent":
             c.close()
 
 elif lib == "kafka-python":
+    import threading
+
     from kafka import KafkaConsumer
     from kafka.coordinator.assignors.range import RangePartitionAssignor
     from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 
+    # kafka-python's poll() blocks in JoinGroup until the rebalance completes, so members sharing a
+    # thread would wait on each other forever: each member gets its own thread.
     assignor = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor}[opts.get("assignor", "range")]
+    lock = threading.RLock()
+    stop = threading.Event()
     consumers = []
     for i in range(n):
         c = KafkaConsumer(
@@ -119,24 +126,38 @@ elif lib == "kafka-python":
             auto_commit_interval_ms=200,
             session_timeout_ms=session_ms,
             heartbeat_interval_ms=100,
+            max_poll_interval_ms=10000,
             partition_assignment_strategy=[assignor],
             metadata_max_age_ms=1000,
         )
         c.subscribe([topic])
         consumers.append(c)
 
-    def poll(i):
+    def member_loop(i):
         global consumed
-        records = consumers[i].poll(timeout_ms=50)
-        set_assignment(i, [tp.partition for tp in consumers[i].assignment() if tp.topic == topic])
-        for batch in records.values():
-            for msg in batch:
-                consumed += 1
-                emit(event="message", member=i, partition=msg.partition, offset=msg.offset, value=msg.value.decode())
+        c = consumers[i]
+        while not stop.is_set():
+            records = c.poll(timeout_ms=50)
+            with lock:
+                set_assignment(i, [tp.partition for tp in c.assignment() if tp.topic == topic])
+                for batch in records.values():
+                    for msg in batch:
+                        consumed += 1
+                        emit(event="message", member=i, partition=msg.partition, offset=msg.offset, value=msg.value.decode())
+        c.commit()
+
+    threads = [threading.Thread(target=member_loop, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+
+    def poll(i):
+        if i == 0:
+            time.sleep(0.05)
 
     def finish():
-        for c in consumers:
-            c.commit()
+        stop.set()
+        for t in threads:
+            t.join()
         emit(event="done", assignments=assignments)
         for c in consumers:
             c.close()
