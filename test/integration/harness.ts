@@ -192,9 +192,13 @@ export function spawnLive(cmd: string, args: string[], timeoutMs = 60_000): Live
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  // A test that fails or times out must not leave its clients running after the test process.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      process.off('exit', reap);
       for (const l of listeners) l();
       resolve({ code, signal });
     }),
