@@ -10,6 +10,7 @@ import { Dispatcher } from './broker/dispatcher.js';
 import { setUnexpectedErrorLog } from './broker/errors.js';
 import { buildBrokerConfig, defaultAdvertised, readPropertiesFile, type BrokerConfig } from './config.js';
 import { KafkaServer } from './network/server.js';
+import { ApiKey } from './protocol/api-keys.js';
 import { readSlice, sendfile } from './storage/partition-log.js';
 
 export { ConfigError } from './config.js';
@@ -64,6 +65,8 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
   const server = new KafkaServer(dispatcher, {
     maxRequestBytes: config.socketRequestMaxBytes,
     maxInFlight: 64,
+    // Produce keeps no reference to its request once the handler returns (see produce.ts).
+    recyclableApiKeys: new Set([ApiKey.Produce]),
     sendFile: opts.sendfile === false ? undefined : sendfile,
     readSlice,
     log,

@@ -20,6 +20,11 @@
  * an fsync (flush.messages=1), durable. Any other value is INVALID_REQUIRED_ACKS.
  * Not implemented: transactions (transactional batches are stored as plain batches; the
  * transaction APIs are not advertised, so clients do not send them).
+ *
+ * Nothing here keeps a reference to the request's bytes once handle() returns (the append has
+ * written them; the acks=-1 wait holds only the answers): the connection reuses the memory of
+ * produce frames for the next one (`recyclableApiKeys` in src/index.ts). Copy anything that must
+ * outlive the call.
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { Codec, peekBatch } from '../../protocol/record-batch.js';
