@@ -22,7 +22,8 @@
         "native/src/storage/offset_index.cc",
         "native/src/storage/time_index.cc",
         "native/src/storage/segment.cc",
-        "native/src/storage/log.cc"
+        "native/src/storage/log.cc",
+        "native/src/storage/cleaner.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

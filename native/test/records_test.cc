@@ -402,5 +402,90 @@ TEST(Records, ExtremeTimestampDeltasWrapExactly) {
   EXPECT_EQ(Records(b, DecodeBatches(b.data(), b.size())), recs);
 }
 
+TEST_P(RecordsEveryCodec, BuilderTakesExplicitOffsetDeltasABaseTimestampAndALastOffsetDelta) {
+  // What compaction writes: records 1, 4 and 5 of a batch that spanned deltas 0..7, with the
+  // KIP-534 delete horizon as baseTimestamp.
+  BatchBuilder b;
+  b.SetBaseTimestamp(9000);
+  const std::string k = "k", v = "v";
+  auto p = [](const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); };
+  b.AddAt(1, 1001, p(k), 1, p(v), 1);
+  b.AddAt(4, 1004, p(k), 1, nullptr, -1);
+  EXPECT_EQ(ErrorCode([&] { b.AddAt(4, 1, nullptr, -1, nullptr, -1); }), "INVALID_ARGUMENT");
+  b.Add(1000, p(k), 1, p(v), 1);  // Add continues after the last delta: 5
+  BuildOptions o;
+  o.codec = GetParam();
+  o.base_offset = 100;
+  o.last_offset_delta = 7;
+  o.delete_horizon = true;
+  o.producer_id = 5;
+  o.base_sequence = 10;
+  const Bytes out = ToVec(b.Finish(o));
+  const BatchHeaderView h{out.data()};
+  EXPECT_EQ(h.LastOffsetDelta(), 7);
+  EXPECT_EQ(h.RecordsCount(), 3);
+  EXPECT_EQ(h.BaseTimestamp(), 9000);
+  EXPECT_EQ(h.MaxTimestamp(), 1004);
+  EXPECT_TRUE(h.Attributes() & kDeleteHorizonBit);
+  EXPECT_EQ(int(h.CompressionCodec()), int(GetParam()));
+  const auto d = DecodeBatches(out.data(), out.size());
+  ASSERT_EQ(d.records.size(), 3u);
+  EXPECT_EQ(d.records[0].offset, 101);
+  EXPECT_EQ(d.records[1].offset, 104);
+  EXPECT_EQ(d.records[2].offset, 105);
+  EXPECT_EQ(d.records[0].timestamp, 1001);
+  EXPECT_EQ(d.records[1].timestamp, 1004);
+  EXPECT_EQ(d.records[2].timestamp, 1000);
+  EXPECT_EQ(d.records[1].value_len, -1);
+  // The builder is reusable, and a last_offset_delta below the last record is refused.
+  b.AddAt(3, 0, nullptr, -1, nullptr, -1);
+  o.last_offset_delta = 2;
+  EXPECT_EQ(ErrorCode([&] { b.Finish(o); }), "INVALID_ARGUMENT");
+  EXPECT_EQ(ErrorCode([&] { b.SetBaseTimestamp(1); }), "INVALID_ARGUMENT");
+}
+
+TEST(Records, HeaderOnlyBatchKeepsTheProducerFieldsAndOffsetSpan) {
+  BuildOptions o;
+  o.codec = Codec::kLz4;
+  o.base_offset = 50;
+  o.partition_leader_epoch = 3;
+  o.producer_id = 77;
+  o.producer_epoch = 2;
+  o.base_sequence = 40;
+  o.transactional = true;
+  const Bytes full = Build({{1000, "a", "1", {}}, {2000, "b", "2", {}}}, o);
+  const Bytes empty = ToVec(BuildHeaderOnlyBatch(full.data()));
+  ASSERT_EQ(empty.size(), size_t(kBatchHeaderSize));
+  const BatchHeaderView h{empty.data()};
+  EXPECT_EQ(h.BaseOffset(), 50);
+  EXPECT_EQ(h.LastOffsetDelta(), 1);
+  EXPECT_EQ(h.RecordsCount(), 0);
+  EXPECT_EQ(h.LeaderEpoch(), 3);
+  EXPECT_EQ(h.ProducerId(), 77);
+  EXPECT_EQ(h.ProducerEpoch(), 2);
+  EXPECT_EQ(h.BaseSequence(), 40);
+  EXPECT_EQ(h.BaseTimestamp(), 2000);
+  EXPECT_EQ(h.MaxTimestamp(), 2000);
+  EXPECT_EQ(h.Attributes(), kTransactionalBit);  // codec none
+  EXPECT_EQ(DecodeBatches(empty.data(), empty.size()).records.size(), 0u);
+}
+
+TEST_P(RecordsEveryCodec, CheckRecordKeysRefusesANullKeyAnywhereInTheBatch) {
+  BuildOptions o;
+  o.codec = GetParam();
+  const Bytes keyed = Build({{1, "a", "1", {}}, {2, "b", std::nullopt, {}}}, o);
+  EXPECT_NO_THROW(CheckRecordKeys(keyed.data(), keyed.size()));
+  const Bytes keyless = Build({{1, "a", "1", {}}, {2, std::nullopt, "2", {}}}, o);
+  try {
+    CheckRecordKeys(keyless.data(), keyless.size());
+    FAIL() << "accepted a null key";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "INVALID_RECORD");
+    EXPECT_STREQ(e.what(), "Compacted topic cannot accept message without key");
+  }
+  Bytes broken = BatchAround(Bytes{0x02, 0x00}, 1);  // a record whose length says 1 byte
+  EXPECT_EQ(ErrorCode([&] { CheckRecordKeys(broken.data(), broken.size()); }), "CORRUPT_MESSAGE");
+}
+
 }  // namespace
 }  // namespace brook::record

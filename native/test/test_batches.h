@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,74 @@ inline std::vector<uint8_t> MakeBatch(const BatchSpec& s = {}) {
   std::copy(records.begin(), records.end(), b.begin() + record::kRecordsPos);
   Reseal(b);
   return b;
+}
+
+// One record of a keyed test batch: nullopt key/value = null (a null value is a tombstone).
+struct TestRecord {
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  int64_t timestamp = 1000;
+  std::vector<std::pair<std::string, std::string>> headers = {};
+};
+
+inline void PutBytes(std::vector<uint8_t>& out, const std::optional<std::string>& s) {
+  if (!s) {
+    PutVarlong(out, -1);
+    return;
+  }
+  PutVarlong(out, int64_t(s->size()));
+  out.insert(out.end(), s->begin(), s->end());
+}
+
+// The records section of a batch (uncompressed), offsetDelta = index, timestamps relative to the
+// first record's.
+inline std::vector<uint8_t> EncodeRecords(const std::vector<TestRecord>& recs) {
+  std::vector<uint8_t> records;
+  for (size_t i = 0; i < recs.size(); i++) {
+    std::vector<uint8_t> body;
+    body.push_back(0);
+    PutVarlong(body, recs[i].timestamp - recs[0].timestamp);
+    PutVarlong(body, int64_t(i));
+    PutBytes(body, recs[i].key);
+    PutBytes(body, recs[i].value);
+    PutVarlong(body, int64_t(recs[i].headers.size()));
+    for (const auto& [k, v] : recs[i].headers) {
+      PutBytes(body, k);
+      PutBytes(body, v);
+    }
+    PutVarlong(records, int64_t(body.size()));
+    records.insert(records.end(), body.begin(), body.end());
+  }
+  return records;
+}
+
+// A producer batch of keyed records whose records section is `section` (already compressed with
+// the codec in spec.attributes, if any). Header fields other than counts/timestamps from spec.
+inline std::vector<uint8_t> MakeBatchWithSection(const std::vector<TestRecord>& recs, const std::vector<uint8_t>& section,
+                                                 const BatchSpec& s = {}) {
+  int64_t max_ts = recs[0].timestamp;
+  for (const auto& r : recs) max_ts = std::max(max_ts, r.timestamp);
+  std::vector<uint8_t> b(record::kRecordsPos + section.size());
+  StoreBE64(&b[0], 0);
+  StoreBE32(&b[8], uint32_t(b.size() - record::kLogOverhead));
+  StoreBE32(&b[12], uint32_t(-1));
+  b[16] = 2;
+  StoreBE16(&b[21], s.attributes);
+  StoreBE32(&b[23], uint32_t(recs.size() - 1));
+  StoreBE64(&b[27], uint64_t(recs[0].timestamp));
+  StoreBE64(&b[35], uint64_t(max_ts));
+  StoreBE64(&b[43], uint64_t(s.producer_id));
+  StoreBE16(&b[51], uint16_t(s.producer_epoch));
+  StoreBE32(&b[53], uint32_t(s.base_sequence));
+  StoreBE32(&b[57], uint32_t(recs.size()));
+  std::copy(section.begin(), section.end(), b.begin() + record::kRecordsPos);
+  Reseal(b);
+  return b;
+}
+
+// Uncompressed keyed batch.
+inline std::vector<uint8_t> MakeKeyedBatch(const std::vector<TestRecord>& recs, const BatchSpec& s = {}) {
+  return MakeBatchWithSection(recs, EncodeRecords(recs), s);
 }
 
 inline std::vector<uint8_t> Concat(std::initializer_list<std::vector<uint8_t>> parts) {

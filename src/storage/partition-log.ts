@@ -18,8 +18,8 @@
  * fsynced and below the persisted recovery point (survives power loss).
  *
  * Every method runs on the calling (JS) thread and has finished its work when it returns, except
- * flush() (fsync on a libuv worker), close() (awaits a flush), and sendfile()/preadWrite() (libuv
- * worker).
+ * flush() (fsync on a libuv worker), compact() (reads and writes segments on a libuv worker),
+ * close() (awaits a flush), and sendfile()/preadWrite() (libuv worker).
  */
 import { addon } from '../native/addon.js';
 import { BrookNativeError } from '../native/errors.js';
@@ -53,7 +53,21 @@ export interface LogConfig {
   retentionBytes: number;
   /** file.delete.delay.ms: deleted segments stay open (as *.deleted) this long for in-flight fetches. */
   fileDeleteDelayMs: number;
+  /**
+   * cleanup.policy: 'delete' applies retention.ms/bytes; 'compact' keeps the latest record per key
+   * (compact(); retention does not apply, and records without a key are refused on append);
+   * 'compact,delete' does both.
+   */
+  cleanupPolicy: CleanupPolicy;
+  /** delete.retention.ms: how long a tombstone survives after compaction first wrote it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: segments with records newer than this are not compacted yet. */
+  minCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: dirty / (clean + dirty) bytes at which a pass is worth it. */
+  minCleanableDirtyRatio: number;
 }
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   segmentBytes: 1024 * 1024 * 1024,
@@ -67,6 +81,10 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   retentionMs: 7 * 24 * 3600 * 1000,
   retentionBytes: -1,
   fileDeleteDelayMs: 60000,
+  cleanupPolicy: 'delete',
+  deleteRetentionMs: 86_400_000,
+  minCompactionLagMs: 0,
+  minCleanableDirtyRatio: 0.5,
 });
 
 /** A byte range of a segment file: what the network layer sends with sendfile(). */
@@ -116,6 +134,67 @@ export interface LogStats {
   segmentCount: number;
   unflushedMessages: number;
   pendingDeletes: number;
+  /** Compaction checkpoint: records below it were cleaned by a pass. */
+  cleanOffset: number;
+}
+
+/** The cleaner's view of a log, from memory (native/src/storage/cleaner.h names the sections). */
+export interface CleanableInfo {
+  firstDirty: number;
+  firstUncleanable: number;
+  cleanBytes: number;
+  dirtyBytes: number;
+  dirtyRatio: number;
+  /** A retained tombstone's delete horizon has passed. */
+  tombstonesDue: boolean;
+  /** Compacted, and the dirty ratio reached min.cleanable.dirty.ratio or tombstones are due. */
+  eligible: boolean;
+}
+
+/** What one compaction pass did. */
+export interface CompactionResult {
+  /**
+   * Why no pass ran: the policy lacks compact, nothing is dirty, the ratio is below
+   * min.cleanable.dirty.ratio, or 'discarded': the log was truncated, closed or deleted under the
+   * pass and nothing was swapped in. Undefined when the pass ran.
+   */
+  skipped?: 'not-compacted' | 'nothing-to-clean' | 'below-ratio' | 'busy' | 'discarded';
+  dirtyRatio: number;
+  cleanBytes: number;
+  dirtyBytes: number;
+  /** Checkpoint before and after the pass. */
+  firstDirty: number;
+  cleanedUpTo: number;
+  segmentsMapped: number;
+  mapKeys: number;
+  mapMemory: number;
+  /** Bytes of the segments read and filtered (clean + mapped dirty). */
+  bytesRead: number;
+  /** Bytes of the segments replaced or removed, and of their replacements. */
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRead: number;
+  recordsDropped: number;
+  tombstonesDropped: number;
+  batchesRebuilt: number;
+  batchesDropped: number;
+  emptyBatchesKept: number;
+  segmentsRewritten: number;
+  segmentsRemoved: number;
+  durationMs: number;
+}
+
+export interface CompactOptions {
+  /** Clock for tombstone horizons and min.compaction.lag.ms (ms). */
+  now?: number;
+  /** High watermark: only segments entirely below it are compacted (default logEndOffset). */
+  upTo?: number;
+  /** Run even below min.cleanable.dirty.ratio. */
+  force?: boolean;
+  /** Memory budget of the key map (Kafka's log.cleaner.dedupe.buffer.size); default 128 MiB. */
+  mapBytes?: number;
+  /** @internal Test hook: fail the swap at this step (1-8, native/src/storage/cleaner.cc). */
+  crashAt?: number;
 }
 
 interface NativeLog {
@@ -130,6 +209,9 @@ interface NativeLog {
   deleteRecordsBefore(offset: number, now: number): void;
   applyRetention(now: number, upperBound: number): number;
   updateConfig(config: NativeConfig): void;
+  compact(now: number, upTo: number, force: boolean, mapBytes: number, crashAt: number): Promise<CompactionResult>;
+  cancelCompaction(): void;
+  cleanable(now: number, upTo: number): CleanableInfo;
   stats(): LogStats;
   logEndOffset(): number;
   logStartOffset(): number;
@@ -168,8 +250,19 @@ function validateConfig(c: LogConfig): LogConfig {
   checkInt('retentionMs', c.retentionMs, -1);
   checkInt('retentionBytes', c.retentionBytes, -1);
   checkInt('fileDeleteDelayMs', c.fileDeleteDelayMs, 0);
+  if (!(CLEANUP_POLICIES as readonly string[]).includes(c.cleanupPolicy)) {
+    throw invalid(`cleanupPolicy must be one of ${CLEANUP_POLICIES.join(', ')}, got ${String(c.cleanupPolicy)}`);
+  }
+  checkInt('deleteRetentionMs', c.deleteRetentionMs, 0);
+  checkInt('minCompactionLagMs', c.minCompactionLagMs, 0);
+  if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) {
+    throw invalid(`minCleanableDirtyRatio must be in [0, 1], got ${String(c.minCleanableDirtyRatio)}`);
+  }
   return c;
 }
+
+const CLEANUP_POLICIES: readonly CleanupPolicy[] = ['delete', 'compact', 'compact,delete'];
+const DEFAULT_MAP_BYTES = 128 * 1024 * 1024;
 
 function toNative(c: LogConfig): NativeConfig {
   const { flushMs: _ignored, ...rest } = c;
@@ -198,6 +291,8 @@ export class PartitionLog {
   #running: Promise<void> | null = null;
   #queued: Promise<void> | null = null;
   #closed = false;
+  #closing = false;
+  #compaction: Promise<CompactionResult> | null = null;
   /** The last error of a background (flush.ms / flush.messages) flush, if any. */
   lastFlushError: Error | undefined;
 
@@ -381,6 +476,49 @@ export class PartitionLog {
     return this.#native.applyRetention(nowArg(o.now), upToArg(o.upTo));
   }
 
+  /**
+   * One compaction pass (cleanup.policy with compact; native/src/storage/cleaner.h has the rules):
+   * keeps the latest record per key in the closed segments below `upTo`, drops tombstones
+   * delete.retention.ms after their first pass, never touches the active segment and never changes
+   * an offset. Runs when the dirty ratio reaches min.cleanable.dirty.ratio, a tombstone horizon has
+   * passed, or `force`. Planning and the swap run on this thread (renames and three fsyncs of the
+   * directory or checkpoint); reading, mapping, writing and fsyncing the new segments run on a libuv
+   * worker while appends and reads go on. Passes of one log run one at a time: a call made during a
+   * pass starts after it. Resolves when the result is visible and durable (or says why it skipped);
+   * rejects with CANCELLED when close()/delete() interrupted it.
+   */
+  compact(opts: CompactOptions = {}): Promise<CompactionResult> {
+    if (this.#closed) return Promise.reject(new BrookNativeError(`log ${this.dir} is closed`, 'CLOSED'));
+    let args: [number, number, boolean, number, number];
+    try {
+      args = [
+        nowArg(opts.now),
+        upToArg(opts.upTo),
+        opts.force === true,
+        checkInt('mapBytes', opts.mapBytes ?? DEFAULT_MAP_BYTES, 1),
+        checkInt('crashAt', opts.crashAt ?? 0, 0, 8),
+      ];
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const start = (): Promise<CompactionResult> => {
+      if (this.#closed || this.#closing) return Promise.reject(new BrookNativeError(`log ${this.dir} is closed`, 'CLOSED'));
+      return this.#native.compact(...args);
+    };
+    const p = (this.#compaction ?? Promise.resolve()).catch(() => undefined).then(start);
+    const tracked = p.finally(() => {
+      if (this.#compaction === tracked) this.#compaction = null;
+    });
+    tracked.catch(() => undefined);
+    this.#compaction = tracked;
+    return p;
+  }
+
+  /** The cleaner's view of this log now (memory only): dirty ratio, and whether a pass is due. */
+  cleanable(opts: { now?: number; upTo?: number } = {}): CleanableInfo {
+    return this.#native.cleanable(nowArg(opts.now), upToArg(opts.upTo));
+  }
+
   /** Changes settings of the open log; size/time/index limits apply from the next append. */
   updateConfig(config: Partial<LogConfig>): void {
     const full = validateConfig({ ...this.#config, ...config });
@@ -416,6 +554,11 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#timer) clearInterval(this.#timer);
+    // A compaction pass in flight is cancelled and awaited: its worker must not write into the
+    // directory once another PartitionLog may open it.
+    this.#closing = true;
+    this.#native.cancelCompaction();
+    await this.#compaction?.catch(() => undefined);
     await this.flush().catch(() => undefined); // a failure resurfaces from the final native flush
     this.#closed = true;
     this.#native.close();
@@ -425,6 +568,7 @@ export class PartitionLog {
   delete(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#closed = true;
+    this.#native.cancelCompaction(); // a pass in flight settles as cancelled or discarded
     this.#native.delete();
   }
 }

@@ -9,7 +9,9 @@
 //
 // Threads: every method of Log runs on the JS thread and returns when its work is done, except
 // flush(), which writes pending index entries on the JS thread and does the fsyncs on a libuv
-// worker; sendfile/preadWrite run entirely on a libuv worker.
+// worker, and compact(), which plans on the JS thread, reads/maps/writes/fsyncs on a libuv worker
+// and swaps the result in on the JS thread (storage/cleaner.h); sendfile/preadWrite run entirely
+// on a libuv worker.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -38,6 +40,7 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   virtual void Run() = 0;                              // worker thread
   virtual Napi::Value Settle(Napi::Env env) = 0;       // JS thread, after Run succeeded
+  virtual void Failed() {}                             // JS thread, after Run threw
 
   void Execute() final {
     try {
@@ -59,6 +62,11 @@ class PromiseWorker : public Napi::AsyncWorker {
     }
   }
   void OnError(const Napi::Error& e) final {
+    try {
+      Failed();
+    } catch (const std::exception&) {
+      // the original error is the one worth reporting
+    }
     deferred_.Reject(error_ ? MakeError(Env(), *error_).Value() : e.Value());
   }
 
@@ -92,7 +100,47 @@ LogConfig ConfigFrom(const Napi::Object& o) {
   c.retention_ms = IntField(o, "retentionMs", c.retention_ms);
   c.retention_bytes = IntField(o, "retentionBytes", c.retention_bytes);
   c.file_delete_delay_ms = IntField(o, "fileDeleteDelayMs", c.file_delete_delay_ms);
+  Napi::Value policy = o.Get("cleanupPolicy");
+  if (policy.IsString()) {
+    const std::string p = policy.As<Napi::String>().Utf8Value();
+    c.cleanup_compact = p.find("compact") != std::string::npos;
+    c.cleanup_delete = p.find("delete") != std::string::npos;
+  }
+  c.delete_retention_ms = IntField(o, "deleteRetentionMs", c.delete_retention_ms);
+  c.min_compaction_lag_ms = IntField(o, "minCompactionLagMs", c.min_compaction_lag_ms);
+  Napi::Value ratio = o.Get("minCleanableDirtyRatio");
+  if (ratio.IsNumber()) c.min_cleanable_dirty_ratio = ratio.As<Napi::Number>().DoubleValue();
   return c;
+}
+
+Napi::Object StatsObject(Napi::Env env, const storage::CleanStats& s, double duration_ms) {
+  auto o = Napi::Object::New(env);
+  if (!s.skipped.empty()) o.Set("skipped", s.skipped);
+  o.Set("dirtyRatio", s.dirty_ratio);
+  o.Set("cleanBytes", double(s.clean_bytes));
+  o.Set("dirtyBytes", double(s.dirty_bytes));
+  o.Set("firstDirty", double(s.first_dirty));
+  o.Set("cleanedUpTo", double(s.cleaned_up_to));
+  o.Set("segmentsMapped", s.segments_mapped);
+  o.Set("mapKeys", double(s.map_keys));
+  o.Set("mapMemory", double(s.map_memory));
+  o.Set("bytesRead", double(s.bytes_read));
+  o.Set("bytesBefore", double(s.bytes_before));
+  o.Set("bytesAfter", double(s.bytes_after));
+  o.Set("recordsRead", double(s.records_read));
+  o.Set("recordsDropped", double(s.records_dropped));
+  o.Set("tombstonesDropped", double(s.tombstones_dropped));
+  o.Set("batchesRebuilt", double(s.batches_rebuilt));
+  o.Set("batchesDropped", double(s.batches_dropped));
+  o.Set("emptyBatchesKept", double(s.empty_batches_kept));
+  o.Set("segmentsRewritten", s.segments_rewritten);
+  o.Set("segmentsRemoved", s.segments_removed);
+  o.Set("durationMs", duration_ms);
+  return o;
+}
+
+double SteadyNowMs() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
@@ -114,6 +162,9 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
                            InstanceMethod<&LogWrap::DeleteRecordsBefore>("deleteRecordsBefore"),
                            InstanceMethod<&LogWrap::ApplyRetention>("applyRetention"),
                            InstanceMethod<&LogWrap::UpdateConfig>("updateConfig"),
+                           InstanceMethod<&LogWrap::Compact>("compact"),
+                           InstanceMethod<&LogWrap::CancelCompaction>("cancelCompaction"),
+                           InstanceMethod<&LogWrap::Cleanable>("cleanable"),
                            InstanceMethod<&LogWrap::Stats>("stats"),
                            InstanceMethod<&LogWrap::LogEndOffset>("logEndOffset"),
                            InstanceMethod<&LogWrap::LogStartOffset>("logStartOffset"),
@@ -258,6 +309,86 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     }
   }
 
+  class CleanWorker : public PromiseWorker {
+   public:
+    CleanWorker(Napi::Env env, LogWrap* wrap, std::unique_ptr<storage::CleanPlan> plan)
+        : PromiseWorker(env, "brook.compact"), wrap_(wrap), plan_(std::move(plan)), started_(SteadyNowMs()) {
+      self_ = Napi::Persistent(wrap->Value());  // keep the Log alive until the pass settles
+    }
+    void Run() override { storage::RunClean(*plan_); }
+    Napi::Value Settle(Napi::Env env) override {
+      Done();
+      auto stats = wrap_->log_->CompleteClean(*plan_);
+      return StatsObject(env, stats, SteadyNowMs() - started_);
+    }
+    void Failed() override {
+      Done();
+      wrap_->log_->AbortClean(*plan_);
+    }
+
+   private:
+    void Done() {
+      if (wrap_->cancel_ == plan_->cancel) wrap_->cancel_.reset();
+    }
+    LogWrap* wrap_;
+    std::unique_ptr<storage::CleanPlan> plan_;
+    double started_;
+    Napi::ObjectReference self_;
+  };
+
+  // compact(now, upTo, force, mapBytes, crashAt) -> Promise<stats>. Plans on the JS thread (cheap:
+  // in-memory sizes); when a pass is due, maps and rewrites closed segments on a libuv worker, then
+  // swaps the result in on the JS thread. When the promise resolves the cleaned segments are
+  // visible and durable and the cleaner checkpoint is written; `skipped` says why nothing ran (or
+  // "discarded": the log was truncated, closed or deleted meanwhile). The facade runs one at a time.
+  Napi::Value Compact(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      storage::CleanOptions o;
+      o.now_ms = Int(info, 0);
+      o.up_to = Int(info, 1);
+      o.force = info[2].As<Napi::Boolean>().Value();
+      o.map_bytes = size_t(Int(info, 3));
+      o.crash_at = int(Int(info, 4));
+      storage::CleanStats stats;
+      auto plan = log_->PrepareClean(o, &stats);
+      if (!plan) {
+        auto d = Napi::Promise::Deferred::New(env);
+        d.Resolve(StatsObject(env, stats, 0));
+        return d.Promise();
+      }
+      cancel_ = plan->cancel;
+      auto* w = new CleanWorker(env, this, std::move(plan));
+      auto p = w->Promise();
+      w->Queue();
+      return p;
+    } catch (const brook::Error& e) {
+      auto d = Napi::Promise::Deferred::New(env);
+      d.Reject(MakeError(env, e).Value());
+      return d.Promise();
+    }
+  }
+  // cancelCompaction(): the pass in flight stops at its next batch and rejects with CANCELLED.
+  Napi::Value CancelCompaction(const Napi::CallbackInfo& info) {
+    if (cancel_) cancel_->store(true);
+    return info.Env().Undefined();
+  }
+  // cleanable(now, upTo) -> { firstDirty, firstUncleanable, cleanBytes, dirtyBytes, dirtyRatio,
+  // tombstonesDue, eligible }: the cleaner's view, from memory only.
+  Napi::Value Cleanable(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto c = Guard(env, [&] { return log_->Cleanable(Int(info, 0), Int(info, 1)); });
+    auto o = Napi::Object::New(env);
+    o.Set("firstDirty", double(c.first_dirty));
+    o.Set("firstUncleanable", double(c.first_uncleanable));
+    o.Set("cleanBytes", double(c.clean_bytes));
+    o.Set("dirtyBytes", double(c.dirty_bytes));
+    o.Set("dirtyRatio", c.dirty_ratio);
+    o.Set("tombstonesDue", c.tombstones_due);
+    o.Set("eligible", c.eligible);
+    return o;
+  }
+
   Napi::Value TruncateTo(const Napi::CallbackInfo& info) {
     Guard(info.Env(), [&] { log_->TruncateTo(Int(info, 0), Int(info, 1)); });
     return info.Env().Undefined();
@@ -289,6 +420,7 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     o.Set("segmentCount", double(log_->segment_count()));
     o.Set("unflushedMessages", double(log_->unflushed_messages()));
     o.Set("pendingDeletes", double(log_->pending_deletes()));
+    o.Set("cleanOffset", double(log_->clean_offset()));
     return o;
   }
   // close(): flushes (fsync on the JS thread: the facade awaits an async flush first so little is
@@ -303,6 +435,7 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
   }
 
   std::unique_ptr<Log> log_;
+  std::shared_ptr<std::atomic<bool>> cancel_;  // of the compaction pass in flight
   double* results_ = nullptr;
   Napi::Reference<Napi::Float64Array> results_ref_;
 };

@@ -226,14 +226,32 @@ BatchBuilder::BatchBuilder() { buf_.Resize(kRecordsPos); }
 
 void BatchBuilder::Add(int64_t timestamp, const uint8_t* key, int32_t key_len, const uint8_t* value,
                        int32_t value_len, const HeaderInput* headers, size_t header_count) {
+  if (last_delta_ == INT32_MAX) throw Error("INVALID_ARGUMENT", "too many records for one batch");
+  AddAt(last_delta_ + 1, timestamp, key, key_len, value, value_len, headers, header_count);
+}
+
+void BatchBuilder::SetBaseTimestamp(int64_t ts) {
+  if (count_ != 0) throw Error("INVALID_ARGUMENT", "the base timestamp must be set before the first record");
+  base_timestamp_ = ts;
+  base_timestamp_set_ = true;
+}
+
+void BatchBuilder::AddAt(int32_t delta, int64_t timestamp, const uint8_t* key, int32_t key_len, const uint8_t* value,
+                         int32_t value_len, const HeaderInput* headers, size_t header_count) {
   CheckLength(key_len, "key", true);
   CheckLength(value_len, "value", true);
+  if (delta <= last_delta_) {
+    throw Error("INVALID_ARGUMENT", "offset delta " + std::to_string(delta) + " does not follow " + std::to_string(last_delta_));
+  }
   if (count_ == INT32_MAX) throw Error("INVALID_ARGUMENT", "too many records for one batch");
   if (header_count > size_t(INT32_MAX)) throw Error("INVALID_ARGUMENT", "too many headers");
-  if (count_ == 0) base_timestamp_ = max_timestamp_ = timestamp;
+  if (count_ == 0) {
+    if (!base_timestamp_set_) base_timestamp_ = timestamp;
+    max_timestamp_ = timestamp;
+  }
   if (timestamp > max_timestamp_) max_timestamp_ = timestamp;
   const uint64_t ts_delta = ZigZag64(int64_t(uint64_t(timestamp) - uint64_t(base_timestamp_)));
-  const uint32_t offset_delta = ZigZag32(count_);
+  const uint32_t offset_delta = ZigZag32(delta);
 
   // The body size comes first on the wire, so add it up before writing.
   uint64_t body = 1 + VarlongSize(ts_delta) + VarintSize(offset_delta);
@@ -273,6 +291,7 @@ void BatchBuilder::Add(int64_t timestamp, const uint8_t* key, int32_t key_len, c
   }
   buf_.Resize(size_t(w - buf_.data()));
   count_++;
+  last_delta_ = delta;
 }
 
 namespace {
@@ -306,10 +325,16 @@ void CheckTotal(size_t total) {
 ByteBuffer BatchBuilder::Finish(const BuildOptions& o) {
   if (count_ == 0) throw Error("INVALID_ARGUMENT", "a batch needs at least one record");
   compress::CodecFromId(int(o.codec));
+  if (o.last_offset_delta >= 0 && o.last_offset_delta < last_delta_) {
+    throw Error("INVALID_ARGUMENT", "lastOffsetDelta " + std::to_string(o.last_offset_delta) + " is below the last record's " +
+                                        std::to_string(last_delta_));
+  }
+  const int32_t last_offset_delta = o.last_offset_delta >= 0 ? o.last_offset_delta : last_delta_;
   uint16_t attributes = uint16_t(o.codec);
   if (o.log_append_time) attributes |= kTimestampTypeBit;
   if (o.transactional) attributes |= kTransactionalBit;
   if (o.control) attributes |= kControlBit;
+  if (o.delete_horizon) attributes |= kDeleteHorizonBit;
   const int64_t max_timestamp = o.log_append_time ? o.log_append_time_ms : max_timestamp_;
 
   ByteBuffer out;
@@ -321,13 +346,41 @@ ByteBuffer BatchBuilder::Finish(const BuildOptions& o) {
     compress::CompressAppend(o.codec, buf_.data() + kRecordsPos, buf_.size() - kRecordsPos, o.compression, out);
   }
   CheckTotal(out.size());
-  WriteHeader(out.data(), out.size(), o.base_offset, o.partition_leader_epoch, attributes, count_ - 1,
+  WriteHeader(out.data(), out.size(), o.base_offset, o.partition_leader_epoch, attributes, last_offset_delta,
               base_timestamp_, max_timestamp, o.producer_id, o.producer_epoch, o.base_sequence, count_);
   out.ShrinkToFit();
   buf_ = ByteBuffer();
   buf_.Resize(kRecordsPos);
   count_ = 0;
+  last_delta_ = -1;
+  base_timestamp_set_ = false;
   return out;
+}
+
+ByteBuffer BuildHeaderOnlyBatch(const uint8_t* original) {
+  const BatchHeaderView h{original};
+  const uint16_t attributes = h.Attributes() & (kTimestampTypeBit | kTransactionalBit | kControlBit);
+  ByteBuffer out;
+  out.Resize(kRecordsPos);
+  WriteHeader(out.data(), out.size(), h.BaseOffset(), h.LeaderEpoch(), attributes, h.LastOffsetDelta(), h.MaxTimestamp(),
+              h.MaxTimestamp(), h.ProducerId(), h.ProducerEpoch(), h.BaseSequence(), 0);
+  return out;
+}
+
+void CheckRecordKeys(const uint8_t* batch, size_t size, size_t max_decompressed) {
+  const BatchHeaderView h{batch};
+  const Codec codec = compress::CodecFromId(h.Attributes() & kCodecMask);
+  const uint8_t* section = batch + kRecordsPos;
+  size_t section_len = size - kRecordsPos;
+  ByteBuffer plain;
+  if (codec != Codec::kNone && !(section_len == 0 && h.RecordsCount() == 0)) {
+    compress::DecompressAppend(codec, section, section_len, max_decompressed, plain);
+    section = plain.data();
+    section_len = plain.size();
+  }
+  WalkRecords(section, section, section_len, h.RecordsCount(), nullptr, [](const DecodedRecord& r) {
+    if (r.key_len < 0) throw Error("INVALID_RECORD", "Compacted topic cannot accept message without key");
+  });
 }
 
 ByteBuffer RecompressBatch(const uint8_t* batch, size_t len, Codec codec, const compress::CompressOptions& options,

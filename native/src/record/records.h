@@ -131,6 +131,12 @@ struct BuildOptions {
   // given (consumers ignore them for such batches).
   bool log_append_time = false;
   int64_t log_append_time_ms = -1;
+  // Compaction (storage/cleaner.h) rebuilds batches that lost records and keeps the original
+  // lastOffsetDelta, so the batch still spans the same offsets and the producer's last sequence
+  // (baseSequence + lastOffsetDelta) is unchanged. -1: the last record's offsetDelta.
+  int32_t last_offset_delta = -1;
+  // KIP-534: attribute bit 6; baseTimestamp is then the delete horizon (SetBaseTimestamp).
+  bool delete_horizon = false;
 };
 
 // Builds one batch. Records are encoded as they are added (offsetDelta = 0, 1, 2 ...; the first
@@ -140,19 +146,44 @@ struct BuildOptions {
 class BatchBuilder {
  public:
   BatchBuilder();
-  // key/value: len -1 = null (the pointer is then ignored).
+  // key/value: len -1 = null (the pointer is then ignored). offsetDelta = number of records so far.
   void Add(int64_t timestamp, const uint8_t* key, int32_t key_len, const uint8_t* value, int32_t value_len,
            const HeaderInput* headers = nullptr, size_t header_count = 0);
+  // The same with an explicit offsetDelta, which must be larger than the previous record's: how
+  // compaction rebuilds a batch whose retained records keep their absolute offsets (gaps between
+  // them are normal). Mixing Add and AddAt is allowed as long as deltas increase.
+  void AddAt(int32_t offset_delta, int64_t timestamp, const uint8_t* key, int32_t key_len, const uint8_t* value,
+             int32_t value_len, const HeaderInput* headers = nullptr, size_t header_count = 0);
+  // Fixes baseTimestamp before the first record instead of taking the first record's timestamp
+  // (record timestamps are written as deltas from it, possibly negative). Used for the KIP-534
+  // delete horizon. INVALID_ARGUMENT once a record was added.
+  void SetBaseTimestamp(int64_t ts);
   int32_t count() const { return count_; }
-  // Throws INVALID_ARGUMENT for a batch without records or over 2 GiB.
+  // Throws INVALID_ARGUMENT for a batch without records or over 2 GiB, or a last_offset_delta
+  // below the last record's offsetDelta.
   compress::ByteBuffer Finish(const BuildOptions& options);
 
  private:
   compress::ByteBuffer buf_;  // kRecordsPos bytes reserved for the header, then the records
   int32_t count_ = 0;
+  int32_t last_delta_ = -1;
+  bool base_timestamp_set_ = false;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;
 };
+
+// A batch header without records (recordsCount 0, 61 bytes, codec none): what compaction leaves
+// when every record of an idempotent producer's last batch was removed, so that the producer's
+// last sequence and epoch survive (Kafka's MemoryRecords.writeEmptyHeader). Keeps baseOffset,
+// lastOffsetDelta, leader epoch, producer id/epoch/baseSequence and the timestamp-type,
+// transactional and control bits of `original`; base and max timestamp = its maxTimestamp.
+compress::ByteBuffer BuildHeaderOnlyBatch(const uint8_t* original);
+
+// Compacted topics (cleanup.policy contains compact) refuse records without a key, as Kafka does
+// ("Compacted topic cannot accept message without key": INVALID_RECORD). Parses every record of
+// the one batch at [batch, batch + size) (decompressing it if needed, up to max_decompressed).
+// Throws INVALID_RECORD on a null key, CORRUPT_MESSAGE / CODEC_ERROR on malformed records.
+void CheckRecordKeys(const uint8_t* batch, size_t size, size_t max_decompressed = compress::kDefaultMaxDecompressedSize);
 
 // Rebuilds one batch (exactly the bytes given) with another codec, keeping every header field but
 // the batch length, the CRC and the attribute codec bits. Checks size, magic and CRC first

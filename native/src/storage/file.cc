@@ -85,6 +85,21 @@ void File::DataSync() const {
   if (::fdatasync(fd_) != 0) throw Error::FromErrno("fdatasync", path_);
 }
 
+int64_t File::MtimeMs() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) throw Error::FromErrno("fstat", path_);
+  return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+void File::SetMtimeMs(int64_t ms) const {
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;  // access time unchanged
+  times[1].tv_sec = time_t(ms / 1000);
+  times[1].tv_nsec = long(ms % 1000) * 1000000;
+  if (::futimens(fd_, times) != 0) throw Error::FromErrno("futimens", path_);
+}
+
 void File::Rename(const std::string& to) {
   if (::rename(path_.c_str(), to.c_str()) != 0) throw Error::FromErrno("rename", path_);
   path_ = to;

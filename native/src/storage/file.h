@@ -38,6 +38,8 @@ class File {
   void PReadAll(void* data, size_t len, uint64_t pos) const;
   void Truncate(uint64_t size) const;
   void DataSync() const;  // fdatasync: data plus the metadata needed to read it back (size)
+  int64_t MtimeMs() const;            // fstat: follows the file through renames
+  void SetMtimeMs(int64_t ms) const;  // futimens (compaction keeps a segment's modification time)
   // Renames the file on disk; the descriptor stays valid and path() follows the new name.
   void Rename(const std::string& to);
   // Closes the descriptor now (idempotent). Used when the log is closed or a deferred delete is due.

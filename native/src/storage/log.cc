@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "error.h"
+#include "record/records.h"
 
 namespace brook::storage {
 
@@ -76,8 +77,10 @@ std::unique_ptr<Log> Log::Open(const std::string& dir, const LogConfig& config, 
 }
 
 // Kafka's LogLoader, reduced to what Brook writes:
-//  1. delete leftovers: *.deleted (retention/truncation that did not finish), *.tmp (checkpoints),
-//     index files without a .log
+//  0. complete compaction swaps a crash interrupted: `<base>.log.swap` replaces `<base>.log`, whose
+//     indexes are deleted to be rebuilt (cleaner.h has the protocol and why this is safe)
+//  1. delete leftovers: *.deleted (retention/truncation/compaction that did not finish), *.tmp
+//     (checkpoints), *.cleaned (a compaction pass that had not committed), index files without a .log
 //  2. a clean-shutdown marker means every segment and index was flushed: trust them (indexes are
 //     still sanity-checked); remove the marker durably before anything can be appended
 //  3. otherwise recover every segment from the one holding the recovery point onward: validate
@@ -90,6 +93,8 @@ void Log::Load(int64_t now_ms) {
   const auto opts = segment_options();
   std::vector<int64_t> bases;
   std::vector<std::string> names = ListDir(dir_);
+  CompleteInterruptedSwaps(names);
+  names = ListDir(dir_);
   for (const auto& name : names) {
     if (EndsWith(name, ".deleted") || EndsWith(name, ".tmp") || EndsWith(name, ".cleaned") || EndsWith(name, ".swap")) {
       RemoveFile(dir_ + "/" + name);
@@ -156,6 +161,24 @@ void Log::Load(int64_t now_ms) {
   log_start_offset_ = std::min(log_start_offset_, next_offset_);
   recovery_point_ = clean ? next_offset_ : std::min(rp, next_offset_);
   checkpoint_->written = checkpoint;
+  LoadCleanerCheckpoint();
+}
+
+void Log::CompleteInterruptedSwaps(const std::vector<std::string>& names) {
+  bool changed = false;
+  for (const auto& name : names) {
+    const int64_t base = ParseSegmentName(name, ".log.swap");
+    if (base < 0) continue;
+    // The .swap is fsynced and complete (the worker fsynced it as .cleaned before the rename). The
+    // files under the final names are either the old segment's or, for the indexes, the new
+    // segment's: either way they go, and the indexes are rebuilt from the new .log by Recover.
+    for (const char* suffix : {".index", ".timeindex", ".index.cleaned", ".timeindex.cleaned", ".log"}) {
+      RemoveFile(Segment::FileName(dir_, base, suffix));
+    }
+    File::Open(dir_ + "/" + name, false)->Rename(Segment::FileName(dir_, base, ".log"));
+    changed = true;
+  }
+  if (changed) FsyncDir(dir_);
 }
 
 void Log::CheckOpen() const {
@@ -167,6 +190,10 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
   if (broken_) throw Error("IO", "log " + dir_ + " refused appends after a write could not be undone; reopen it");
   if (!pending_deletes_.empty()) ReapDeleted();
   record::ValidateClientBatches(buf, len, record::ValidateOptions{config_.max_message_bytes}, &spans_);
+  // Only compacted logs parse records on append (delete-only logs never do): compaction needs a key.
+  if (config_.cleanup_compact) {
+    for (const auto& s : spans_) record::CheckRecordKeys(buf + s.pos, s.size);
+  }
   if (len > size_t(INT32_MAX)) {
     throw Error("MESSAGE_TOO_LARGE", "an append of " + std::to_string(len) + " bytes does not fit a segment");
   }
@@ -359,6 +386,14 @@ void Log::TruncateTo(int64_t offset, int64_t now_ms) {
   // Lower the durable point first, so a crash mid-truncation never trusts dropped bytes.
   recovery_point_ = std::min(recovery_point_, offset);
   WriteCheckpointNow(recovery_point_);
+  // A compaction pass in flight mapped records that are about to go: its result is discarded. The
+  // cleaner checkpoint must not claim offsets that will be written again (Kafka's
+  // maybeTruncateCheckpoint).
+  clean_generation_++;
+  if (clean_offset_ > offset) {
+    clean_offset_ = offset;
+    WriteCleanerCheckpoint();
+  }
   // Segments starting at or after offset go away entirely (the first one only if a new empty
   // segment replaces it); the one containing offset is cut at the batch holding offset.
   auto first_gone = segments_.lower_bound(offset);
@@ -404,6 +439,7 @@ int Log::ApplyRetention(int64_t now_ms, int64_t upper_bound) {
   if (upper_bound < 0 || upper_bound > next_offset_) upper_bound = next_offset_;
   int deleted = 0;
   auto deletable = [&](const Segment& s) { return segments_.size() > 1 && s.next_offset() <= upper_bound; };
+  if (!config_.cleanup_delete) return 0;  // compact-only: the cleaner alone removes records
   if (config_.retention_ms >= 0) {
     while (deletable(*segments_.begin()->second) &&
            now_ms - segments_.begin()->second->LargestTimestampForRetention() > config_.retention_ms) {
@@ -425,9 +461,13 @@ int Log::ApplyRetention(int64_t now_ms, int64_t upper_bound) {
 }
 
 void Log::ScheduleDelete(std::map<int64_t, std::unique_ptr<Segment>>::iterator it) {
-  it->second->RenameForDelete();
-  pending_deletes_.push_back(PendingDelete{SteadyMs() + config_.file_delete_delay_ms, std::move(it->second)});
+  Retire(std::move(it->second));
   segments_.erase(it);
+}
+
+void Log::Retire(std::unique_ptr<Segment> segment) {
+  segment->RenameForDelete();
+  pending_deletes_.push_back(PendingDelete{SteadyMs() + config_.file_delete_delay_ms, std::move(segment)});
   dir_changes_++;
 }
 

@@ -10,6 +10,10 @@
 //   log-start-offset                             "0\n<offset>\n": the DeleteRecords floor, same way
 //   .clean-shutdown                              written by Close() after a full flush, removed
 //                                                (durably) by Open(): its presence skips recovery
+//   cleaner-offset-checkpoint                    compacted logs: how far the log is clean, and the
+//                                                earliest tombstone delete horizon (cleaner.h)
+//   <name>.cleaned / <base>.log.swap             a compaction pass in progress: Open() deletes
+//                                                .cleaned files and completes .swap (cleaner.h)
 //
 // Contract of the terms used below (as Redpanda's appender states them):
 //   written  = in the page cache through write(2); survives a process crash, not a power loss
@@ -30,6 +34,7 @@
 #include <vector>
 
 #include "record/batch.h"
+#include "storage/cleaner.h"
 #include "storage/segment.h"
 
 namespace brook::storage {
@@ -46,6 +51,24 @@ struct LogConfig {
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;      // retention.ms
   int64_t retention_bytes = -1;                       // retention.bytes
   int64_t file_delete_delay_ms = 60000;               // file.delete.delay.ms
+  // cleanup.policy: "delete" -> retention only; "compact" -> compaction only (retention.ms/bytes
+  // do not apply, as in Kafka); "compact,delete" -> both.
+  bool cleanup_delete = true;
+  bool cleanup_compact = false;
+  int64_t delete_retention_ms = 86400000;             // delete.retention.ms: tombstone lifetime
+  int64_t min_compaction_lag_ms = 0;                  // min.compaction.lag.ms
+  double min_cleanable_dirty_ratio = 0.5;             // min.cleanable.dirty.ratio
+};
+
+// The cleaner's view of a log (cleaner.h has the section names), computed from memory only.
+struct CleanableInfo {
+  int64_t first_dirty = 0;          // max(checkpoint, logStartOffset)
+  int64_t first_uncleanable = 0;    // base of the first segment a pass may not touch
+  uint64_t clean_bytes = 0;
+  uint64_t dirty_bytes = 0;
+  double dirty_ratio = 0;
+  bool tombstones_due = false;      // the earliest retained tombstone's horizon has passed
+  bool eligible = false;            // compacted, and ratio >= min.cleanable.dirty.ratio or tombstones due
 };
 
 struct AppendResult {
@@ -130,8 +153,23 @@ class Log {
   // Deletes closed segments past retention.ms (largest timestamp older than now - retention.ms)
   // and retention.bytes (oldest first while total - segment >= retention.bytes), only segments
   // entirely below upper_bound (the high watermark; < 0 = logEndOffset). Returns segments deleted.
+  // Kafka applies retention.ms/bytes only when cleanup.policy contains delete; so does this.
   int ApplyRetention(int64_t now_ms, int64_t upper_bound = -1);
   void UpdateConfig(const LogConfig& config);
+
+  // Compaction, in the three steps of cleaner.h:
+  //   PrepareClean (JS thread): nullptr with stats->skipped set when no pass is due (or the policy
+  //                lacks compact, or a pass is in flight); else the plan for RunClean (worker).
+  //   CompleteClean (JS thread): validates and swaps the worker's result in; returns what happened
+  //                (skipped = "discarded" when the log changed meanwhile and nothing was swapped).
+  //                On return the cleaned segments are visible and durable, and so is the checkpoint.
+  //   AbortClean (JS thread): after RunClean threw; removes its files and ends the pass.
+  // Clean() runs the three on the calling thread.
+  CleanableInfo Cleanable(int64_t now_ms, int64_t up_to = -1) const;
+  std::unique_ptr<CleanPlan> PrepareClean(const CleanOptions& options, CleanStats* stats);
+  CleanStats CompleteClean(CleanPlan& plan);
+  void AbortClean(CleanPlan& plan);
+  CleanStats Clean(const CleanOptions& options);
 
   // Flushes, writes indexes and the clean-shutdown marker, closes every file (also segments
   // waiting for deletion, which are unlinked). Blocks on fsync: call it after an async flush.
@@ -148,6 +186,8 @@ class Log {
   size_t pending_deletes() const { return pending_deletes_.size(); }
   const std::string& dir() const { return dir_; }
   const LogConfig& config() const { return config_; }
+  int64_t clean_offset() const { return clean_offset_; }
+  bool cleaning() const { return cleaning_; }
   // Test hook: base offsets of the live segments.
   std::vector<int64_t> SegmentBaseOffsets() const;
   const Segment& segment(int64_t base) const { return *segments_.at(base); }
@@ -155,6 +195,7 @@ class Log {
   static constexpr const char* kRecoveryPointFile = "recovery-point-offset";
   static constexpr const char* kLogStartOffsetFile = "log-start-offset";
   static constexpr const char* kCleanShutdownFile = ".clean-shutdown";
+  static constexpr const char* kCleanerCheckpointFile = "cleaner-offset-checkpoint";
 
  private:
   Log(std::string dir, const LogConfig& config);
@@ -168,6 +209,12 @@ class Log {
   void ScheduleDelete(std::map<int64_t, std::unique_ptr<Segment>>::iterator it);
   void ReapDeleted(bool all = false);
   void WriteCheckpointNow(int64_t recovery_point);
+  // Completes interrupted compaction swaps (`<base>.log.swap`) before segments are loaded.
+  void CompleteInterruptedSwaps(const std::vector<std::string>& names);
+  void LoadCleanerCheckpoint();
+  void WriteCleanerCheckpoint();
+  // Moves a segment out of the log into pending_deletes_ (files renamed to .deleted).
+  void Retire(std::unique_ptr<Segment> segment);
 
   std::string dir_;
   LogConfig config_;
@@ -187,6 +234,11 @@ class Log {
   bool broken_ = false;  // a failed write could not be truncated back: refuse appends
   std::vector<record::BatchSpan> spans_;  // reused across appends
   std::shared_ptr<CheckpointState> checkpoint_;
+  // Compaction state (cleaner.h).
+  int64_t clean_offset_ = 0;                // cleaner checkpoint
+  int64_t tombstone_horizon_ = INT64_MAX;   // earliest delete horizon of a retained tombstone
+  uint64_t clean_generation_ = 0;           // bumped by truncation: in-flight passes are discarded
+  bool cleaning_ = false;                   // a plan is out (one pass at a time)
 };
 
 }  // namespace brook::storage

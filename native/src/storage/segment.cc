@@ -66,20 +66,21 @@ std::string Segment::FileName(const std::string& dir, int64_t base_offset, const
   return dir + "/" + name + suffix;
 }
 
-Segment::Segment(const std::string& dir, int64_t base_offset, const SegmentOptions& opts, std::shared_ptr<File> log)
+Segment::Segment(const std::string& dir, int64_t base_offset, const SegmentOptions& opts, std::shared_ptr<File> log,
+                 const std::string& suffix)
     : dir_(dir),
       base_offset_(base_offset),
       opts_(opts),
       log_(std::move(log)),
-      offset_index_(FileName(dir, base_offset, ".index"), base_offset, opts.max_index_entries),
-      time_index_(FileName(dir, base_offset, ".timeindex"), base_offset, opts.max_time_index_entries),
+      offset_index_(FileName(dir, base_offset, ".index") + suffix, base_offset, opts.max_index_entries),
+      time_index_(FileName(dir, base_offset, ".timeindex") + suffix, base_offset, opts.max_time_index_entries),
       next_offset_(base_offset) {}
 
 std::unique_ptr<Segment> Segment::Create(const std::string& dir, int64_t base_offset, const SegmentOptions& opts,
-                                         int64_t now_ms) {
-  auto log = File::Open(FileName(dir, base_offset, ".log"), true);
+                                         int64_t now_ms, const std::string& suffix) {
+  auto log = File::Open(FileName(dir, base_offset, ".log") + suffix, true);
   log->Truncate(0);
-  std::unique_ptr<Segment> s(new Segment(dir, base_offset, opts, std::move(log)));
+  std::unique_ptr<Segment> s(new Segment(dir, base_offset, opts, std::move(log), suffix));
   s->offset_index_.CreateEmpty();
   s->time_index_.CreateEmpty();
   return s;
@@ -209,6 +210,24 @@ void Segment::Append(const uint8_t* buf, size_t len, const std::vector<BatchSpan
   }
   size_ = pos;
   next_offset_ = offset;
+}
+
+void Segment::AppendStored(const uint8_t* buf, size_t len, const std::vector<StoredSpan>& spans) {
+  log_->PWriteAll(buf, len, size_);
+  uint64_t pos = size_;
+  for (const auto& s : spans) {
+    IndexBatch(s.last_offset, s.max_timestamp, pos, s.size);
+    pos += s.size;
+    next_offset_ = s.last_offset + 1;
+  }
+  size_ = pos;
+}
+
+void Segment::RenameLog(const std::string& suffix) { log_->Rename(FileName(dir_, base_offset_, ".log") + suffix); }
+
+void Segment::RenameIndexes(const std::string& suffix) {
+  offset_index_.file().Rename(FileName(dir_, base_offset_, ".index") + suffix);
+  time_index_.file().Rename(FileName(dir_, base_offset_, ".timeindex") + suffix);
 }
 
 uint64_t Segment::FindPosition(int64_t offset) const {

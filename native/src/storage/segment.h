@@ -43,6 +43,13 @@ struct BatchInfo {
   uint16_t attributes;
 };
 
+// One batch that is already in its final form (offsets assigned, CRC valid), for AppendStored.
+struct StoredSpan {
+  uint32_t size;
+  int64_t last_offset;
+  int64_t max_timestamp;
+};
+
 struct TimestampOffset {
   int64_t timestamp;
   int64_t offset;
@@ -84,8 +91,9 @@ class Segment {
   static std::string FileName(const std::string& dir, int64_t base_offset, const char* suffix);
 
   // Creates the three files of a new, empty segment (truncating leftovers of the same name).
+  // `suffix` is appended to each name: the cleaner writes `<base>.log.cleaned` etc. (cleaner.h).
   static std::unique_ptr<Segment> Create(const std::string& dir, int64_t base_offset, const SegmentOptions& opts,
-                                         int64_t now_ms);
+                                         int64_t now_ms, const std::string& suffix = "");
   // Opens an existing .log. Indexes are not loaded yet: call LoadIndexes (clean) or Recover.
   static std::unique_ptr<Segment> Open(const std::string& dir, int64_t base_offset, const SegmentOptions& opts);
 
@@ -103,6 +111,16 @@ class Segment {
   // error rethrown (NO_SPACE / IO); if even that truncation fails, `*broken` is set.
   void Append(const uint8_t* buf, size_t len, const std::vector<record::BatchSpan>& spans, int64_t first_offset,
               int64_t now_ms, bool* broken);
+
+  // Appends batches that already carry their final offsets (the cleaner's output): one pwrite,
+  // then an index entry per batch as Append does. Offsets may have gaps between batches but must
+  // increase; the caller guarantees it. No truncate-back on failure: the cleaner discards the file.
+  void AppendStored(const uint8_t* buf, size_t len, const std::vector<StoredSpan>& spans);
+
+  // Renames the .log (or both index files) to "<base>.log" + suffix (".index" + suffix, ...);
+  // descriptors stay open. The cleaner's swap protocol (cleaner.h) moves files through suffixes.
+  void RenameLog(const std::string& suffix);
+  void RenameIndexes(const std::string& suffix);
 
   // Position of the first batch whose last offset >= offset (index lookup, then header scan), or
   // size() when no batch in this segment reaches offset.
@@ -150,7 +168,8 @@ class Segment {
   const TimeIndex& time_index() const { return time_index_; }
 
  private:
-  Segment(const std::string& dir, int64_t base_offset, const SegmentOptions& opts, std::shared_ptr<File> log);
+  Segment(const std::string& dir, int64_t base_offset, const SegmentOptions& opts, std::shared_ptr<File> log,
+          const std::string& suffix = "");
   void IndexBatch(int64_t last_offset, int64_t max_timestamp, uint64_t position, uint32_t size);
   void ResetIndexes();
   std::optional<TimestampOffset> RecordAtOrAfter(const BatchInfo& b, int64_t ts, int64_t start_offset,
