@@ -74,6 +74,14 @@ export interface ConnectionOptions {
   maxInFlight: number;
   /** Sends a file slice to the socket's fd without copying; absent: copy through readSlice. */
   sendFile?: (socketFd: number, slice: FileSlice) => Promise<number>;
+  /**
+   * Sends a file slice to the socket's fd by pread into a reused buffer and write, off the JS
+   * thread; used instead of sendFile for slices up to `copySendMaxBytes`. On loopback this VM
+   * measured it faster than sendfile at 64 KiB and 1 MiB (splicing page references costs more per
+   * byte than one copy into warm memory, and the receiver copies either way).
+   */
+  copySend?: (socketFd: number, slice: FileSlice) => Promise<number>;
+  copySendMaxBytes?: number;
   /** The copying fallback: the slice's bytes as a Buffer. */
   readSlice: (slice: FileSlice) => Buffer;
   /**
@@ -397,7 +405,9 @@ export class Connection {
     if (this.opts.sendFile && fd !== undefined) {
       if (this.socket.writableLength > 0) await this.drained();
       if (this.closed) return;
-      const sent = await this.opts.sendFile(fd, slice);
+      const { copySend, copySendMaxBytes = 0 } = this.opts;
+      const send = copySend && slice.length <= copySendMaxBytes ? copySend : this.opts.sendFile;
+      const sent = await send(fd, slice);
       if (sent !== slice.length) throw new Error(`sendfile sent ${sent} of ${slice.length} bytes`);
     } else {
       const ok = this.socket.write(this.opts.readSlice(slice));

@@ -1,7 +1,8 @@
 /**
- * Fetch semantics over raw frames, through both send paths (sendfile from the page cache, and the
- * Buffer copy): whole batches from the one containing the offset, KIP-74, byte limits, long polls
- * woken by appends, offsets out of range; and topic settings applied on append.
+ * Fetch semantics over raw frames, through every send path (sendfile from the page cache, pread +
+ * write on a worker, and the Buffer copy): whole batches from the one containing the offset,
+ * KIP-74, byte limits, long polls woken by appends, offsets out of range; and topic settings
+ * applied on append.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,14 +13,19 @@ import { produceApi } from '../../src/protocol/schemas/produce.js';
 import { startTestBroker, type TestBroker } from './harness.js';
 import { RawClient } from './raw-client.js';
 
-for (const sendfile of [true, false]) {
-  describe(`fetch (${sendfile ? 'sendfile' : 'buffer copy'})`, () => {
+const SEND_PATHS = [
+  { name: 'sendfile', sendfile: true, copySendMaxBytes: 0 },
+  { name: 'pread + write on a worker', sendfile: true, copySendMaxBytes: 1 << 30 },
+  { name: 'buffer copy', sendfile: false },
+];
+for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
+  describe(`fetch (${sendPath})`, () => {
     let tb: TestBroker;
     let c: RawClient;
     let kafka: Kafka;
 
     beforeAll(async () => {
-      tb = await startTestBroker({ sendfile });
+      tb = await startTestBroker(sendOptions);
       kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
       const admin = kafka.admin();
       await admin.connect();
