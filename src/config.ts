@@ -146,6 +146,9 @@ export const BROKER_DEFS = {
   'default.replication.factor': { kind: 'int', default: 1, check: atLeast(1), doc: 'replication factor of auto-created topics' },
   'socket.request.max.bytes': { kind: 'int', default: 104_857_600, check: atLeast(1), doc: 'largest request frame; larger closes the connection' },
   'log.retention.check.interval.ms': { kind: 'long', default: 300_000, check: atLeast(1), doc: 'how often retention runs' },
+  'log.cleaner.enable': { kind: 'boolean', default: true, doc: 'run the log cleaner, which compacts topics with cleanup.policy=compact' },
+  'log.cleaner.backoff.ms': { kind: 'long', default: 15_000, check: atLeast(0), doc: 'how long the cleaner sleeps when no log needs cleaning' },
+  'log.cleaner.dedupe.buffer.size': { kind: 'long', default: 134_217_728, check: atLeast(1024), doc: 'memory for the key map of one compaction pass' },
   'log.flush.scheduler.interval.ms': { kind: 'long', default: LONG_MAX, check: atLeast(1), doc: 'how often flush.ms is checked (Brook uses per-log timers)' },
   'offsets.topic.num.partitions': { kind: 'int', default: 50, check: atLeast(1), doc: 'partitions of __consumer_offsets' },
   'offsets.retention.minutes': { kind: 'int', default: 10_080, check: atLeast(1), doc: 'how long offsets of empty groups are kept' },
@@ -205,6 +208,9 @@ export interface BrokerConfig {
   defaultReplicationFactor: number;
   socketRequestMaxBytes: number;
   retentionCheckIntervalMs: number;
+  cleanerEnable: boolean;
+  cleanerBackoffMs: number;
+  cleanerDedupeBufferSize: number;
   offsetsTopicNumPartitions: number;
   offsetsRetentionMinutes: number;
   groupInitialRebalanceDelayMs: number;
@@ -335,6 +341,9 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     defaultReplicationFactor: get('default.replication.factor'),
     socketRequestMaxBytes: get('socket.request.max.bytes'),
     retentionCheckIntervalMs: get('log.retention.check.interval.ms'),
+    cleanerEnable: get('log.cleaner.enable'),
+    cleanerBackoffMs: get('log.cleaner.backoff.ms'),
+    cleanerDedupeBufferSize: get('log.cleaner.dedupe.buffer.size'),
     offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
     offsetsRetentionMinutes: get('offsets.retention.minutes'),
     groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),

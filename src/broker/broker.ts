@@ -1,6 +1,7 @@
 /**
  * The broker's state and Kafka semantics, independent of sockets: topics and their logs, producer
- * state, fetch waiters, retention. Handlers receive it; the network layer never touches it.
+ * state, fetch waiters, retention, and the log cleaner (compaction). Handlers receive it; the
+ * network layer never touches it.
  */
 import type { BrokerConfig, Listener } from '../config.js';
 import { GroupCoordinator } from '../coordinator/coordinator.js';
@@ -8,6 +9,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { KafkaError } from './errors.js';
 import { FetchWaiters } from './fetch-waiters.js';
+import { LogCleaner, type CleanedLog } from './log-cleaner.js';
 import { PartitionProducers, ProducerIdAllocator } from './producers.js';
 import { topicNameProblem, TopicRegistry, type Topic } from './topics.js';
 import { join } from 'node:path';
@@ -22,6 +24,8 @@ export class Broker {
   readonly groups: GroupCoordinator;
   private readonly producerState = new Map<PartitionLog, PartitionProducers>();
   private retentionTimer: NodeJS.Timeout | undefined;
+  /** Compacts logs with cleanup.policy=compact (log-cleaner.ts); runs when log.cleaner.enable. */
+  readonly cleaner: LogCleaner;
   private closing = false;
 
   constructor(
@@ -34,6 +38,17 @@ export class Broker {
     this.groups = new GroupCoordinator(this);
     this.retentionTimer = setInterval(() => this.runRetention(), config.retentionCheckIntervalMs);
     this.retentionTimer.unref();
+    this.cleaner = new LogCleaner(this.topics, log, { backoffMs: config.cleanerBackoffMs, mapBytes: config.cleanerDedupeBufferSize });
+    if (config.cleanerEnable) this.cleaner.start();
+  }
+
+  /**
+   * Runs a cleaner round now over every compacted log (after the round in flight, if any) and
+   * returns what each pass did; `force` ignores min.cleanable.dirty.ratio. For tests and admin; the
+   * cleaner also runs by itself every log.cleaner.backoff.ms.
+   */
+  compactNow(opts: { force?: boolean; now?: number } = {}): Promise<CleanedLog[]> {
+    return this.cleaner.compactNow(opts);
   }
 
   /** Where clients reach this broker (Metadata); set once the listener is bound. */
@@ -113,6 +128,7 @@ export class Broker {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.retentionTimer);
+    const cleaning = this.cleaner.stop(); // the log closes below cancel a pass in flight
     this.groups.close();
     this.waiters.notifyAll();
     await this.topics.flushAll();
@@ -123,5 +139,6 @@ export class Broker {
       });
     }
     await this.topics.close();
+    await cleaning;
   }
 }

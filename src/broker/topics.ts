@@ -21,7 +21,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import type { BrokerConfig, TopicConfigName, TopicConfigValue, TopicOverrides } from '../config.js';
 import { effectiveTopicConfig } from '../config.js';
-import { PartitionLog, type LogConfig } from '../storage/partition-log.js';
+import { PartitionLog, type CleanupPolicy, type LogConfig } from '../storage/partition-log.js';
 
 export interface Topic {
   name: string;
@@ -52,9 +52,21 @@ export function topicNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** cleanup.policy as Kafka spells it (a list, either order) -> the storage layer's policy. */
+export function cleanupPolicyOf(value: TopicConfigValue): CleanupPolicy {
+  const items = String(value).split(',').map((s) => s.trim());
+  const compact = items.includes('compact');
+  const del = items.includes('delete');
+  return compact && del ? 'compact,delete' : compact ? 'compact' : 'delete';
+}
+
 /** Topic config (Kafka names) -> the storage layer's log config. */
 export function logConfigFor(cfg: Record<TopicConfigName, TopicConfigValue>): Partial<LogConfig> {
   return {
+    cleanupPolicy: cleanupPolicyOf(cfg['cleanup.policy']),
+    deleteRetentionMs: cfg['delete.retention.ms'] as number,
+    minCompactionLagMs: cfg['min.compaction.lag.ms'] as number,
+    minCleanableDirtyRatio: cfg['min.cleanable.dirty.ratio'] as number,
     segmentBytes: cfg['segment.bytes'] as number,
     segmentMs: cfg['segment.ms'] as number,
     indexIntervalBytes: cfg['index.interval.bytes'] as number,

@@ -505,7 +505,17 @@ export class PartitionLog {
       if (this.#closed || this.#closing) return Promise.reject(new BrookNativeError(`log ${this.dir} is closed`, 'CLOSED'));
       return this.#native.compact(...args);
     };
-    const p = (this.#compaction ?? Promise.resolve()).catch(() => undefined).then(start);
+    // Nothing in flight: plan now, on this call (the pass sees the log as it is at the call).
+    let p: Promise<CompactionResult>;
+    if (this.#compaction) {
+      p = this.#compaction.catch(() => undefined).then(start);
+    } else {
+      try {
+        p = start();
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+    }
     const tracked = p.finally(() => {
       if (this.#compaction === tracked) this.#compaction = null;
     });

@@ -1,0 +1,142 @@
+/**
+ * The log cleaner: compacts the partition logs whose cleanup.policy contains compact
+ * (`__consumer_offsets`, and user topics created or altered with cleanup.policy=compact), as
+ * Kafka's LogCleaner does with its default single thread (log.cleaner.threads=1).
+ *
+ * - One pass at a time for the whole broker: a pass reads and rewrites segments on a libuv worker,
+ *   and the machine has two cores that produce and fetch need too. The JS thread only plans and
+ *   swaps (native/src/storage/cleaner.h).
+ * - A round picks the filthiest eligible log (highest dirty ratio at or above its
+ *   min.cleanable.dirty.ratio, or with an expired tombstone horizon), runs a pass, and repeats until
+ *   no log is eligible; each log at most once per round. Then it sleeps log.cleaner.backoff.ms.
+ * - Every pass that did something is logged: records dropped, segments rewritten, bytes before and
+ *   after, the new checkpoint and the time taken.
+ * - compactNow() runs a round at once (tests, admin), after any round in flight; `force` ignores the
+ *   dirty ratio.
+ * - stop() ends the timer; the broker then closes the logs, which cancels a pass in flight.
+ */
+import type { CompactionResult, PartitionLog } from '../storage/partition-log.js';
+import type { TopicRegistry } from './topics.js';
+import { cleanupPolicyOf } from './topics.js';
+
+export interface CleanerOptions {
+  /** log.cleaner.backoff.ms: sleep between rounds. */
+  backoffMs: number;
+  /** log.cleaner.dedupe.buffer.size: the key map budget of one pass. */
+  mapBytes: number;
+}
+
+export interface CleanedLog {
+  /** `<topic>-<partition>` */
+  name: string;
+  result?: CompactionResult;
+  error?: Error;
+}
+
+/**
+ * Test hook: BROOK_TEST_CLEANER_CRASH_AT=<1-8> makes every pass fail at that step of the swap
+ * (native/src/storage/cleaner.cc) and then SIGKILLs this process, leaving the files exactly as a
+ * crash there would: integration tests crash a real broker mid-swap with it. Unset in production.
+ */
+const TEST_CRASH_AT = Number(process.env.BROOK_TEST_CLEANER_CRASH_AT ?? 0) || 0;
+
+export class LogCleaner {
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<CleanedLog[]> = Promise.resolve([]);
+  #stopped = false;
+
+  constructor(
+    private readonly topics: TopicRegistry,
+    private readonly log: (msg: string) => void,
+    private readonly options: CleanerOptions,
+  ) {}
+
+  start(): void {
+    this.#schedule();
+  }
+
+  /** Runs a round now (after the one in flight, if any) and returns what each pass did. */
+  compactNow(opts: { force?: boolean; now?: number } = {}): Promise<CleanedLog[]> {
+    const round = this.#round.catch(() => []).then(() => this.#runRound(opts));
+    this.#round = round;
+    return round;
+  }
+
+  /**
+   * No pass starts after this. Resolves when the round in flight has ended; close the logs first
+   * (PartitionLog.close() cancels a pass in flight) so that this does not wait for a whole pass.
+   */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    return this.#round.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      void this.compactNow().finally(() => this.#schedule());
+    }, this.options.backoffMs);
+    this.#timer.unref();
+  }
+
+  /** Compacted logs, each with its name. */
+  *#compactedLogs(): Generator<{ name: string; log: PartitionLog }> {
+    for (const topic of this.topics.all()) {
+      const policy = cleanupPolicyOf(this.topics.effectiveConfig(topic)['cleanup.policy']);
+      if (policy === 'delete') continue;
+      for (let i = 0; i < topic.partitions.length; i++) yield { name: `${topic.name}-${i}`, log: topic.partitions[i]! };
+    }
+  }
+
+  async #runRound(opts: { force?: boolean; now?: number }): Promise<CleanedLog[]> {
+    const done: CleanedLog[] = [];
+    const tried = new Set<PartitionLog>();
+    while (!this.#stopped) {
+      const now = opts.now ?? Date.now();
+      let best: { name: string; log: PartitionLog; score: number } | undefined;
+      for (const { name, log } of this.#compactedLogs()) {
+        if (tried.has(log)) continue;
+        let score: number;
+        try {
+          const info = log.cleanable({ now });
+          if (opts.force) {
+            if (info.dirtyBytes === 0 && info.cleanBytes === 0) continue;
+          } else if (!info.eligible) {
+            continue;
+          }
+          score = info.tombstonesDue ? Math.max(info.dirtyRatio, 1) : info.dirtyRatio;
+        } catch {
+          continue; // closed under us (topic deleted)
+        }
+        if (!best || score > best.score) best = { name, log, score };
+      }
+      if (!best) break;
+      tried.add(best.log);
+      try {
+        const result = await best.log.compact({ now, force: opts.force, mapBytes: this.options.mapBytes, crashAt: TEST_CRASH_AT });
+        done.push({ name: best.name, result });
+        if (!result.skipped) this.log(describe(best.name, result));
+        else if (result.skipped === 'discarded') this.log(`compaction of ${best.name} discarded: the log changed during the pass`);
+      } catch (e) {
+        const error = e as Error & { code?: string };
+        if (error.code === 'TEST_CRASH') process.kill(process.pid, 'SIGKILL');
+        done.push({ name: best.name, error });
+        if (error.code !== 'CANCELLED' && error.code !== 'CLOSED') this.log(`compaction of ${best.name} failed: ${error.message}`);
+      }
+    }
+    return done;
+  }
+}
+
+function describe(name: string, r: CompactionResult): string {
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  return (
+    `compacted ${name}: ${r.recordsDropped} of ${r.recordsRead} records dropped (${r.tombstonesDropped} tombstones), ` +
+    `${r.segmentsRewritten} segment(s) rewritten, ${r.segmentsRemoved} removed, ${kb(r.bytesBefore)} -> ${kb(r.bytesAfter)}, ` +
+    `clean up to offset ${r.cleanedUpTo} (dirty ratio was ${r.dirtyRatio.toFixed(2)}, ${r.mapKeys} keys mapped) in ${r.durationMs.toFixed(0)} ms`
+  );
+}
