@@ -8,6 +8,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { apiVersionsApi } from '../../src/protocol/schemas/api-versions.js';
 import { createTopicsApi } from '../../src/protocol/schemas/create-topics.js';
 import { deleteGroupsApi } from '../../src/protocol/schemas/delete-groups.js';
+import { deleteTopicsApi } from '../../src/protocol/schemas/delete-topics.js';
 import { describeGroupsApi } from '../../src/protocol/schemas/describe-groups.js';
 import { findCoordinatorApi } from '../../src/protocol/schemas/find-coordinator.js';
 import { heartbeatApi } from '../../src/protocol/schemas/heartbeat.js';
@@ -33,7 +34,8 @@ async function client(): Promise<RawClient> {
 beforeAll(async () => {
   tb = await startTestBroker({
     properties: {
-      'group.initial.rebalance.delay.ms': 0,
+      // Members of a new group that join together land in its first generation together.
+      'group.initial.rebalance.delay.ms': 100,
       'group.min.session.timeout.ms': 300,
       'group.max.session.timeout.ms': 60_000,
       'group.max.size': 3,
@@ -243,8 +245,18 @@ describe('group APIs over raw frames', () => {
 
   it('refuses a member beyond group.max.size (GROUP_MAX_SIZE_REACHED)', async () => {
     const cs = await Promise.all([client(), client(), client(), client()]);
-    const joins = await Promise.all(cs.slice(0, 3).map((c) => joinWithId(c, 'crowded')));
-    expect(joins.map((j) => j.errorCode)).toEqual([0, 0, 0]);
+    // Deterministically three members: a first member is Stable, two more join, then it rejoins.
+    const first = await stableSingle(cs[0]!, 'crowded');
+    const others = Promise.all([joinWithId(cs[1]!, 'crowded'), joinWithId(cs[2]!, 'crowded')]);
+    for (let t = 0; ; t++) {
+      const d = await cs[3]!.request(describeGroupsApi, 0, { groups: ['crowded'] });
+      if (d.groups[0]!.members.length === 3) break;
+      if (t > 200) throw new Error('the two new members never joined');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const rejoin = await join(cs[0]!, 'crowded', { memberId: first.memberId });
+    expect([rejoin.errorCode, ...(await others).map((j) => j.errorCode)]).toEqual([0, 0, 0]);
+    expect(rejoin.members).toHaveLength(3);
     const fourth = await joinWithId(cs[3]!, 'crowded');
     expect(fourth.errorCode).toBe(ErrorCode.GROUP_MAX_SIZE_REACHED);
   });
@@ -430,6 +442,21 @@ describe('offsets over raw frames', () => {
     const f = await c.request(offsetFetchApi, 3, { groupId: 'offdel', topics: null });
     expect(f.topics.map((t) => t.name)).toEqual(['alpha']);
     expect((await c.request(offsetDeleteApi, 0, { groupId: 'no-group', topics: [] })).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it("drops a deleted topic's committed offsets (tombstones), as Kafka does", async () => {
+    const c = await client();
+    const created = await c.request(createTopicsApi, 4, { topics: [{ name: 'short-topic', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    expect(created.topics[0]!.errorCode).toBe(0);
+    await commit(c, 'topic-goes', -1, '', [
+      { topic: 'short-topic', partition: 0, offset: 3n },
+      { topic: 'short-topic', partition: 1, offset: 4n },
+      { topic: 'alpha', partition: 0, offset: 5n },
+    ]);
+    const deleted = await c.request(deleteTopicsApi, 1, { topicNames: ['short-topic'], timeoutMs: 5000 });
+    expect(deleted.responses[0]!.errorCode).toBe(0);
+    const f = await c.request(offsetFetchApi, 3, { groupId: 'topic-goes', topics: null });
+    expect(f.topics.map((t) => t.name)).toEqual(['alpha']);
   });
 
   it('lists groups with their states; v4 filters by state, case-insensitively', async () => {
