@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeResponse } from '../../src/protocol/frames.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { buildBatch } from '../../src/native/records.js';
 import { apiVersionsApi } from '../../src/protocol/schemas/api-versions.js';
+import { produceApi } from '../../src/protocol/schemas/produce.js';
 import { metadataApi } from '../../src/protocol/schemas/metadata.js';
 import { startTestBroker, type TestBroker } from './harness.js';
 import { RawClient } from './raw-client.js';
@@ -130,5 +132,37 @@ describe('connections', () => {
     g.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     expect(await g.closesWithin(2000)).toBe(true);
     await stillServes();
+  });
+
+  it('appends every pipelined produce exactly once, whatever the read boundaries', async () => {
+    tb.broker.broker.topics.create('pipelined', 1);
+    let expected = 0;
+    const connection = async (id: number) => {
+      const c = await RawClient.connect(tb.broker.port);
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 300; i++) {
+        // Mostly small frames (cut from the shared read buffer), some large (read straight into
+        // their own memory across several reads).
+        const size = i % 10 === 0 ? 60_000 + ((i * 7919) % 90_000) : 10 + ((i * 104729) % 3000);
+        const count = 1 + (i % 4);
+        expected += count;
+        const records = Array.from({ length: count }, (_, k) => ({ key: `${id}-${i}-${k}`, value: Buffer.alloc(size, i & 0xff) }));
+        frames.push(c.encode(produceApi, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'pipelined', partitionData: [{ index: 0, records: buildBatch({ records }) }] }] }, i + 1));
+      }
+      const replies = frames.map(() => c.nextFrame(30_000));
+      const all = Buffer.concat(frames);
+      for (let pos = 0, step = 1; pos < all.length; pos += step, step = (step * 31 + 7) % 70_000 || 1) {
+        c.write(all.subarray(pos, pos + step));
+        if (step % 3 === 0) await new Promise((r) => setImmediate(r));
+      }
+      for (let i = 0; i < replies.length; i++) {
+        const res = decodeResponse(produceApi, 7, await replies[i]);
+        expect(res.correlationId).toBe(i + 1);
+        expect(res.body.responses[0].partitionResponses[0].errorCode).toBe(0);
+      }
+      c.close();
+    };
+    await Promise.all([connection(0), connection(1)]);
+    expect(tb.broker.broker.topics.get('pipelined')!.partitions[0].logEndOffset).toBe(expected);
   });
 });
