@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasKafkaPython, skipReason, spawnLive, startTestBroker, SYSTEM_PYTHON, type LiveProcess, type TestBroker } from './harness.js';
+import { hasKafkaPython, skipReason, spawnLive, startTestBroker, stopLiveProcesses, SYSTEM_PYTHON, type LiveProcess, type TestBroker } from './harness.js';
 
 const MEMBER_SCRIPT = join(import.meta.dirname, 'clients', 'group_member.py');
 
@@ -24,6 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  stopLiveProcesses();
   await producer?.disconnect();
   await admin?.disconnect();
   await tb?.close();
@@ -60,6 +61,7 @@ describe.skipIf(skipReason(hasKafkaPython, 'kafka-python (python3-kafka)'))('kaf
       const more = await produce(topic, 4, 8, 'more');
       const one = spawnLive(SYSTEM_PYTHON, [MEMBER_SCRIPT, 'kafka-python', tb.bootstrap, group, topic, JSON.stringify({ assignor, expect: 8, settle_s: 0.3 })]);
       await one.waitFor('done', (e) => e.event === 'done', 30_000);
+      expect((await one.exited).code).toBe(0); // it leaves the group and exits while the broker still runs
       expect(messages(one).map((e) => e.value).sort()).toEqual([...more].sort());
     });
   }

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOk, hasConfluentKafka, hasKcat, run, skipReason, spawnLive, startTestBroker, SYSTEM_PYTHON, type LiveProcess, type TestBroker } from './harness.js';
+import { expectOk, hasConfluentKafka, hasKcat, run, skipReason, spawnLive, startTestBroker, stopLiveProcesses, SYSTEM_PYTHON, type LiveProcess, type TestBroker } from './harness.js';
 
 const MEMBER_SCRIPT = join(import.meta.dirname, 'clients', 'group_member.py');
 
@@ -25,6 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  stopLiveProcesses();
   await producer?.disconnect();
   await admin?.disconnect();
   await tb?.close();
@@ -137,6 +138,7 @@ describe.skipIf(skipReason(hasConfluentKafka, 'confluent-kafka (python3-confluen
       const more = await produce(topic, 6, 12, 'more');
       const one = member('confluent', group, topic, { assignor, expect: 12, settle_s: 0.3 });
       await one.waitFor('done', (e) => e.event === 'done', 30_000);
+      expect((await one.exited).code).toBe(0); // it leaves the group and exits while the broker still runs
       expect(messages(one).map((e) => e.value).sort()).toEqual([...more].sort());
     });
   }

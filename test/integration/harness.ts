@@ -6,7 +6,7 @@
  * Debian's Python packages import only under /usr/bin/python3 (the python3 first on PATH may be a
  * separate build that cannot see them), so Python clients always run under that path.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,12 +166,21 @@ export interface LiveProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills every spawnLive process still running (call in afterAll: a failed test may leave some). */
+export function stopLiveProcesses(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
 /**
  * Starts a long-running client process that reports what happens as JSON lines on stdout (for
  * group members a test watches and kills). Killed with SIGKILL at the latest by `timeoutMs`.
  */
 export function spawnLive(cmd: string, args: string[], timeoutMs = 60_000): LiveProcess {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
   const events: Record<string, unknown>[] = [];
   const listeners = new Set<() => void>();
   let partial = '';
@@ -199,6 +208,7 @@ export function spawnLive(cmd: string, args: string[], timeoutMs = 60_000): Live
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       process.off('exit', reap);
+      live.delete(child);
       for (const l of listeners) l();
       resolve({ code, signal });
     }),
