@@ -83,6 +83,7 @@ export function logConfigFor(cfg: Record<TopicConfigName, TopicConfigValue>): Pa
 
 export class TopicRegistry {
   private readonly topics = new Map<string, Topic>();
+  private readonly ids = new Map<string, Topic>();
   readonly clusterId: string;
 
   constructor(
@@ -92,6 +93,11 @@ export class TopicRegistry {
     mkdirSync(config.dataDir, { recursive: true });
     this.clusterId = this.loadMetaProperties();
     this.load();
+  }
+
+  /** The topic with this id (Fetch v13+, Metadata and DeleteTopics by id). */
+  byId(id: string): Topic | undefined {
+    return this.ids.get(id);
   }
 
   get(name: string): Topic | undefined {
@@ -119,11 +125,13 @@ export class TopicRegistry {
     if (this.topics.has(name)) throw new Error(`topic ${name} exists`);
     const topic: Topic = { name, id: randomUUID(), partitions: [], configs, internal: name.startsWith('__') };
     this.topics.set(name, topic);
+    this.ids.set(topic.id, topic);
     try {
       this.openPartitions(topic, partitions);
       this.save();
     } catch (e) {
       this.topics.delete(name);
+      this.ids.delete(topic.id);
       for (const p of topic.partitions) p.delete();
       this.save();
       throw e;
@@ -170,6 +178,7 @@ export class TopicRegistry {
    */
   delete(topic: Topic): void {
     this.topics.delete(topic.name);
+    this.ids.delete(topic.id);
     this.save();
     const doomed = topic.partitions.map((_, i) => {
       const dir = this.partitionDir(topic.name, i);
@@ -205,6 +214,7 @@ export class TopicRegistry {
   async close(): Promise<void> {
     await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.close())));
     this.topics.clear();
+    this.ids.clear();
     for (const remove of [...this.pendingRemovals]) remove();
   }
 
@@ -251,6 +261,7 @@ export class TopicRegistry {
       const topic: Topic = { name, id: t.id, partitions: [], configs: t.configs, internal: name.startsWith('__') };
       this.openPartitions(topic, t.partitions);
       this.topics.set(name, topic);
+      this.ids.set(topic.id, topic);
     }
     this.removeLeftovers();
   }

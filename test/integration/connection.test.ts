@@ -66,7 +66,7 @@ describe('connections', () => {
     const res = await c.request(apiVersionsApi, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
     const byKey = new Map(res.apiKeys.map((k) => [k.apiKey, k]));
     expect(byKey.get(0)).toMatchObject({ minVersion: 0, maxVersion: 11 }); // Produce: min 0 (reference §5 #1)
-    expect(byKey.get(1)).toMatchObject({ minVersion: 4, maxVersion: 12 });
+    expect(byKey.get(1)).toMatchObject({ minVersion: 4, maxVersion: 17 });
     expect(byKey.get(22)).toMatchObject({ minVersion: 0 }); // InitProducerId: v0 gates idempotence
     expect(byKey.has(23)).toBe(false); // OffsetForLeaderEpoch: not implemented, not advertised
     c.close();

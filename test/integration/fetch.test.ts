@@ -160,3 +160,34 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
     });
   });
 }
+
+describe('fetch by topic id (v13-17)', () => {
+  it('reads a topic by the id Metadata gives, and answers an unknown id with UNKNOWN_TOPIC_ID', async () => {
+    const tb = await startTestBroker();
+    const c = await RawClient.connect(tb.broker.port);
+    try {
+      const topic = tb.broker.broker.topics.create('by-id', 1);
+      const produced = await c.request(produceApi, 9, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'by-id', partitionData: [{ index: 0, records: buildBatch({ records: [{ value: 'found by id' }] }) }] }] });
+      expect(produced.responses[0].partitionResponses[0].errorCode).toBe(0);
+      for (const version of [13, 15, 17]) {
+        const res = await c.request(fetchApi, version, {
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1_000_000,
+          topics: [
+            { topicId: topic.id, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1_000_000 }] },
+            { topicId: '0b5c3a0e-0000-4000-8000-000000000000', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1_000_000 }] },
+          ],
+        });
+        expect(res.responses[0].topicId).toBe(topic.id);
+        const p = res.responses[0].partitions[0];
+        expect(p.errorCode).toBe(0);
+        expect(decodeBatches(p.records as Buffer).batches[0].records[0].value?.toString()).toBe('found by id');
+        expect(res.responses[1].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
+      }
+    } finally {
+      c.close();
+      await tb.close();
+    }
+  });
+});

@@ -41,11 +41,7 @@ interface Member {
   joins: number;
 }
 
-/**
- * A member that joins the group without fetching: @platformatic/kafka 1.x's Fetch v12 request
- * carries topic ids where v12 has topic names (it is only right from v13, which Brook does not
- * advertise yet), so its message streams cannot read from Brook; its group protocol can be tested.
- */
+/** A member that joins the group without fetching (platformatic.test.ts covers consuming). */
 async function startMember(groupId: string, topic: string): Promise<Member> {
   const consumer = new Consumer({ groupId, clientId: 'plt-member', bootstrapBrokers: [tb.bootstrap], deserializers: stringDeserializers, sessionTimeout: 3000, rebalanceTimeout: 4000, heartbeatInterval: 100 });
   const m: Member = { consumer, partitions: [], joins: 0 };

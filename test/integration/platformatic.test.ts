@@ -1,9 +1,10 @@
 /**
  * @platformatic/kafka 1.x speaks only flexible versions (ApiVersions v3 without fallback,
- * Metadata v12, Produce v11, InitProducerId v4 here): a check that the flexible codec is right end
- * to end, with kcat (librdkafka, non-flexible versions) reading what it wrote.
+ * Metadata v12, Produce v11, InitProducerId v4, Fetch v17 by topic id here): a check that the
+ * flexible codec is right end to end, with kcat (librdkafka, non-flexible versions) reading what it
+ * wrote, and its consumer reading what kafkajs wrote.
  */
-import { Producer, stringSerializers } from '@platformatic/kafka';
+import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOk, hasKcat, run, startTestBroker, type TestBroker } from './harness.js';
@@ -38,4 +39,32 @@ describe('@platformatic/kafka 1.x', () => {
       }
     });
   }
+
+  it('consumes in a group from the earliest offset, fetching topics by id (Fetch v13+)', async () => {
+    const topic = 'plt-consume';
+    const kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 })) });
+    await producer.disconnect();
+
+    const consumer = new Consumer({ groupId: 'plt-readers', clientId: 'plt', bootstrapBrokers: [tb.bootstrap], deserializers: stringDeserializers, maxWaitTime: 200 });
+    try {
+      const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+      const seen: string[] = [];
+      for await (const m of stream) {
+        seen.push(`${m.partition}:${m.offset}:${m.key}:${m.value}`);
+        if (seen.length === 40) break;
+      }
+      await stream.close();
+      const expected = Array.from({ length: 40 }, (_, i) => `${i % 2}:${Math.floor(i / 2)}:k${i}:v${i}`);
+      expect(seen.sort()).toEqual(expected.sort());
+    } finally {
+      await consumer.close(true);
+    }
+  }, 30_000);
 });

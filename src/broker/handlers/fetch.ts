@@ -1,5 +1,9 @@
 /**
- * Fetch (key 1), v4-12.
+ * Fetch (key 1), v4-17.
+ * v13+ name topics by id (the ids Metadata v10+ hands out, kept in topics.json); an unknown id is
+ * UNKNOWN_TOPIC_ID. v15 moves replica_id into a tagged field and v17 adds a tagged directory id:
+ * both concern followers, which do not exist here. @platformatic/kafka needs v13+ (its v12 request
+ * carries ids where names belong), and the Java client uses ids whenever every topic has one.
  *
  * Per partition: the batch containing fetch_offset first (clients drop the records before their
  * offset), at least one whole batch even when it exceeds the byte limits (KIP-74), never past the
@@ -18,7 +22,7 @@
  *
  * Fetch sessions (v7+) are not kept: session_id is always 0, so clients send full fetches, which
  * every client supports (reference §5 #12). Not implemented: rack-aware preferred read replica,
- * read_committed filtering (nothing is transactional here), fetches by topic id (v13+, not advertised).
+ * read_committed filtering (nothing is transactional here), node endpoints (v16, tagged).
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { firstZstdBatch } from '../../protocol/record-batch.js';
@@ -43,7 +47,7 @@ interface PartitionAnswer {
 }
 
 interface FetchResult {
-  topics: { topic: string; partitions: PartitionAnswer[] }[];
+  topics: { topic: string; topicId: string; partitions: PartitionAnswer[] }[];
   bytes: number;
   /** A partition answered with an error: Kafka responds at once rather than waiting. */
   hasError: boolean;
@@ -55,8 +59,9 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
   let bytes = 0;
   let hasError = false;
   const logs: PartitionLog[] = [];
+  const byId = version >= 13;
   const topics = req.topics.map((t) => {
-    const topic = broker.topics.get(t.topic);
+    const topic = byId ? broker.topics.byId(t.topicId) : broker.topics.get(t.topic);
     const partitions = t.partitions.map((p): PartitionAnswer => {
       const answer: PartitionAnswer = {
         partitionIndex: p.partition,
@@ -70,7 +75,7 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
       };
       const log = topic?.partitions[p.partition];
       if (!log) {
-        answer.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        answer.errorCode = byId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         hasError = true;
         return answer;
       }
@@ -113,7 +118,7 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
       }
       return answer;
     });
-    return { topic: t.topic, partitions };
+    return { topic: t.topic, topicId: t.topicId, partitions };
   });
   return { topics, bytes, hasError, logs };
 }
@@ -125,7 +130,7 @@ function respond(r: FetchResult) {
 export const fetchHandler = defineHandler({
   api: fetchApi,
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 17,
   handle(req: FetchRequest, ctx) {
     const { broker, version } = ctx;
     const first = readAll(broker, req, version);
