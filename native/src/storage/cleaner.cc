@@ -497,41 +497,57 @@ CleanStats Log::CompleteClean(CleanPlan& plan) {
     throw;
   }
   MaybeCrash(plan, 3);
-  // Step B: per segment, in offset order.
-  for (CleanOutput* out : valid) {
-    auto it = segments_.find(out->base);
-    stats.bytes_before += it->second->size();
-    if (!out->cleaned) {
-      const bool first = it == segments_.begin();
-      out->retention_ts = it->second->LargestTimestampForRetention();
-      ScheduleDelete(it);
-      stats.segments_removed++;
-      // The log's first segment is replaced by an empty one instead, so that compaction never
-      // moves the log start offset (a consumer positioned in it must not get OFFSET_OUT_OF_RANGE;
-      // Kafka's cleaned segments keep their base offsets too). A crash before the create loses
-      // only records that were all superseded.
-      if (first) {
-        auto empty = Segment::Create(dir_, out->base, segment_options(), plan.now_ms);
-        empty->OnRoll();
-        // Retention by time treats it as the original would have been treated.
-        empty->log_file()->SetMtimeMs(out->retention_ts);
-        segments_.emplace(out->base, std::move(empty));
+  // Step B: per segment, in offset order. Should a rename fail (a real I/O error), the segments
+  // not reached yet keep their old files and lose their .swap: otherwise a later Open would complete
+  // a swap for a segment this process goes on using (and retention may delete).
+  try {
+    for (CleanOutput* out : valid) {
+      auto it = segments_.find(out->base);
+      stats.bytes_before += it->second->size();
+      if (!out->cleaned) {
+        const bool first = it == segments_.begin();
+        out->retention_ts = it->second->LargestTimestampForRetention();
+        ScheduleDelete(it);
+        stats.segments_removed++;
+        // The log's first segment is replaced by an empty one instead, so that compaction never
+        // moves the log start offset (a consumer positioned in it must not get OFFSET_OUT_OF_RANGE;
+        // Kafka's cleaned segments keep their base offsets too). A crash before the create loses
+        // only records that were all superseded.
+        if (first) {
+          auto empty = Segment::Create(dir_, out->base, segment_options(), plan.now_ms);
+          empty->OnRoll();
+          // Retention by time treats it as the original would have been treated.
+          empty->log_file()->SetMtimeMs(out->retention_ts);
+          segments_.emplace(out->base, std::move(empty));
+        }
+        continue;
       }
-      continue;
+      // In memory first (cannot fail), so that a failing rename below leaves a usable log: the new
+      // segment serves reads through its descriptors whatever its files are called, and the next
+      // Open finishes the renames (the .swap is committed).
+      stats.bytes_after += out->cleaned->size();
+      Segment* fresh = out->cleaned.get();
+      std::unique_ptr<Segment> old = std::exchange(it->second, std::move(out->cleaned));
+      stats.segments_rewritten++;
+      Retire(std::move(old));                        // B1: old files -> .deleted, kept open
+      MaybeCrash(plan, 4);
+      fresh->RenameIndexes("");                      // B2
+      MaybeCrash(plan, 5);
+      fresh->RenameLog("");                          // B3
+      MaybeCrash(plan, 6);
     }
-    // In memory first (cannot fail), so that a failing rename below leaves a usable log: the new
-    // segment serves reads through its descriptors whatever its files are called, and the next
-    // Open finishes the renames (the .swap is committed).
-    stats.bytes_after += out->cleaned->size();
-    Segment* fresh = out->cleaned.get();
-    std::unique_ptr<Segment> old = std::exchange(it->second, std::move(out->cleaned));
-    stats.segments_rewritten++;
-    Retire(std::move(old));                        // B1: old files -> .deleted, kept open
-    MaybeCrash(plan, 4);
-    fresh->RenameIndexes("");                      // B2
-    MaybeCrash(plan, 5);
-    fresh->RenameLog("");                          // B3
-    MaybeCrash(plan, 6);
+  } catch (const Error& e) {
+    dir_changes_++;
+    if (e.code() == "TEST_CRASH") throw;
+    for (CleanOutput* out : valid) {
+      if (!out->cleaned) continue;
+      try {
+        out->cleaned->CloseAndRemove();
+      } catch (const Error&) {
+      }
+      out->cleaned.reset();
+    }
+    throw;
   }
   if (!valid.empty()) dir_changes_++;
   log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
