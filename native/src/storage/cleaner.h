@@ -15,6 +15,10 @@
 //             min.compaction.lag.ms (a segment's largest timestamp > now - lag), and everything
 //             after the first such segment; the active segment is never touched
 //
+// As in Kafka, the map covers the dirty section only: a record in a held-back or the active segment
+// supersedes nothing yet (the older records of its key go in the pass after it becomes dirty).
+// Mapping the active segment would read bytes still being appended, for little gain.
+//
 // The checkpoint lives in `cleaner-offset-checkpoint` in the partition directory:
 //   "0\n<clean offset>\n<earliest delete horizon of a retained tombstone, -1 if none>\n"
 // written atomically (temp + fsync + rename + directory fsync) at the end of every pass. It is always
