@@ -151,6 +151,7 @@ export const BROKER_DEFS = {
   'log.cleaner.dedupe.buffer.size': { kind: 'long', default: 134_217_728, check: atLeast(1024), doc: 'memory for the key map of one compaction pass' },
   'log.flush.scheduler.interval.ms': { kind: 'long', default: LONG_MAX, check: atLeast(1), doc: 'how often flush.ms is checked (Brook uses per-log timers)' },
   'offsets.topic.num.partitions': { kind: 'int', default: 50, check: atLeast(1), doc: 'partitions of __consumer_offsets' },
+  'offsets.retention.check.interval.ms': { kind: 'long', default: 600_000, check: atLeast(1), doc: 'how often committed offsets are checked for expiry' },
   'offsets.retention.minutes': { kind: 'int', default: 10_080, check: atLeast(1), doc: 'how long offsets of empty groups are kept' },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: 3000, check: atLeast(0), doc: 'delay of the first rebalance of an empty group' },
   'group.min.session.timeout.ms': { kind: 'int', default: 6000, check: atLeast(0), doc: 'smallest session timeout a member may ask for' },
@@ -213,6 +214,7 @@ export interface BrokerConfig {
   cleanerDedupeBufferSize: number;
   offsetsTopicNumPartitions: number;
   offsetsRetentionMinutes: number;
+  offsetsRetentionCheckIntervalMs: number;
   groupInitialRebalanceDelayMs: number;
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
@@ -346,6 +348,7 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     cleanerDedupeBufferSize: get('log.cleaner.dedupe.buffer.size'),
     offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
     offsetsRetentionMinutes: get('offsets.retention.minutes'),
+    offsetsRetentionCheckIntervalMs: get('offsets.retention.check.interval.ms'),
     groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
     groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),

@@ -45,11 +45,8 @@ import {
 
 /** Kafka's offset.metadata.max.bytes default (checked, like Kafka, on the string's length). */
 export const OFFSET_METADATA_MAX = 4096;
-/** Kafka's offsets.retention.check.interval.ms default. */
-export const DEFAULT_EXPIRY_CHECK_INTERVAL_MS = 600_000;
-
 export interface CoordinatorOptions {
-  /** How often offsets are checked for expiry; tests call expireOffsets() directly instead. */
+  /** How often offsets are checked for expiry (default offsets.retention.check.interval.ms). */
   expiryCheckIntervalMs?: number;
 }
 
@@ -126,7 +123,7 @@ export class GroupCoordinator {
       log: broker.log,
     };
     this.load();
-    this.expiryTimer = setInterval(() => void this.expireOffsets().catch((e: Error) => broker.log(`offset expiry failed: ${e.message}`)), opts.expiryCheckIntervalMs ?? DEFAULT_EXPIRY_CHECK_INTERVAL_MS);
+    this.expiryTimer = setInterval(() => void this.expireOffsets().catch((e: Error) => broker.log(`offset expiry failed: ${e.message}`)), opts.expiryCheckIntervalMs ?? broker.config.offsetsRetentionCheckIntervalMs);
     this.expiryTimer.unref();
   }
 

@@ -201,6 +201,13 @@ describe('DeleteTopics', () => {
     expect(again.responses).toEqual([{ name: null, topicId: id, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `unknown topic id ${id}` }]);
   });
 
+  it('refuses to delete __consumer_offsets with POLICY_VIOLATION', async () => {
+    const res = await c.request(deleteTopicsApi, 5, { topicNames: ['__consumer_offsets'], timeoutMs: 1000 });
+    expect(res.responses[0]).toMatchObject({ name: '__consumer_offsets', errorCode: ErrorCode.POLICY_VIOLATION });
+    expect(res.responses[0].errorMessage).toMatch(/committed offsets/);
+    expect(topicNames()).toContain('__consumer_offsets');
+  });
+
   it('v0-5 by name: unknown topic is UNKNOWN_TOPIC_OR_PARTITION, a name given twice INVALID_REQUEST', async () => {
     await create([{ name: 'twice-deleted' }]);
     const res = await c.request(deleteTopicsApi, 5, { topicNames: ['never-existed', 'twice-deleted', 'twice-deleted'], timeoutMs: 1000 });

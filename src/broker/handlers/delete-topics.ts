@@ -6,9 +6,11 @@
  * UNKNOWN_TOPIC_ID. A topic named twice in one request: INVALID_REQUEST for every copy.
  * With delete.topic.enable=false: TOPIC_DELETION_DISABLED from v3 (the version that introduced
  * it); older versions get INVALID_REQUEST, as Kafka answers them.
- * Deleting removes the topic from topics.json first, closes its logs and removes their
- * directories (TopicRegistry.delete): a topic created again under the same name starts empty.
- * The response waits for the removal, so timeout_ms is not needed.
+ * Deleting removes the topic from topics.json and renames its directories away before the response
+ * (TopicRegistry.delete), so a topic created again under the same name starts empty; the files go
+ * after file.delete.delay.ms. timeout_ms is not needed.
+ * __consumer_offsets, where the group coordinator keeps committed offsets, is refused with
+ * POLICY_VIOLATION: deleting it would silently lose every group's position.
  * error_message (v5+) says what was wrong; v6 answers with both the name and the id.
  * Not implemented: quotas (THROTTLING_QUOTA_EXCEEDED, v5+).
  */
@@ -18,6 +20,7 @@ import { ZERO_UUID } from '../../protocol/uuid.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
 import type { Topic } from '../topics.js';
+import { OFFSETS_TOPIC } from '../../coordinator/records.js';
 
 interface Wanted {
   name: string | null;
@@ -51,8 +54,11 @@ export const deleteTopicsHandler = defineHandler({
           topic = broker.topics.get(w.name!);
           if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${w.name}`);
         } else {
-          topic = [...broker.topics.all()].find((t) => t.id === w.topicId);
+          topic = broker.topics.byId(w.topicId);
           if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `unknown topic id ${w.topicId}`);
+        }
+        if (topic.name === OFFSETS_TOPIC) {
+          throw new KafkaError(ErrorCode.POLICY_VIOLATION, `${OFFSETS_TOPIC} holds the committed offsets of every consumer group and cannot be deleted`);
         }
         await broker.deleteTopic(topic);
         responses.push({ name: topic.name, topicId: topic.id, errorCode: ErrorCode.NONE, errorMessage: null });

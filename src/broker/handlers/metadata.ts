@@ -51,7 +51,7 @@ export const metadataHandler = defineHandler({
         let topic: Topic | undefined;
         let name = wanted.name;
         if (name === null || name === '') {
-          topic = [...broker.topics.all()].find((t) => t.id === wanted.topicId);
+          topic = broker.topics.byId(wanted.topicId);
           if (!topic) {
             topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: wanted.topicId, partitions: [] });
             continue;
