@@ -98,7 +98,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     broker,
     close() {
       closing ??= (async () => {
-        broker.waiters.notifyAll();
+        broker.stopServing();
         // Answers JoinGroup/SyncGroup requests waiting on a rebalance, so draining does not wait on them.
         broker.groups.shutdown();
         await server.drain(5000);

@@ -62,8 +62,17 @@ export class Broker {
     return this.topics.clusterId;
   }
 
+  /** True from the start of a shutdown: parked fetches answer with what they have. */
   get isClosing(): boolean {
-    return this.closing;
+    return this.closing || this.draining;
+  }
+
+  private draining = false;
+
+  /** First step of a shutdown: wakes parked fetches, which now answer at once (see isClosing). */
+  stopServing(): void {
+    this.draining = true;
+    this.waiters.notifyAll();
   }
 
   /**

@@ -191,3 +191,24 @@ describe('fetch by topic id (v13-17)', () => {
     }
   });
 });
+
+describe('shutdown', () => {
+  it('answers a parked long poll at once when the broker closes', async () => {
+    const tb = await startTestBroker();
+    tb.broker.broker.topics.create('idle', 1);
+    const c = await RawClient.connect(tb.broker.port);
+    const started = Date.now();
+    const parked = c.request(fetchApi, 11, {
+      maxWaitMs: 30_000,
+      minBytes: 1,
+      maxBytes: 1_000_000,
+      topics: [{ topic: 'idle', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1_000_000 }] }],
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await tb.close();
+    const res = await parked;
+    expect(res.responses[0].partitions[0].errorCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+    c.close();
+  });
+});
