@@ -68,9 +68,9 @@ export interface ProcessResult {
 }
 
 /** Runs a command with optional stdin, bounded in time (a hung client fails the test, never the run). */
-export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, cwd: opts.cwd });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -126,7 +126,7 @@ export interface BrokerProcess {
 export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = []): Promise<BrokerProcess> {
   const p = port ?? (await freePort());
   const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', entry, 'start', '--port', String(p), '--data-dir', dataDir, ...extraArgs], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), '--data-dir', dataDir, ...extraArgs], {
     cwd: join(import.meta.dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
