@@ -116,9 +116,19 @@ export class TopicRegistry {
     return this.topics.get(topic)?.partitions[partition];
   }
 
-  effectiveConfig(topic: Topic): Record<TopicConfigName, TopicConfigValue> {
-    return effectiveTopicConfig(this.config, topic.configs);
+  /**
+   * A topic's configs with the broker defaults filled in. Produce asks on every request, so the
+   * merge is kept until the overrides object is replaced (setConfigs assigns a new one). Read-only.
+   */
+  effectiveConfig(topic: Topic): Readonly<Record<TopicConfigName, TopicConfigValue>> {
+    const cached = this.effective.get(topic);
+    if (cached && cached.overrides === topic.configs) return cached.value;
+    const value = effectiveTopicConfig(this.config, topic.configs);
+    this.effective.set(topic, { overrides: topic.configs, value });
+    return value;
   }
+
+  private readonly effective = new WeakMap<Topic, { overrides: TopicOverrides; value: Record<TopicConfigName, TopicConfigValue> }>();
 
   /** Creates a topic; the caller has validated name, count and configs. */
   create(name: string, partitions: number, configs: TopicOverrides = {}): Topic {
