@@ -11,29 +11,17 @@ using record::LoadBE32;
 using record::StoreBE32;
 
 bool OffsetIndex::Load(uint64_t log_size) {
-  Reset();
-  std::string bytes;
-  if (!file_.ReadExisting(&bytes)) return false;
-  if (bytes.size() % kEntrySize != 0) return false;
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  const size_t n = bytes.size() / kEntrySize;
-  entries_.reserve(n);
-  for (size_t i = 0; i < n; i++) {
-    const int32_t rel = int32_t(LoadBE32(p + i * kEntrySize));
-    const uint32_t pos = LoadBE32(p + i * kEntrySize + 4);
+  return LoadEntries([&](const uint8_t* p, const Entry* prev, Entry* e) {
+    const int32_t rel = int32_t(LoadBE32(p));
+    const uint32_t pos = LoadBE32(p + 4);
     if (rel < 0 || pos >= log_size || pos > uint32_t(INT32_MAX)) return false;
-    const int64_t off = base_offset_ + rel;
-    if (!entries_.empty() && (off <= entries_.back().offset || pos <= entries_.back().position)) return false;
-    entries_.push_back({off, pos});
-  }
-  persisted_ = n;
-  return true;
+    *e = {base_offset_ + rel, pos};
+    return !prev || (e->offset > prev->offset && e->position > prev->position);
+  });
 }
 
 void OffsetIndex::Append(int64_t offset, uint32_t position) {
-  if (offset < base_offset_ || offset - base_offset_ > INT32_MAX) {
-    throw Error("INVALID_ARGUMENT", "offset " + std::to_string(offset) + " does not fit the index of segment " + std::to_string(base_offset_));
-  }
+  CheckRelative(offset, "index");
   if (!entries_.empty() && (offset <= entries_.back().offset || position <= entries_.back().position)) {
     throw Error("INVALID_ARGUMENT", "out-of-order index entry: offset " + std::to_string(offset) + " at " +
                                         std::to_string(position) + " after " + std::to_string(entries_.back().offset) +
@@ -60,23 +48,14 @@ OffsetIndex::Entry OffsetIndex::LookupPosition(uint64_t pos) const {
 void OffsetIndex::TruncateToPosition(uint64_t pos) {
   auto it = std::lower_bound(entries_.begin(), entries_.end(), pos,
                              [](const Entry& e, uint64_t p) { return e.position < p; });
-  const size_t n = size_t(it - entries_.begin());
-  entries_.resize(n);
-  persisted_ = std::min(persisted_, n);
-  file_.TruncateEntries(n);
+  TruncateEntries(size_t(it - entries_.begin()));
 }
 
 bool OffsetIndex::Persist() {
-  if (persisted_ == entries_.size() && file_.entries_in_file() == persisted_ && file_.file()) return false;
-  std::string buf((entries_.size() - persisted_) * kEntrySize, '\0');
-  auto* p = reinterpret_cast<uint8_t*>(buf.data());
-  for (size_t i = persisted_; i < entries_.size(); i++, p += kEntrySize) {
-    StoreBE32(p, uint32_t(entries_[i].offset - base_offset_));
-    StoreBE32(p + 4, entries_[i].position);
-  }
-  file_.Write(persisted_, buf);
-  persisted_ = entries_.size();
-  return true;
+  return PersistEntries([&](const Entry& e, uint8_t* p) {
+    StoreBE32(p, uint32_t(e.offset - base_offset_));
+    StoreBE32(p + 4, e.position);
+  });
 }
 
 }  // namespace brook::storage

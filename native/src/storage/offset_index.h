@@ -11,38 +11,36 @@
 // starts at or after that position, and a short forward scan of batch headers finds it. Storing
 // the batch's last offset (not its base) is what Kafka does and what its DumpLogSegments checks.
 // 4-byte relative offsets and positions are why a segment rolls before either would pass 2^31-1.
+//
+// The entries in memory, the lazy write of the file and truncation are SparseIndex's (index_file.h).
 #pragma once
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "storage/index_file.h"
 
 namespace brook::storage {
 
-class OffsetIndex {
+struct OffsetIndexEntry {
+  int64_t offset;  // absolute
+  uint32_t position;
+};
+
+class OffsetIndex : public SparseIndex<OffsetIndexEntry, 8> {
  public:
-  static constexpr size_t kEntrySize = 8;
-  struct Entry {
-    int64_t offset;     // absolute
-    uint32_t position;
-  };
+  using Entry = OffsetIndexEntry;
 
   OffsetIndex(std::string path, int64_t base_offset, size_t max_entries)
-      : file_(std::move(path), kEntrySize), base_offset_(base_offset), max_entries_(max_entries) {}
+      : SparseIndex(std::move(path), base_offset, max_entries) {}
 
   // Loads the file and sanity-checks it as Kafka's OffsetIndex.sanityCheck does (size a multiple of
   // 8, offsets and positions strictly increasing, offsets >= base, positions < log_size). Returns
   // false when the file is missing or fails a check; the caller then rebuilds from the .log.
   bool Load(uint64_t log_size);
-  void CreateEmpty() { Reset(); file_.CreateEmpty(); }
-  void Reset() { entries_.clear(); persisted_ = 0; }
 
   // Appends in memory. Offsets and positions must increase: anything else is a bug in the caller
   // (INVALID_ARGUMENT), never silently accepted, because lookups rely on both orders.
   void Append(int64_t offset, uint32_t position);
-  bool WouldOverflow(size_t more) const { return entries_.size() + more > max_entries_; }
-  void set_max_entries(size_t n) { max_entries_ = n; }
 
   // Greatest entry with offset <= target, or {base_offset, 0} when there is none.
   Entry Lookup(int64_t target) const;
@@ -54,16 +52,6 @@ class OffsetIndex {
   // Writes entries not yet in the file. Returns true if it wrote anything (the file then needs an
   // fsync to be durable). Runs on the JS thread; page-cache writes only.
   bool Persist();
-  size_t size() const { return entries_.size(); }
-  const Entry& operator[](size_t i) const { return entries_[i]; }
-  IndexFile& file() { return file_; }
-
- private:
-  IndexFile file_;
-  int64_t base_offset_;
-  size_t max_entries_;
-  std::vector<Entry> entries_;
-  size_t persisted_ = 0;
 };
 
 }  // namespace brook::storage

@@ -13,23 +13,13 @@ using record::StoreBE32;
 using record::StoreBE64;
 
 bool TimeIndex::Load() {
-  Reset();
-  std::string bytes;
-  if (!file_.ReadExisting(&bytes)) return false;
-  if (bytes.size() % kEntrySize != 0) return false;
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  const size_t n = bytes.size() / kEntrySize;
-  entries_.reserve(n);
-  for (size_t i = 0; i < n; i++) {
-    const int64_t ts = int64_t(LoadBE64(p + i * kEntrySize));
-    const int32_t rel = int32_t(LoadBE32(p + i * kEntrySize + 8));
+  return LoadEntries([&](const uint8_t* p, const Entry* prev, Entry* e) {
+    const int64_t ts = int64_t(LoadBE64(p));
+    const int32_t rel = int32_t(LoadBE32(p + 8));
     if (rel < 0) return false;
-    const int64_t off = base_offset_ + rel;
-    if (!entries_.empty() && (ts <= entries_.back().timestamp || off < entries_.back().offset)) return false;
-    entries_.push_back({ts, off});
-  }
-  persisted_ = n;
-  return true;
+    *e = {ts, base_offset_ + rel};
+    return !prev || (e->timestamp > prev->timestamp && e->offset >= prev->offset);
+  });
 }
 
 void TimeIndex::MaybeAppend(int64_t timestamp, int64_t offset, bool skip_full_check) {
@@ -37,9 +27,7 @@ void TimeIndex::MaybeAppend(int64_t timestamp, int64_t offset, bool skip_full_ch
   // creates an entry (Kafka's TimeIndex.maybeAppend).
   const int64_t last_ts = entries_.empty() ? -1 : entries_.back().timestamp;
   if (timestamp <= last_ts) return;
-  if (offset < base_offset_ || offset - base_offset_ > INT32_MAX) {
-    throw Error("INVALID_ARGUMENT", "offset " + std::to_string(offset) + " does not fit the time index of segment " + std::to_string(base_offset_));
-  }
+  CheckRelative(offset, "time index");
   if (!entries_.empty() && offset < entries_.back().offset) {
     throw Error("INVALID_ARGUMENT", "out-of-order time index entry: offset " + std::to_string(offset) + " after " +
                                         std::to_string(entries_.back().offset));
@@ -58,23 +46,14 @@ int64_t TimeIndex::Lookup(int64_t target) const {
 void TimeIndex::TruncateToOffset(int64_t offset) {
   auto it = std::lower_bound(entries_.begin(), entries_.end(), offset,
                              [](const Entry& e, int64_t o) { return e.offset < o; });
-  const size_t n = size_t(it - entries_.begin());
-  entries_.resize(n);
-  persisted_ = std::min(persisted_, n);
-  file_.TruncateEntries(n);
+  TruncateEntries(size_t(it - entries_.begin()));
 }
 
 bool TimeIndex::Persist() {
-  if (persisted_ == entries_.size() && file_.entries_in_file() == persisted_ && file_.file()) return false;
-  std::string buf((entries_.size() - persisted_) * kEntrySize, '\0');
-  auto* p = reinterpret_cast<uint8_t*>(buf.data());
-  for (size_t i = persisted_; i < entries_.size(); i++, p += kEntrySize) {
-    StoreBE64(p, uint64_t(entries_[i].timestamp));
-    StoreBE32(p + 8, uint32_t(entries_[i].offset - base_offset_));
-  }
-  file_.Write(persisted_, buf);
-  persisted_ = entries_.size();
-  return true;
+  return PersistEntries([&](const Entry& e, uint8_t* p) {
+    StoreBE64(p, uint64_t(e.timestamp));
+    StoreBE32(p + 8, uint32_t(e.offset - base_offset_));
+  });
 }
 
 }  // namespace brook::storage

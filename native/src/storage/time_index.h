@@ -11,55 +11,43 @@
 // log closed. Lookup(t) gives the greatest entry with timestamp <= t: every batch before that
 // entry's batch has a smaller max timestamp, so the first record with timestamp >= t is at or after
 // it (found with the offset index, then a header scan: Kafka's LogSegment.findOffsetByTimestamp).
+//
+// The entries in memory, the lazy write of the file and truncation are SparseIndex's (index_file.h).
 #pragma once
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "storage/index_file.h"
 
 namespace brook::storage {
 
-class TimeIndex {
+struct TimeIndexEntry {
+  int64_t timestamp;
+  int64_t offset;  // absolute
+};
+
+class TimeIndex : public SparseIndex<TimeIndexEntry, 12> {
  public:
-  static constexpr size_t kEntrySize = 12;
-  struct Entry {
-    int64_t timestamp;
-    int64_t offset;  // absolute
-  };
+  using Entry = TimeIndexEntry;
 
   TimeIndex(std::string path, int64_t base_offset, size_t max_entries)
-      : file_(std::move(path), kEntrySize), base_offset_(base_offset), max_entries_(max_entries) {}
+      : SparseIndex(std::move(path), base_offset, max_entries) {}
 
   // Loads and sanity-checks (size multiple of 12, timestamps strictly and offsets weakly increasing,
   // offsets >= base). False when missing or corrupt: the caller rebuilds.
   bool Load();
-  void CreateEmpty() { Reset(); file_.CreateEmpty(); }
-  void Reset() { entries_.clear(); persisted_ = 0; }
 
   // Appends only if timestamp is larger than the last entry's (Kafka's maybeAppend). An offset
   // smaller than the last entry's is INVALID_ARGUMENT, and so is a full index unless skip_full_check
   // (the final entry written at roll may exceed the limit, as in Kafka).
   void MaybeAppend(int64_t timestamp, int64_t offset, bool skip_full_check = false);
-  bool WouldOverflow(size_t more) const { return entries_.size() + more > max_entries_; }
-  void set_max_entries(size_t n) { max_entries_ = n; }
 
   // Offset of the greatest entry with timestamp <= target, or base_offset when there is none.
   int64_t Lookup(int64_t target) const;
   // Drops entries whose offset >= offset.
   void TruncateToOffset(int64_t offset);
-  bool empty() const { return entries_.empty(); }
-  const Entry& last() const { return entries_.back(); }
-  size_t size() const { return entries_.size(); }
+  // Writes entries not yet in the file (see OffsetIndex::Persist).
   bool Persist();
-  IndexFile& file() { return file_; }
-
- private:
-  IndexFile file_;
-  int64_t base_offset_;
-  size_t max_entries_;
-  std::vector<Entry> entries_;
-  size_t persisted_ = 0;
 };
 
 }  // namespace brook::storage
