@@ -29,6 +29,7 @@
 #include <optional>
 
 #include "compress/codec.h"
+#include "napi/args.h"
 #include "napi/errors.h"
 #include "napi/wraps.h"
 #include "record/records.h"
@@ -60,17 +61,6 @@ constexpr size_t kBuildParams = 10;
 // more memory than it saves time.
 constexpr size_t kCopyThreshold = 16 << 20;
 
-Napi::Error ArgError(Napi::Env env, const std::string& what) { return MakeError(env, "INVALID_ARGUMENT", what); }
-
-template <typename T>
-T TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
-    throw ArgError(info.Env(), std::string("expected ") + what);
-  return info[i].As<T>();
-}
-Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i) {
-  return TypedArg<Napi::Uint8Array>(info, i, napi_uint8_array, "a Uint8Array");
-}
 double NumberArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (!info[i].IsNumber()) throw ArgError(info.Env(), std::string("expected a number for ") + what);
   return info[i].As<Napi::Number>().DoubleValue();
@@ -85,8 +75,12 @@ int LevelFrom(Napi::Env env, double v) {
   if (v != std::floor(v) || v < -1e6 || v > 1e6) throw ArgError(env, "level must be an integer");
   return int(v);
 }
-int LevelArg(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].IsNumber() ? LevelFrom(info.Env(), info[i].As<Napi::Number>().DoubleValue()) : compress::kDefaultLevel;
+// info[i] (level|undefined) and info[i + 1] (snappyRaw).
+compress::CompressOptions CompressOptionsArg(const Napi::CallbackInfo& info, size_t i) {
+  compress::CompressOptions opts;
+  opts.level = info[i].IsNumber() ? LevelFrom(info.Env(), info[i].As<Napi::Number>().DoubleValue()) : compress::kDefaultLevel;
+  opts.snappy_framing = info[i + 1].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
+  return opts;
 }
 size_t SizeArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   const double v = NumberArg(info, i, what);
@@ -106,28 +100,6 @@ Napi::Buffer<uint8_t> ToJs(Napi::Env env, ByteBuffer&& b) {
   if (n <= kCopyThreshold) return Napi::Buffer<uint8_t>::Copy(env, b.data(), n);
   uint8_t* p = b.Release();
   return Napi::Buffer<uint8_t>::New(env, p, n, [](Napi::Env, uint8_t* d) { std::free(d); });
-}
-
-Napi::Value Compress(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guard(env, [&]() -> Napi::Value {
-    const compress::Codec codec = CodecArg(info, 0);
-    auto buf = BytesArg(info, 1);
-    compress::CompressOptions opts;
-    opts.level = LevelArg(info, 2);
-    opts.snappy_framing = info[3].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
-    return ToJs(env, compress::Compress(codec, buf.Data(), buf.ByteLength(), opts));
-  });
-}
-
-Napi::Value Decompress(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guard(env, [&]() -> Napi::Value {
-    const compress::Codec codec = CodecArg(info, 0);
-    auto buf = BytesArg(info, 1);
-    const size_t max = SizeArg(info, 2, "maxSize");
-    return ToJs(env, compress::Decompress(codec, buf.Data(), buf.ByteLength(), max));
-  });
 }
 
 Napi::Value DecodeBatches(const Napi::CallbackInfo& info) {
@@ -254,19 +226,6 @@ Napi::Value BuildBatch(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value RecompressBatch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guard(env, [&]() -> Napi::Value {
-    auto batch = BytesArg(info, 0);
-    const compress::Codec codec = CodecArg(info, 1);
-    compress::CompressOptions opts;
-    opts.level = LevelArg(info, 2);
-    opts.snappy_framing = info[3].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
-    const size_t max = SizeArg(info, 4, "maxDecompressedSize");
-    return ToJs(env, record::RecompressBatch(batch.Data(), batch.ByteLength(), codec, opts, max));
-  });
-}
-
 // Runs one codec job on the libuv pool. The input is copied on the JS thread when the job is
 // created, so nothing JS owns is touched off-thread; errors travel back as brook::Error and become
 // BrookNativeError rejections with their code.
@@ -310,61 +269,72 @@ class CodecJob : public Napi::AsyncWorker {
   std::optional<brook::Error> error_;
 };
 
-Napi::Value Queue(Napi::Env env, const Napi::Uint8Array& input, CodecJob::Work work) {
-  auto* job = new CodecJob(env, input, std::move(work));  // AsyncWorker deletes itself when done
-  Napi::Promise promise = job->Promise();
-  job->Queue();
-  return promise;
+// compress, decompress and recompressBatch each parse their arguments once, into the input bytes and
+// the work on them; the sync export runs the work on the input at once, the *Async export copies
+// the input and queues the work (CodecJob).
+struct CodecCall {
+  Napi::Uint8Array input;
+  CodecJob::Work work;
+};
+using ParseCall = CodecCall (*)(const Napi::CallbackInfo&);
+
+// (codec, buf, level|undefined, snappyRaw)
+CodecCall CompressCall(const Napi::CallbackInfo& info) {
+  const compress::Codec codec = CodecArg(info, 0);
+  auto buf = BytesArg(info, 1);
+  const compress::CompressOptions opts = CompressOptionsArg(info, 2);
+  return {buf, [codec, opts](const uint8_t* p, size_t n) { return compress::Compress(codec, p, n, opts); }};
 }
 
-Napi::Value CompressAsync(const Napi::CallbackInfo& info) {
+// (codec, buf, maxSize)
+CodecCall DecompressCall(const Napi::CallbackInfo& info) {
+  const compress::Codec codec = CodecArg(info, 0);
+  auto buf = BytesArg(info, 1);
+  const size_t max = SizeArg(info, 2, "maxSize");
+  return {buf, [codec, max](const uint8_t* p, size_t n) { return compress::Decompress(codec, p, n, max); }};
+}
+
+// (batch, codec, level|undefined, snappyRaw, maxDecompressedSize)
+CodecCall RecompressBatchCall(const Napi::CallbackInfo& info) {
+  auto batch = BytesArg(info, 0);
+  const compress::Codec codec = CodecArg(info, 1);
+  const compress::CompressOptions opts = CompressOptionsArg(info, 2);
+  const size_t max = SizeArg(info, 4, "maxDecompressedSize");
+  return {batch, [codec, opts, max](const uint8_t* p, size_t n) { return record::RecompressBatch(p, n, codec, opts, max); }};
+}
+
+template <ParseCall Parse>
+Napi::Value RunNow(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    const compress::Codec codec = CodecArg(info, 0);
-    auto buf = BytesArg(info, 1);
-    compress::CompressOptions opts;
-    opts.level = LevelArg(info, 2);
-    opts.snappy_framing = info[3].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
-    return Queue(env, buf, [codec, opts](const uint8_t* p, size_t n) { return compress::Compress(codec, p, n, opts); });
+    CodecCall call = Parse(info);
+    return ToJs(env, call.work(call.input.Data(), call.input.ByteLength()));
   });
 }
 
-Napi::Value DecompressAsync(const Napi::CallbackInfo& info) {
+template <ParseCall Parse>
+Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    const compress::Codec codec = CodecArg(info, 0);
-    auto buf = BytesArg(info, 1);
-    const size_t max = SizeArg(info, 2, "maxSize");
-    return Queue(env, buf, [codec, max](const uint8_t* p, size_t n) { return compress::Decompress(codec, p, n, max); });
-  });
-}
-
-Napi::Value RecompressBatchAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guard(env, [&]() -> Napi::Value {
-    auto batch = BytesArg(info, 0);
-    const compress::Codec codec = CodecArg(info, 1);
-    compress::CompressOptions opts;
-    opts.level = LevelArg(info, 2);
-    opts.snappy_framing = info[3].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
-    const size_t max = SizeArg(info, 4, "maxDecompressedSize");
-    return Queue(env, batch, [codec, opts, max](const uint8_t* p, size_t n) {
-      return record::RecompressBatch(p, n, codec, opts, max);
-    });
+    CodecCall call = Parse(info);
+    auto* job = new CodecJob(env, call.input, std::move(call.work));  // AsyncWorker deletes itself when done
+    Napi::Promise promise = job->Promise();
+    job->Queue();
+    return promise;
   });
 }
 
 }  // namespace
 
 void InitCodec(Napi::Env env, Napi::Object exports) {
-  exports.Set("compress", Napi::Function::New(env, Compress, "compress"));
-  exports.Set("decompress", Napi::Function::New(env, Decompress, "decompress"));
-  exports.Set("decodeBatches", Napi::Function::New(env, DecodeBatches, "decodeBatches"));
-  exports.Set("buildBatch", Napi::Function::New(env, BuildBatch, "buildBatch"));
-  exports.Set("recompressBatch", Napi::Function::New(env, RecompressBatch, "recompressBatch"));
-  exports.Set("compressAsync", Napi::Function::New(env, CompressAsync, "compressAsync"));
-  exports.Set("decompressAsync", Napi::Function::New(env, DecompressAsync, "decompressAsync"));
-  exports.Set("recompressBatchAsync", Napi::Function::New(env, RecompressBatchAsync, "recompressBatchAsync"));
+  ExportFunction(env, exports, "compress", RunNow<CompressCall>);
+  ExportFunction(env, exports, "decompress", RunNow<DecompressCall>);
+  ExportFunction(env, exports, "decodeBatches", DecodeBatches);
+  ExportFunction(env, exports, "buildBatch", BuildBatch);
+  ExportFunction(env, exports, "recompressBatch", RunNow<RecompressBatchCall>);
+  ExportFunction(env, exports, "compressAsync", RunAsync<CompressCall>);
+  ExportFunction(env, exports, "decompressAsync", RunAsync<DecompressCall>);
+  ExportFunction(env, exports, "recompressBatchAsync", RunAsync<RecompressBatchCall>);
   exports.Set("defaultMaxDecompressedSize", Napi::Number::New(env, double(compress::kDefaultMaxDecompressedSize)));
 }
 

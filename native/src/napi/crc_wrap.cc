@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "napi/args.h"
 #include "napi/errors.h"
 #include "napi/wraps.h"
 #include "record/crc32c.h"
@@ -17,12 +18,6 @@
 
 namespace brook::napi {
 namespace {
-
-Napi::Uint8Array BytesArg(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw MakeError(info.Env(), "INVALID_ARGUMENT", "expected a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
-}
 
 uint32_t InitialArg(const Napi::CallbackInfo& info, size_t i) {
   return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Uint32Value() : 0;
@@ -74,11 +69,11 @@ Napi::Value Crc32cBench(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitCrc(Napi::Env env, Napi::Object exports) {
-  exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
-  exports.Set("crc32cPortable", Napi::Function::New(env, Crc32cPortable, "crc32cPortable"));
-  exports.Set("crc32cImplementation", Napi::Function::New(env, Crc32cImplementation, "crc32cImplementation"));
-  exports.Set("crc32cImplementations", Napi::Function::New(env, Crc32cImplementations, "crc32cImplementations"));
-  exports.Set("crc32cBench", Napi::Function::New(env, Crc32cBench, "crc32cBench"));
+  ExportFunction(env, exports, "crc32c", Crc32c);
+  ExportFunction(env, exports, "crc32cPortable", Crc32cPortable);
+  ExportFunction(env, exports, "crc32cImplementation", Crc32cImplementation);
+  ExportFunction(env, exports, "crc32cImplementations", Crc32cImplementations);
+  ExportFunction(env, exports, "crc32cBench", Crc32cBench);
 }
 
 }  // namespace brook::napi

@@ -1,5 +1,7 @@
 #include "napi/errors.h"
 
+#include "napi/wraps.h"
+
 namespace brook::napi {
 namespace {
 
@@ -21,7 +23,7 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 
 void InitErrors(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new ErrorClass());
-  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+  ExportFunction(env, exports, "setErrorClass", SetErrorClass);
 }
 
 Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message, int sys_errno,

@@ -75,6 +75,20 @@ class PromiseWorker : public Napi::AsyncWorker {
   std::optional<brook::Error> error_;
 };
 
+// Queues w (an AsyncWorker deletes itself when done) and returns its promise.
+Napi::Promise Start(PromiseWorker* w) {
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// A promise already rejected with e, for a call that fails before it queues any work.
+Napi::Promise Rejected(Napi::Env env, const brook::Error& e) {
+  auto d = Napi::Promise::Deferred::New(env);
+  d.Reject(MakeError(env, e).Value());
+  return d.Promise();
+}
+
 int64_t ToInt64(double d) {
   if (std::isnan(d)) return 0;
   if (d >= 9.2e18) return INT64_MAX;  // Infinity: "never"
@@ -298,14 +312,9 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
   Napi::Value Flush(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     try {
-      auto* w = new FlushWorker(env, this, log_->PrepareFlush());
-      auto p = w->Promise();
-      w->Queue();
-      return p;
+      return Start(new FlushWorker(env, this, log_->PrepareFlush()));
     } catch (const brook::Error& e) {
-      auto d = Napi::Promise::Deferred::New(env);
-      d.Reject(MakeError(env, e).Value());
-      return d.Promise();
+      return Rejected(env, e);
     }
   }
 
@@ -358,14 +367,9 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
         return d.Promise();
       }
       cancel_ = plan->cancel;
-      auto* w = new CleanWorker(env, this, std::move(plan));
-      auto p = w->Promise();
-      w->Queue();
-      return p;
+      return Start(new CleanWorker(env, this, std::move(plan)));
     } catch (const brook::Error& e) {
-      auto d = Napi::Promise::Deferred::New(env);
-      d.Reject(MakeError(env, e).Value());
-      return d.Promise();
+      return Rejected(env, e);
     }
   }
   // cancelCompaction(): the pass in flight stops at its next batch and rejects with CANCELLED.
@@ -463,11 +467,8 @@ class SendWorker : public PromiseWorker {
 };
 
 Napi::Value Send(const Napi::CallbackInfo& info, bool zero_copy) {
-  auto* w = new SendWorker(info.Env(), zero_copy, int(Int(info, 0)), int(Int(info, 1)), uint64_t(Int(info, 2)),
-                           uint64_t(Int(info, 3)), int(Int(info, 4)));
-  auto p = w->Promise();
-  w->Queue();
-  return p;
+  return Start(new SendWorker(info.Env(), zero_copy, int(Int(info, 0)), int(Int(info, 1)), uint64_t(Int(info, 2)),
+                              uint64_t(Int(info, 3)), int(Int(info, 4))));
 }
 
 // benchPlainWrite(path, buffer, count) -> seconds: the append benchmark's baseline, `count`
@@ -524,10 +525,10 @@ Napi::Value ReadSlice(const Napi::CallbackInfo& info) {
 
 void InitLog(Napi::Env env, Napi::Object exports) {
   exports.Set("Log", LogWrap::Define(env));
-  exports.Set("sendfile", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Send(info, true); }, "sendfile"));
-  exports.Set("preadWrite", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Send(info, false); }, "preadWrite"));
-  exports.Set("readSlice", Napi::Function::New(env, ReadSlice, "readSlice"));
-  exports.Set("benchPlainWrite", Napi::Function::New(env, BenchPlainWrite, "benchPlainWrite"));
+  ExportFunction(env, exports, "sendfile", [](const Napi::CallbackInfo& info) { return Send(info, true); });
+  ExportFunction(env, exports, "preadWrite", [](const Napi::CallbackInfo& info) { return Send(info, false); });
+  ExportFunction(env, exports, "readSlice", ReadSlice);
+  ExportFunction(env, exports, "benchPlainWrite", BenchPlainWrite);
 }
 
 }  // namespace brook::napi

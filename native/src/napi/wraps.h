@@ -7,4 +7,9 @@ namespace brook::napi {
 void InitCrc(Napi::Env env, Napi::Object exports);    // crc_wrap.cc
 void InitCodec(Napi::Env env, Napi::Object exports);  // codec_wrap.cc
 void InitLog(Napi::Env env, Napi::Object exports);    // log_wrap.cc
+
+// exports[name] = fn, as a JS function called `name`.
+inline void ExportFunction(Napi::Env env, Napi::Object exports, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+  exports.Set(name, Napi::Function::New(env, fn, name));
+}
 }  // namespace brook::napi
