@@ -99,25 +99,10 @@ function asBuffer(buf: Uint8Array): Buffer {
   return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+// The header fields are declared once, in RecordBatch; this merged interface gives them to the class.
+// The constructor assigns them in RecordBatch's order, which is the key order of toJSON.
+interface DecodedBatch extends Omit<RecordBatch, 'records'> {}
 class DecodedBatch implements RecordBatch {
-  position: number;
-  baseOffset: number;
-  batchLength: number;
-  partitionLeaderEpoch: number;
-  magic: number;
-  crc: number;
-  attributes: number;
-  codec: Codec;
-  timestampType: TimestampType;
-  isTransactional: boolean;
-  isControl: boolean;
-  lastOffsetDelta: number;
-  baseTimestamp: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  recordsCount: number;
   #records: KafkaRecord[] | undefined;
   #source: Buffer;
   #flat: NativeDecoded;
@@ -133,6 +118,10 @@ class DecodedBatch implements RecordBatch {
     this.magic = b[i + 4]!;
     this.crc = b[i + 5]!;
     this.attributes = b[i + 6]!;
+    this.codec = (this.attributes & 0x07) as Codec;
+    this.timestampType = this.attributes & 0x08 ? 'LogAppendTime' : 'CreateTime';
+    this.isTransactional = (this.attributes & 0x10) !== 0;
+    this.isControl = (this.attributes & 0x20) !== 0;
     this.lastOffsetDelta = b[i + 7]!;
     this.baseTimestamp = b[i + 8]!;
     this.maxTimestamp = b[i + 9]!;
@@ -142,10 +131,6 @@ class DecodedBatch implements RecordBatch {
     this.recordsCount = b[i + 13]!;
     const source = b[i + 14]!;
     this.#firstRecord = b[i + 15]!;
-    this.codec = (this.attributes & 0x07) as Codec;
-    this.timestampType = this.attributes & 0x08 ? 'LogAppendTime' : 'CreateTime';
-    this.isTransactional = (this.attributes & 0x10) !== 0;
-    this.isControl = (this.attributes & 0x20) !== 0;
     this.#source = source < 0 ? input : flat.buffers[source]!;
     this.#flat = flat;
   }
