@@ -23,6 +23,7 @@
 //       null); data: the same fields' bytes concatenated in that order. params: kBuildParams below.
 //   recompressBatch(batch, codec, level|undefined, snappyRaw, maxSize): Buffer
 //   compressAsync, decompressAsync, recompressBatchAsync: same arguments, Promise<Buffer>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -102,6 +103,19 @@ Napi::Buffer<uint8_t> ToJs(Napi::Env env, ByteBuffer&& b) {
   return Napi::Buffer<uint8_t>::New(env, p, n, [](Napi::Env, uint8_t* d) { std::free(d); });
 }
 
+// One row of N doubles per element of xs, as row(x) lists them: the flat arrays of decodeBatches.
+template <size_t N, typename T, typename Row>
+Napi::Float64Array Rows(Napi::Env env, const std::vector<T>& xs, Row row) {
+  auto out = Napi::Float64Array::New(env, xs.size() * N);
+  double* p = out.Data();
+  for (const auto& x : xs) {
+    const std::array<double, N> v = row(x);
+    std::copy(v.begin(), v.end(), p);
+    p += N;
+  }
+  return out;
+}
+
 Napi::Value DecodeBatches(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
@@ -112,40 +126,20 @@ Napi::Value DecodeBatches(const Napi::CallbackInfo& info) {
     opts.allow_truncated = info[3].ToBoolean();
     record::DecodedBatches d = record::DecodeBatches(buf.Data(), buf.ByteLength(), opts);
 
-    auto batches = Napi::Float64Array::New(env, d.batches.size() * kBatchFields);
-    double* b = batches.Data();
-    for (const auto& x : d.batches) {
-      const double v[kBatchFields] = {double(x.position),        double(x.base_offset),    double(x.batch_length),
-                                      double(x.partition_leader_epoch), double(x.magic),   double(x.crc),
-                                      double(x.attributes),      double(x.last_offset_delta), double(x.base_timestamp),
-                                      double(x.max_timestamp),   double(x.producer_id),    double(x.producer_epoch),
-                                      double(x.base_sequence),   double(x.records_count),  double(x.source),
-                                      double(x.first_record)};
-      std::copy(v, v + kBatchFields, b);
-      b += kBatchFields;
-    }
-    auto records = Napi::Float64Array::New(env, d.records.size() * kRecordFields);
-    double* r = records.Data();
-    for (const auto& x : d.records) {
-      r[0] = double(x.offset);
-      r[1] = double(x.timestamp);
-      r[2] = double(x.key_pos);
-      r[3] = double(x.key_len);
-      r[4] = double(x.value_pos);
-      r[5] = double(x.value_len);
-      r[6] = double(x.first_header);
-      r[7] = double(x.header_count);
-      r += kRecordFields;
-    }
-    auto headers = Napi::Float64Array::New(env, d.headers.size() * kHeaderFields);
-    double* h = headers.Data();
-    for (const auto& x : d.headers) {
-      h[0] = double(x.key_pos);
-      h[1] = double(x.key_len);
-      h[2] = double(x.value_pos);
-      h[3] = double(x.value_len);
-      h += kHeaderFields;
-    }
+    auto batches = Rows<kBatchFields>(env, d.batches, [](const record::DecodedBatch& x) {
+      return std::array<double, kBatchFields>{
+          double(x.position),      double(x.base_offset),    double(x.batch_length),      double(x.partition_leader_epoch),
+          double(x.magic),         double(x.crc),            double(x.attributes),        double(x.last_offset_delta),
+          double(x.base_timestamp), double(x.max_timestamp), double(x.producer_id),       double(x.producer_epoch),
+          double(x.base_sequence), double(x.records_count),  double(x.source),            double(x.first_record)};
+    });
+    auto records = Rows<kRecordFields>(env, d.records, [](const record::DecodedRecord& x) {
+      return std::array<double, kRecordFields>{double(x.offset),    double(x.timestamp), double(x.key_pos),      double(x.key_len),
+                                               double(x.value_pos), double(x.value_len), double(x.first_header), double(x.header_count)};
+    });
+    auto headers = Rows<kHeaderFields>(env, d.headers, [](const record::DecodedHeader& x) {
+      return std::array<double, kHeaderFields>{double(x.key_pos), double(x.key_len), double(x.value_pos), double(x.value_len)};
+    });
     auto buffers = Napi::Array::New(env, d.buffers.size());
     for (size_t i = 0; i < d.buffers.size(); i++) buffers.Set(uint32_t(i), ToJs(env, std::move(d.buffers[i])));
 
