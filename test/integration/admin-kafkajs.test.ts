@@ -3,27 +3,21 @@
  * CreatePartitions v1, DescribeConfigs v2, AlterConfigs v1, DeleteRecords v1, Metadata v6,
  * ListOffsets v3), against a real broker over TCP.
  */
-import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './harness.js';
+import { startWithKafkajs, type KafkajsBroker, type TestBroker } from './harness.js';
 
+let clients: KafkajsBroker;
 let tb: TestBroker;
 let admin: Admin;
 let producer: Producer;
 
 beforeAll(async () => {
-  tb = await startTestBroker({ properties: { 'log.retention.ms': 3_600_000 } });
-  const kafka = new Kafka({ clientId: 'brook-admin-test', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-  admin = kafka.admin();
-  producer = kafka.producer();
-  await admin.connect();
-  await producer.connect();
+  ({ tb, admin, producer } = clients = await startWithKafkajs({ properties: { 'log.retention.ms': 3_600_000 } }, { clientId: 'brook-admin-test', retry: { retries: 0 } }));
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await tb?.close();
+  await clients?.close();
 });
 
 /** The error kafkajs raises for a failed topic in a CreateTopics answer (an aggregate of per-topic errors). */

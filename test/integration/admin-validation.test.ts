@@ -4,7 +4,7 @@
  * codec) so each version and field is exactly what the test says; kafkajs covers the common cases
  * the way an application meets them.
  */
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { alterConfigsApi } from '../../src/protocol/schemas/alter-configs.js';
@@ -18,9 +18,10 @@ import { describeConfigsApi } from '../../src/protocol/schemas/describe-configs.
 import { incrementalAlterConfigsApi } from '../../src/protocol/schemas/incremental-alter-configs.js';
 import { metadataApi } from '../../src/protocol/schemas/metadata.js';
 import { ZERO_UUID } from '../../src/protocol/uuid.js';
-import { startTestBroker, type TestBroker } from './harness.js';
+import { startWithKafkajs, type KafkajsBroker, type TestBroker } from './harness.js';
 import { RawClient } from './raw-client.js';
 
+let clients: KafkajsBroker;
 let tb: TestBroker;
 let c: RawClient;
 let admin: Admin;
@@ -28,21 +29,14 @@ let producer: Producer;
 let node: number;
 
 beforeAll(async () => {
-  tb = await startTestBroker();
+  ({ tb, admin, producer } = clients = await startWithKafkajs({}, { clientId: 'brook-validation', retry: { retries: 0 } }));
   node = tb.broker.config.nodeId;
   c = await RawClient.connect(tb.broker.port);
-  const kafka = new Kafka({ clientId: 'brook-validation', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-  admin = kafka.admin();
-  producer = kafka.producer();
-  await admin.connect();
-  await producer.connect();
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
   c?.close();
-  await tb?.close();
+  await clients?.close();
 });
 
 type Creatable = { name: string; numPartitions?: number; replicationFactor?: number; assignments?: { partitionIndex: number; brokerIds: number[] }[]; configs?: { name: string; value: string | null }[] };

@@ -10,9 +10,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectOk, hasKcat, run, skipReason, spawnBroker, startTestBroker, type BrokerProcess } from './harness.js';
+import { configEntries, expectOk, hasKcat, kafkajs, run, skipReason, spawnBroker, startTestBroker, withAdmin, withProducer, type BrokerProcess } from './harness.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -80,24 +80,12 @@ describe.skipIf(skipReason(hasKcat, 'kcat'))('compaction through real clients', 
   it('keeps exactly the latest value per key for kcat and kafkajs, tombstones until delete.retention.ms, and after a restart', async () => {
     const tb = await startTestBroker({ properties: { 'log.cleaner.backoff.ms': 3_600_000, 'group.initial.rebalance.delay.ms': 0 } });
     try {
-      const kafka = new Kafka({ clientId: 'compaction-it', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
+      const kafka = kafkajs(tb.bootstrap, { clientId: 'compaction-it' });
       const admin = kafka.admin();
       await admin.connect();
       const topic = 'compacted-users';
-      await admin.createTopics({
-        topics: [
-          {
-            topic,
-            numPartitions: 1,
-            configEntries: [
-              { name: 'cleanup.policy', value: 'compact' },
-              { name: 'segment.bytes', value: '4096' },
-              { name: 'min.cleanable.dirty.ratio', value: '0.1' },
-              { name: 'delete.retention.ms', value: '60000' },
-            ],
-          },
-        ],
-      });
+      const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '4096', 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': '60000' };
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: configEntries(configs) }] });
       const described = await admin.describeConfigs({ resources: [{ type: 2, name: topic }], includeSynonyms: false });
       expect(described.resources[0]!.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue).toBe('compact');
       await admin.disconnect();
@@ -181,15 +169,11 @@ describe.skipIf(skipReason(hasKcat, 'kcat'))('compaction through real clients', 
   it('the background cleaner compacts by itself every log.cleaner.backoff.ms, __consumer_offsets included', async () => {
     const tb = await startTestBroker({ properties: { 'log.cleaner.backoff.ms': 100, 'offsets.topic.num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 } });
     try {
-      const kafka = new Kafka({ clientId: 'compaction-bg', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'bg', configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: '2048' }] }] });
-      await admin.disconnect();
-      const producer = kafka.producer();
-      await producer.connect();
-      for (let round = 0; round < 20; round++) await producer.send({ topic: 'bg', messages: Array.from({ length: 10 }, (_, k) => ({ key: `k${k}`, value: value(round, k) })) });
-      await producer.disconnect();
+      const kafka = kafkajs(tb.bootstrap, { clientId: 'compaction-bg' });
+      await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic: 'bg', configEntries: configEntries({ 'cleanup.policy': 'compact', 'segment.bytes': '2048' }) }] }));
+      await withProducer(kafka, async (producer) => {
+        for (let round = 0; round < 20; round++) await producer.send({ topic: 'bg', messages: Array.from({ length: 10 }, (_, k) => ({ key: `k${k}`, value: value(round, k) })) });
+      });
       // Commits to __consumer_offsets: a compacted topic written by the coordinator.
       const offsets = tb.broker.broker.topics.partition('__consumer_offsets', 0)!;
       offsets.updateConfig({ segmentBytes: 1024 });
@@ -210,10 +194,7 @@ describe.skipIf(skipReason(hasKcat, 'kcat'))('compaction through real clients', 
       expect(new Set(msgs.map((m) => m.key)).size).toBe(msgs.length);
       // The committed offset survives compaction of __consumer_offsets and a restart (replay).
       await tb.restart();
-      const admin2 = new Kafka({ clientId: 'compaction-bg2', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING }).admin();
-      await admin2.connect();
-      const committed = await admin2.fetchOffsets({ groupId: 'committer', topics: ['bg'] });
-      await admin2.disconnect();
+      const committed = await withAdmin(kafkajs(tb.bootstrap, { clientId: 'compaction-bg2' }), (admin) => admin.fetchOffsets({ groupId: 'committer', topics: ['bg'] }));
       expect(committed[0]!.partitions[0]!.offset).toBe('29');
     } finally {
       await tb.close();
@@ -227,34 +208,19 @@ const CRASH_KEYS = 200;
 
 /** Produces `rounds` updates of every key; returns the latest acknowledged value per key. */
 async function produceRounds(bootstrap: string, topic: string, from: number, rounds: number, create: boolean): Promise<Map<string, string>> {
-  const kafka = new Kafka({ clientId: 'crash-it', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = kafkajs(bootstrap, { clientId: 'crash-it' });
   if (create) {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: 1,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'segment.bytes', value: String(256 * 1024) },
-            { name: 'min.cleanable.dirty.ratio', value: '0.01' },
-          ],
-        },
-      ],
-    });
-    await admin.disconnect();
+    const configs = { 'cleanup.policy': 'compact', 'segment.bytes': String(256 * 1024), 'min.cleanable.dirty.ratio': '0.01' };
+    await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: configEntries(configs) }] }));
   }
-  const producer = kafka.producer();
-  await producer.connect();
   const latest = new Map<string, string>();
-  for (let round = from; round < from + rounds; round++) {
-    const messages = Array.from({ length: CRASH_KEYS }, (_, k) => ({ key: `key-${k}`, value: `r${round}-${k}-${'z'.repeat(300)}` }));
-    for (let i = 0; i < messages.length; i += 100) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 100) });
-    for (const m of messages) latest.set(m.key, m.value);
-  }
-  await producer.disconnect();
+  await withProducer(kafka, async (producer) => {
+    for (let round = from; round < from + rounds; round++) {
+      const messages = Array.from({ length: CRASH_KEYS }, (_, k) => ({ key: `key-${k}`, value: `r${round}-${k}-${'z'.repeat(300)}` }));
+      for (let i = 0; i < messages.length; i += 100) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 100) });
+      for (const m of messages) latest.set(m.key, m.value);
+    }
+  });
   return latest;
 }
 

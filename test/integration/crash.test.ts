@@ -5,12 +5,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBatch } from '../../src/native/records.js';
 import { initProducerIdApi } from '../../src/protocol/schemas/init-producer-id.js';
 import { produceApi } from '../../src/protocol/schemas/produce.js';
-import { spawnBroker } from './harness.js';
+import { kafkajs, spawnBroker, withAdmin, withProducer } from './harness.js';
 import { RawClient } from './raw-client.js';
 
 const dirs: string[] = [];
@@ -22,25 +21,17 @@ function tempDir(): string {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function produceAll(bootstrap: string, topic: string, count: number): Promise<void> {
-  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
-  await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  for (let i = 0; i < count; i += 100) {
-    await producer.send({ topic, acks: 1, messages: Array.from({ length: 100 }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}`, partition: (i + j) % 2 })) });
-  }
-  await producer.disconnect();
+  const kafka = kafkajs(bootstrap);
+  await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 2 }] }));
+  await withProducer(kafka, async (producer) => {
+    for (let i = 0; i < count; i += 100) {
+      await producer.send({ topic, acks: 1, messages: Array.from({ length: 100 }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}`, partition: (i + j) % 2 })) });
+    }
+  });
 }
 
 async function highWatermarks(bootstrap: string, topic: string): Promise<string[]> {
-  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  const offsets = await withAdmin(kafkajs(bootstrap), (admin) => admin.fetchTopicOffsets(topic));
   return offsets.sort((a, b) => a.partition - b.partition).map((o) => o.high);
 }
 

@@ -4,35 +4,16 @@
  * roundrobin assignors; resuming from committed offsets.
  */
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasKafkaPython, skipReason, spawnLive, startTestBroker, stopLiveProcesses, SYSTEM_PYTHON, type LiveProcess, type TestBroker } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { GROUP_TEST_PROPERTIES, hasKafkaPython, skipReason, spawnLive, SYSTEM_PYTHON, useBrokerWithKafkajs, type LiveProcess } from './harness.js';
 
 const MEMBER_SCRIPT = join(import.meta.dirname, 'clients', 'group_member.py');
 
-let tb: TestBroker;
-let admin: Admin;
-let producer: Producer;
-
-beforeAll(async () => {
-  tb = await startTestBroker({ properties: { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 500, 'offsets.topic.num.partitions': 4 } });
-  const kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer();
-  await producer.connect();
-});
-
-afterAll(async () => {
-  stopLiveProcesses();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await tb?.close();
-});
+const k = useBrokerWithKafkajs({ properties: GROUP_TEST_PROPERTIES });
 
 async function produce(topic: string, partitions: number, count: number, tag: string): Promise<string[]> {
   const values = Array.from({ length: count }, (_, i) => `${tag}-${i}`);
-  await producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ value, partition: i % partitions })) });
+  await k.producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ value, partition: i % partitions })) });
   return values;
 }
 
@@ -43,9 +24,9 @@ describe.skipIf(skipReason(hasKafkaPython, 'kafka-python (python3-kafka)'))('kaf
     it(`shares partitions between two members, each message once, and resumes from committed offsets (${assignor})`, async () => {
       const topic = `kp-${assignor}`;
       const group = `kp-group-${assignor}`;
-      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      await k.admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
       const values = await produce(topic, 4, 40, 'first');
-      const two = spawnLive(SYSTEM_PYTHON, [MEMBER_SCRIPT, 'kafka-python', tb.bootstrap, group, topic, JSON.stringify({ members: 2, assignor, expect: 40, settle_s: 1.0 })]);
+      const two = spawnLive(SYSTEM_PYTHON, [MEMBER_SCRIPT, 'kafka-python', k.tb.bootstrap, group, topic, JSON.stringify({ members: 2, assignor, expect: 40, settle_s: 1.0 })]);
       const done = await two.waitFor('done', (e) => e.event === 'done', 40_000);
       expect((await two.exited).code).toBe(0);
       const assignments = done.assignments as number[][];
@@ -55,11 +36,11 @@ describe.skipIf(skipReason(hasKafkaPython, 'kafka-python (python3-kafka)'))('kaf
       expect(ids.length).toBe(new Set(ids).size);
       expect(messages(two).map((e) => e.value).sort()).toEqual([...values].sort());
 
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const [committed] = await k.admin.fetchOffsets({ groupId: group, topics: [topic] });
       expect(committed!.partitions.map((p) => p.offset).sort()).toEqual(['10', '10', '10', '10']);
 
       const more = await produce(topic, 4, 8, 'more');
-      const one = spawnLive(SYSTEM_PYTHON, [MEMBER_SCRIPT, 'kafka-python', tb.bootstrap, group, topic, JSON.stringify({ assignor, expect: 8, settle_s: 0.3 })]);
+      const one = spawnLive(SYSTEM_PYTHON, [MEMBER_SCRIPT, 'kafka-python', k.tb.bootstrap, group, topic, JSON.stringify({ assignor, expect: 8, settle_s: 0.3 })]);
       await one.waitFor('done', (e) => e.event === 'done', 30_000);
       expect((await one.exited).code).toBe(0); // it leaves the group and exits while the broker still runs
       expect(messages(one).map((e) => e.value).sort()).toEqual([...more].sort());

@@ -3,45 +3,25 @@
  * each partition to exactly one member, no message consumed twice while membership is steady,
  * committed offsets surviving a consumer restart, lag, and the admin group APIs.
  */
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offsetCommitApi } from '../../src/protocol/schemas/offset-commit.js';
-import { startTestBroker, type TestBroker } from './harness.js';
+import { GROUP_TEST_PROPERTIES, startWithKafkajs, until, type KafkajsBroker, type TestBroker } from './harness.js';
 import { RawClient } from './raw-client.js';
 
+let clients: KafkajsBroker;
 let tb: TestBroker;
 let kafka: Kafka;
 let admin: Admin;
 let producer: Producer;
 
-const GROUP_PROPS = {
-  'group.initial.rebalance.delay.ms': 0,
-  'group.min.session.timeout.ms': 500,
-  'offsets.topic.num.partitions': 4,
-};
-
 beforeAll(async () => {
-  tb = await startTestBroker({ properties: GROUP_PROPS });
-  kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'groups-it', logLevel: logLevel.NOTHING });
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  ({ tb, kafka, admin, producer } = clients = await startWithKafkajs({ properties: GROUP_TEST_PROPERTIES }, { clientId: 'groups-it' }, { allowAutoTopicCreation: false }));
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await tb?.close();
+  await clients?.close();
 });
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function produce(topic: string, count: number, partitions: number, tag: string): Promise<void> {
   await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ partition: i % partitions, value: `${tag}-${i}` })) });

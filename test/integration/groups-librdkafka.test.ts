@@ -5,51 +5,32 @@
  * without a rebalance.
  */
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOk, hasConfluentKafka, hasKcat, run, skipReason, spawnLive, startTestBroker, stopLiveProcesses, SYSTEM_PYTHON, type LiveProcess, type TestBroker } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { expectOk, GROUP_TEST_PROPERTIES, hasConfluentKafka, hasKcat, run, skipReason, spawnLive, SYSTEM_PYTHON, useBrokerWithKafkajs, type LiveProcess } from './harness.js';
 
 const MEMBER_SCRIPT = join(import.meta.dirname, 'clients', 'group_member.py');
 
-let tb: TestBroker;
-let admin: Admin;
-let producer: Producer;
-
-beforeAll(async () => {
-  tb = await startTestBroker({ properties: { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 500, 'offsets.topic.num.partitions': 4 } });
-  const kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer();
-  await producer.connect();
-});
-
-afterAll(async () => {
-  stopLiveProcesses();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await tb?.close();
-});
+const k = useBrokerWithKafkajs({ properties: GROUP_TEST_PROPERTIES });
 
 async function topicWith(topic: string, partitions: number, messages: number, tag = 'm'): Promise<string[]> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  await k.admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
   return produce(topic, partitions, messages, tag);
 }
 
 async function produce(topic: string, partitions: number, messages: number, tag: string): Promise<string[]> {
   const values = Array.from({ length: messages }, (_, i) => `${tag}-${i}`);
-  await producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ value, partition: i % partitions })) });
+  await k.producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ value, partition: i % partitions })) });
   return values;
 }
 
 async function lagOf(groupId: string, topic: string): Promise<number[]> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await k.admin.fetchOffsets({ groupId, topics: [topic] });
+  const ends = await k.admin.fetchTopicOffsets(topic);
   return ends.sort((a, b) => a.partition - b.partition).map((e) => Number(e.high) - Number(committed!.partitions.find((p) => p.partition === e.partition)!.offset));
 }
 
 function member(lib: 'confluent' | 'kafka-python', group: string, topic: string, opts: Record<string, unknown>): LiveProcess {
-  return spawnLive(SYSTEM_PYTHON, [MEMBER_SCRIPT, lib, tb.bootstrap, group, topic, JSON.stringify(opts)]);
+  return spawnLive(SYSTEM_PYTHON, [MEMBER_SCRIPT, lib, k.tb.bootstrap, group, topic, JSON.stringify(opts)]);
 }
 
 type Ev = Record<string, unknown>;
@@ -73,14 +54,14 @@ describe.skipIf(skipReason(hasKcat, 'kcat'))('kcat -G (librdkafka 2.0.2 balanced
       const group = `kcat-group-${assignor}`;
       const first = await topicWith(topic, 4, 40, 'first');
       const kcat = (): Promise<string[]> =>
-        run('kcat', ['-b', tb.bootstrap, '-G', group, topic, '-e', '-q', '-X', 'auto.offset.reset=earliest', '-X', `partition.assignment.strategy=${assignor}`, '-f', '%s\\n'], { timeoutMs: 30_000 }).then(
+        run('kcat', ['-b', k.tb.bootstrap, '-G', group, topic, '-e', '-q', '-X', 'auto.offset.reset=earliest', '-X', `partition.assignment.strategy=${assignor}`, '-f', '%s\\n'], { timeoutMs: 30_000 }).then(
           (r) => expectOk(r, 'kcat -G').stdout.split('\n').filter((l) => l !== ''),
         );
       expect((await kcat()).sort()).toEqual([...first].sort());
       expect(await lagOf(group, topic)).toEqual([0, 0, 0, 0]);
       const second = await produce(topic, 4, 8, 'second');
       expect((await kcat()).sort()).toEqual([...second].sort());
-      const d = await admin.describeGroups([group]);
+      const d = await k.admin.describeGroups([group]);
       expect(d.groups[0]).toMatchObject({ state: 'Empty', protocolType: 'consumer' });
     });
   }
@@ -88,8 +69,8 @@ describe.skipIf(skipReason(hasKcat, 'kcat'))('kcat -G (librdkafka 2.0.2 balanced
   it('splits partitions between two kcat members of one group, each message once', async () => {
     const topic = 'kcat-pair';
     const group = 'kcat-pair-group';
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
-    const start = () => spawnLive('kcat', ['-b', tb.bootstrap, '-G', group, topic, '-u', '-X', 'auto.offset.reset=earliest', '-X', 'partition.assignment.strategy=roundrobin', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=100', '-f', '{"event":"message","partition":%p,"offset":%o,"value":"%s"}\\n']);
+    await k.admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    const start = () => spawnLive('kcat', ['-b', k.tb.bootstrap, '-G', group, topic, '-u', '-X', 'auto.offset.reset=earliest', '-X', 'partition.assignment.strategy=roundrobin', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=100', '-f', '{"event":"message","partition":%p,"offset":%o,"value":"%s"}\\n']);
     const a = start();
     const b = start();
     const assigned = (p: LiveProcess) => (p.stderr().match(/assigned: ([^\n]*)/g) ?? []).at(-1);
@@ -146,7 +127,7 @@ describe.skipIf(skipReason(hasConfluentKafka, 'confluent-kafka (python3-confluen
   it('expels a member killed with SIGKILL after its session timeout and gives its partitions to the survivor', async () => {
     const topic = 'ck-killed';
     const group = 'ck-killed-group';
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    await k.admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
     const opts = { assignor: 'roundrobin', session_ms: 1500 };
     const survivor = member('confluent', group, topic, opts);
     await survivor.waitFor('survivor owns everything', () => lastAssignment(survivor)?.length === 4);
@@ -174,7 +155,7 @@ describe.skipIf(skipReason(hasConfluentKafka, 'confluent-kafka (python3-confluen
   it('lets a static member (group.instance.id) restart and keep its partitions without a rebalance', async () => {
     const topic = 'ck-static';
     const group = 'ck-static-group';
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    await k.admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
     const opts = (id: string) => ({ assignor: 'range', session_ms: 10_000, instance_id: id });
     const a = member('confluent', group, topic, opts('a'));
     await a.waitFor('a owns everything', () => lastAssignment(a)?.length === 4);
@@ -192,7 +173,7 @@ describe.skipIf(skipReason(hasConfluentKafka, 'confluent-kafka (python3-confluen
     // Give a rebalance every chance to show up: none does, a never lost its partitions.
     await new Promise((r) => setTimeout(r, 1500));
     expect(a.events.filter((e) => e.event === 'assigned').length).toBe(aEvents);
-    const d = await admin.describeGroups([group]);
+    const d = await k.admin.describeGroups([group]);
     expect(d.groups[0]!.state).toBe('Stable');
     expect(d.groups[0]!.members).toHaveLength(2);
     // And the restarted member consumes its partitions.

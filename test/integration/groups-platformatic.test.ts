@@ -4,36 +4,10 @@
  * LeaveGroup v5, OffsetCommit v9, OffsetFetch v9.
  */
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { GROUP_TEST_PROPERTIES, until, useBrokerWithKafkajs } from './harness.js';
 
-let tb: TestBroker;
-let admin: Admin;
-let producer: Producer;
-
-beforeAll(async () => {
-  tb = await startTestBroker({ properties: { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 500, 'offsets.topic.num.partitions': 4 } });
-  const kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer();
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await tb?.close();
-});
-
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const k = useBrokerWithKafkajs({ properties: GROUP_TEST_PROPERTIES });
 
 interface Member {
   consumer: Consumer<string, string, string, string>;
@@ -43,7 +17,7 @@ interface Member {
 
 /** A member that joins the group without fetching (platformatic.test.ts covers consuming). */
 async function startMember(groupId: string, topic: string): Promise<Member> {
-  const consumer = new Consumer({ groupId, clientId: 'plt-member', bootstrapBrokers: [tb.bootstrap], deserializers: stringDeserializers, sessionTimeout: 3000, rebalanceTimeout: 4000, heartbeatInterval: 100 });
+  const consumer = new Consumer({ groupId, clientId: 'plt-member', bootstrapBrokers: [k.tb.bootstrap], deserializers: stringDeserializers, sessionTimeout: 3000, rebalanceTimeout: 4000, heartbeatInterval: 100 });
   const m: Member = { consumer, partitions: [], joins: 0 };
   consumer.on('consumer:group:join', (e: { assignments?: { topic: string; partitions: number[] }[] }) => {
     m.partitions = (e.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions).sort((a, b) => a - b);
@@ -58,14 +32,14 @@ describe('@platformatic/kafka consumer groups (flexible versions)', () => {
   it('splits partitions between two members, rebalances when one leaves, commits and reads offsets back', async () => {
     const topic = 'plt-groups';
     const groupId = 'plt-group';
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    await k.admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
     const a = await startMember(groupId, topic);
     await until('a owns all four', () => a.partitions.length === 4);
     const b = await startMember(groupId, topic);
     // a learns about the rebalance from its heartbeat (REBALANCE_IN_PROGRESS) and rejoins.
     await until('a 2+2 split', () => b.partitions.length === 2 && a.partitions.length === 2);
     expect([...a.partitions, ...b.partitions].sort()).toEqual([0, 1, 2, 3]);
-    const described = await admin.describeGroups([groupId]);
+    const described = await k.admin.describeGroups([groupId]);
     expect(described.groups[0]).toMatchObject({ state: 'Stable', protocol: 'roundrobin' });
     expect(described.groups[0]!.members).toHaveLength(2);
 
@@ -79,9 +53,9 @@ describe('@platformatic/kafka consumer groups (flexible versions)', () => {
     await b.consumer.close(true); // LeaveGroup v5
     await until('a owns all four again', () => a.joins > joinsBefore && a.partitions.length === 4);
     await a.consumer.close(true);
-    const after = await admin.describeGroups([groupId]);
+    const after = await k.admin.describeGroups([groupId]);
     expect(after.groups[0]).toMatchObject({ state: 'Empty', members: [] });
-    const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const [fetched] = await k.admin.fetchOffsets({ groupId, topics: [topic] });
     expect(fetched!.partitions.filter((p) => p.offset === '7').map((p) => p.partition).sort()).toEqual(mine);
   });
 });

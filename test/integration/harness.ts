@@ -10,6 +10,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer, type ProducerConfig } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { startBroker, type RunningBroker, type StartOptions } from '../../src/index.js';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -59,6 +61,113 @@ export async function startTestBroker(opts: StartOptions = {}): Promise<TestBrok
     },
   };
   return tb;
+}
+
+/** Broker settings of the consumer-group tests: no initial rebalance delay, short sessions allowed. */
+export const GROUP_TEST_PROPERTIES = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 500, 'offsets.topic.num.partitions': 4 };
+
+/** A kafkajs client of the broker at `bootstrap`, with kafkajs's own logging off. */
+export function kafkajs(bootstrap: string, config: Omit<KafkaConfig, 'brokers'> = {}): Kafka {
+  return new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, ...config });
+}
+
+/** Runs fn with a kafkajs admin connected for the duration of the call. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Runs fn with a kafkajs producer connected for the duration of the call. */
+export async function withProducer<T>(kafka: Kafka, fn: (producer: Producer) => Promise<T>, config?: ProducerConfig): Promise<T> {
+  const producer = kafka.producer(config);
+  await producer.connect();
+  try {
+    return await fn(producer);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Topic configs as kafkajs `configEntries`. */
+export function configEntries(configs: Record<string, string>): { name: string; value: string }[] {
+  return Object.entries(configs).map(([name, value]) => ({ name, value }));
+}
+
+export interface KafkajsBroker {
+  tb: TestBroker;
+  kafka: Kafka;
+  admin: Admin;
+  producer: Producer;
+  /** Disconnects the producer and the admin, then closes the broker. */
+  close(): Promise<void>;
+}
+
+/** A test broker with a kafkajs admin and producer connected to it: the set-up of most client tests. */
+export async function startWithKafkajs(opts: StartOptions = {}, config: Omit<KafkaConfig, 'brokers'> = {}, producerConfig?: ProducerConfig): Promise<KafkajsBroker> {
+  const tb = await startTestBroker(opts);
+  const kafka = kafkajs(tb.bootstrap, config);
+  const admin = kafka.admin();
+  const producer = kafka.producer(producerConfig);
+  const close = async () => {
+    await producer.disconnect();
+    await admin.disconnect();
+    await tb.close();
+  };
+  try {
+    await admin.connect();
+    await producer.connect();
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { tb, kafka, admin, producer, close };
+}
+
+/**
+ * startWithKafkajs for the whole test file: starts in beforeAll and, in afterAll, kills any live
+ * client processes (stopLiveProcesses) and closes. Read the fields inside tests and hooks only.
+ */
+export function useBrokerWithKafkajs(opts: StartOptions = {}, config: Omit<KafkaConfig, 'brokers'> = {}, producerConfig?: ProducerConfig): Omit<KafkajsBroker, 'close'> {
+  let b: KafkajsBroker | undefined;
+  beforeAll(async () => {
+    b = await startWithKafkajs(opts, config, producerConfig);
+  });
+  afterAll(async () => {
+    stopLiveProcesses();
+    await b?.close();
+  });
+  const get = (): KafkajsBroker => {
+    if (!b) throw new Error('useBrokerWithKafkajs: the broker is started in beforeAll; read it inside tests');
+    return b;
+  };
+  return {
+    get tb() {
+      return get().tb;
+    },
+    get kafka() {
+      return get().kafka;
+    },
+    get admin() {
+      return get().admin;
+    },
+    get producer() {
+      return get().producer;
+    },
+  };
+}
+
+/** Polls cond every 50 ms until it holds; throws `timed out waiting for <what>` after timeoutMs. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export interface ProcessResult {

@@ -5,9 +5,8 @@
  * wrote, and its consumer reading what kafkajs wrote.
  */
 import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOk, hasKcat, run, startTestBroker, type TestBroker } from './harness.js';
+import { expectOk, hasKcat, kafkajs, run, startTestBroker, withAdmin, withProducer, type TestBroker } from './harness.js';
 
 let tb: TestBroker;
 beforeAll(async () => {
@@ -19,10 +18,7 @@ describe('@platformatic/kafka 1.x', () => {
   for (const compression of ['none', 'gzip', 'snappy', 'lz4'] as const) {
     it(`produces ${compression} idempotently with keys and headers, readable by other clients`, async () => {
       const topic = `plt-${compression}`;
-      const admin = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic }] });
-      await admin.disconnect();
+      await withAdmin(kafkajs(tb.bootstrap), (admin) => admin.createTopics({ topics: [{ topic }] }));
 
       const producer = new Producer({ clientId: 'plt', bootstrapBrokers: [tb.bootstrap], serializers: stringSerializers, idempotent: true, acks: -1, compression });
       try {
@@ -42,15 +38,9 @@ describe('@platformatic/kafka 1.x', () => {
 
   it('consumes in a group from the earliest offset, fetching topics by id (Fetch v13+)', async () => {
     const topic = 'plt-consume';
-    const kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
-    await admin.disconnect();
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 })) });
-    await producer.disconnect();
+    const kafka = kafkajs(tb.bootstrap);
+    await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 2 }] }));
+    await withProducer(kafka, (producer) => producer.send({ topic, messages: Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 })) }));
 
     const consumer = new Consumer({ groupId: 'plt-readers', clientId: 'plt', bootstrapBrokers: [tb.bootstrap], deserializers: stringDeserializers, maxWaitTime: 200 });
     try {

@@ -3,43 +3,28 @@
  * (by their largest timestamp) or beyond retention.bytes, moving the log start offset, while the
  * active segment stays and consumers see the new earliest offset.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from './harness.js';
+import { configEntries, kafkajs, startTestBroker, until, withAdmin, withProducer, type TestBroker } from './harness.js';
 
 let tb: TestBroker;
 let kafka: Kafka;
 beforeAll(async () => {
   tb = await startTestBroker({ properties: { 'log.retention.check.interval.ms': 100 } });
-  kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
+  kafka = kafkajs(tb.bootstrap);
 });
 afterAll(async () => tb.close());
 
-async function until(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function fill(topic: string, configs: Record<string, string>, timestamp: (i: number) => number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }] });
-  await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  // 40 batches of ~1 KiB: with segment.bytes=4096 every few batches roll a segment.
-  for (let i = 0; i < 40; i++) await producer.send({ topic, messages: [{ value: Buffer.alloc(1000, i), timestamp: String(timestamp(i)) }] });
-  await producer.disconnect();
+  await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, configEntries: configEntries(configs) }] }));
+  await withProducer(kafka, async (producer) => {
+    // 40 batches of ~1 KiB: with segment.bytes=4096 every few batches roll a segment.
+    for (let i = 0; i < 40; i++) await producer.send({ topic, messages: [{ value: Buffer.alloc(1000, i), timestamp: String(timestamp(i)) }] });
+  });
 }
 
 async function offsets(topic: string): Promise<{ low: number; high: number }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const [o] = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  const [o] = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
   return { low: Number(o.low), high: Number(o.high) };
 }
 
@@ -47,7 +32,7 @@ describe('retention', () => {
   it('deletes segments whose records are older than retention.ms, keeping the active one', async () => {
     const hourAgo = Date.now() - 3_600_000;
     await fill('old-data', { 'segment.bytes': '4096', 'retention.ms': '60000' }, () => hourAgo);
-    await until('old segments deleted', async () => (await offsets('old-data')).low > 0);
+    await until('old segments deleted', async () => (await offsets('old-data')).low > 0, 10_000);
     const { low, high } = await offsets('old-data');
     expect(high).toBe(40);
     expect(low).toBeLessThan(40); // the active segment is never deleted
@@ -62,7 +47,7 @@ describe('retention', () => {
 
   it('deletes the oldest segments beyond retention.bytes', async () => {
     await fill('sized', { 'segment.bytes': '4096', 'retention.bytes': '10000' }, () => Date.now());
-    await until('size retention applied', async () => (await offsets('sized')).low > 0);
+    await until('size retention applied', async () => (await offsets('sized')).low > 0, 10_000);
     const log = tb.broker.broker.topics.get('sized')!.partitions[0];
     expect(log.size).toBeLessThanOrEqual(10_000 + 4096);
     expect((await offsets('sized')).high).toBe(40);
