@@ -99,6 +99,17 @@ CleanOptions Force(int64_t now = 1000) {
   return o;
 }
 
+// Plans a forced pass; the test runs it with RunClean, as the libuv worker would.
+std::unique_ptr<CleanPlan> PlanForced(Log& log) {
+  CleanStats st;
+  return log.PrepareClean(Force(), &st);
+}
+
+// No .cleaned file is left in dir.
+void ExpectNoCleanedFiles(const std::string& dir) {
+  for (const auto& name : ListDir(dir)) EXPECT_EQ(name.find(".cleaned"), std::string::npos) << name;
+}
+
 // 10 keys x 8 updates, one record per batch: 80 batches over many segments.
 std::vector<Rec> FillUpdates(Log& log, int keys = 10, int rounds = 8) {
   for (int round = 0; round < rounds; round++) {
@@ -691,8 +702,7 @@ TEST(Cleaner, ResultsForSegmentsRetentionDeletedMeanwhileAreDropped) {
   cfg.retention_ms = 1'000'000;
   auto log = OpenLog(dir.path(), cfg);
   const auto before = FillUpdates(*log);
-  CleanStats st;
-  auto plan = log->PrepareClean(Force(), &st);
+  auto plan = PlanForced(*log);
   RunClean(*plan);
   ASSERT_GT(plan->outputs.size(), 2u);
   // Retention removes the first segments (by size) before the swap.
@@ -703,7 +713,7 @@ TEST(Cleaner, ResultsForSegmentsRetentionDeletedMeanwhileAreDropped) {
   const auto done = log->CompleteClean(*plan);
   EXPECT_EQ(done.skipped, "");
   EXPECT_EQ(log->log_start_offset(), lso);
-  for (const auto& name : ListDir(dir.path())) EXPECT_EQ(name.find(".cleaned"), std::string::npos) << name;
+  ExpectNoCleanedFiles(dir.path());
   // What is left is the compacted part of the surviving segments.
   const auto recs = AllRecords(*log);
   for (const auto& r : recs) EXPECT_GE(r.offset, lso);
@@ -718,13 +728,12 @@ TEST(Cleaner, ATruncationDuringAPassDiscardsItsResult) {
   TempDir dir;
   auto log = OpenLog(dir.path(), CompactConfig());
   const auto before = FillUpdates(*log);
-  CleanStats st;
-  auto plan = log->PrepareClean(Force(), &st);
+  auto plan = PlanForced(*log);
   RunClean(*plan);
   log->TruncateTo(40, 1000);
   const auto done = log->CompleteClean(*plan);
   EXPECT_EQ(done.skipped, "discarded");
-  for (const auto& name : ListDir(dir.path())) EXPECT_EQ(name.find(".cleaned"), std::string::npos) << name;
+  ExpectNoCleanedFiles(dir.path());
   std::vector<Rec> expected(before.begin(), before.begin() + 40);
   EXPECT_EQ(AllRecords(*log), expected);
   EXPECT_LE(log->clean_offset(), 40);
@@ -734,8 +743,7 @@ TEST(Cleaner, ACancelledPassLeavesNoFiles) {
   TempDir dir;
   auto log = OpenLog(dir.path(), CompactConfig());
   const auto before = FillUpdates(*log);
-  CleanStats st;
-  auto plan = log->PrepareClean(Force(), &st);
+  auto plan = PlanForced(*log);
   plan->cancel->store(true);
   try {
     RunClean(*plan);
@@ -745,7 +753,7 @@ TEST(Cleaner, ACancelledPassLeavesNoFiles) {
   }
   log->AbortClean(*plan);
   EXPECT_FALSE(log->cleaning());
-  for (const auto& name : ListDir(dir.path())) EXPECT_EQ(name.find(".cleaned"), std::string::npos) << name;
+  ExpectNoCleanedFiles(dir.path());
   EXPECT_EQ(AllRecords(*log), before);
 }
 
@@ -753,12 +761,11 @@ TEST(Cleaner, AClosedLogDiscardsTheResult) {
   TempDir dir;
   auto log = OpenLog(dir.path(), CompactConfig());
   const auto before = FillUpdates(*log);
-  CleanStats st;
-  auto plan = log->PrepareClean(Force(), &st);
+  auto plan = PlanForced(*log);
   RunClean(*plan);
   log->Close();
   EXPECT_EQ(log->CompleteClean(*plan).skipped, "discarded");
-  for (const auto& name : ListDir(dir.path())) EXPECT_EQ(name.find(".cleaned"), std::string::npos) << name;
+  ExpectNoCleanedFiles(dir.path());
   auto again = OpenLog(dir.path(), CompactConfig());
   EXPECT_EQ(AllRecords(*again), before);
 }

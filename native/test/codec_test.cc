@@ -10,11 +10,13 @@
 
 #include "compress/codec.h"
 #include "error.h"
+#include "test_batches.h"
 
 namespace brook::compress {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+using test::ErrorCode;
 
 Bytes RandomBytes(size_t n, uint64_t seed) {
   Bytes v(n);
@@ -43,15 +45,6 @@ Bytes RoundTrip(Codec codec, const Bytes& in, CompressOptions opts = {}) {
   ByteBuffer c = Compress(codec, in.data(), in.size(), opts);
   ByteBuffer d = Decompress(codec, c.data(), c.size(), in.size() + 16);
   return ToVec(d);
-}
-
-std::string ErrorCode(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "none";
 }
 
 constexpr Codec kAll[] = {Codec::kNone, Codec::kGzip, Codec::kSnappy, Codec::kLz4, Codec::kZstd};

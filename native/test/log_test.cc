@@ -13,17 +13,6 @@ using namespace brook;
 using namespace brook::storage;
 using namespace brook::test;
 
-namespace {
-std::string CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "OK";
-}
-}  // namespace
-
 TEST(Log, AppendAssignsConsecutiveOffsetsAndReadsThemBack) {
   TempDir dir;
   auto log = OpenLog(dir.path());
@@ -39,8 +28,8 @@ TEST(Log, AppendAssignsConsecutiveOffsetsAndReadsThemBack) {
   EXPECT_EQ(BatchBases(ReadBytes(*log, 0)), (std::vector<int64_t>{0, 3}));
   EXPECT_EQ(BatchBases(ReadBytes(*log, 4)), (std::vector<int64_t>{3}));  // the batch containing 4
   EXPECT_TRUE(ReadBytes(*log, 5).empty());                                 // == logEndOffset
-  EXPECT_EQ(CodeOf([&] { log->Read(6, 100, -1); }), "OFFSET_OUT_OF_RANGE");
-  EXPECT_EQ(CodeOf([&] { log->Read(-1, 100, -1); }), "OFFSET_OUT_OF_RANGE");
+  EXPECT_EQ(ErrorCode([&] { log->Read(6, 100, -1); }), "OFFSET_OUT_OF_RANGE");
+  EXPECT_EQ(ErrorCode([&] { log->Read(-1, 100, -1); }), "OFFSET_OUT_OF_RANGE");
 }
 
 TEST(Log, MultipleBatchesInOneAppendAreWrittenTogether) {
@@ -63,7 +52,7 @@ TEST(Log, ARejectedAppendWritesNothing) {
   auto bad = MakeBatch();
   bad[50] ^= 4;
   auto both = Concat({good, bad});
-  EXPECT_EQ(CodeOf([&] { log->Append(both.data(), both.size(), 0, 1000); }), "CORRUPT_MESSAGE");
+  EXPECT_EQ(ErrorCode([&] { log->Append(both.data(), both.size(), 0, 1000); }), "CORRUPT_MESSAGE");
   EXPECT_EQ(log->log_end_offset(), 1);
   EXPECT_EQ(log->size_bytes(), good.size());
   AppendBatch(*log);
@@ -261,7 +250,7 @@ TEST(Log, RetentionByTimeDeletesOldClosedSegmentsOnly) {
   EXPECT_EQ(log->log_start_offset(), 5);
   EXPECT_FALSE(PathExists(dir / "00000000000000000000.log"));
   EXPECT_FALSE(PathExists(dir / "00000000000000000000.log.deleted"));
-  EXPECT_EQ(CodeOf([&] { log->Read(4, 100, -1); }), "OFFSET_OUT_OF_RANGE");
+  EXPECT_EQ(ErrorCode([&] { log->Read(4, 100, -1); }), "OFFSET_OUT_OF_RANGE");
   EXPECT_EQ(BatchBases(ReadBytes(*log, 5)), (std::vector<int64_t>{5}));
 }
 
@@ -313,9 +302,9 @@ TEST(Log, DeleteRecordsBeforeAdvancesTheStartAndSurvivesRestart) {
     log->DeleteRecordsBefore(5, 1000);
     EXPECT_EQ(log->log_start_offset(), 5);
     EXPECT_EQ(log->SegmentBaseOffsets().front(), 4);  // segments [0,2) and [2,4) are gone
-    EXPECT_EQ(CodeOf([&] { log->Read(4, 100, -1); }), "OFFSET_OUT_OF_RANGE");
+    EXPECT_EQ(ErrorCode([&] { log->Read(4, 100, -1); }), "OFFSET_OUT_OF_RANGE");
     EXPECT_EQ(BatchBases(ReadBytes(*log, 5, 1)), (std::vector<int64_t>{4}));  // the batch containing 5
-    EXPECT_EQ(CodeOf([&] { log->DeleteRecordsBefore(13, 1000); }), "OFFSET_OUT_OF_RANGE");
+    EXPECT_EQ(ErrorCode([&] { log->DeleteRecordsBefore(13, 1000); }), "OFFSET_OUT_OF_RANGE");
   }  // no Close(): crash
   auto log = OpenLog(dir.path(), cfg);
   EXPECT_EQ(log->log_start_offset(), 5);
@@ -346,7 +335,7 @@ TEST(Log, TruncateToDropsTheTailAcrossSegments) {
   EXPECT_EQ(log->log_end_offset(), 0);
   EXPECT_EQ(log->segment_count(), 1u);
   EXPECT_EQ(AppendBatch(*log).base_offset, 0);
-  EXPECT_EQ(CodeOf([&] { log->TruncateTo(5, 1000); }), "OFFSET_OUT_OF_RANGE");
+  EXPECT_EQ(ErrorCode([&] { log->TruncateTo(5, 1000); }), "OFFSET_OUT_OF_RANGE");
   log->Close();
   auto again = OpenLog(dir.path(), cfg);
   EXPECT_EQ(again->log_end_offset(), 1);
@@ -375,8 +364,8 @@ TEST(Log, UseAfterCloseIsClosed) {
   TempDir dir;
   auto log = OpenLog(dir.path());
   log->Close();
-  EXPECT_EQ(CodeOf([&] { AppendBatch(*log); }), "CLOSED");
-  EXPECT_EQ(CodeOf([&] { log->Read(0, 1, -1); }), "CLOSED");
+  EXPECT_EQ(ErrorCode([&] { AppendBatch(*log); }), "CLOSED");
+  EXPECT_EQ(ErrorCode([&] { log->Read(0, 1, -1); }), "CLOSED");
 }
 
 TEST(Log, DeleteRemovesTheDirectory) {
@@ -394,7 +383,7 @@ TEST(Log, UpdateConfigAppliesToTheOpenLog) {
   auto cfg = log->config();
   cfg.max_message_bytes = 100;
   log->UpdateConfig(cfg);
-  EXPECT_EQ(CodeOf([&] { AppendBatch(*log, {.value_size = 500}); }), "MESSAGE_TOO_LARGE");
+  EXPECT_EQ(ErrorCode([&] { AppendBatch(*log, {.value_size = 500}); }), "MESSAGE_TOO_LARGE");
   cfg.segment_bytes = 10;
   log->UpdateConfig(cfg);
   AppendBatch(*log);

@@ -12,11 +12,13 @@
 #include "error.h"
 #include "record/crc32c.h"
 #include "record/records.h"
+#include "test_batches.h"
 
 namespace brook::record {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+using test::ErrorCode;
 using compress::ByteBuffer;
 
 struct Rec {
@@ -81,15 +83,6 @@ std::vector<Rec> Sample(size_t n, uint64_t seed) {
     recs.push_back(std::move(r));
   }
   return recs;
-}
-
-std::string ErrorCode(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "none";
 }
 
 // Recomputes the CRC after a test edits a batch, so the edit reaches the record parser.

@@ -1,5 +1,5 @@
-// Test helpers: a tiny RecordBatch v2 builder (uncompressed records, correct CRC) and a temporary
-// directory. Independent of record/records.cc on purpose: tests should not trust the code they
+// Test helpers: a tiny RecordBatch v2 builder (uncompressed records, correct CRC), a temporary
+// directory and ErrorCode. Independent of record/records.cc on purpose: tests should not trust the code they
 // check, and the production builder belongs to another module.
 #pragma once
 #include <gtest/gtest.h>
@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "error.h"
 #include "record/batch_header.h"
 #include "record/crc32c.h"
 #include "storage/file.h"
@@ -20,6 +22,16 @@ namespace brook::test {
 using record::StoreBE16;
 using record::StoreBE32;
 using record::StoreBE64;
+
+// The code of the brook::Error that fn throws, or "none" when it returns.
+inline std::string ErrorCode(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "none";
+}
 
 inline void PutVarlong(std::vector<uint8_t>& out, int64_t v) {
   uint64_t z = (uint64_t(v) << 1) ^ uint64_t(v >> 63);
