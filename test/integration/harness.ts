@@ -232,13 +232,19 @@ export interface BrokerProcess {
  * Runs `brook start` in a child process (from the TypeScript sources through tsx, so no build is
  * needed), for tests that kill the broker with SIGKILL or SIGTERM. Resolves once it listens.
  */
-export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = []): Promise<BrokerProcess> {
+export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = [], opts: { fileSizeLimit?: number } = {}): Promise<BrokerProcess> {
   const p = port ?? (await freePort());
   const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), '--data-dir', dataDir, ...extraArgs], {
-    cwd: join(import.meta.dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const node = [process.execPath, '--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), '--data-dir', dataDir, ...extraArgs];
+  // A file size limit (RLIMIT_FSIZE) stands in for a full disk: writes past it fail with EFBIG.
+  // SIGXFSZ must be ignored, or the kernel kills the process instead; only a shell can set that
+  // before exec. sh and prlimit exec in turn, so the child's pid is the broker's. Only the soft
+  // limit is set, so a test can lift it later (`prlimit --pid <pid> --fsize=unlimited`): space returns.
+  const [cmd, ...args] =
+    opts.fileSizeLimit === undefined
+      ? node
+      : ['sh', '-c', `trap '' XFSZ; exec prlimit --fsize=${opts.fileSizeLimit}:unlimited -- "$@"`, 'sh', ...node];
+  const child = spawn(cmd, args, { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   await new Promise<void>((resolve, reject) => {
