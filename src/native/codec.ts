@@ -25,9 +25,9 @@
  */
 import { addon } from './addon.js';
 
-/** Codec ids as they appear in batch attributes. */
-export const Codec = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } as const;
-export type Codec = (typeof Codec)[keyof typeof Codec];
+// Codec ids are a wire fact (batch attribute bits 0-2), defined once with the batch layout.
+import { Codec } from '../protocol/record-batch.js';
+export { Codec };
 
 export type CodecName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 const NAMES: readonly CodecName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];

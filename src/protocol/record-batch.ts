@@ -7,11 +7,12 @@ const BATCH_LENGTH = 8; // int32: bytes after this field
 const MAGIC = 16; // int8
 const ATTRIBUTES = 21; // int16
 const LAST_OFFSET_DELTA = 23; // int32
-const MAX_TIMESTAMP = 35; // int64
 const PRODUCER_ID = 43; // int64
 const PRODUCER_EPOCH = 51; // int16
 const BASE_SEQUENCE = 53; // int32
 const RECORDS_COUNT = 57; // int32
+
+const CRC = 17; // uint32: CRC-32C of bytes [ATTRIBUTES, end)
 
 /** Size of the fixed part: the smallest valid batch. */
 export const BATCH_HEADER_SIZE = 61;
@@ -31,7 +32,6 @@ export interface BatchPeek {
   isTransactional: boolean;
   isControl: boolean;
   lastOffsetDelta: number;
-  maxTimestamp: bigint;
   producerId: number;
   producerEpoch: number;
   baseSequence: number;
@@ -50,14 +50,22 @@ export function peekBatch(buf: Buffer, pos = 0): BatchPeek | undefined {
     isTransactional: (attributes & 0x10) !== 0,
     isControl: (attributes & 0x20) !== 0,
     lastOffsetDelta: buf.readInt32BE(pos + LAST_OFFSET_DELTA),
-    maxTimestamp: buf.readBigInt64BE(pos + MAX_TIMESTAMP),
-    // Producer ids are allocated from 0 upwards and stay far below 2^53.
-    producerId: Number(buf.readBigInt64BE(pos + PRODUCER_ID)),
+    // Producer ids are allocated from 0 upwards and stay far below 2^53: read as two int32 halves
+    // (exact in that range, and -1 stays -1) rather than through a BigInt.
+    producerId: buf.readInt32BE(pos + PRODUCER_ID) * 2 ** 32 + buf.readUInt32BE(pos + PRODUCER_ID + 4),
     producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH),
     baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE),
     recordsCount: buf.readInt32BE(pos + RECORDS_COUNT),
   };
 }
+
+/** The CRC-32C the batch at the start of `buf` carries (checked with native crc32c over [21, end)). */
+export function storedCrc(buf: Buffer): number {
+  return buf.readUInt32BE(CRC);
+}
+
+/** Where the CRC-32C of a batch starts: bytes [CRC_START, end) are checksummed. */
+export const CRC_START = ATTRIBUTES;
 
 /** Byte position of the first zstd-compressed batch in `buf`, or -1 (for clients below Fetch v10). */
 export function firstZstdBatch(buf: Buffer): number {

@@ -96,6 +96,20 @@ describe('idempotent producers', () => {
     expect((await produce('idem', batch(2, { ...p, baseSequence: 2 }))).errorCode).toBe(0);
   });
 
+  it('checks the CRC before the sequence: a corrupt retry or gap is CORRUPT_MESSAGE, not a verdict on damaged fields', async () => {
+    const p = await newProducer();
+    expect((await produce('idem', batch(3, { ...p, baseSequence: 0 }))).errorCode).toBe(0);
+    const corruptRetry = batch(3, { ...p, baseSequence: 0 });
+    corruptRetry[corruptRetry.length - 2] ^= 0x01;
+    expect((await produce('idem', corruptRetry)).errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
+    const corruptGap = batch(1, { ...p, baseSequence: 9 });
+    corruptGap[corruptGap.length - 2] ^= 0x01;
+    expect((await produce('idem', corruptGap)).errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
+    // The intact retry is still recognised, and the next batch still fits.
+    expect((await produce('idem', batch(3, { ...p, baseSequence: 0 }))).errorCode).toBe(0);
+    expect((await produce('idem', batch(1, { ...p, baseSequence: 3 }))).errorCode).toBe(0);
+  });
+
   it('refuses a producer it has never seen starting past 0 with UNKNOWN_PRODUCER_ID', async () => {
     const p = await newProducer();
     expect((await produce('idem', batch(1, { ...p, baseSequence: 42 }))).errorCode).toBe(ErrorCode.UNKNOWN_PRODUCER_ID);

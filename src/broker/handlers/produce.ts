@@ -27,16 +27,17 @@
  * outlive the call.
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { Codec, peekBatch } from '../../protocol/record-batch.js';
+import { Codec, CRC_START, peekBatch, storedCrc } from '../../protocol/record-batch.js';
 import { produceApi, type ProduceRequest } from '../../protocol/schemas/produce.js';
 import { CloseConnection } from '../../network/connection.js';
-import { recompressBatch, type Codec as NativeCodec } from '../../native/records.js';
+import { codecByName } from '../../native/codec.js';
+import { crc32c } from '../../native/crc32c.js';
+import { recompressBatch } from '../../native/records.js';
 import type { Broker } from '../broker.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
+import type { BatchIdentity, DuplicateOf, PartitionProducers } from '../producers.js';
 import type { Topic } from '../topics.js';
-
-const CODEC_BY_NAME: Record<string, number | undefined> = { uncompressed: Codec.None, gzip: Codec.Gzip, snappy: Codec.Snappy, lz4: Codec.Lz4, zstd: Codec.Zstd };
 
 interface PartitionResult {
   index: number;
@@ -51,6 +52,25 @@ interface PartitionResult {
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResult {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage };
+}
+
+/**
+ * The producer-state verdict on an idempotent batch. Kafka checks a batch's CRC before its
+ * sequence, so a corrupt batch is CORRUPT_MESSAGE, never "duplicate" or "out of order" on the
+ * strength of header fields that may be damaged. The common path (in sequence) leaves the CRC to
+ * the native append; only the rare verdicts pay for checking it here.
+ */
+function checkSequence(producers: PartitionProducers, identity: BatchIdentity, records: Buffer): DuplicateOf | undefined {
+  const intact = () => crc32c(records.subarray(CRC_START)) === storedCrc(records);
+  let dup: DuplicateOf | undefined;
+  try {
+    dup = producers.check(identity);
+  } catch (e) {
+    if (!intact()) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC-32C mismatch');
+    throw e;
+  }
+  if (dup && !intact()) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC-32C mismatch');
+  return dup;
 }
 
 function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean): PartitionResult {
@@ -70,27 +90,23 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
       throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs Produce v7 or later');
     }
 
-    const producers = batch.producerId >= 0 ? broker.producersOf(topic, index) : undefined;
-    const identity = {
-      producerId: batch.producerId,
-      producerEpoch: batch.producerEpoch,
-      baseSequence: batch.baseSequence,
-      lastSequence: batch.baseSequence + batch.lastOffsetDelta,
-    };
-    if (producers) {
+    let producers: PartitionProducers | undefined;
+    let identity: BatchIdentity | undefined;
+    if (batch.producerId >= 0) {
       if (batch.baseSequence < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'idempotent batch without a base sequence');
-      const dup = producers.check(identity);
+      producers = broker.producersOf(topic, index);
+      identity = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastSequence: batch.baseSequence + batch.lastOffsetDelta };
+      const dup = checkSequence(producers, identity, records);
       if (dup) {
         return { index, errorCode: ErrorCode.NONE, baseOffset: BigInt(dup.baseOffset), logAppendTimeMs: BigInt(dup.logAppendTime), logStartOffset: BigInt(log.logStartOffset), errorMessage: null };
       }
     }
 
-    let bytes = records;
-    const wanted = CODEC_BY_NAME[broker.topics.effectiveConfig(topic)['compression.type'] as string];
-    if (wanted !== undefined && wanted !== batch.codec) bytes = recompressBatch(records, wanted as NativeCodec);
+    const wanted = codecByName(broker.topics.effectiveConfig(topic)['compression.type'] as string);
+    const bytes = wanted !== undefined && wanted !== batch.codec ? recompressBatch(records, wanted) : records;
 
     const r = log.append(bytes);
-    producers?.record(identity, r.baseOffset, r.lastOffset, r.logAppendTime);
+    if (producers && identity) producers.record(identity, r.baseOffset, r.lastOffset, r.logAppendTime);
     broker.appended(log);
     return {
       index,
@@ -133,20 +149,12 @@ export const produceHandler = defineHandler({
       return null;
     }
     const response = { responses, throttleTimeMs: 0 };
-    const pending = responses.flatMap((t) => t.partitionResponses.flatMap((p) => (p.durable ? [p.durable] : [])));
-    if (pending.length === 0) return response;
     // A failed fsync turns that partition's answer into KAFKA_STORAGE_ERROR: the client retries.
-    return Promise.all(
-      responses.flatMap((t) =>
-        t.partitionResponses.map(async (p) => {
-          if (!p.durable) return;
-          try {
-            await p.durable;
-          } catch (e) {
-            Object.assign(p, failed(p.index, toErrorCode(e).errorCode, (e as Error).message));
-          }
-        }),
+    const waits = responses.flatMap((t) =>
+      t.partitionResponses.flatMap((p) =>
+        p.durable ? [p.durable.catch((e: Error) => void Object.assign(p, failed(p.index, toErrorCode(e).errorCode, e.message)))] : [],
       ),
-    ).then(() => response);
+    );
+    return waits.length === 0 ? response : Promise.all(waits).then(() => response);
   },
 });
