@@ -10,7 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Codec, codecByName, codecName, compress, compressAsync, decompress, decompressAsync } from '../../src/native/codec.js';
 import { BrookNativeError } from '../../src/native/errors.js';
-import { hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote } from './tools.js';
+import { hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote, ALL_CODECS as ALL, codeOf } from './tools.js';
 
 skipNote('zstd CLI', hasZstd);
 skipNote('lz4 CLI', hasLz4);
@@ -28,17 +28,6 @@ function logLines(bytes: number): Buffer {
   return Buffer.from(lines.join('\n')).subarray(0, bytes);
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BrookNativeError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
-const ALL = [Codec.None, Codec.Gzip, Codec.Snappy, Codec.Lz4, Codec.Zstd] as const;
 const inputs: Array<[string, Buffer]> = [
   ['empty', Buffer.alloc(0)],
   ['one byte', Buffer.from([7])],

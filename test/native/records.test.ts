@@ -9,9 +9,8 @@ import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Codec, codecName } from '../../src/native/codec.js';
-import { BrookNativeError } from '../../src/native/errors.js';
 import { buildBatch, decodeBatch, decodeBatches, decodeRecords, recompressBatch, recompressBatchAsync, type RecordInput } from '../../src/native/records.js';
-import { hasKafkaPython, hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote } from './tools.js';
+import { hasKafkaPython, hasLz4, hasPySnappy, hasZstd, pipe, python, skipNote, ALL_CODECS as ALL, codeOf } from './tools.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -133,17 +132,6 @@ function expectSameRecords(got: ReturnType<typeof decodeRecords>, want: RecordIn
   expect(flat).toEqual(expected);
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BrookNativeError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
-const ALL = [Codec.None, Codec.Gzip, Codec.Snappy, Codec.Lz4, Codec.Zstd] as const;
 
 describe('buildBatch + decodeBatches', () => {
   for (const codec of ALL) {

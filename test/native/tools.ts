@@ -3,6 +3,22 @@
  * python3-snappy. Each probe is run once; tests that need a missing tool skip and say why.
  */
 import { spawnSync } from 'node:child_process';
+import { Codec } from '../../src/native/codec.js';
+import { BrookNativeError } from '../../src/native/errors.js';
+
+/** Every codec id, for tests that run once per codec. */
+export const ALL_CODECS = [Codec.None, Codec.Gzip, Codec.Snappy, Codec.Lz4, Codec.Zstd] as const;
+
+/** The native error code `fn` throws, or undefined when it returns; other errors propagate. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof BrookNativeError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
 
 function works(cmd: string, args: string[]): boolean {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
