@@ -2,8 +2,11 @@
  * Produce and consume through real clients: every codec, keys and headers, acks 0/1/-1, and reads
  * back by clients other than the writer, so each side checks the other's bytes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Codec, peekBatch } from '../../src/protocol/record-batch.js';
 import { expectOk, hasConfluentKafka, hasKafkaPython, hasKcat, python, run, skipReason, startTestBroker, type TestBroker } from './harness.js';
 
 let tb: TestBroker;
@@ -179,7 +182,9 @@ import sys, json
 from kafka import KafkaProducer, KafkaConsumer, TopicPartition
 b = sys.argv[1]
 for codec in ['gzip', 'snappy', 'lz4', 'zstd']:
-    p = KafkaProducer(bootstrap_servers=b, compression_type=codec, acks=1)
+    # linger_ms holds all 30 records for one batch until flush(): kafka-python sends a batch
+    # uncompressed when compressing does not shrink it, which a lone record's batch may not.
+    p = KafkaProducer(bootstrap_servers=b, compression_type=codec, acks=1, linger_ms=60000)
     for i in range(30):
         p.send('kp', key=('%s-%d' % (codec, i)).encode(), value=('v%d' % i).encode(), headers=[('c', codec.encode())])
     p.flush(); p.close()
@@ -191,6 +196,11 @@ print(json.dumps(out))
 `;
     const r = expectOk(await python(script, [tb.bootstrap]), 'kafka-python');
     const got = JSON.parse(r.stdout) as [number, string, string, string[]][];
+    // The log holds one batch per codec, compressed with it, exactly as the client sent it.
+    const segment = readFileSync(join(tb.dataDir, 'kp-0', '00000000000000000000.log'));
+    const batches: [Codec, number][] = [];
+    for (let pos = 0, b; (b = peekBatch(segment, pos)); pos += b.size) batches.push([b.codec, b.recordsCount]);
+    expect(batches).toEqual([Codec.Gzip, Codec.Snappy, Codec.Lz4, Codec.Zstd].map((c) => [c, 30]));
     // kafka-python fetches with v4, below zstd's v10: it gets every record before the zstd batches.
     expect(got).toHaveLength(90);
     expect(got.map((m) => m[0])).toEqual(Array.from({ length: 90 }, (_, i) => i));
