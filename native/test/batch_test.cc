@@ -163,7 +163,7 @@ TEST(Batch, StoredBatchCheckTellsTornFromCorrupt) {
 TEST(Batch, WalksRecordTimestamps) {
   auto b = MakeBatch({.records = 4, .base_timestamp = 100, .timestamp_step = 10});
   std::vector<std::pair<int64_t, int64_t>> seen;
-  EXPECT_TRUE(ForEachRecordTimestamp(b.data(), b.size(), [&](int64_t o, int64_t t) {
+  EXPECT_TRUE(ForEachRecordTimestamp(b.data(), b.data() + kRecordsPos, b.size() - kRecordsPos, [&](int64_t o, int64_t t) {
     seen.push_back({o, t});
     return true;
   }));

@@ -6,6 +6,7 @@
 #include <functional>
 #include <thread>
 
+#include "compress/codec.h"
 #include "error.h"
 #include "log_helpers.h"
 
@@ -178,6 +179,44 @@ TEST(Log, OffsetForTimestampFindsTheFirstRecordAtOrAfter) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->timestamp, 29030);
   EXPECT_EQ(m->offset, 119);
+}
+
+TEST(Log, OffsetForTimestampLooksInsideCompressedBatches) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  // One batch per codec, records at timestamps 1000*batch + {0, 10, 20, 30, 40}.
+  const record::Codec codecs[] = {record::Codec::kGzip, record::Codec::kSnappy, record::Codec::kLz4, record::Codec::kZstd};
+  for (int i = 0; i < 4; i++) {
+    std::vector<TestRecord> recs;
+    for (int j = 0; j < 5; j++) recs.push_back({.key = "k" + std::to_string(j), .value = "v", .timestamp = 1000 * i + 10 * j});
+    const auto section = EncodeRecords(recs);
+    const auto z = compress::Compress(codecs[i], section.data(), section.size());
+    auto b = MakeBatchWithSection(recs, std::vector<uint8_t>(z.data(), z.data() + z.size()), {.attributes = uint16_t(codecs[i])});
+    log->Append(b.data(), b.size(), 0, 1000);
+  }
+  for (int i = 0; i < 4; i++) {
+    auto r = log->OffsetForTimestamp(1000 * i + 15);
+    ASSERT_TRUE(r) << "batch " << i;
+    EXPECT_EQ(r->offset, 5 * i + 2) << "batch " << i;
+    EXPECT_EQ(r->timestamp, 1000 * i + 20) << "batch " << i;
+  }
+  // Within the batch whose records precede the log start offset, the first record after it.
+  log->DeleteRecordsBefore(7, 1000);
+  EXPECT_EQ(log->OffsetForTimestamp(1000)->offset, 7);
+  EXPECT_EQ(log->OffsetForTimestamp(1035)->offset, 9);
+}
+
+TEST(Log, OffsetForTimestampAnswersWithTheBatchWhenItsRecordsDoNotDecompress) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  // A valid CRC over a zstd section that is not zstd: appends do not parse records, so it is stored.
+  std::vector<TestRecord> recs = {{.key = "a", .timestamp = 100}, {.key = "b", .timestamp = 200}};
+  auto b = MakeBatchWithSection(recs, std::vector<uint8_t>(40, 0x5a), {.attributes = 4});
+  log->Append(b.data(), b.size(), 0, 1000);
+  auto r = log->OffsetForTimestamp(150);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->offset, 0);
+  EXPECT_EQ(r->timestamp, 200);
 }
 
 TEST(Log, MaxTimestampPointsAtTheRecordNotTheBatch) {

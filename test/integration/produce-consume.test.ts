@@ -152,6 +152,24 @@ describe('kafkajs', () => {
     await admin.disconnect();
   });
 
+  it('finds offsets by timestamp inside a compressed batch, record by record', async () => {
+    const topic = 'by-time-gzip';
+    await createTopic(topic);
+    const producer = kafka.producer();
+    await producer.connect();
+    const messages = Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, timestamp: String(2_000_000 + i * 1000) }));
+    await producer.send({ topic, compression: CompressionTypes.GZIP, messages }); // one gzip batch
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const at = async (ts: number) => (await admin.fetchTopicOffsetsByTimestamp(topic, ts))[0].offset;
+    expect(await at(2_000_000)).toBe('0');
+    expect(await at(2_003_500)).toBe('4');
+    expect(await at(2_009_000)).toBe('9');
+    expect(await at(2_009_001)).toBe('10');
+    await admin.disconnect();
+  });
+
   it('keeps data and offsets across a restart', async () => {
     const topic = 'restart';
     await createTopic(topic, 2);

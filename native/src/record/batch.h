@@ -48,11 +48,12 @@ int64_t AssignOffsets(uint8_t* buf, std::vector<BatchSpan>& spans, int64_t first
 enum class StoredBatchCheck { kOk, kTorn, kCorrupt };
 StoredBatchCheck CheckStoredBatch(const uint8_t* p, size_t avail);
 
-// Walks the records of an UNCOMPRESSED batch (the whole batch in memory) and returns, through fn,
-// each record's (offset, timestamp); fn returns false to stop. Returns false if the record bytes are
+// Walks the records of a batch and returns, through fn, each record's (offset, timestamp); fn
+// returns false to stop. `header` is the batch's 61-byte header; [records, records + len) its records
+// section, already decompressed when the batch is compressed. Returns false if the record bytes are
 // malformed. Used off the hot path (ListOffsets by timestamp), never on append.
 template <typename F>
-bool ForEachRecordTimestamp(const uint8_t* batch, size_t size, F&& fn);
+bool ForEachRecordTimestamp(const uint8_t* header, const uint8_t* records, size_t len, F&& fn);
 
 namespace detail {
 // Zig-zag varint/varlong as in Kafka's ByteUtils. Return false on truncated or overlong input.
@@ -65,13 +66,13 @@ bool ReadVarlong(const uint8_t*& p, const uint8_t* end, int64_t* out);
 
 namespace brook::record {
 template <typename F>
-bool ForEachRecordTimestamp(const uint8_t* batch, size_t size, F&& fn) {
-  BatchHeaderView h{batch};
+bool ForEachRecordTimestamp(const uint8_t* header, const uint8_t* records, size_t len, F&& fn) {
+  BatchHeaderView h{header};
   const int64_t base_offset = h.BaseOffset();
   const int64_t base_ts = h.BaseTimestamp();
   const int32_t count = h.RecordsCount();
-  const uint8_t* p = batch + kRecordsPos;
-  const uint8_t* end = batch + size;
+  const uint8_t* p = records;
+  const uint8_t* end = records + len;
   for (int32_t i = 0; i < count; i++) {
     int64_t len, ts_delta, off_delta;
     if (!detail::ReadVarlong(p, end, &len) || len < 0 || len > end - p) return false;

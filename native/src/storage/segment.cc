@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "compress/codec.h"
 #include "error.h"
 
 namespace brook::storage {
@@ -275,17 +276,28 @@ std::optional<TimestampOffset> Segment::RecordAtOrAfter(const BatchInfo& b, int6
   const int64_t first = std::max(b.base_offset, start_offset);
   // LogAppendTime: every record's timestamp is the batch maxTimestamp.
   if (b.attributes & kTimestampTypeBit) return TimestampOffset{b.max_timestamp, first};
-  if ((b.attributes & kCodecMask) != 0) {
-    // Compressed CreateTime batch: records are not decompressed here. The first record carries
-    // baseTimestamp (producers set it so), which answers exactly when it already qualifies;
-    // otherwise the answer is the batch (a consumer seeking there skips a few earlier records).
-    if (!exact_match && b.base_timestamp >= ts) return TimestampOffset{b.base_timestamp, first};
-    return TimestampOffset{b.max_timestamp, first};
-  }
   std::vector<uint8_t> batch(b.size);
   log_->PReadAll(batch.data(), b.size, b.position);
+  const uint8_t* records = batch.data() + record::kRecordsPos;
+  size_t records_len = b.size - record::kRecordsPos;
+  compress::ByteBuffer plain;
+  if ((b.attributes & kCodecMask) != 0 && records_len > 0) {
+    // Compressed CreateTime batch: the records carry their own timestamps, so decompress (as
+    // Kafka's LogSegment.findOffsetByTimestamp does) rather than answer with the batch's base
+    // offset, which would hand a consumer records older than it asked for.
+    // Appends do not parse record bytes, so a batch whose CRC holds may still not decompress:
+    // such a batch answers with its first offset.
+    try {
+      compress::DecompressAppend(compress::CodecFromId(b.attributes & kCodecMask), records, records_len,
+                                 compress::kDefaultMaxDecompressedSize, plain);
+    } catch (const Error&) {
+      return TimestampOffset{b.max_timestamp, first};
+    }
+    records = plain.data();
+    records_len = plain.size();
+  }
   std::optional<TimestampOffset> found;
-  ForEachRecordTimestamp(batch.data(), b.size, [&](int64_t offset, int64_t t) {
+  ForEachRecordTimestamp(batch.data(), records, records_len, [&](int64_t offset, int64_t t) {
     if (offset >= start_offset && (exact_match ? t == ts : t >= ts)) {
       found = TimestampOffset{t, offset};
       return false;
