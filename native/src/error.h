@@ -5,6 +5,7 @@
 // Codes in use (add here when you add one):
 //   CORRUPT_MESSAGE    batch fails size or CRC checks
 //   INVALID_RECORD     batch is well-formed bytes but violates a rule (magic, offsets, counts)
+//   INVALID_TIMESTAMP  a record timestamp outside the log's message.timestamp.before/after.max.ms
 //   MESSAGE_TOO_LARGE  batch larger than max.message.bytes
 //   OFFSET_OUT_OF_RANGE  read or truncate outside [logStartOffset, logEndOffset]
 //   INVALID_ARGUMENT   caller passed something impossible (negative size, bad config value)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "compress/codec.h"
@@ -127,6 +128,28 @@ TEST(Log, RollsByTime) {
   EXPECT_EQ(log->segment_count(), 2u);
 }
 
+TEST(Log, SegmentJitterRollsEachSegmentAtARandomAgeUpToSegmentMs) {
+  TempDir dir;
+  LogConfig cfg;
+  cfg.segment_ms = 1000;
+  cfg.segment_jitter_ms = 5000;  // capped at segment.ms
+  auto log = OpenLog(dir.path(), cfg);
+  int64_t now = 10'000;
+  std::vector<int64_t> ages;
+  for (int roll = 0; roll < 30; roll++) {
+    AppendBatch(*log, {}, now);  // the first batch of a segment
+    const int64_t created = now;
+    const size_t segments = log->segment_count();
+    while (log->segment_count() == segments) AppendBatch(*log, {}, now += 10);
+    ages.push_back(now - created);
+  }
+  for (int64_t age : ages) {
+    EXPECT_GT(age, 0);
+    EXPECT_LE(age, 1000);
+  }
+  EXPECT_GT(std::set<int64_t>(ages.begin(), ages.end()).size(), 5u) << "the jitter did not vary";
+}
+
 TEST(Log, RollsWhenTheIndexWouldOverflow) {
   TempDir dir;
   LogConfig cfg;
@@ -217,6 +240,28 @@ TEST(Log, OffsetForTimestampAnswersWithTheBatchWhenItsRecordsDoNotDecompress) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->offset, 0);
   EXPECT_EQ(r->timestamp, 200);
+}
+
+TEST(Log, TimestampBoundsRefuseAppendsOfCreateTimeRecordsOutsideThem) {
+  TempDir dir;
+  LogConfig cfg;
+  cfg.timestamp_before_max_ms = 1000;
+  cfg.timestamp_after_max_ms = 500;
+  auto log = OpenLog(dir.path(), cfg);
+  const int64_t now = 10000;
+  // Records at now-1000 .. now+500 pass; one past either bound refuses the whole append.
+  EXPECT_EQ(AppendBatch(*log, {.records = 4, .base_timestamp = now - 1000, .timestamp_step = 500}, now).last_offset, 3);
+  auto early = MakeBatch({.records = 3, .base_timestamp = now, .timestamp_step = -501});
+  EXPECT_EQ(ErrorCode([&] { log->Append(early.data(), early.size(), 0, now); }), "INVALID_TIMESTAMP");
+  auto late = MakeBatch({.records = 2, .base_timestamp = now + 500, .timestamp_step = 1});
+  EXPECT_EQ(ErrorCode([&] { log->Append(late.data(), late.size(), 0, now); }), "INVALID_TIMESTAMP");
+  EXPECT_EQ(log->log_end_offset(), 4);
+  EXPECT_EQ(BatchBases(ReadBytes(*log, 0)), (std::vector<int64_t>{0}));
+  // LogAppendTime overwrites the timestamps, so nothing is checked.
+  log->Close();
+  cfg.log_append_time = true;
+  log = OpenLog(dir.path(), cfg);
+  EXPECT_EQ(log->Append(late.data(), late.size(), 0, now).base_offset, 4);
 }
 
 TEST(Log, MaxTimestampPointsAtTheRecordNotTheBatch) {

@@ -463,21 +463,47 @@ TEST(Records, HeaderOnlyBatchKeepsTheProducerFieldsAndOffsetSpan) {
   EXPECT_EQ(DecodeBatches(empty.data(), empty.size()).records.size(), 0u);
 }
 
-TEST_P(RecordsEveryCodec, CheckRecordKeysRefusesANullKeyAnywhereInTheBatch) {
+TEST_P(RecordsEveryCodec, CheckRecordsRefusesANullKeyAnywhereInTheBatch) {
   BuildOptions o;
   o.codec = GetParam();
+  const RecordChecks keys{.require_key = true};
   const Bytes keyed = Build({{1, "a", "1", {}}, {2, "b", std::nullopt, {}}}, o);
-  EXPECT_NO_THROW(CheckRecordKeys(keyed.data(), keyed.size()));
+  EXPECT_NO_THROW(CheckRecords(keyed.data(), keyed.size(), keys));
   const Bytes keyless = Build({{1, "a", "1", {}}, {2, std::nullopt, "2", {}}}, o);
+  EXPECT_NO_THROW(CheckRecords(keyless.data(), keyless.size(), RecordChecks{}));
   try {
-    CheckRecordKeys(keyless.data(), keyless.size());
+    CheckRecords(keyless.data(), keyless.size(), keys);
     FAIL() << "accepted a null key";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), "INVALID_RECORD");
     EXPECT_STREQ(e.what(), "Compacted topic cannot accept message without key");
   }
   Bytes broken = BatchAround(Bytes{0x02, 0x00}, 1);  // a record whose length says 1 byte
-  EXPECT_EQ(ErrorCode([&] { CheckRecordKeys(broken.data(), broken.size()); }), "CORRUPT_MESSAGE");
+  EXPECT_EQ(ErrorCode([&] { CheckRecords(broken.data(), broken.size(), keys); }), "CORRUPT_MESSAGE");
+}
+
+TEST_P(RecordsEveryCodec, CheckRecordsRefusesATimestampOutsideTheBoundsAnywhereInTheBatch) {
+  BuildOptions o;
+  o.codec = GetParam();
+  const RecordChecks window{.min_timestamp = 1000, .max_timestamp = 2000};
+  const Bytes inside = Build({{1000, "a", "1", {}}, {2000, "b", "2", {}}, {1500, "c", "3", {}}}, o);
+  EXPECT_NO_THROW(CheckRecords(inside.data(), inside.size(), window));
+  // The batch's base timestamp is in range; the third record is not (so is its maxTimestamp: a
+  // check of the header alone would miss the first case below).
+  for (int64_t bad : {int64_t(999), int64_t(2001)}) {
+    const Bytes outside = Build({{1500, "a", "1", {}}, {1600, "b", "2", {}}, {bad, "c", "3", {}}}, o);
+    try {
+      CheckRecords(outside.data(), outside.size(), window);
+      FAIL() << "accepted timestamp " << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), "INVALID_TIMESTAMP");
+      EXPECT_EQ(std::string(e.what()), "Timestamp " + std::to_string(bad) +
+                                           " of record 2 of the batch is out of range. The timestamp should be within [1000, 2000]");
+    }
+  }
+  // -1 means "no timestamp" and is never checked, as in Kafka.
+  const Bytes none = Build({{1500, "a", "1", {}}, {-1, "b", "2", {}}}, o);
+  EXPECT_NO_THROW(CheckRecords(none.data(), none.size(), window));
 }
 
 }  // namespace

@@ -108,7 +108,8 @@ export class LogCleaner {
           } else if (!info.eligible) {
             continue;
           }
-          score = info.tombstonesDue ? Math.max(info.dirtyRatio, 1) : info.dirtyRatio;
+          // Overdue work first (Kafka's "must clean" logs), then the dirtiest.
+          score = info.tombstonesDue || info.compactionOverdue ? Math.max(info.dirtyRatio, 1) : info.dirtyRatio;
         } catch {
           continue; // closed under us (topic deleted)
         }

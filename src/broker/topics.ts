@@ -78,7 +78,21 @@ export function logConfigFor(cfg: Record<TopicConfigName, TopicConfigValue>): Pa
     retentionMs: cfg['retention.ms'] as number,
     retentionBytes: cfg['retention.bytes'] as number,
     fileDeleteDelayMs: cfg['file.delete.delay.ms'] as number,
+    maxCompactionLagMs: forever(cfg['max.compaction.lag.ms'] as number),
+    segmentJitterMs: cfg['segment.jitter.ms'] as number,
+    // Kafka 3.6+: before/after.max.ms where set, else the deprecated difference.max.ms for both.
+    messageTimestampBeforeMaxMs: forever(unlessNever(cfg['message.timestamp.before.max.ms'] as number, cfg['message.timestamp.difference.max.ms'] as number)),
+    messageTimestampAfterMaxMs: forever(unlessNever(cfg['message.timestamp.after.max.ms'] as number, cfg['message.timestamp.difference.max.ms'] as number)),
   };
+}
+
+/** Kafka's Long.MAX_VALUE ("never", held as MAX_SAFE_INTEGER in config.ts) as the log's Infinity. */
+function forever(v: number): number {
+  return v >= Number.MAX_SAFE_INTEGER ? Infinity : v;
+}
+
+function unlessNever(v: number, otherwise: number): number {
+  return v >= Number.MAX_SAFE_INTEGER ? otherwise : v;
 }
 
 export class TopicRegistry {

@@ -20,6 +20,7 @@ export class BrookNativeError extends Error {
 export type NativeErrorCode =
   | 'CORRUPT_MESSAGE'
   | 'INVALID_RECORD'
+  | 'INVALID_TIMESTAMP'
   | 'MESSAGE_TOO_LARGE'
   | 'OFFSET_OUT_OF_RANGE'
   | 'INVALID_ARGUMENT'

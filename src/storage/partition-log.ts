@@ -65,6 +65,20 @@ export interface LogConfig {
   minCompactionLagMs: number;
   /** min.cleanable.dirty.ratio: dirty / (clean + dirty) bytes at which a pass is worth it. */
   minCleanableDirtyRatio: number;
+  /**
+   * max.compaction.lag.ms: a dirty segment whose first batch is older than this is compacted
+   * whatever the dirty ratio, and a compacted log's active segment rolls by this age at the latest.
+   */
+  maxCompactionLagMs: number;
+  /** segment.jitter.ms: each new segment rolls up to this much (at most segment.ms) earlier, at random. */
+  segmentJitterMs: number;
+  /**
+   * message.timestamp.before.max.ms / after.max.ms: with CreateTime, append refuses a batch holding
+   * a record whose timestamp lies more than this before / after the append time (INVALID_TIMESTAMP).
+   * Infinity (or Kafka's Long.MAX_VALUE) leaves that side open and records unparsed.
+   */
+  messageTimestampBeforeMaxMs: number;
+  messageTimestampAfterMaxMs: number;
 }
 
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
@@ -85,6 +99,10 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   deleteRetentionMs: 86_400_000,
   minCompactionLagMs: 0,
   minCleanableDirtyRatio: 0.5,
+  maxCompactionLagMs: Infinity,
+  segmentJitterMs: 0,
+  messageTimestampBeforeMaxMs: Infinity,
+  messageTimestampAfterMaxMs: Infinity,
 });
 
 /** A byte range of a segment file: what the network layer sends with sendfile(). */
@@ -147,7 +165,9 @@ export interface CleanableInfo {
   dirtyRatio: number;
   /** A retained tombstone's delete horizon has passed. */
   tombstonesDue: boolean;
-  /** Compacted, and the dirty ratio reached min.cleanable.dirty.ratio or tombstones are due. */
+  /** A cleanable dirty segment began longer ago than max.compaction.lag.ms (KIP-354). */
+  compactionOverdue: boolean;
+  /** Compacted, and the dirty ratio reached min.cleanable.dirty.ratio, tombstones are due, or compaction is overdue. */
   eligible: boolean;
 }
 
@@ -258,6 +278,10 @@ function validateConfig(c: LogConfig): LogConfig {
   if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) {
     throw invalid(`minCleanableDirtyRatio must be in [0, 1], got ${String(c.minCleanableDirtyRatio)}`);
   }
+  checkIntOrInfinity('maxCompactionLagMs', c.maxCompactionLagMs, 1);
+  checkInt('segmentJitterMs', c.segmentJitterMs, 0);
+  checkIntOrInfinity('messageTimestampBeforeMaxMs', c.messageTimestampBeforeMaxMs, 0);
+  checkIntOrInfinity('messageTimestampAfterMaxMs', c.messageTimestampAfterMaxMs, 0);
   return c;
 }
 

@@ -105,6 +105,7 @@ LogConfig ConfigFrom(const Napi::Object& o) {
   LogConfig c;
   c.segment_bytes = IntField(o, "segmentBytes", c.segment_bytes);
   c.segment_ms = IntField(o, "segmentMs", c.segment_ms);
+  c.segment_jitter_ms = IntField(o, "segmentJitterMs", c.segment_jitter_ms);
   c.index_interval_bytes = IntField(o, "indexIntervalBytes", c.index_interval_bytes);
   c.segment_index_bytes = IntField(o, "segmentIndexBytes", c.segment_index_bytes);
   c.max_message_bytes = IntField(o, "maxMessageBytes", c.max_message_bytes);
@@ -122,8 +123,11 @@ LogConfig ConfigFrom(const Napi::Object& o) {
   }
   c.delete_retention_ms = IntField(o, "deleteRetentionMs", c.delete_retention_ms);
   c.min_compaction_lag_ms = IntField(o, "minCompactionLagMs", c.min_compaction_lag_ms);
+  c.max_compaction_lag_ms = IntField(o, "maxCompactionLagMs", c.max_compaction_lag_ms);
   Napi::Value ratio = o.Get("minCleanableDirtyRatio");
   if (ratio.IsNumber()) c.min_cleanable_dirty_ratio = ratio.As<Napi::Number>().DoubleValue();
+  c.timestamp_before_max_ms = IntField(o, "messageTimestampBeforeMaxMs", c.timestamp_before_max_ms);
+  c.timestamp_after_max_ms = IntField(o, "messageTimestampAfterMaxMs", c.timestamp_after_max_ms);
   return c;
 }
 
@@ -378,7 +382,8 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     return info.Env().Undefined();
   }
   // cleanable(now, upTo) -> { firstDirty, firstUncleanable, cleanBytes, dirtyBytes, dirtyRatio,
-  // tombstonesDue, eligible }: the cleaner's view, from memory only.
+  // tombstonesDue, compactionOverdue, eligible }: the cleaner's view, from memory (plus the first
+  // batch header of dirty segments when max.compaction.lag.ms is set).
   Napi::Value Cleanable(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto c = Guard(env, [&] { return log_->Cleanable(Int(info, 0), Int(info, 1)); });
@@ -389,6 +394,7 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     o.Set("dirtyBytes", double(c.dirty_bytes));
     o.Set("dirtyRatio", c.dirty_ratio);
     o.Set("tombstonesDue", c.tombstones_due);
+    o.Set("compactionOverdue", c.compaction_overdue);
     o.Set("eligible", c.eligible);
     return o;
   }

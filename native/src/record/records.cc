@@ -367,7 +367,7 @@ ByteBuffer BuildHeaderOnlyBatch(const uint8_t* original) {
   return out;
 }
 
-void CheckRecordKeys(const uint8_t* batch, size_t size, size_t max_decompressed) {
+void CheckRecords(const uint8_t* batch, size_t size, const RecordChecks& checks, size_t max_decompressed) {
   const BatchHeaderView h{batch};
   const Codec codec = compress::CodecFromId(h.Attributes() & kCodecMask);
   const uint8_t* section = batch + kRecordsPos;
@@ -378,8 +378,17 @@ void CheckRecordKeys(const uint8_t* batch, size_t size, size_t max_decompressed)
     section = plain.data();
     section_len = plain.size();
   }
-  WalkRecords(section, section, section_len, h.RecordsCount(), nullptr, [](const DecodedRecord& r) {
-    if (r.key_len < 0) throw Error("INVALID_RECORD", "Compacted topic cannot accept message without key");
+  const int64_t base_timestamp = h.BaseTimestamp();
+  WalkRecords(section, section, section_len, h.RecordsCount(), nullptr, [&](const DecodedRecord& r) {
+    if (checks.require_key && r.key_len < 0) throw Error("INVALID_RECORD", "Compacted topic cannot accept message without key");
+    // r.timestamp and r.offset are deltas here; unsigned addition wraps as the Java writer's did.
+    const int64_t ts = int64_t(uint64_t(base_timestamp) + uint64_t(r.timestamp));
+    if (ts != -1 && (ts < checks.min_timestamp || ts > checks.max_timestamp)) {
+      throw Error("INVALID_TIMESTAMP", "Timestamp " + std::to_string(ts) + " of record " + std::to_string(r.offset) +
+                                           " of the batch is out of range. The timestamp should be within [" +
+                                           std::to_string(checks.min_timestamp) + ", " +
+                                           std::to_string(checks.max_timestamp) + "]");
+    }
   });
 }
 

@@ -179,11 +179,24 @@ class BatchBuilder {
 // transactional and control bits of `original`; base and max timestamp = its maxTimestamp.
 compress::ByteBuffer BuildHeaderOnlyBatch(const uint8_t* original);
 
-// Compacted topics (cleanup.policy contains compact) refuse records without a key, as Kafka does
-// ("Compacted topic cannot accept message without key": INVALID_RECORD). Parses every record of
-// the one batch at [batch, batch + size) (decompressing it if needed, up to max_decompressed).
-// Throws INVALID_RECORD on a null key, CORRUPT_MESSAGE / CODEC_ERROR on malformed records.
-void CheckRecordKeys(const uint8_t* batch, size_t size, size_t max_decompressed = compress::kDefaultMaxDecompressedSize);
+// What CheckRecords asks of every record of a batch, beyond parsing.
+struct RecordChecks {
+  // Compacted topics (cleanup.policy contains compact) refuse records without a key, as Kafka does
+  // ("Compacted topic cannot accept message without key"): INVALID_RECORD.
+  bool require_key = false;
+  // message.timestamp.before.max.ms / after.max.ms of a CreateTime topic, as bounds around the
+  // append time: a record timestamp outside [min_timestamp, max_timestamp] is INVALID_TIMESTAMP.
+  // -1 (Kafka's NO_TIMESTAMP) is never checked, as in Kafka.
+  int64_t min_timestamp = INT64_MIN;
+  int64_t max_timestamp = INT64_MAX;
+};
+
+// Parses every record of the one batch at [batch, batch + size) (decompressing it if needed, up to
+// max_decompressed) and applies `checks`. Throws INVALID_RECORD / INVALID_TIMESTAMP as above,
+// CORRUPT_MESSAGE / CODEC_ERROR on malformed records. Appends call it only when a check is on,
+// so a delete-only topic with default timestamp bounds never parses records.
+void CheckRecords(const uint8_t* batch, size_t size, const RecordChecks& checks,
+                  size_t max_decompressed = compress::kDefaultMaxDecompressedSize);
 
 // Rebuilds one batch (exactly the bytes given) with another codec, keeping every header field but
 // the batch length, the CRC and the attribute codec bits. Checks size, magic and CRC first

@@ -384,12 +384,18 @@ CleanableInfo Log::Cleanable(int64_t now_ms, int64_t up_to) const {
       break;
     }
     info.dirty_bytes += seg->size();
+    // KIP-354: the first batch's timestamp says how long this segment's records have waited.
+    if (config_.max_compaction_lag_ms != INT64_MAX && !info.compaction_overdue && seg->size() > 0) {
+      const int64_t first_ts = seg->HeaderAt(0).max_timestamp;
+      info.compaction_overdue = first_ts >= 0 && first_ts < now_ms - config_.max_compaction_lag_ms;
+    }
   }
   const uint64_t total = info.clean_bytes + info.dirty_bytes;
   info.dirty_ratio = total == 0 ? 0 : double(info.dirty_bytes) / double(total);
   info.tombstones_due = tombstone_horizon_ != INT64_MAX && now_ms >= tombstone_horizon_;
   info.eligible = config_.cleanup_compact &&
-                  ((info.dirty_bytes > 0 && info.dirty_ratio >= config_.min_cleanable_dirty_ratio) || info.tombstones_due);
+                  ((info.dirty_bytes > 0 && (info.dirty_ratio >= config_.min_cleanable_dirty_ratio || info.compaction_overdue)) ||
+                   info.tombstones_due);
   return info;
 }
 

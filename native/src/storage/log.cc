@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 #include <exception>
 #include <chrono>
 #include <cstdlib>
@@ -73,6 +74,7 @@ SegmentOptions Log::segment_options() const {
 std::unique_ptr<Log> Log::Open(const std::string& dir, const LogConfig& config, int64_t now_ms) {
   std::unique_ptr<Log> log(new Log(dir, config));
   log->Load(now_ms);
+  log->roll_jitter_ms_ = log->DrawRollJitter();
   return log;
 }
 
@@ -190,9 +192,25 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
   if (broken_) throw Error("IO", "log " + dir_ + " refused appends after a write could not be undone; reopen it");
   if (!pending_deletes_.empty()) ReapDeleted();
   record::ValidateClientBatches(buf, len, record::ValidateOptions{config_.max_message_bytes}, &spans_);
-  // Only compacted logs parse records on append (delete-only logs never do): compaction needs a key.
-  if (config_.cleanup_compact) {
-    for (const auto& s : spans_) record::CheckRecordKeys(buf + s.pos, s.size);
+  // Records are parsed on append only when a check needs them: compacted logs need keys, and
+  // timestamp bounds (CreateTime only: LogAppendTime replaces the timestamps) need timestamps.
+  record::RecordChecks checks;
+  checks.require_key = config_.cleanup_compact;
+  if (!config_.log_append_time) {
+    // The defaults (INT64_MAX) leave a side open, and records unparsed; arithmetic saturates.
+    if (config_.timestamp_before_max_ms != INT64_MAX &&
+        __builtin_sub_overflow(now_ms, config_.timestamp_before_max_ms, &checks.min_timestamp)) {
+      checks.min_timestamp = INT64_MIN + 1;
+    }
+    if (config_.timestamp_after_max_ms != INT64_MAX &&
+        __builtin_add_overflow(now_ms, config_.timestamp_after_max_ms, &checks.max_timestamp)) {
+      checks.max_timestamp = INT64_MAX - 1;
+    }
+  }
+  const bool check_timestamps = !config_.log_append_time && (config_.timestamp_before_max_ms != INT64_MAX ||
+                                                               config_.timestamp_after_max_ms != INT64_MAX);
+  if (checks.require_key || check_timestamps) {
+    for (const auto& s : spans_) record::CheckRecords(buf + s.pos, s.size, checks);
   }
   if (len > size_t(INT32_MAX)) {
     throw Error("MESSAGE_TOO_LARGE", "an append of " + std::to_string(len) + " bytes does not fit a segment");
@@ -215,7 +233,7 @@ void Log::MaybeRoll(size_t bytes, int64_t last_offset, size_t batches, int64_t n
   if (a.empty()) return;
   const bool roll = a.size() + bytes > uint64_t(config_.segment_bytes) ||  //
                     a.size() + bytes > uint64_t(INT32_MAX) ||               // positions are int32
-                    now_ms - a.created_ms() >= config_.segment_ms ||        //
+                    now_ms - a.created_ms() >= MaxSegmentMs() - roll_jitter_ms_ ||  //
                     a.WouldOverflowIndexes(batches) ||                     //
                     last_offset - a.base_offset() > INT32_MAX;             // relative offsets are int32
   if (roll) Roll(now_ms);
@@ -239,6 +257,18 @@ void Log::Roll(int64_t now_ms) {
   }
   segments_.emplace(base, std::move(seg));
   dir_changes_++;
+  roll_jitter_ms_ = DrawRollJitter();
+}
+
+int64_t Log::MaxSegmentMs() const {
+  return config_.cleanup_compact ? std::min(config_.segment_ms, config_.max_compaction_lag_ms) : config_.segment_ms;
+}
+
+int64_t Log::DrawRollJitter() const {
+  const int64_t bound = std::min(config_.segment_jitter_ms, MaxSegmentMs());
+  if (bound <= 0) return 0;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return int64_t(rng() % uint64_t(bound));
 }
 
 std::vector<Slice> Log::Read(int64_t offset, int64_t max_bytes, int64_t up_to) {
@@ -485,7 +515,11 @@ void Log::ReapDeleted(bool all) {
 
 void Log::UpdateConfig(const LogConfig& config) {
   CheckOpen();
+  const int64_t max_segment_ms = MaxSegmentMs();
+  const int64_t jitter_ms = config_.segment_jitter_ms;
   config_ = config;
+  const bool jitter_changed = config_.segment_jitter_ms != jitter_ms || MaxSegmentMs() != max_segment_ms;
+  if (jitter_changed) roll_jitter_ms_ = DrawRollJitter();
   const auto opts = segment_options();
   for (auto& [base, seg] : segments_) seg->SetOptions(opts);
 }

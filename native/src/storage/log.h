@@ -43,6 +43,7 @@ namespace brook::storage {
 struct LogConfig {
   int64_t segment_bytes = 1 << 30;                    // segment.bytes (at most 2^31-1: positions are int32)
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;        // segment.ms
+  int64_t segment_jitter_ms = 0;                      // segment.jitter.ms: see roll_jitter_ms_
   int64_t index_interval_bytes = 4096;                // index.interval.bytes
   int64_t segment_index_bytes = 10 << 20;             // segment.index.bytes: caps entries per segment
   int64_t max_message_bytes = 1048588;                // max.message.bytes (per batch)
@@ -58,6 +59,14 @@ struct LogConfig {
   int64_t delete_retention_ms = 86400000;             // delete.retention.ms: tombstone lifetime
   int64_t min_compaction_lag_ms = 0;                  // min.compaction.lag.ms
   double min_cleanable_dirty_ratio = 0.5;             // min.cleanable.dirty.ratio
+  // max.compaction.lag.ms (KIP-354): a compacted log whose oldest dirty segment began longer ago
+  // than this is cleaned whatever its dirty ratio, and its active segment rolls by then at the
+  // latest (Kafka's LogConfig.maxSegmentMs).
+  int64_t max_compaction_lag_ms = INT64_MAX;
+  // message.timestamp.before.max.ms / after.max.ms: CreateTime records must carry a timestamp
+  // within [now - before, now + after] (INT64_MAX: unbounded, Kafka's default).
+  int64_t timestamp_before_max_ms = INT64_MAX;
+  int64_t timestamp_after_max_ms = INT64_MAX;
 };
 
 // The cleaner's view of a log (cleaner.h has the section names), computed from memory only.
@@ -68,7 +77,8 @@ struct CleanableInfo {
   uint64_t dirty_bytes = 0;
   double dirty_ratio = 0;
   bool tombstones_due = false;      // the earliest retained tombstone's horizon has passed
-  bool eligible = false;            // compacted, and ratio >= min.cleanable.dirty.ratio or tombstones due
+  bool compaction_overdue = false;  // a cleanable dirty segment's first batch is older than max.compaction.lag.ms
+  bool eligible = false;            // compacted, and ratio >= min.cleanable.dirty.ratio, tombstones due or overdue
 };
 
 struct AppendResult {
@@ -205,6 +215,11 @@ class Log {
   void CheckOpen() const;
   void MaybeRoll(size_t bytes, int64_t last_offset, size_t batches, int64_t now_ms);
   void Roll(int64_t now_ms);
+  // A random jitter in [0, min(segment.jitter.ms, segment.ms)), drawn for each new active segment
+  // as Kafka does, so that many logs created together do not all roll at the same moment.
+  int64_t DrawRollJitter() const;
+  // segment.ms, or max.compaction.lag.ms when the log is compacted and that is shorter.
+  int64_t MaxSegmentMs() const;
   // Renames the segment's files to .deleted and keeps it open until file_delete_delay_ms passed.
   void ScheduleDelete(std::map<int64_t, std::unique_ptr<Segment>>::iterator it);
   void ReapDeleted(bool all = false);
@@ -228,6 +243,7 @@ class Log {
   int64_t next_offset_ = 0;  // log end offset
   int64_t recovery_point_ = 0;
   int64_t unflushed_messages_ = 0;
+  int64_t roll_jitter_ms_ = 0;  // subtracted from segment.ms for the active segment
   uint64_t dir_changes_ = 0;       // segment files created/renamed since the last directory fsync
   uint64_t dir_changes_synced_ = 0;
   bool closed_ = false;

@@ -26,6 +26,7 @@
  * produce frames for the next one (`recyclableApiKeys` in src/index.ts). Copy anything that must
  * outlive the call.
  */
+import type { TopicConfigName, TopicConfigValue } from '../../config.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { Codec, CRC_START, peekBatch, storedCrc } from '../../protocol/record-batch.js';
 import { produceApi, type ProduceRequest } from '../../protocol/schemas/produce.js';
@@ -76,6 +77,13 @@ function checkSequence(producers: PartitionProducers, identity: BatchIdentity, r
 function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean): PartitionResult {
   const log = topic.partitions[index];
   if (!log) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const topicConfig = broker.topics.effectiveConfig(topic);
+  // acks=all needs min.insync.replicas in-sync replicas; one node is an ISR of one (Kafka checks
+  // this before looking at the records, and acks 0 and 1 do not care).
+  const minIsr = topicConfig['min.insync.replicas'] as number;
+  if (wantDurable && minIsr > 1) {
+    return failed(index, ErrorCode.NOT_ENOUGH_REPLICAS, `The size of the current ISR (1) is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topic.name}-${index}`);
+  }
   try {
     if (!records || records.length === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch in the request');
     const batch = peekBatch(records);
@@ -102,8 +110,8 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
       }
     }
 
-    const wanted = codecByName(broker.topics.effectiveConfig(topic)['compression.type'] as string);
-    const bytes = wanted !== undefined && wanted !== batch.codec ? recompressBatch(records, wanted) : records;
+    const wanted = codecByName(topicConfig['compression.type'] as string);
+    const bytes = wanted !== undefined && wanted !== batch.codec ? recompressBatch(records, wanted, levelFor(wanted, topicConfig)) : records;
 
     const r = log.append(bytes);
     if (producers && identity) producers.record(identity, r.baseOffset, r.lastOffset, r.logAppendTime);
@@ -121,6 +129,23 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
   } catch (e) {
     const { errorCode, message } = toErrorCode(e);
     return failed(index, errorCode, message);
+  }
+}
+
+/**
+ * The topic's compression.<codec>.level for a batch the broker compresses (Kafka 3.8, KIP-390).
+ * Kafka's lz4 levels run to 17 where liblz4's stop at 12, which is what 13-17 give in Kafka too.
+ */
+function levelFor(codec: Codec, cfg: Readonly<Record<TopicConfigName, TopicConfigValue>>): number | undefined {
+  switch (codec) {
+    case Codec.Gzip:
+      return cfg['compression.gzip.level'] as number;
+    case Codec.Lz4:
+      return Math.min(cfg['compression.lz4.level'] as number, 12);
+    case Codec.Zstd:
+      return cfg['compression.zstd.level'] as number;
+    default:
+      return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildBrokerConfig, ConfigError } from '../../../src/config.js';
+import { buildBrokerConfig, ConfigError, TOPIC_CONFIGS } from '../../../src/config.js';
 import { KafkaError } from '../../../src/broker/errors.js';
 import { AlterOp, applyIncremental, ConfigSource, ConfigType, parseOverrides, renderValue, topicConfigEntries } from '../../../src/broker/topic-configs.js';
 
@@ -36,7 +36,7 @@ describe('topicConfigEntries', () => {
 
   it('without options: every topic config, no synonyms, no documentation', () => {
     const entries = topicConfigEntries(config, {});
-    expect(entries).toHaveLength(17);
+    expect(entries.map((e) => e.name)).toEqual(Object.keys(TOPIC_CONFIGS));
     expect(entries.every((e) => e.synonyms.length === 0 && e.documentation === null && !e.readOnly && !e.isSensitive)).toBe(true);
   });
 });
@@ -47,6 +47,17 @@ describe('parseOverrides', () => {
     expect(() => parseOverrides([{ name: 'nope', value: '1' }])).toThrow(ConfigError);
     expect(() => parseOverrides([{ name: 'retention.ms', value: 'x' }])).toThrow(ConfigError);
     expect(() => parseOverrides([{ name: 'retention.ms', value: '1' }, { name: 'retention.ms', value: '2' }])).toThrow(KafkaError);
+  });
+
+  it('checks the ranges of the Kafka configs Brook accepts without acting on them, and refuses tiered storage', () => {
+    expect(parseOverrides([{ name: 'remote.storage.enable', value: 'false' }, { name: 'local.retention.ms', value: '-2' }])).toEqual({ 'remote.storage.enable': false, 'local.retention.ms': -2 });
+    expect(() => parseOverrides([{ name: 'remote.storage.enable', value: 'true' }])).toThrow(/Tiered Storage functionality is disabled in the broker/);
+    expect(() => parseOverrides([{ name: 'local.retention.ms', value: '-3' }])).toThrow(ConfigError);
+    expect(() => parseOverrides([{ name: 'compression.gzip.level', value: '0' }])).toThrow(ConfigError);
+    expect(() => parseOverrides([{ name: 'compression.lz4.level', value: '18' }])).toThrow(ConfigError);
+    expect(() => parseOverrides([{ name: 'compression.zstd.level', value: '23' }])).toThrow(ConfigError);
+    expect(() => parseOverrides([{ name: 'max.compaction.lag.ms', value: '0' }])).toThrow(ConfigError);
+    expect(() => parseOverrides([{ name: 'unclean.leader.election.enable', value: 'yes' }])).toThrow(ConfigError);
   });
 });
 
