@@ -222,8 +222,13 @@ export function applyIncremental(
   const next: TopicOverrides = { ...current };
   for (const op of ops) {
     const name = op.name;
-    // Unknown names are refused for every operation, DELETE included: a typo should not "succeed".
-    if (!Object.hasOwn(TOPIC_CONFIGS, name)) throw new ConfigError(name, `unknown topic config ${name}`);
+    // A DELETE of a name that is not set is a no-op, unknown names included, as in Kafka (KRaft
+    // writes no record for it): tools that remove a config Kafka has since dropped, say
+    // message.format.version, must not fail. Any other operation on an unknown name is refused.
+    if (!Object.hasOwn(TOPIC_CONFIGS, name)) {
+      if (op.configOperation === AlterOp.DELETE) continue;
+      throw new ConfigError(name, `unknown topic config ${name}`);
+    }
     const key = name as TopicConfigName;
     switch (op.configOperation) {
       case AlterOp.SET:

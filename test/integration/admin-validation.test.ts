@@ -379,10 +379,17 @@ describe('AlterConfigs and IncrementalAlterConfigs refuse bad resources, one at 
     });
     expect(op.responses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'unknown config operation 9 for retention.ms' });
     const unknown = await c.request(incrementalAlterConfigsApi, 1, {
-      resources: [{ resourceType: 2, resourceName: 'altered', configs: [{ name: 'retention.mss', configOperation: 1, value: null }] }],
+      resources: [{ resourceType: 2, resourceName: 'altered', configs: [{ name: 'retention.mss', configOperation: 0, value: '1' }] }],
       validateOnly: false,
     });
     expect(unknown.responses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'unknown topic config retention.mss' });
+    // DELETE of a name that is not set, unknown or not, is a no-op that succeeds, as in Kafka.
+    const deleted = await c.request(incrementalAlterConfigsApi, 1, {
+      resources: [{ resourceType: 2, resourceName: 'altered', configs: [{ name: 'message.format.version', configOperation: 1, value: null }] }],
+      validateOnly: false,
+    });
+    expect(deleted.responses[0]).toMatchObject({ errorCode: ErrorCode.NONE });
+    expect(tb.broker.broker.topics.get('altered')!.configs).toEqual({ 'retention.ms': 5000 });
   });
 });
 

@@ -5,8 +5,8 @@
  * SET (0) parses and sets the value; DELETE (1) removes the override, so the broker default
  * applies again; APPEND (2) / SUBTRACT (3) add or remove items of a list config (only
  * cleanup.policy), starting from its effective value; on any other config they are INVALID_CONFIG,
- * as in Kafka. An unknown config name is INVALID_CONFIG for every operation (Kafka ignores a DELETE
- * of an unknown name; Brook says so, since such a name can never have been set). A name given
+ * as in Kafka. An unknown config name is INVALID_CONFIG, except with DELETE, which is a no-op for
+ * any name that is not set, unknown ones included, as in Kafka. A name given
  * twice: INVALID_REQUEST. All operations of a resource apply together or not at all; the result is
  * persisted and applied to the open logs exactly as in AlterConfigs (alter-configs.ts), and
  * validate_only checks without changing anything.

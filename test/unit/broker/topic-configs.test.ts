@@ -74,10 +74,15 @@ describe('applyIncremental', () => {
     expect(applyIncremental(config, {}, [op('cleanup.policy', AlterOp.APPEND, 'delete')])).toEqual({ 'cleanup.policy': 'delete' });
   });
 
+  it('treats a DELETE of an unknown name as a no-op, as Kafka does', () => {
+    expect(applyIncremental(config, { 'retention.ms': 5 }, [op('message.format.version', AlterOp.DELETE), op('segment.ms', AlterOp.DELETE)])).toEqual({ 'retention.ms': 5 });
+  });
+
   it('refuses APPEND on non-list configs, an empty policy, unknown names and operations', () => {
     expect(() => applyIncremental(config, {}, [op('retention.ms', AlterOp.APPEND, '1')])).toThrow('APPEND is only allowed for list configs');
     expect(() => applyIncremental(config, {}, [op('cleanup.policy', AlterOp.SUBTRACT, 'delete')])).toThrow(ConfigError);
-    expect(() => applyIncremental(config, {}, [op('nope', AlterOp.DELETE)])).toThrow('unknown topic config nope');
+    expect(() => applyIncremental(config, {}, [op('nope', AlterOp.SET, '1')])).toThrow('unknown topic config nope');
+    expect(() => applyIncremental(config, {}, [op('nope', AlterOp.APPEND, '1')])).toThrow('unknown topic config nope');
     expect(() => applyIncremental(config, {}, [op('retention.ms', 7, '1')])).toThrow(KafkaError);
   });
 });
