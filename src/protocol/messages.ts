@@ -7,6 +7,7 @@
  * below 3); it lives with the dispatcher, not here.
  */
 import type { AnyApi } from './schema.js';
+import { createAclsApi, deleteAclsApi, describeAclsApi } from './schemas/acls.js';
 import { alterConfigsApi } from './schemas/alter-configs.js';
 import { apiVersionsApi } from './schemas/api-versions.js';
 import { createPartitionsApi } from './schemas/create-partitions.js';
@@ -16,6 +17,7 @@ import { deleteRecordsApi } from './schemas/delete-records.js';
 import { deleteTopicsApi } from './schemas/delete-topics.js';
 import { describeConfigsApi } from './schemas/describe-configs.js';
 import { describeGroupsApi } from './schemas/describe-groups.js';
+import { describeLogDirsApi } from './schemas/describe-log-dirs.js';
 import { fetchApi } from './schemas/fetch.js';
 import { findCoordinatorApi } from './schemas/find-coordinator.js';
 import { heartbeatApi } from './schemas/heartbeat.js';
@@ -52,8 +54,12 @@ export const API_SCHEMAS: readonly AnyApi[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  describeAclsApi,
+  createAclsApi,
+  deleteAclsApi,
   describeConfigsApi,
   alterConfigsApi,
+  describeLogDirsApi,
   createPartitionsApi,
   deleteGroupsApi,
   incrementalAlterConfigsApi,
@@ -82,6 +88,10 @@ export function isCovered(apiKey: number, apiVersion: number): boolean {
 
 export {
   alterConfigsApi,
+  createAclsApi,
+  deleteAclsApi,
+  describeAclsApi,
+  describeLogDirsApi,
   apiVersionsApi,
   createPartitionsApi,
   createTopicsApi,
