@@ -159,6 +159,7 @@ export const BROKER_DEFS = {
   'num.partitions': { kind: 'int', default: 1, check: atLeast(1), doc: 'partitions of auto-created topics' },
   'default.replication.factor': { kind: 'int', default: 1, check: atLeast(1), doc: 'replication factor of auto-created topics' },
   'socket.request.max.bytes': { kind: 'int', default: 104_857_600, check: atLeast(1), doc: 'largest request frame; larger closes the connection' },
+  'fetch.max.bytes': { kind: 'int', default: 57_671_680, check: atLeast(0), doc: 'most record bytes in one fetch response, whatever the request asks (a first batch may exceed it, KIP-74)' },
   'log.retention.check.interval.ms': { kind: 'long', default: 300_000, check: atLeast(1), doc: 'how often retention runs' },
   'log.cleaner.enable': { kind: 'boolean', default: true, doc: 'run the log cleaner, which compacts topics with cleanup.policy=compact' },
   'log.cleaner.backoff.ms': { kind: 'long', default: 15_000, check: atLeast(0), doc: 'how long the cleaner sleeps when no log needs cleaning' },
@@ -236,6 +237,7 @@ export interface BrokerConfig {
   numPartitions: number;
   defaultReplicationFactor: number;
   socketRequestMaxBytes: number;
+  fetchMaxBytes: number;
   retentionCheckIntervalMs: number;
   cleanerEnable: boolean;
   cleanerBackoffMs: number;
@@ -370,6 +372,7 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     numPartitions: get('num.partitions'),
     defaultReplicationFactor: get('default.replication.factor'),
     socketRequestMaxBytes: get('socket.request.max.bytes'),
+    fetchMaxBytes: get('fetch.max.bytes'),
     retentionCheckIntervalMs: get('log.retention.check.interval.ms'),
     cleanerEnable: get('log.cleaner.enable'),
     cleanerBackoffMs: get('log.cleaner.backoff.ms'),

@@ -212,3 +212,49 @@ describe('shutdown', () => {
     c.close();
   });
 });
+
+describe('fetch.max.bytes', () => {
+  it('caps a response below what the request asks, on batch boundaries, with one whole batch at least (v4 and v11)', async () => {
+    const tb = await startTestBroker({ properties: { 'fetch.max.bytes': 25_000 } });
+    const c = await RawClient.connect(tb.broker.port);
+    try {
+      tb.broker.broker.topics.create('capped', 1);
+      // Five batches of ten ~1 KiB records: ~10.2 KB each.
+      for (let b = 0; b < 5; b++) {
+        const records = buildBatch({ records: Array.from({ length: 10 }, (_, i) => ({ key: `k${b * 10 + i}`, value: Buffer.alloc(1000, b) })) });
+        const r = await c.request(produceApi, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'capped', partitionData: [{ index: 0, records }] }] });
+        expect(r.responses[0].partitionResponses[0].errorCode).toBe(0);
+      }
+      const baseOffsets = async (version: number, maxBytes: number) => {
+        const res = await c.request(fetchApi, version, {
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes,
+          isolationLevel: 0,
+          topics: [{ topic: 'capped', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 50_000_000 }] }],
+        });
+        const records = res.responses[0].partitions[0].records as Buffer;
+        expect(records.length).toBeLessThanOrEqual(25_000);
+        return decodeBatches(records).batches.map((b) => b.baseOffset);
+      };
+      for (const version of [4, 11]) {
+        expect(await baseOffsets(version, 50_000_000)).toEqual([0, 10]);
+        expect(await baseOffsets(version, 15_000)).toEqual([0]); // the request's own limit still applies
+      }
+      tb.broker.broker.topics.create('huge', 1);
+      const big = buildBatch({ records: [{ key: 'k', value: Buffer.alloc(40_000, 7) }] });
+      await c.request(produceApi, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'huge', partitionData: [{ index: 0, records: big }] }] });
+      const res = await c.request(fetchApi, 11, {
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 50_000_000,
+        isolationLevel: 0,
+        topics: [{ topic: 'huge', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 50_000_000 }] }],
+      });
+      expect((res.responses[0].partitions[0].records as Buffer).length).toBe(big.length); // KIP-74: one batch over the cap
+    } finally {
+      c.close();
+      await tb.close();
+    }
+  });
+});

@@ -7,7 +7,7 @@
  *
  * Per partition: the batch containing fetch_offset first (clients drop the records before their
  * offset), at least one whole batch even when it exceeds the byte limits (KIP-74), never past the
- * high watermark. On one node the high watermark is the log end offset and, with no transactions,
+ * high watermark. The response's limit is the smaller of max_bytes and the broker's fetch.max.bytes. On one node the high watermark is the log end offset and, with no transactions,
  * the last stable offset equals it; aborted_transactions is always empty.
  *
  * Record bytes leave as file slices that the connection sends with sendfile (zero copy). Below v10
@@ -55,7 +55,9 @@ interface FetchResult {
 }
 
 function readAll(broker: Broker, req: FetchRequest, version: number): FetchResult {
-  let budget = req.maxBytes;
+  // The broker's fetch.max.bytes caps what a request may ask for, as in Kafka: it bounds the
+  // memory of the Buffer path below v10 and the size of any one response.
+  let budget = Math.min(req.maxBytes, broker.config.fetchMaxBytes);
   let bytes = 0;
   let hasError = false;
   const logs: PartitionLog[] = [];
