@@ -209,6 +209,30 @@ export const BROKER_DEFS = {
 export type BrokerKey = keyof typeof BROKER_DEFS;
 
 /**
+ * Broker settings that AlterConfigs / IncrementalAlterConfigs may change at run time, for this
+ * broker or as the cluster-wide default (Kafka's dynamic broker configs): the topic-config
+ * defaults (log.retention.ms, log.segment.bytes, message.max.bytes, compression.type, ...), as
+ * Kafka's DynamicLogConfig allows. Everything else is read once at start.
+ */
+export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set(Object.values(TOPIC_CONFIGS).map((d) => d.broker));
+
+export function isBrokerKey(key: string): key is BrokerKey {
+  return Object.hasOwn(BROKER_DEFS, key);
+}
+
+/** Parses one broker setting by its Kafka name (no aliases). Throws ConfigError. */
+export function parseBrokerSetting(key: string, raw: string | null): unknown {
+  if (!isBrokerKey(key)) throw new ConfigError(key, `unknown broker config ${key}`);
+  if (raw === null) throw new ConfigError(key, `${key} needs a value`);
+  return parseValue(key, BROKER_DEFS[key as BrokerKey] as Definition<unknown>, raw);
+}
+
+/** The topic config that a broker key supplies the default of, if any. */
+export function topicConfigOfBrokerKey(key: string): TopicConfigName | undefined {
+  return (Object.keys(TOPIC_CONFIGS) as TopicConfigName[]).find((n) => TOPIC_CONFIGS[n].broker === key);
+}
+
+/**
  * Kafka's alternative spellings: coarser units (converted to the canonical key) and old names.
  * When both a canonical key and an alias are given, the canonical key wins, as in Kafka
  * (log.retention.ms over log.retention.minutes over log.retention.hours).
@@ -257,6 +281,14 @@ export interface BrokerConfig {
   raw: Record<string, unknown>;
   /** Broker settings (Kafka names, after aliases) set explicitly by the file or a flag. */
   explicitKeys: ReadonlySet<string>;
+  /**
+   * Dynamic broker configs (DYNAMIC_BROKER_KEYS) by broker key: this broker's own, and the cluster
+   * default, which it yields to. Both win over the static settings; topicDefaults reflects them.
+   * Kept and changed by broker/dynamic-configs.ts.
+   */
+  dynamic: { broker: Record<string, unknown>; clusterDefault: Record<string, unknown> };
+  /** topicDefaults as the static settings alone give them. */
+  staticTopicValues: Readonly<Record<TopicConfigName, TopicConfigValue>>;
 }
 
 /** Parses Java-properties text: `key=value`, `key: value`, `key value`, # and ! comments, `\` continuations and escapes. */
@@ -388,6 +420,8 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     staticTopicDefaults,
     raw,
     explicitKeys: new Set(explicit),
+    dynamic: { broker: {}, clusterDefault: {} },
+    staticTopicValues: { ...topicDefaults },
   };
 }
 

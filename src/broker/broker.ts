@@ -9,6 +9,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { KafkaError } from './errors.js';
 import { FetchWaiters } from './fetch-waiters.js';
+import { loadDynamicConfigs } from './dynamic-configs.js';
 import { LogCleaner, type CleanedLog } from './log-cleaner.js';
 import { PartitionProducers, ProducerIdAllocator } from './producers.js';
 import { topicNameProblem, TopicRegistry, type Topic } from './topics.js';
@@ -33,6 +34,7 @@ export class Broker {
     readonly log: Logger,
   ) {
     this.advertised = config.advertised;
+    loadDynamicConfigs(config, log); // before any log opens: they change topic defaults
     this.topics = new TopicRegistry(config, log);
     this.producerIds = new ProducerIdAllocator(config.dataDir);
     this.groups = new GroupCoordinator(this);

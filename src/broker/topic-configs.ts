@@ -5,10 +5,11 @@
  *
  * Sources follow Kafka's precedence for a topic config (ConfigHelper.createTopicConfigEntry):
  * the topic's own override (TOPIC_CONFIG, shown by clients as DYNAMIC_TOPIC_CONFIG), else the
- * broker's `log.*` key when server.properties or a flag set it (STATIC_BROKER_CONFIG), else the
- * built-in default (DEFAULT_CONFIG). Synonyms list every level that has a value, highest first.
- * Brook has no dynamic broker configs, so DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG
- * never appear and every broker config is read-only.
+ * broker's `log.*` key set dynamically for this broker (DYNAMIC_BROKER_CONFIG) or as the cluster
+ * default (DYNAMIC_DEFAULT_BROKER_CONFIG; dynamic-configs.ts), else that key when
+ * server.properties or a flag set it (STATIC_BROKER_CONFIG), else the built-in default
+ * (DEFAULT_CONFIG). Synonyms list every level that has a value, highest first. Broker settings
+ * other than those topic defaults are read-only.
  *
  * Values are rendered as Kafka renders them (ConfigDef.convertToString): lists joined by ",",
  * doubles with a fraction ("1.0"), and "never" (Long.MAX_VALUE, held as the largest exact double in
@@ -17,6 +18,7 @@
 import {
   BROKER_DEFS,
   ConfigError,
+  DYNAMIC_BROKER_KEYS,
   LONG_MAX,
   parseTopicConfig,
   TOPIC_CONFIGS,
@@ -117,8 +119,14 @@ export function topicConfigEntries(config: BrokerConfig, overrides: TopicOverrid
     const def = TOPIC_CONFIGS[name];
     const synonyms: ConfigSynonym[] = [];
     if (Object.hasOwn(overrides, name)) synonyms.push({ name, value: renderValue(def.kind, overrides[name]), source: ConfigSource.TOPIC_CONFIG });
+    if (Object.hasOwn(config.dynamic.broker, def.broker)) {
+      synonyms.push({ name: def.broker, value: renderValue(def.kind, config.dynamic.broker[def.broker]), source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+    }
+    if (Object.hasOwn(config.dynamic.clusterDefault, def.broker)) {
+      synonyms.push({ name: def.broker, value: renderValue(def.kind, config.dynamic.clusterDefault[def.broker]), source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    }
     if (config.staticTopicDefaults.has(name)) {
-      synonyms.push({ name: def.broker, value: renderValue(def.kind, config.topicDefaults[name]), source: ConfigSource.STATIC_BROKER_CONFIG });
+      synonyms.push({ name: def.broker, value: renderValue(def.kind, config.staticTopicValues[name]), source: ConfigSource.STATIC_BROKER_CONFIG });
     }
     synonyms.push({ name: def.broker, value: renderValue(def.kind, def.default), source: ConfigSource.DEFAULT_CONFIG });
     out.push({
@@ -140,8 +148,9 @@ export function topicConfigEntries(config: BrokerConfig, overrides: TopicOverrid
 
 /**
  * The broker's own settings, as configured (listeners may say port 0: "any free port"), except
- * advertised.listeners, which is what clients are told (the bound port once listening). All
- * read-only: Brook reads its config once.
+ * advertised.listeners, which is what clients are told (the bound port once listening). The
+ * dynamic ones (DYNAMIC_BROKER_KEYS) are not read-only and show a dynamic value where one is set:
+ * this broker's own (DYNAMIC_BROKER_CONFIG), else the cluster default (DYNAMIC_DEFAULT_BROKER_CONFIG).
  */
 export function brokerConfigEntries(broker: Broker, opts: DescribeOptions = ALL_CONFIGS): ConfigEntry[] {
   const { config } = broker;
@@ -155,16 +164,21 @@ export function brokerConfigEntries(broker: Broker, opts: DescribeOptions = ALL_
   for (const name of Object.keys(BROKER_DEFS) as BrokerKey[]) {
     if (!include(name)) continue;
     const def = BROKER_DEFS[name];
-    const value = live[name] ?? renderValue(def.kind, config.raw[name]);
     const synonyms: ConfigSynonym[] = [];
-    if (config.explicitKeys.has(name)) synonyms.push({ name, value, source: ConfigSource.STATIC_BROKER_CONFIG });
+    if (Object.hasOwn(config.dynamic.broker, name)) synonyms.push({ name, value: renderValue(def.kind, config.dynamic.broker[name]), source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+    if (Object.hasOwn(config.dynamic.clusterDefault, name)) {
+      synonyms.push({ name, value: renderValue(def.kind, config.dynamic.clusterDefault[name]), source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    }
+    const staticValue = live[name] ?? renderValue(def.kind, config.raw[name]);
+    if (config.explicitKeys.has(name)) synonyms.push({ name, value: staticValue, source: ConfigSource.STATIC_BROKER_CONFIG });
     synonyms.push({ name, value: renderValue(def.kind, def.default), source: ConfigSource.DEFAULT_CONFIG });
+    const first = synonyms[0];
     out.push({
       name,
-      value,
-      readOnly: true,
-      isDefault: synonyms[0].source === ConfigSource.DEFAULT_CONFIG,
-      configSource: synonyms[0].source,
+      value: first.source === ConfigSource.DEFAULT_CONFIG ? staticValue : first.value,
+      readOnly: !DYNAMIC_BROKER_KEYS.has(name),
+      isDefault: first.source === ConfigSource.DEFAULT_CONFIG,
+      configSource: first.source,
       isSensitive: false,
       synonyms: opts.includeSynonyms ? synonyms : [],
       configType: TYPE_OF_KIND[def.kind],
@@ -172,6 +186,28 @@ export function brokerConfigEntries(broker: Broker, opts: DescribeOptions = ALL_
     });
   }
   return out;
+}
+
+/** The cluster-wide dynamic defaults (BROKER resource ""): only what is set there, as in Kafka. */
+export function clusterDefaultConfigEntries(config: BrokerConfig, opts: DescribeOptions = ALL_CONFIGS): ConfigEntry[] {
+  const include = wanted(opts);
+  return Object.entries(config.dynamic.clusterDefault)
+    .filter(([name]) => include(name) && Object.hasOwn(BROKER_DEFS, name))
+    .map(([name, v]) => {
+      const def = BROKER_DEFS[name as BrokerKey];
+      const value = renderValue(def.kind, v);
+      return {
+        name,
+        value,
+        readOnly: false,
+        isDefault: false,
+        configSource: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+        isSensitive: false,
+        synonyms: opts.includeSynonyms ? [{ name, value, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }] : [],
+        configType: TYPE_OF_KIND[def.kind],
+        documentation: opts.includeDocumentation ? def.doc : null,
+      };
+    });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -136,13 +136,24 @@ export class TopicRegistry {
    */
   effectiveConfig(topic: Topic): Readonly<Record<TopicConfigName, TopicConfigValue>> {
     const cached = this.effective.get(topic);
-    if (cached && cached.overrides === topic.configs) return cached.value;
+    if (cached && cached.overrides === topic.configs && cached.defaults === this.defaultsVersion) return cached.value;
     const value = effectiveTopicConfig(this.config, topic.configs);
-    this.effective.set(topic, { overrides: topic.configs, value });
+    this.effective.set(topic, { overrides: topic.configs, defaults: this.defaultsVersion, value });
     return value;
   }
 
-  private readonly effective = new WeakMap<Topic, { overrides: TopicOverrides; value: Record<TopicConfigName, TopicConfigValue> }>();
+  private readonly effective = new WeakMap<Topic, { overrides: TopicOverrides; defaults: number; value: Record<TopicConfigName, TopicConfigValue> }>();
+  /** Bumped when the broker's topic defaults change (dynamic broker configs). */
+  private defaultsVersion = 0;
+
+  /** After the broker's topic defaults changed: every open log takes its new effective config. */
+  refreshDefaults(): void {
+    this.defaultsVersion++;
+    for (const topic of this.topics.values()) {
+      const logCfg = logConfigFor(this.effectiveConfig(topic));
+      for (const p of topic.partitions) p.updateConfig(logCfg);
+    }
+  }
 
   /** Creates a topic; the caller has validated name, count and configs. */
   create(name: string, partitions: number, configs: TopicOverrides = {}): Topic {

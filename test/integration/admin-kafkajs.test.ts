@@ -149,7 +149,7 @@ describe('kafkajs admin', () => {
     const id = String(tb.broker.config.nodeId);
     const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: id }] });
     const cfg = configsOf(res, id);
-    expect(cfg.get('log.retention.ms')).toMatchObject({ configValue: '3600000', configSource: 4, readOnly: true });
+    expect(cfg.get('log.retention.ms')).toMatchObject({ configValue: '3600000', configSource: 4, readOnly: false }); // dynamic
     expect(cfg.get('num.partitions')).toMatchObject({ configValue: '1', configSource: 5, readOnly: true });
     expect(cfg.get('log.dirs')!.configValue).toBe(tb.dataDir);
     // listeners as configured (port 0 here: any free port); advertised.listeners as clients are told.

@@ -3,13 +3,15 @@
  * and survive a restart, as do added partitions, deleted records and deleted topics. Restarts use
  * the same data directory (graceful close, then start).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { deleteRecordsApi } from '../../src/protocol/schemas/delete-records.js';
 import { deleteTopicsApi } from '../../src/protocol/schemas/delete-topics.js';
 import { fetchApi } from '../../src/protocol/schemas/fetch.js';
+import { incrementalAlterConfigsApi } from '../../src/protocol/schemas/incremental-alter-configs.js';
 import { listOffsetsApi } from '../../src/protocol/schemas/list-offsets.js';
 import { startTestBroker, type TestBroker } from './harness.js';
 import { RawClient } from './raw-client.js';
@@ -130,6 +132,71 @@ describe('config changes', () => {
     // And the restarted log applies them: max.message.bytes from before the restart still refuses.
     const refused = (await producer.send({ topic: 'live', messages: [{ value: 'z'.repeat(4000) }] }).catch((e: unknown) => e)) as { type?: string; cause?: { type?: string } };
     expect(refused.type ?? refused.cause?.type).toBe('MESSAGE_TOO_LARGE');
+  });
+});
+
+describe('dynamic broker configs', () => {
+  const alterBroker = async (resourceName: string, configs: { name: string; configOperation: number; value: string | null }[]) => {
+    const c = await RawClient.connect(tb.broker.port);
+    try {
+      const r = await c.request(incrementalAlterConfigsApi, 1, { resources: [{ resourceType: 4, resourceName, configs }], validateOnly: false });
+      return r.responses[0];
+    } finally {
+      c.close();
+    }
+  };
+
+  it('apply to every topic without its own value at once, yield to this broker\'s value, and survive a restart', async () => {
+    await admin.createTopics({ topics: [{ topic: 'dyn-a', numPartitions: 1 }, { topic: 'dyn-own', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '100000' }] }] });
+    const big = 'x'.repeat(4000);
+    // The cluster default (resource "") caps batches of every topic that does not say otherwise.
+    expect(await alterBroker('', [{ name: 'message.max.bytes', configOperation: 0, value: '2000' }])).toMatchObject({ errorCode: 0 });
+    const refused = (await producer.send({ topic: 'dyn-a', messages: [{ value: big }] }).catch((e: unknown) => e)) as { type?: string; cause?: { type?: string } };
+    expect(refused.type ?? refused.cause?.type).toBe('MESSAGE_TOO_LARGE');
+    expect((await producer.send({ topic: 'dyn-own', messages: [{ value: big }] }))[0].errorCode).toBe(0);
+    // This broker's own value wins over the cluster default.
+    expect(await alterBroker(String(tb.broker.config.nodeId), [{ name: 'message.max.bytes', configOperation: 0, value: '10000' }])).toMatchObject({ errorCode: 0 });
+    expect((await producer.send({ topic: 'dyn-a', messages: [{ value: big }] }))[0].errorCode).toBe(0);
+
+    await restart();
+    const res = await admin.describeConfigs({ includeSynonyms: true, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'dyn-a' }] });
+    const entry = res.resources[0].configEntries.find((e) => e.configName === 'max.message.bytes')!;
+    expect(entry).toMatchObject({ configValue: '10000', configSource: 2 });
+    expect(entry.configSynonyms.map((x) => [x.configName, x.configValue, x.configSource])).toEqual([
+      ['message.max.bytes', '10000', 2],
+      ['message.max.bytes', '2000', 3],
+      ['message.max.bytes', '1048588', 5],
+    ]);
+    expect(await alterBroker(String(tb.broker.config.nodeId), [{ name: 'message.max.bytes', configOperation: 1, value: null }])).toMatchObject({ errorCode: 0 });
+    const again = (await producer.send({ topic: 'dyn-a', messages: [{ value: big }] }).catch((e: unknown) => e)) as { type?: string; cause?: { type?: string } };
+    expect(again.type ?? again.cause?.type).toBe('MESSAGE_TOO_LARGE');
+    expect(await alterBroker('', [{ name: 'message.max.bytes', configOperation: 1, value: null }])).toMatchObject({ errorCode: 0 });
+    expect((await producer.send({ topic: 'dyn-a', messages: [{ value: big }] }))[0].errorCode).toBe(0);
+  });
+
+  it('refuse static settings, unknown names, bad values and APPEND, changing nothing', async () => {
+    const node = String(tb.broker.config.nodeId);
+    expect(await alterBroker(node, [{ name: 'auto.create.topics.enable', configOperation: 0, value: 'false' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_CONFIG,
+      errorMessage: 'Cannot update these configs dynamically: auto.create.topics.enable',
+    });
+    expect(await alterBroker(node, [{ name: 'log.retention.mss', configOperation: 0, value: '1' }])).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'unknown broker config log.retention.mss' });
+    expect(await alterBroker('', [{ name: 'log.segment.bytes', configOperation: 0, value: '10' }])).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG });
+    expect(await alterBroker('', [{ name: 'log.cleanup.policy', configOperation: 2, value: 'compact' }])).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG });
+    expect(await alterBroker('7', [{ name: 'log.retention.ms', configOperation: 0, value: '1' }])).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST });
+    expect(tb.broker.broker.config.dynamic).toEqual({ broker: {}, clusterDefault: {} });
+  });
+
+  it('skip an entry that no longer parses at start, with a log line, and keep the rest', async () => {
+    // Read only at start: written while the broker runs, it counts from the restart on.
+    writeFileSync(join(tb.dataDir, 'broker-configs.json'), JSON.stringify({ version: 1, broker: { 'log.segment.bytes': 'lots', 'num.partitions': 4 }, clusterDefault: { 'log.retention.ms': 3_600_000 } }));
+    const logged: string[] = [];
+    await disconnectClients();
+    await tb.restart({ log: (m: string) => logged.push(m) });
+    await connectClients();
+    expect(tb.broker.broker.config.dynamic).toEqual({ broker: {}, clusterDefault: { 'log.retention.ms': 3_600_000 } });
+    expect(logged.filter((m) => m.includes('skipping'))).toHaveLength(2);
+    expect((await topicConfig('dyn-a')).get('retention.ms')).toEqual(['3600000', 3]);
   });
 });
 

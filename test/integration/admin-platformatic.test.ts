@@ -124,20 +124,33 @@ describe('@platformatic/kafka admin', () => {
     expect((await current()).get('cleanup.policy')).toEqual(['compact', ConfigSources.TOPIC_CONFIG]);
   });
 
-  it('refuses to alter broker configs, saying why', async () => {
-    expect(
-      await failure(
-        admin.incrementalAlterConfigs({
-          resources: [
-            {
-              resourceType: ConfigResourceTypes.BROKER,
-              resourceName: String(tb.broker.config.nodeId),
-              configs: [{ name: 'log.retention.ms', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '1' }],
-            },
-          ],
-        }),
-      ),
-    ).toEqual([['INVALID_REQUEST', 'broker configs are static in Brook; change server.properties and restart']]);
+  it('alters dynamic broker configs (IncrementalAlterConfigs on BROKER resources) and refuses static ones, saying why', async () => {
+    const node = String(tb.broker.config.nodeId);
+    const alterBroker = (resourceName: string, configs: { name: string; configOperation: number; value?: string }[]) =>
+      admin.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName, configs: configs as never }] });
+    expect(await failure(alterBroker(node, [{ name: 'num.partitions', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '3' }]))).toEqual([
+      ['INVALID_CONFIG', 'Cannot update these configs dynamically: num.partitions'],
+    ]);
+    // platformatic routes a BROKER resource to the broker it names, so it cannot name "" (the
+    // cluster default); admin-persistence.test.ts covers that level over raw frames.
+    await alterBroker(node, [
+      { name: 'log.retention.ms', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '7200000' },
+      { name: 'log.segment.bytes', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '2097152' },
+    ]);
+    const [res] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-a' }] });
+    const cfg = new Map(res.configs.map((c) => [c.name, [c.value, c.configSource]]));
+    // plt-a overrides retention.ms itself; segment.bytes comes from this broker's dynamic value.
+    expect(cfg.get('retention.ms')).toEqual(['60000', ConfigSources.TOPIC_CONFIG]);
+    expect(cfg.get('segment.bytes')).toEqual(['2097152', ConfigSources.DYNAMIC_BROKER_CONFIG]);
+    const [brokerRes] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: node }] });
+    expect(brokerRes.configs.find((c) => c.name === 'log.retention.ms')).toMatchObject({ value: '7200000', configSource: ConfigSources.DYNAMIC_BROKER_CONFIG, readOnly: false });
+    expect(brokerRes.configs.find((c) => c.name === 'num.partitions')).toMatchObject({ readOnly: true });
+    await alterBroker(node, [
+      { name: 'log.retention.ms', configOperation: IncrementalAlterConfigOperationTypes.DELETE },
+      { name: 'log.segment.bytes', configOperation: IncrementalAlterConfigOperationTypes.DELETE },
+    ]);
+    const [after] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-a' }] });
+    expect(after.configs.find((c) => c.name === 'segment.bytes')).toMatchObject({ value: '1073741824', configSource: ConfigSources.DEFAULT_CONFIG });
   });
 
   it('deletes records (DeleteRecords v2) and reports the new low watermark', async () => {

@@ -333,7 +333,7 @@ describe('AlterConfigs and IncrementalAlterConfigs refuse bad resources, one at 
     });
     expect(res.responses.map((r) => [r.resourceName, r.errorCode, r.errorMessage])).toEqual([
       ['alter-nope', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'unknown topic alter-nope'],
-      [String(node), ErrorCode.INVALID_REQUEST, 'broker configs are static in Brook; change server.properties and restart'],
+      [String(node), ErrorCode.INVALID_CONFIG, 'Cannot update these configs dynamically: num.partitions'],
       ['altered', ErrorCode.INVALID_REQUEST, 'resource altered (type 2) appears more than once in the request'],
       ['altered', ErrorCode.INVALID_REQUEST, 'resource altered (type 2) appears more than once in the request'],
     ]);

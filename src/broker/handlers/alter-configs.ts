@@ -11,9 +11,11 @@
  * next append or retention check. validate_only checks without changing anything.
  * Per resource: an invalid name is INVALID_TOPIC_EXCEPTION, an unknown topic
  * UNKNOWN_TOPIC_OR_PARTITION, a resource named twice in one request INVALID_REQUEST.
- * Not implemented: BROKER resources (type 4) get INVALID_REQUEST "broker configs are static in
- * Brook; change server.properties and restart" (after checking the broker id, as Kafka does);
- * other resource types get INVALID_REQUEST. AlterConfigPolicy does not exist.
+ * BROKER resources (type 4), named with this broker's id or "" for the cluster default: the
+ * request's configs become that level's whole set of dynamic broker configs (dynamic-configs.ts:
+ * the topic-config defaults such as log.retention.ms); any other broker setting is INVALID_CONFIG
+ * "Cannot update these configs dynamically", an unknown one INVALID_CONFIG, another broker id
+ * INVALID_REQUEST. Other resource types get INVALID_REQUEST. AlterConfigPolicy does not exist.
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { alterConfigsApi } from '../../protocol/schemas/alter-configs.js';
@@ -21,11 +23,10 @@ import type { TopicOverrides } from '../../config.js';
 import type { Broker } from '../broker.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
-import { parseOverrides, ResourceType } from '../topic-configs.js';
+import { nextDynamicValues, setDynamicValues } from '../dynamic-configs.js';
+import { AlterOp, parseOverrides, ResourceType } from '../topic-configs.js';
 import { topicNameProblem, type Topic } from '../topics.js';
 import { brokerResource } from './describe-configs.js';
-
-export const STATIC_BROKER_CONFIGS = 'broker configs are static in Brook; change server.properties and restart';
 
 interface Resource {
   resourceType: number;
@@ -35,9 +36,17 @@ interface Resource {
 /**
  * The shared body of AlterConfigs and IncrementalAlterConfigs: per resource, find the topic,
  * compute its new override set with `change` (which throws to refuse), and unless validateOnly,
- * persist and apply it. Returns the per-resource responses in request order.
+ * persist and apply it; for a BROKER resource (this broker's id, or "" for the cluster default),
+ * compute the new dynamic values of that level with `changeBroker` and apply them to every log.
+ * Returns the per-resource responses in request order.
  */
-export function alterResources<R extends Resource>(broker: Broker, resources: readonly R[], validateOnly: boolean, change: (topic: Topic, r: R) => TopicOverrides) {
+export function alterResources<R extends Resource>(
+  broker: Broker,
+  resources: readonly R[],
+  validateOnly: boolean,
+  change: (topic: Topic, r: R) => TopicOverrides,
+  changeBroker: (current: Readonly<Record<string, unknown>>, r: R) => Record<string, unknown>,
+) {
   const key = (r: Resource) => `${r.resourceType}:${r.resourceName}`;
   const counts = new Map<string, number>();
   for (const r of resources) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
@@ -46,8 +55,14 @@ export function alterResources<R extends Resource>(broker: Broker, resources: re
     try {
       if (counts.get(key(r))! > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource ${r.resourceName} (type ${r.resourceType}) appears more than once in the request`);
       if (r.resourceType === ResourceType.BROKER) {
-        brokerResource(broker, r.resourceName);
-        throw new KafkaError(ErrorCode.INVALID_REQUEST, STATIC_BROKER_CONFIGS);
+        const level = brokerResource(broker, r.resourceName) === 'self' ? 'broker' : 'clusterDefault';
+        const next = changeBroker(broker.config.dynamic[level], r);
+        if (!validateOnly) {
+          setDynamicValues(broker.config, level, next);
+          broker.topics.refreshDefaults();
+          broker.log(`altered dynamic broker configs (${level === 'broker' ? `broker ${broker.config.nodeId}` : 'cluster default'}): ${JSON.stringify(next)}`);
+        }
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
       }
       if (r.resourceType !== ResourceType.TOPIC) {
         throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource type ${r.resourceType} is not supported by Brook (only topics, 2, can be altered)`);
@@ -76,7 +91,13 @@ export const alterConfigsHandler = defineHandler({
   handle(req, { broker }) {
     return {
       throttleTimeMs: 0,
-      responses: alterResources(broker, req.resources, req.validateOnly, (_topic, r) => parseOverrides(r.configs)),
+      responses: alterResources(
+        broker,
+        req.resources,
+        req.validateOnly,
+        (_topic, r) => parseOverrides(r.configs),
+        (current, r) => nextDynamicValues(current, r.configs.map((c) => ({ name: c.name, configOperation: AlterOp.SET, value: c.value })), true),
+      ),
     };
   },
 });

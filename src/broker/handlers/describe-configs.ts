@@ -6,13 +6,14 @@
  * `log.*` key set in server.properties or a flag (STATIC_BROKER_CONFIG, 4), or the built-in
  * default (DEFAULT_CONFIG, 5); v0 has only is_default (true unless the topic overrides it).
  * An invalid topic name: INVALID_TOPIC_EXCEPTION; an unknown topic: UNKNOWN_TOPIC_OR_PARTITION.
- * BROKER resources (type 4) named with this broker's id: every broker setting, read-only (Brook
- * has no dynamic broker configs), STATIC_BROKER_CONFIG or DEFAULT_CONFIG. The empty name is the
- * cluster-wide dynamic default: none exist, so its list is empty (Kafka's answer too). Another
- * broker id or a non-numeric name: INVALID_REQUEST, as in Kafka.
+ * BROKER resources (type 4) named with this broker's id: every broker setting, read-only except
+ * the dynamic ones (dynamic-configs.ts), with its source: DYNAMIC_BROKER_CONFIG,
+ * DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG or DEFAULT_CONFIG. The empty name is the
+ * cluster-wide dynamic default: only the configs set at that level, as in Kafka. Another broker
+ * id or a non-numeric name: INVALID_REQUEST, as in Kafka.
  * configuration_keys null or empty means all; unknown keys are left out (Kafka's behaviour).
  * include_synonyms (v1+): every level with a value, highest precedence first (topic override,
- * static broker key, default). config_type and, with include_documentation, documentation: v3+.
+ * this broker's dynamic value, the cluster default, static broker key, default). config_type and, with include_documentation, documentation: v3+.
  * See topic-configs.ts for the rendering shared with CreateTopics.
  * Not implemented: BROKER_LOGGER (8), CLIENT_METRICS (16) and GROUP (32) resources: INVALID_REQUEST.
  */
@@ -20,7 +21,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { describeConfigsApi } from '../../protocol/schemas/describe-configs.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
-import { brokerConfigEntries, ResourceType, topicConfigEntries, type ConfigEntry, type DescribeOptions } from '../topic-configs.js';
+import { brokerConfigEntries, clusterDefaultConfigEntries, ResourceType, topicConfigEntries, type ConfigEntry, type DescribeOptions } from '../topic-configs.js';
 import { topicNameProblem } from '../topics.js';
 import type { Broker } from '../broker.js';
 
@@ -44,7 +45,7 @@ function describe(broker: Broker, type: number, name: string, opts: DescribeOpti
       return topicConfigEntries(broker.config, topic.configs, opts);
     }
     case ResourceType.BROKER:
-      return brokerResource(broker, name) === 'self' ? brokerConfigEntries(broker, opts) : [];
+      return brokerResource(broker, name) === 'self' ? brokerConfigEntries(broker, opts) : clusterDefaultConfigEntries(broker.config, opts);
     default:
       throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource type ${type} is not supported by Brook (only topics, 2, and brokers, 4)`);
   }

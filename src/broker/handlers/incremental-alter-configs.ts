@@ -12,11 +12,13 @@
  * validate_only checks without changing anything.
  * Per resource: an invalid name is INVALID_TOPIC_EXCEPTION, an unknown topic
  * UNKNOWN_TOPIC_OR_PARTITION, a resource named twice in one request INVALID_REQUEST.
- * Not implemented: BROKER resources (type 4) get INVALID_REQUEST "broker configs are static in
- * Brook; change server.properties and restart"; other resource types get INVALID_REQUEST.
+ * BROKER resources (type 4), this broker's id or "" for the cluster default: SET and DELETE of
+ * dynamic broker configs (dynamic-configs.ts), applied to every log at once; APPEND/SUBTRACT and
+ * read-only or unknown settings are INVALID_CONFIG. Other resource types get INVALID_REQUEST.
  */
 import { incrementalAlterConfigsApi } from '../../protocol/schemas/incremental-alter-configs.js';
 import { defineHandler } from '../handler.js';
+import { nextDynamicValues } from '../dynamic-configs.js';
 import { applyIncremental } from '../topic-configs.js';
 import { alterResources } from './alter-configs.js';
 
@@ -27,7 +29,13 @@ export const incrementalAlterConfigsHandler = defineHandler({
   handle(req, { broker }) {
     return {
       throttleTimeMs: 0,
-      responses: alterResources(broker, req.resources, req.validateOnly, (topic, r) => applyIncremental(broker.config, topic.configs, r.configs)),
+      responses: alterResources(
+        broker,
+        req.resources,
+        req.validateOnly,
+        (topic, r) => applyIncremental(broker.config, topic.configs, r.configs),
+        (current, r) => nextDynamicValues(current, r.configs, false),
+      ),
     };
   },
 });
