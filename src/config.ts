@@ -96,7 +96,7 @@ export const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete', 'delete,
 export const TOPIC_CONFIGS = {
   'cleanup.policy': { kind: 'string', default: 'delete', broker: 'log.cleanup.policy', oneOf: CLEANUP_POLICIES, doc: 'delete old segments, compact by key, or both' },
   'compression.gzip.level': { kind: 'int', default: -1, broker: 'compression.gzip.level', check: (v: number) => (v === -1 || (v >= 1 && v <= 9) ? undefined : 'must be -1 (zlib\'s default, 6) or 1 to 9'), doc: 'gzip level of batches the broker compresses (compression.type=gzip)' },
-  'compression.lz4.level': { kind: 'int', default: 9, broker: 'compression.lz4.level', check: (v: number) => (v >= 1 && v <= 17 ? undefined : 'must be between 1 and 17'), doc: 'lz4 level of batches the broker compresses (compression.type=lz4); above 12 acts as 12' },
+  'compression.lz4.level': { kind: 'int', default: 9, broker: 'compression.lz4.level', check: (v: number) => (v >= 1 && v <= 17 ? undefined : 'must be between 1 and 17'), doc: 'lz4 level of batches the broker compresses (compression.type=lz4); liblz4 stops at 12, so 13-17 act as 12' },
   'compression.type': { kind: 'string', default: 'producer', broker: 'compression.type', oneOf: COMPRESSION_TYPES, doc: 'codec batches are stored with; producer keeps what the producer sent' },
   'compression.zstd.level': { kind: 'int', default: 3, broker: 'compression.zstd.level', check: (v: number) => (v >= -131072 && v <= 22 ? undefined : 'must be between -131072 and 22'), doc: 'zstd level of batches the broker compresses (compression.type=zstd)' },
   'delete.retention.ms': { kind: 'long', default: 86_400_000, broker: 'log.cleaner.delete.retention.ms', check: atLeast(0), doc: 'how long tombstones survive compaction' },

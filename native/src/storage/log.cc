@@ -196,19 +196,18 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
   // timestamp bounds (CreateTime only: LogAppendTime replaces the timestamps) need timestamps.
   record::RecordChecks checks;
   checks.require_key = config_.cleanup_compact;
+  bool check_timestamps = false;
   if (!config_.log_append_time) {
-    // The defaults (INT64_MAX) leave a side open, and records unparsed; arithmetic saturates.
-    if (config_.timestamp_before_max_ms != INT64_MAX &&
-        __builtin_sub_overflow(now_ms, config_.timestamp_before_max_ms, &checks.min_timestamp)) {
-      checks.min_timestamp = INT64_MIN + 1;
+    // INT64_MAX (the default) leaves a side open; the bounds saturate instead of wrapping.
+    if (config_.timestamp_before_max_ms != INT64_MAX) {
+      check_timestamps = true;
+      if (__builtin_sub_overflow(now_ms, config_.timestamp_before_max_ms, &checks.min_timestamp)) checks.min_timestamp = INT64_MIN;
     }
-    if (config_.timestamp_after_max_ms != INT64_MAX &&
-        __builtin_add_overflow(now_ms, config_.timestamp_after_max_ms, &checks.max_timestamp)) {
-      checks.max_timestamp = INT64_MAX - 1;
+    if (config_.timestamp_after_max_ms != INT64_MAX) {
+      check_timestamps = true;
+      if (__builtin_add_overflow(now_ms, config_.timestamp_after_max_ms, &checks.max_timestamp)) checks.max_timestamp = INT64_MAX;
     }
   }
-  const bool check_timestamps = !config_.log_append_time && (config_.timestamp_before_max_ms != INT64_MAX ||
-                                                               config_.timestamp_after_max_ms != INT64_MAX);
   if (checks.require_key || check_timestamps) {
     for (const auto& s : spans_) record::CheckRecords(buf + s.pos, s.size, checks);
   }

@@ -134,7 +134,7 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
 
 /**
  * The topic's compression.<codec>.level for a batch the broker compresses (Kafka 3.8, KIP-390).
- * Kafka's lz4 levels run to 17 where liblz4's stop at 12, which is what 13-17 give in Kafka too.
+ * Kafka accepts lz4 levels up to 17 (lz4-java's range); liblz4 stops at 12, so 13-17 compress as 12 here.
  */
 function levelFor(codec: Codec, cfg: Readonly<Record<TopicConfigName, TopicConfigValue>>): number | undefined {
   switch (codec) {
