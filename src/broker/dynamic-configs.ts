@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { ConfigError, DYNAMIC_BROKER_KEYS, isBrokerKey, parseBrokerSetting, TOPIC_CONFIGS, type BrokerConfig, type TopicConfigName, type TopicConfigValue } from '../config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { KafkaError } from './errors.js';
-import { AlterOp } from './topic-configs.js';
+import { AlterOp, rejectDuplicateNames } from './topic-configs.js';
 
 export const DYNAMIC_CONFIG_FILE = 'broker-configs.json';
 
@@ -70,12 +70,10 @@ export function nextDynamicValues(
   ops: readonly { name: string; configOperation: number; value: string | null }[],
   replace: boolean,
 ): Record<string, unknown> {
-  const seen = new Set<string>();
+  rejectDuplicateNames(ops);
   const next: Record<string, unknown> = replace ? {} : { ...current };
   const readOnly: string[] = [];
   for (const op of ops) {
-    if (seen.has(op.name)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `config ${op.name} appears more than once in the request`);
-    seen.add(op.name);
     if (!DYNAMIC_BROKER_KEYS.has(op.name)) {
       if (op.configOperation === AlterOp.DELETE) continue; // not set, so nothing to delete, as in Kafka
       if (!isBrokerKey(op.name)) throw new ConfigError(op.name, `unknown broker config ${op.name}`);
