@@ -203,10 +203,60 @@ export const BROKER_DEFS = {
   'log.roll.jitter.ms': { ...TOPIC_CONFIGS['segment.jitter.ms'] },
   'remote.log.storage.system.enable': { ...TOPIC_CONFIGS['remote.storage.enable'] },
   'unclean.leader.election.enable': { ...TOPIC_CONFIGS['unclean.leader.election.enable'] },
+  // Kafka settings of multi-node clusters, controllers, thread pools and socket tuning: accepted
+  // (type-checked) so that Kafka's own server.properties starts Brook, and listed at start as
+  // having no effect here (INERT_BROKER_KEYS).
+  'process.roles': { kind: 'list', default: [] as string[], check: (v: string[]) => (v.every((r) => r === 'broker' || r === 'controller') ? undefined : 'expected broker and/or controller'), doc: 'KRaft roles; Brook is always one node serving both' },
+  'controller.quorum.voters': { kind: 'list', default: [] as string[], doc: 'KRaft controller quorum; no effect (one node)' },
+  'controller.quorum.bootstrap.servers': { kind: 'list', default: [] as string[], doc: 'KRaft controller quorum; no effect (one node)' },
+  'controller.listener.names': { kind: 'list', default: [] as string[], doc: 'listeners of the KRaft controller; Brook does not serve them' },
+  'inter.broker.listener.name': { kind: 'string', default: '', doc: 'listener between brokers; no effect (one node)' },
+  'listener.security.protocol.map': {
+    kind: 'list',
+    default: ['PLAINTEXT:PLAINTEXT', 'SSL:SSL', 'SASL_PLAINTEXT:SASL_PLAINTEXT', 'SASL_SSL:SASL_SSL'],
+    check: (v: string[]) => (v.every((e) => /^[A-Za-z_][A-Za-z0-9_]*:(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$/.test(e)) ? undefined : 'expected NAME:PROTOCOL entries'),
+    doc: 'security protocol of each listener name; Brook serves PLAINTEXT only',
+  },
+  'num.network.threads': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect: one event loop serves the network' },
+  'num.io.threads': { kind: 'int', default: 8, check: atLeast(1), doc: 'no effect: appends run on the event loop, fsync and sendfile on the libuv pool' },
+  'num.replica.fetchers': { kind: 'int', default: 1, check: atLeast(1), doc: 'no effect (no replication)' },
+  'num.recovery.threads.per.data.dir': { kind: 'int', default: 1, check: atLeast(1), doc: 'no effect: logs recover one by one at start' },
+  'socket.send.buffer.bytes': { kind: 'int', default: 102_400, doc: 'no effect: the OS default socket buffers are used' },
+  'socket.receive.buffer.bytes': { kind: 'int', default: 102_400, doc: 'no effect: the OS default socket buffers are used' },
+  'offsets.topic.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect: __consumer_offsets has one replica on one node' },
+  'transaction.state.log.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect (no transactions yet)' },
+  'transaction.state.log.min.isr': { kind: 'int', default: 2, check: atLeast(1), doc: 'no effect (no transactions yet)' },
+  'share.coordinator.state.topic.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect (no share groups)' },
+  'share.coordinator.state.topic.min.isr': { kind: 'int', default: 2, check: atLeast(1), doc: 'no effect (no share groups)' },
+  'zookeeper.connect': { kind: 'string', default: '', doc: 'ZooKeeper mode; no effect (Brook keeps its metadata itself)' },
+  'zookeeper.connection.timeout.ms': { kind: 'int', default: 18_000, check: atLeast(0), doc: 'ZooKeeper mode; no effect' },
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } as const satisfies Record<string, Definition<any>>;
 
 export type BrokerKey = keyof typeof BROKER_DEFS;
+
+/** Accepted for compatibility with Kafka's server.properties, with no effect on Brook. */
+export const INERT_BROKER_KEYS: ReadonlySet<string> = new Set([
+  'process.roles',
+  'controller.quorum.voters',
+  'controller.quorum.bootstrap.servers',
+  'controller.listener.names',
+  'inter.broker.listener.name',
+  'listener.security.protocol.map',
+  'num.network.threads',
+  'num.io.threads',
+  'num.replica.fetchers',
+  'num.recovery.threads.per.data.dir',
+  'socket.send.buffer.bytes',
+  'socket.receive.buffer.bytes',
+  'offsets.topic.replication.factor',
+  'transaction.state.log.replication.factor',
+  'transaction.state.log.min.isr',
+  'share.coordinator.state.topic.replication.factor',
+  'share.coordinator.state.topic.min.isr',
+  'zookeeper.connect',
+  'zookeeper.connection.timeout.ms',
+]);
 
 /**
  * Broker settings that AlterConfigs / IncrementalAlterConfigs may change at run time, for this
@@ -281,6 +331,8 @@ export interface BrokerConfig {
   raw: Record<string, unknown>;
   /** Broker settings (Kafka names, after aliases) set explicitly by the file or a flag. */
   explicitKeys: ReadonlySet<string>;
+  /** Settings given that Brook accepts without acting on (INERT_BROKER_KEYS), for a start-up note. */
+  inertKeys: readonly string[];
   /**
    * Dynamic broker configs (DYNAMIC_BROKER_KEYS) by broker key: this broker's own, and the cluster
    * default, which it yields to. Both win over the static settings; topicDefaults reflects them.
@@ -326,6 +378,39 @@ function parseListener(key: string, s: string): Listener {
 export function defaultAdvertised(listener: Listener): Listener {
   const wildcard = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::';
   return wildcard ? { ...listener, host: hostname() } : { ...listener };
+}
+
+/**
+ * The one listener Brook serves, and what clients are told. Kafka's server.properties may list a
+ * KRaft controller listener too (named in controller.listener.names): Brook has no controller to
+ * serve, so it leaves those out. The rest must be exactly one listener whose security protocol
+ * (listener.security.protocol.map, by listener name) is PLAINTEXT. advertised.listeners may list
+ * several names: the entry with the served listener's name is the one clients are told.
+ */
+function clientListener(
+  listeners: readonly string[],
+  advertisedList: readonly string[],
+  controllerNames: readonly string[],
+  protocolMap: readonly string[],
+): { listener: Listener; advertised: Listener } {
+  const served = listeners.map((l) => parseListener('listeners', l)).filter((l) => !controllerNames.includes(l.name));
+  if (served.length !== 1) {
+    throw new ConfigError('listeners', `listeners: Brook serves exactly one client listener, and ${served.length === 0 ? 'none is left' : `${served.length} are given (${served.map((l) => l.name).join(', ')})`} once the controller listeners (${controllerNames.join(', ') || 'none'}) are left out`);
+  }
+  const listener = served[0];
+  const protocols = new Map(protocolMap.map((e) => e.split(':') as [string, string]));
+  const protocol = protocols.get(listener.name);
+  if (protocol === undefined) {
+    throw new ConfigError('listener.security.protocol.map', `listener.security.protocol.map: no security protocol for listener ${listener.name}`);
+  }
+  if (protocol !== 'PLAINTEXT') {
+    throw new ConfigError('listeners', `listeners: listener ${listener.name} uses ${protocol}; Brook serves PLAINTEXT only (no TLS or SASL yet)`);
+  }
+  const matching = advertisedList.map((l) => parseListener('advertised.listeners', l)).filter((l) => l.name === listener.name);
+  if (advertisedList.length > 0 && matching.length !== 1) {
+    throw new ConfigError('advertised.listeners', `advertised.listeners: expected one entry named ${listener.name}, the served listener; found ${matching.length}`);
+  }
+  return { listener, advertised: matching[0] ?? defaultAdvertised(listener) };
 }
 
 export interface ConfigSources {
@@ -376,12 +461,12 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
 
   const get = <K extends BrokerKey>(k: K) => (values.has(k) ? values.get(k) : BROKER_DEFS[k].default) as (typeof BROKER_DEFS)[K]['default'];
 
-  const listeners = get('listeners') as readonly string[];
-  if (listeners.length !== 1) throw new ConfigError('listeners', 'listeners: Brook serves exactly one listener for now');
-  const listener = parseListener('listeners', listeners[0]);
-  const advertisedList = get('advertised.listeners') as readonly string[];
-  if (advertisedList.length > 1) throw new ConfigError('advertised.listeners', 'advertised.listeners: one listener only');
-  const advertised = advertisedList.length ? parseListener('advertised.listeners', advertisedList[0]) : defaultAdvertised(listener);
+  const { listener, advertised } = clientListener(
+    get('listeners') as readonly string[],
+    get('advertised.listeners') as readonly string[],
+    get('controller.listener.names') as readonly string[],
+    get('listener.security.protocol.map') as readonly string[],
+  );
 
   const raw: Record<string, unknown> = {};
   for (const k of Object.keys(BROKER_DEFS) as BrokerKey[]) raw[k] = get(k);
@@ -420,6 +505,7 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     staticTopicDefaults,
     raw,
     explicitKeys: new Set(explicit),
+    inertKeys: [...explicit].filter((k) => INERT_BROKER_KEYS.has(k)),
     dynamic: { broker: {}, clusterDefault: {} },
     staticTopicValues: { ...topicDefaults },
   };

@@ -88,6 +88,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
   }
   if (config.advertised.port === 0) config = { ...config, advertised: { ...config.advertised, port } };
   broker.setAdvertised(config.advertised);
+  if (config.inertKeys.length > 0) log(`accepted with no effect on a single Brook node: ${config.inertKeys.join(', ')}`);
   log(`listening on ${config.listener.host}:${port}, advertised as ${config.advertised.host}:${config.advertised.port}, data in ${config.dataDir}, cluster ${broker.clusterId}`);
 
   let closing: Promise<void> | undefined;

@@ -1,12 +1,13 @@
 /**
- * The `brook` command: help, and readable refusals for bad flags and bad config files (exit code 2,
- * a message naming the problem, no stack trace).
+ * The `brook` command: help, readable refusals for bad flags and bad config files (exit code 2,
+ * a message naming the problem, no stack trace), and a start from a Kafka KRaft server.properties.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from './harness.js';
+import { expectOk, freePort, hasKcat, run, skipReason, until } from './harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'brook-cli-'));
@@ -46,6 +47,55 @@ describe('brook CLI', () => {
     const r = await brook('start', '--config', file);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/invalid value "lots" for log\.segment\.bytes: expected an integer/);
+  });
+
+  it.skipIf(skipReason(hasKcat, 'kcat'))('starts from a Kafka KRaft server.properties, serves kcat, and says which settings have no effect', async () => {
+    const port = await freePort();
+    const file = join(dir, 'kraft.properties');
+    writeFileSync(
+      file,
+      [
+        'process.roles=broker,controller',
+        'node.id=1',
+        'controller.quorum.voters=1@localhost:9093',
+        `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:9093`,
+        'inter.broker.listener.name=PLAINTEXT',
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+        'controller.listener.names=CONTROLLER',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+        'num.network.threads=3',
+        'num.io.threads=8',
+        `log.dirs=${join(dir, 'kraft-data')}`,
+        'offsets.topic.replication.factor=1',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'log.retention.hours=168',
+      ].join('\n'),
+    );
+    const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', entry, '--', 'start', '--config', file], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      await until('listening', () => err.includes('listening on'));
+      expect(err).toContain('accepted with no effect on a single Brook node: process.roles, controller.quorum.voters');
+      expect(err).not.toContain('9093');
+      const bootstrap = `127.0.0.1:${port}`;
+      expectOk(await run('kcat', ['-P', '-b', bootstrap, '-t', 'from-kraft-config'], { input: 'one\ntwo\n' }), 'kcat -P');
+      const out = expectOk(await run('kcat', ['-C', '-b', bootstrap, '-t', 'from-kraft-config', '-o', 'beginning', '-e', '-q']), 'kcat -C');
+      expect(out.stdout.trim().split('\n')).toEqual(['one', 'two']);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('refuses a SASL listener with a message naming it', async () => {
+    const file = join(dir, 'sasl.properties');
+    writeFileSync(file, `listeners=SASL_PLAINTEXT://127.0.0.1:0\nlog.dirs=${join(dir, 'sasl-data')}\n`);
+    const r = await brook('start', '--config', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('listener SASL_PLAINTEXT uses SASL_PLAINTEXT; Brook serves PLAINTEXT only');
   });
 
   it('says when the config file cannot be read', async () => {
