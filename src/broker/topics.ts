@@ -259,10 +259,28 @@ export class TopicRegistry {
     return join(this.config.dataDir, `${topic}-${partition}`);
   }
 
+  /**
+   * Opens partitions up to `count`, all or none: when one fails (say EMFILE, out of descriptors),
+   * the ones opened here are deleted again, with the directory the failed one had just created,
+   * so memory, topics.json and the data directory still agree.
+   */
   private openPartitions(topic: Topic, count: number): void {
     const logCfg = logConfigFor(this.effectiveConfig(topic));
-    for (let i = topic.partitions.length; i < count; i++) {
-      topic.partitions.push(PartitionLog.open(this.partitionDir(topic.name, i), logCfg));
+    const before = topic.partitions.length;
+    try {
+      for (let i = before; i < count; i++) {
+        const dir = this.partitionDir(topic.name, i);
+        const existed = existsSync(dir);
+        try {
+          topic.partitions.push(PartitionLog.open(dir, logCfg));
+        } catch (e) {
+          if (!existed) rmSync(dir, { recursive: true, force: true });
+          throw e;
+        }
+      }
+    } catch (e) {
+      for (const p of topic.partitions.splice(before)) p.delete();
+      throw e;
     }
   }
 

@@ -232,7 +232,7 @@ export interface BrokerProcess {
  * Runs `brook start` in a child process (from the TypeScript sources through tsx, so no build is
  * needed), for tests that kill the broker with SIGKILL or SIGTERM. Resolves once it listens.
  */
-export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = [], opts: { fileSizeLimit?: number } = {}): Promise<BrokerProcess> {
+export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = [], opts: { fileSizeLimit?: number; openFilesLimit?: number } = {}): Promise<BrokerProcess> {
   const p = port ?? (await freePort());
   const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
   const node = [process.execPath, '--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), '--data-dir', dataDir, ...extraArgs];
@@ -240,10 +240,9 @@ export async function spawnBroker(dataDir: string, port?: number, extraArgs: str
   // SIGXFSZ must be ignored, or the kernel kills the process instead; only a shell can set that
   // before exec. sh and prlimit exec in turn, so the child's pid is the broker's. Only the soft
   // limit is set, so a test can lift it later (`prlimit --pid <pid> --fsize=unlimited`): space returns.
-  const [cmd, ...args] =
-    opts.fileSizeLimit === undefined
-      ? node
-      : ['sh', '-c', `trap '' XFSZ; exec prlimit --fsize=${opts.fileSizeLimit}:unlimited -- "$@"`, 'sh', ...node];
+  // An open-files limit (RLIMIT_NOFILE) makes opening partitions fail with EMFILE.
+  const limits = [opts.fileSizeLimit === undefined ? '' : `--fsize=${opts.fileSizeLimit}:unlimited`, opts.openFilesLimit === undefined ? '' : `--nofile=${opts.openFilesLimit}`].filter(Boolean);
+  const [cmd, ...args] = limits.length === 0 ? node : ['sh', '-c', `trap '' XFSZ; exec prlimit ${limits.join(' ')} -- "$@"`, 'sh', ...node];
   const child = spawn(cmd, args, { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
