@@ -3,6 +3,7 @@
  * readable message (never a stack trace) for bad input, returning a non-zero exit code.
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
 import { startBroker } from '../index.js';
@@ -104,7 +105,9 @@ async function start(argv: string[]): Promise<number> {
       process.stderr.write(`brook start: cannot listen: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`brook start: ${err.message}\n`);
+    // EMFILE opening the logs: each partition holds its .log, .index and .timeindex open.
+    const hint = err.errno === os.constants.errno.EMFILE || err.code === 'EMFILE' ? ' (each partition keeps 3 files open: raise the limit, e.g. ulimit -n or systemd LimitNOFILE=)' : '';
+    process.stderr.write(`brook start: ${err.message}${hint}\n`);
     return 1;
   }
 

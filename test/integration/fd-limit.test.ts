@@ -2,13 +2,13 @@
  * Out of file descriptors (RLIMIT_NOFILE on the broker process, so opening a partition's files
  * fails with EMFILE): CreateTopics and CreatePartitions answer KAFKA_STORAGE_ERROR and change
  * nothing (no topic, no extra partition, no stray directory, the same after a restart), and the
- * broker goes on serving.
+ * broker goes on serving; a start that cannot open every log exits naming the limit to raise.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkajs, spawnBroker, withAdmin, withProducer, type BrokerProcess } from './harness.js';
+import { kafkajs, run, spawnBroker, withAdmin, withProducer, type BrokerProcess } from './harness.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'brook-fds-'));
 let broker: BrokerProcess | undefined;
@@ -47,6 +47,21 @@ describe('out of file descriptors', () => {
       expect((await admin.fetchTopicMetadata({ topics: ['small'] })).topics[0].partitions).toHaveLength(2);
       expect(await admin.listTopics()).not.toContain('wide');
       expect((await admin.fetchTopicOffsets('small')).find((o) => o.partition === 1)!.high).toBe('1');
+      expect(await admin.createTopics({ topics: [{ topic: 'many', numPartitions: 200 }] })).toBe(true);
     });
-  }, 60_000);
+    broker.kill('SIGTERM');
+    expect((await broker.exited).code).toBe(0);
+
+    // A start that cannot open every log says so, and how to fix it; the data stays as it was.
+    const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
+    const start = await run('prlimit', ['--nofile=300', '--', process.execPath, '--import', 'tsx', '-e', entry, '--', 'start', '--port', '0', '--data-dir', dataDir], {
+      cwd: join(import.meta.dirname, '..', '..'),
+    });
+    expect(start.code).toBe(1);
+    expect(start.stderr).toMatch(/Too many open files \(each partition keeps 3 files open: raise the limit/);
+    broker = await spawnBroker(dataDir, undefined, ['--set', 'offsets.topic.num.partitions=1']);
+    await withAdmin(kafkajs(broker.bootstrap, { clientId: 'fds-3' }), async (admin) => {
+      expect((await admin.fetchTopicMetadata({ topics: ['many'] })).topics[0].partitions).toHaveLength(200);
+    });
+  }, 90_000);
 });
