@@ -206,7 +206,17 @@ export const BROKER_DEFS = {
   // Kafka settings of multi-node clusters, controllers, thread pools and socket tuning: accepted
   // (type-checked) so that Kafka's own server.properties starts Brook, and listed at start as
   // having no effect here (INERT_BROKER_KEYS).
-  'process.roles': { kind: 'list', default: [] as string[], check: (v: string[]) => (v.every((r) => r === 'broker' || r === 'controller') ? undefined : 'expected broker and/or controller'), doc: 'KRaft roles; Brook is always one node serving both' },
+  'process.roles': {
+    kind: 'list',
+    default: [] as string[],
+    check: (v: string[]) =>
+      !v.every((r) => r === 'broker' || r === 'controller')
+        ? 'expected broker and/or controller'
+        : v.length > 0 && !v.includes('broker')
+          ? 'a controller-only node serves no clients; Brook is a broker (use broker or broker,controller)'
+          : undefined,
+    doc: 'KRaft roles; Brook is always one node serving both',
+  },
   'controller.quorum.voters': { kind: 'list', default: [] as string[], doc: 'KRaft controller quorum; no effect (one node)' },
   'controller.quorum.bootstrap.servers': { kind: 'list', default: [] as string[], doc: 'KRaft controller quorum; no effect (one node)' },
   'controller.listener.names': { kind: 'list', default: [] as string[], doc: 'listeners of the KRaft controller; Brook does not serve them' },

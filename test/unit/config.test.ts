@@ -88,6 +88,7 @@ describe('server.properties from Kafka', () => {
     expect(refusal(() => build('listeners=INTERNAL://:9092\nlistener.security.protocol.map=INTERNAL:SSL')).message).toContain('uses SSL');
     expect(refusal(() => build('listeners=PLAINTEXT://:9092\nadvertised.listeners=OTHER://h:1')).key).toBe('advertised.listeners');
     expect(refusal(() => build('process.roles=broker,observer')).key).toBe('process.roles');
+    expect(refusal(() => build('process.roles=controller')).message).toContain('a controller-only node serves no clients');
     expect(refusal(() => build('num.io.threads=many')).key).toBe('num.io.threads');
     expect(refusal(() => build('num.network.thread=3')).message).toBe('unknown config num.network.thread');
   });
