@@ -240,6 +240,15 @@ export const BROKER_DEFS = {
   'share.coordinator.state.topic.min.isr': { kind: 'int', default: 2, check: atLeast(1), doc: 'no effect (no share groups)' },
   'zookeeper.connect': { kind: 'string', default: '', doc: 'ZooKeeper mode; no effect (Brook keeps its metadata itself)' },
   'zookeeper.connection.timeout.ms': { kind: 'int', default: 18_000, check: atLeast(0), doc: 'ZooKeeper mode; no effect' },
+  'metadata.log.dir': { kind: 'string', default: '', doc: 'KRaft metadata log directory; no effect (Brook keeps topics.json in log.dirs)' },
+  'inter.broker.protocol.version': { kind: 'string', default: '', doc: 'no effect (one node)' },
+  'log.message.format.version': { kind: 'string', default: '', doc: 'no effect: Brook writes RecordBatch v2 only' },
+  'auto.leader.rebalance.enable': { kind: 'boolean', default: true, doc: 'no effect (one node leads every partition)' },
+  'replica.lag.time.max.ms': { kind: 'long', default: 30_000, check: atLeast(0), doc: 'no effect (no followers)' },
+  'replica.fetch.max.bytes': { kind: 'int', default: 1_048_576, check: atLeast(0), doc: 'no effect (no followers)' },
+  'log.cleaner.threads': { kind: 'int', default: 1, check: atLeast(0), doc: 'no effect: one cleaner compacts one log at a time on the libuv pool' },
+  'queued.max.requests': { kind: 'int', default: 500, check: atLeast(1), doc: 'no effect: each connection has at most 64 requests in flight' },
+  'connections.max.idle.ms': { kind: 'long', default: 600_000, doc: 'no effect: idle connections stay open' },
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } as const satisfies Record<string, Definition<any>>;
 
@@ -266,6 +275,15 @@ export const INERT_BROKER_KEYS: ReadonlySet<string> = new Set([
   'share.coordinator.state.topic.min.isr',
   'zookeeper.connect',
   'zookeeper.connection.timeout.ms',
+  'metadata.log.dir',
+  'inter.broker.protocol.version',
+  'log.message.format.version',
+  'auto.leader.rebalance.enable',
+  'replica.lag.time.max.ms',
+  'replica.fetch.max.bytes',
+  'log.cleaner.threads',
+  'queued.max.requests',
+  'connections.max.idle.ms',
 ]);
 
 /**

@@ -5,7 +5,7 @@
  * matter to a multi-node Kafka are accepted and reported as having no effect.
  */
 import { describe, expect, it } from 'vitest';
-import { buildBrokerConfig, ConfigError, parseProperties } from '../../src/config.js';
+import { BROKER_DEFS, buildBrokerConfig, ConfigError, INERT_BROKER_KEYS, parseProperties } from '../../src/config.js';
 
 const KRAFT_COMBINED = `
 process.roles=broker,controller
@@ -76,6 +76,12 @@ describe('server.properties from Kafka', () => {
     expect(c.nodeId).toBe(0);
     expect(c.groupInitialRebalanceDelayMs).toBe(0);
     expect(c.inertKeys).toEqual(expect.arrayContaining(['zookeeper.connect', 'zookeeper.connection.timeout.ms']));
+  });
+
+  it('every accepted-but-inert setting is a real broker setting with a parseable default', () => {
+    const c = build('auto.leader.rebalance.enable=false\nreplica.lag.time.max.ms=10000\nconnections.max.idle.ms=60000\nmetadata.log.dir=/tmp/meta\nlog.cleaner.threads=2');
+    expect(c.inertKeys.sort()).toEqual(['auto.leader.rebalance.enable', 'connections.max.idle.ms', 'log.cleaner.threads', 'metadata.log.dir', 'replica.lag.time.max.ms']);
+    for (const key of INERT_BROKER_KEYS) expect(Object.hasOwn(BROKER_DEFS, key), key).toBe(true);
   });
 
   it('refuses what Brook cannot serve, naming the key', () => {
