@@ -188,21 +188,15 @@ DecodedBatches DecodeBatches(const uint8_t* data, size_t len, const DecodeOption
     b.base_sequence = h.BaseSequence();
     b.records_count = h.RecordsCount();
     b.first_record = uint32_t(out.records.size());
-    const Codec codec = compress::CodecFromId(h.Attributes() & kCodecMask);
 
     const uint8_t* base = data;
-    const uint8_t* section = p + kRecordsPos;
-    size_t section_len = total - kRecordsPos;
+    ByteBuffer plain;
+    auto [section, section_len] = PlainRecordsSection(p, total, options.max_decompressed_size, plain);
     b.source = -1;
-    // A header-only batch (what compaction leaves to keep producer state) has nothing to inflate,
-    // whatever its codec bits say.
-    if (codec != Codec::kNone && !(section_len == 0 && b.records_count == 0)) {
-      ByteBuffer plain;
-      compress::DecompressAppend(codec, section, section_len, options.max_decompressed_size, plain);
+    if (section != p + kRecordsPos) {  // decompressed: the output keeps the bytes records point into
       b.source = int32_t(out.buffers.size());
       out.buffers.push_back(std::move(plain));
       base = section = out.buffers.back().data();
-      section_len = out.buffers.back().size();
     }
     const bool log_append_time = h.IsLogAppendTime();
     if (b.records_count > 0 && size_t(b.records_count) <= section_len / kMinRecordSize) {
@@ -367,19 +361,22 @@ ByteBuffer BuildHeaderOnlyBatch(const uint8_t* original) {
   return out;
 }
 
-void CheckRecords(const uint8_t* batch, size_t size, const RecordChecks& checks, size_t max_decompressed) {
+RecordsSection PlainRecordsSection(const uint8_t* batch, size_t size, size_t max_decompressed, ByteBuffer& scratch) {
   const BatchHeaderView h{batch};
   const Codec codec = compress::CodecFromId(h.Attributes() & kCodecMask);
   const uint8_t* section = batch + kRecordsPos;
-  size_t section_len = size - kRecordsPos;
+  const size_t section_len = size - kRecordsPos;
+  if (codec == Codec::kNone || (section_len == 0 && h.RecordsCount() == 0)) return {section, section_len};
+  compress::DecompressAppend(codec, section, section_len, max_decompressed, scratch);
+  return {scratch.data(), scratch.size()};
+}
+
+void CheckRecords(const uint8_t* batch, size_t size, const RecordChecks& checks, size_t max_decompressed) {
+  const BatchHeaderView h{batch};
   ByteBuffer plain;
-  if (codec != Codec::kNone && !(section_len == 0 && h.RecordsCount() == 0)) {
-    compress::DecompressAppend(codec, section, section_len, max_decompressed, plain);
-    section = plain.data();
-    section_len = plain.size();
-  }
+  const RecordsSection section = PlainRecordsSection(batch, size, max_decompressed, plain);
   const int64_t base_timestamp = h.BaseTimestamp();
-  WalkRecords(section, section, section_len, h.RecordsCount(), nullptr, [&](const DecodedRecord& r) {
+  WalkRecords(section.data, section.data, section.size, h.RecordsCount(), nullptr, [&](const DecodedRecord& r) {
     if (checks.require_key && r.key_len < 0) throw Error("INVALID_RECORD", "Compacted topic cannot accept message without key");
     // r.timestamp and r.offset are deltas here; unsigned addition wraps as the Java writer's did.
     const int64_t ts = int64_t(uint64_t(base_timestamp) + uint64_t(r.timestamp));
@@ -399,22 +396,14 @@ ByteBuffer RecompressBatch(const uint8_t* batch, size_t len, Codec codec, const 
   if (total != len)
     throw Error("INVALID_ARGUMENT", "expected exactly one batch: " + std::to_string(len - total) + " bytes follow it");
   const BatchHeaderView h{batch};
-  const Codec from = compress::CodecFromId(h.Attributes() & kCodecMask);
-
-  const uint8_t* section = batch + kRecordsPos;
-  size_t section_len = total - kRecordsPos;
   ByteBuffer plain;
-  if (from != Codec::kNone && !(section_len == 0 && h.RecordsCount() == 0)) {
-    compress::DecompressAppend(from, section, section_len, max_decompressed_size, plain);
-    section = plain.data();
-    section_len = plain.size();
-  }
-  WalkRecords(section, section, section_len, h.RecordsCount(), nullptr, [](DecodedRecord&) {});
+  const RecordsSection section = PlainRecordsSection(batch, total, max_decompressed_size, plain);
+  WalkRecords(section.data, section.data, section.size, h.RecordsCount(), nullptr, [](DecodedRecord&) {});
 
   ByteBuffer out;
-  out.Reserve(kRecordsPos + section_len / 2 + 64);
+  out.Reserve(kRecordsPos + section.size / 2 + 64);
   out.Append(batch, kRecordsPos);
-  compress::CompressAppend(codec, section, section_len, options, out);
+  compress::CompressAppend(codec, section.data, section.size, options, out);
   CheckTotal(out.size());
   const uint16_t attributes = uint16_t((h.Attributes() & ~kCodecMask) | uint16_t(codec));
   WriteHeader(out.data(), out.size(), h.BaseOffset(), h.LeaderEpoch(), attributes, h.LastOffsetDelta(),

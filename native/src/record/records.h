@@ -179,6 +179,16 @@ class BatchBuilder {
 // transactional and control bits of `original`; base and max timestamp = its maxTimestamp.
 compress::ByteBuffer BuildHeaderOnlyBatch(const uint8_t* original);
 
+// The records section (bytes 61..end) of the one batch at [batch, batch + size): a view of the
+// input when the batch is uncompressed, else its decompressed bytes, held in `scratch` (at most
+// max_decompressed). A header-only batch (compaction's: recordsCount 0, no section) has nothing to
+// inflate whatever its codec bits say. Throws UNSUPPORTED_CODEC / CODEC_ERROR.
+struct RecordsSection {
+  const uint8_t* data;
+  size_t size;
+};
+RecordsSection PlainRecordsSection(const uint8_t* batch, size_t size, size_t max_decompressed, compress::ByteBuffer& scratch);
+
 // What CheckRecords asks of every record of a batch, beyond parsing.
 struct RecordChecks {
   // Compacted topics (cleanup.policy contains compact) refuse records without a key, as Kafka does

@@ -6,6 +6,7 @@
 
 #include "compress/codec.h"
 #include "error.h"
+#include "record/records.h"
 
 namespace brook::storage {
 
@@ -278,26 +279,19 @@ std::optional<TimestampOffset> Segment::RecordAtOrAfter(const BatchInfo& b, int6
   if (b.attributes & kTimestampTypeBit) return TimestampOffset{b.max_timestamp, first};
   std::vector<uint8_t> batch(b.size);
   log_->PReadAll(batch.data(), b.size, b.position);
-  const uint8_t* records = batch.data() + record::kRecordsPos;
-  size_t records_len = b.size - record::kRecordsPos;
+  // A compressed CreateTime batch is decompressed, as Kafka's LogSegment.findOffsetByTimestamp
+  // does, rather than answered with its base offset, which would hand a consumer records older
+  // than it asked for. Appends do not parse record bytes, so a batch whose CRC holds may still
+  // not decompress: such a batch answers with its first offset.
   compress::ByteBuffer plain;
-  if ((b.attributes & kCodecMask) != 0 && records_len > 0) {
-    // Compressed CreateTime batch: the records carry their own timestamps, so decompress (as
-    // Kafka's LogSegment.findOffsetByTimestamp does) rather than answer with the batch's base
-    // offset, which would hand a consumer records older than it asked for.
-    // Appends do not parse record bytes, so a batch whose CRC holds may still not decompress:
-    // such a batch answers with its first offset.
-    try {
-      compress::DecompressAppend(compress::CodecFromId(b.attributes & kCodecMask), records, records_len,
-                                 compress::kDefaultMaxDecompressedSize, plain);
-    } catch (const Error&) {
-      return TimestampOffset{b.max_timestamp, first};
-    }
-    records = plain.data();
-    records_len = plain.size();
+  record::RecordsSection records;
+  try {
+    records = record::PlainRecordsSection(batch.data(), b.size, compress::kDefaultMaxDecompressedSize, plain);
+  } catch (const Error&) {
+    return TimestampOffset{b.max_timestamp, first};
   }
   std::optional<TimestampOffset> found;
-  ForEachRecordTimestamp(batch.data(), records, records_len, [&](int64_t offset, int64_t t) {
+  ForEachRecordTimestamp(batch.data(), records.data, records.size, [&](int64_t offset, int64_t t) {
     if (offset >= start_offset && (exact_match ? t == ts : t >= ts)) {
       found = TimestampOffset{t, offset};
       return false;
