@@ -305,9 +305,12 @@ export function parseBrokerSetting(key: string, raw: string | null): unknown {
   return parseValue(key, BROKER_DEFS[key as BrokerKey] as Definition<unknown>, raw);
 }
 
-/** The topic config that a broker key supplies the default of, if any. */
-export function topicConfigOfBrokerKey(key: string): TopicConfigName | undefined {
-  return (Object.keys(TOPIC_CONFIGS) as TopicConfigName[]).find((n) => TOPIC_CONFIGS[n].broker === key);
+/**
+ * A broker setting's value as the default of topic config `name`: the combined cleanup policy is
+ * always spelled "compact,delete", whichever order the setting gave.
+ */
+export function asTopicDefault(name: TopicConfigName, v: TopicConfigValue): TopicConfigValue {
+  return name === 'cleanup.policy' && v === 'delete,compact' ? 'compact,delete' : v;
 }
 
 /**
@@ -502,10 +505,9 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
   const topicDefaults = {} as Record<TopicConfigName, TopicConfigValue>;
   const staticTopicDefaults = new Set<TopicConfigName>();
   for (const [name, def] of Object.entries(TOPIC_CONFIGS) as [TopicConfigName, (typeof TOPIC_CONFIGS)[TopicConfigName]][]) {
-    topicDefaults[name] = get(def.broker as BrokerKey) as TopicConfigValue;
+    topicDefaults[name] = asTopicDefault(name, get(def.broker as BrokerKey) as TopicConfigValue);
     if (explicit.has(def.broker)) staticTopicDefaults.add(name);
   }
-  if ((topicDefaults['cleanup.policy'] as string).startsWith('delete,')) topicDefaults['cleanup.policy'] = 'compact,delete';
 
   return {
     nodeId: get('node.id'),

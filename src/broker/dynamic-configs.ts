@@ -11,11 +11,11 @@
  * with a log line rather than stopping the broker.
  *
  * File layout (JSON): { "version": 1, "broker": { key: value }, "clusterDefault": { key: value } },
- * values as parsed (numbers, strings, booleans, lists of strings).
+ * values as parsed (numbers, strings, booleans).
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, DYNAMIC_BROKER_KEYS, isBrokerKey, parseBrokerSetting, TOPIC_CONFIGS, type BrokerConfig, type TopicConfigName, type TopicConfigValue } from '../config.js';
+import { asTopicDefault, ConfigError, DYNAMIC_BROKER_KEYS, isBrokerKey, parseBrokerSetting, TOPIC_CONFIGS, type BrokerConfig, type TopicConfigName, type TopicConfigValue } from '../config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { KafkaError } from './errors.js';
 import { AlterOp, rejectDuplicateNames } from './topic-configs.js';
@@ -39,7 +39,7 @@ export function loadDynamicConfigs(config: BrokerConfig, log: (msg: string) => v
     for (const [key, value] of Object.entries(stored[level] ?? {})) {
       try {
         if (!DYNAMIC_BROKER_KEYS.has(key)) throw new Error('not a dynamic config');
-        config.dynamic[level][key] = parseBrokerSetting(key, Array.isArray(value) ? value.join(',') : String(value));
+        config.dynamic[level][key] = parseBrokerSetting(key, String(value));
       } catch (e) {
         log(`${path}: skipping ${level} ${key}=${JSON.stringify(value)}: ${(e as Error).message}`);
       }
@@ -52,11 +52,8 @@ export function loadDynamicConfigs(config: BrokerConfig, log: (msg: string) => v
 function recomputeTopicDefaults(config: BrokerConfig): void {
   for (const name of Object.keys(TOPIC_CONFIGS) as TopicConfigName[]) {
     const key = TOPIC_CONFIGS[name].broker;
-    let v = (config.dynamic.broker[key] ?? config.dynamic.clusterDefault[key] ?? config.staticTopicValues[name]) as TopicConfigValue;
-    // config.ts spells the combined policy "compact,delete" whichever order it was given in.
-    if (name === 'cleanup.policy' && Array.isArray(v)) v = v.join(',');
-    if (name === 'cleanup.policy' && String(v).startsWith('delete,')) v = 'compact,delete';
-    config.topicDefaults[name] = v;
+    const v = (config.dynamic.broker[key] ?? config.dynamic.clusterDefault[key] ?? config.staticTopicValues[name]) as TopicConfigValue;
+    config.topicDefaults[name] = asTopicDefault(name, v);
   }
 }
 
