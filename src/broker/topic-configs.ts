@@ -110,6 +110,16 @@ function wanted(opts: DescribeOptions): (name: string) => boolean {
   return (name) => set.has(name);
 }
 
+/** A broker key's dynamic values, highest precedence first: this broker's, then the cluster default. */
+function dynamicSynonyms(config: BrokerConfig, key: string, kind: string): ConfigSynonym[] {
+  const out: ConfigSynonym[] = [];
+  if (Object.hasOwn(config.dynamic.broker, key)) out.push({ name: key, value: renderValue(kind, config.dynamic.broker[key]), source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+  if (Object.hasOwn(config.dynamic.clusterDefault, key)) {
+    out.push({ name: key, value: renderValue(kind, config.dynamic.clusterDefault[key]), source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+  }
+  return out;
+}
+
 /** Every topic config (or the asked-for ones) with its effective value for a topic with `overrides`. */
 export function topicConfigEntries(config: BrokerConfig, overrides: TopicOverrides, opts: DescribeOptions = ALL_CONFIGS): ConfigEntry[] {
   const include = wanted(opts);
@@ -119,12 +129,7 @@ export function topicConfigEntries(config: BrokerConfig, overrides: TopicOverrid
     const def = TOPIC_CONFIGS[name];
     const synonyms: ConfigSynonym[] = [];
     if (Object.hasOwn(overrides, name)) synonyms.push({ name, value: renderValue(def.kind, overrides[name]), source: ConfigSource.TOPIC_CONFIG });
-    if (Object.hasOwn(config.dynamic.broker, def.broker)) {
-      synonyms.push({ name: def.broker, value: renderValue(def.kind, config.dynamic.broker[def.broker]), source: ConfigSource.DYNAMIC_BROKER_CONFIG });
-    }
-    if (Object.hasOwn(config.dynamic.clusterDefault, def.broker)) {
-      synonyms.push({ name: def.broker, value: renderValue(def.kind, config.dynamic.clusterDefault[def.broker]), source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
-    }
+    synonyms.push(...dynamicSynonyms(config, def.broker, def.kind));
     if (config.staticTopicDefaults.has(name)) {
       synonyms.push({ name: def.broker, value: renderValue(def.kind, config.staticTopicValues[name]), source: ConfigSource.STATIC_BROKER_CONFIG });
     }
@@ -164,11 +169,7 @@ export function brokerConfigEntries(broker: Broker, opts: DescribeOptions = ALL_
   for (const name of Object.keys(BROKER_DEFS) as BrokerKey[]) {
     if (!include(name)) continue;
     const def = BROKER_DEFS[name];
-    const synonyms: ConfigSynonym[] = [];
-    if (Object.hasOwn(config.dynamic.broker, name)) synonyms.push({ name, value: renderValue(def.kind, config.dynamic.broker[name]), source: ConfigSource.DYNAMIC_BROKER_CONFIG });
-    if (Object.hasOwn(config.dynamic.clusterDefault, name)) {
-      synonyms.push({ name, value: renderValue(def.kind, config.dynamic.clusterDefault[name]), source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
-    }
+    const synonyms: ConfigSynonym[] = dynamicSynonyms(config, name, def.kind);
     const staticValue = live[name] ?? renderValue(def.kind, config.raw[name]);
     if (config.explicitKeys.has(name)) synonyms.push({ name, value: staticValue, source: ConfigSource.STATIC_BROKER_CONFIG });
     synonyms.push({ name, value: renderValue(def.kind, def.default), source: ConfigSource.DEFAULT_CONFIG });
