@@ -24,11 +24,11 @@ import {
   TOPIC_CONFIGS,
   type BrokerConfig,
   type BrokerKey,
+  type Listener,
   type TopicConfigName,
   type TopicOverrides,
 } from '../config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { Broker } from './broker.js';
 import { KafkaError } from './errors.js';
 
 /** DescribeConfigs resource types (Kafka's ConfigResource.Type ids). */
@@ -151,13 +151,19 @@ export function topicConfigEntries(config: BrokerConfig, overrides: TopicOverrid
   return out;
 }
 
+/** What describing a broker reads: its settings and where clients reach it (the Broker passes itself). */
+export interface DescribedBroker {
+  readonly config: BrokerConfig;
+  readonly advertised: Listener;
+}
+
 /**
  * The broker's own settings, as configured (listeners may say port 0: "any free port"), except
  * advertised.listeners, which is what clients are told (the bound port once listening). The
  * dynamic ones (DYNAMIC_BROKER_KEYS) are not read-only and show a dynamic value where one is set:
  * this broker's own (DYNAMIC_BROKER_CONFIG), else the cluster default (DYNAMIC_DEFAULT_BROKER_CONFIG).
  */
-export function brokerConfigEntries(broker: Broker, opts: DescribeOptions = ALL_CONFIGS): ConfigEntry[] {
+export function brokerConfigEntries(broker: DescribedBroker, opts: DescribeOptions = ALL_CONFIGS): ConfigEntry[] {
   const { config } = broker;
   const include = wanted(opts);
   const listener = (l: { name: string; host: string; port: number }) => `${l.name}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;

@@ -24,11 +24,11 @@
  * default 10 minutes): see Group.expiredOffsets; expired offsets get tombstones, and an Empty group
  * left without offsets is removed (with a tombstone for its metadata).
  */
-import type { Broker } from '../broker/broker.js';
 import { toErrorCode } from '../broker/errors.js';
+import type { BrokerConfig } from '../config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Group, type CommittedOffset, type GroupEnv, type GroupState, type JoinRequest, type JoinResult, type LeavingMember, type SyncRequest, type SyncResult } from './group.js';
-import { OffsetStore, type StoredRecord } from './offset-store.js';
+import { OffsetStore, type OffsetStoreHost, type StoredRecord } from './offset-store.js';
 import {
   decodeGroupMetadataValue,
   decodeKey,
@@ -101,6 +101,25 @@ export interface GroupSummary {
   }[];
 }
 
+/**
+ * What the coordinator needs of the broker (broker.ts passes itself): the group and offset
+ * settings, the topics (commits to unknown partitions are refused; the store keeps its own topic),
+ * and the log.
+ */
+export interface CoordinatorHost extends OffsetStoreHost {
+  readonly config: Pick<
+    BrokerConfig,
+    | 'offsetsTopicNumPartitions'
+    | 'offsetsRetentionMinutes'
+    | 'offsetsRetentionCheckIntervalMs'
+    | 'groupInitialRebalanceDelayMs'
+    | 'groupMaxSize'
+    | 'groupMinSessionTimeoutMs'
+    | 'groupMaxSessionTimeoutMs'
+  >;
+  readonly log: (msg: string) => void;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 export class GroupCoordinator {
@@ -111,7 +130,7 @@ export class GroupCoordinator {
   private active = true;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: CoordinatorHost,
     opts: CoordinatorOptions = {},
   ) {
     const cfg = broker.config;
@@ -225,14 +244,7 @@ export class GroupCoordinator {
       group = new Group(groupId, this.env);
       this.groups.set(groupId, group);
     }
-    let result: JoinResult | undefined;
-    let resolve: ((r: JoinResult) => void) | undefined;
-    group.join(req, (r) => {
-      if (resolve) resolve(r);
-      else result = r;
-    });
-    if (result) return result;
-    return new Promise((r) => (resolve = r));
+    return nowOrLater<JoinResult>((done) => group.join(req, done));
   }
 
   syncGroup(groupId: string, req: SyncRequest): SyncResult | Promise<SyncResult> {
@@ -241,14 +253,7 @@ export class GroupCoordinator {
     if (error !== ErrorCode.NONE) return fail(error);
     const group = this.groups.get(groupId);
     if (!group) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
-    let result: SyncResult | undefined;
-    let resolve: ((r: SyncResult) => void) | undefined;
-    group.sync(req, (r) => {
-      if (resolve) resolve(r);
-      else result = r;
-    });
-    if (result) return result;
-    return new Promise((r) => (resolve = r));
+    return nowOrLater<SyncResult>((done) => group.sync(req, done));
   }
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
@@ -515,6 +520,24 @@ export class GroupCoordinator {
   close(): void {
     this.shutdown();
   }
+}
+
+/**
+ * Runs `start`, which answers through the callback it is given either before it returns (a group
+ * that can answer at once) or later (a rebalance in progress): the answer itself in the first
+ * case, so the request is not delayed by a microtask, else a Promise of it.
+ */
+function nowOrLater<T>(start: (done: (result: T) => void) => void): T | Promise<T> {
+  let answered = false;
+  let answer: T | undefined;
+  let resolve: ((result: T) => void) | undefined;
+  start((result) => {
+    if (resolve) return resolve(result);
+    answered = true;
+    answer = result;
+  });
+  if (answered) return answer as T;
+  return new Promise((r) => (resolve = r));
 }
 
 /** Kafka's maybeConvertOffsetCommitError: storage failures become codes clients know to retry. */

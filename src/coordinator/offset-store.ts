@@ -15,10 +15,21 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { buildBatch, decodeBatches } from '../native/records.js';
-import type { Broker } from '../broker/broker.js';
+import type { BrokerConfig } from '../config.js';
 import { KafkaError } from '../broker/errors.js';
+import type { TopicRegistry } from '../broker/topics.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { OFFSETS_TOPIC } from './records.js';
+
+/**
+ * What the store needs of the broker: the registry that holds (or creates) its topic, and the
+ * append notice that wakes fetches parked on the topic (Kafka's tools read it too).
+ */
+export interface OffsetStoreHost {
+  readonly config: Pick<BrokerConfig, 'offsetsTopicNumPartitions'>;
+  readonly topics: Pick<TopicRegistry, 'get' | 'create' | 'partition'>;
+  appended(log: PartitionLog): void;
+}
 
 export interface StoredRecord {
   key: Buffer;
@@ -34,7 +45,7 @@ export class OffsetStore {
   readonly partitions: number;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: OffsetStoreHost,
     log: (msg: string) => void,
   ) {
     const existing = broker.topics.get(OFFSETS_TOPIC);
