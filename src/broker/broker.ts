@@ -37,6 +37,7 @@ export class Broker {
     loadDynamicConfigs(config, log); // before any log opens: they change topic defaults
     this.topics = new TopicRegistry(config, log);
     this.producerIds = new ProducerIdAllocator(config.dataDir);
+    if (!this.producerIds.blockFileRead) this.loadAllProducerState();
     this.groups = new GroupCoordinator(this);
     this.retentionTimer = setInterval(() => this.runRetention(), config.retentionCheckIntervalMs);
     this.retentionTimer.unref();
@@ -95,8 +96,22 @@ export class Broker {
     if (!state) {
       state = PartitionProducers.load(log, this.partitionDir(topic, partition));
       this.producerState.set(log, state);
+      this.producerIds.reserveThrough(state.maxProducerId());
     }
     return state;
+  }
+
+  /**
+   * Without the producer-id block file, the ids in use are known only from the logs: load every
+   * partition's producer state (which raises the allocator past each id found) before any id is
+   * handed out. Costs a scan of batch headers; only after that file was lost.
+   */
+  private loadAllProducerState(): void {
+    let partitions = 0;
+    for (const topic of this.topics.all()) {
+      for (let p = 0; p < topic.partitions.length; p++, partitions++) this.producersOf(topic, p);
+    }
+    if (partitions > 0) this.log(`producer-id-block missing or unreadable: read producer ids from ${partitions} partition log(s); new ids start above them`);
   }
 
   /** Called after every append so parked fetches re-check. */

@@ -17,8 +17,18 @@
  * beginning at the offset of the snapshot written at the last clean shutdown
  * (`<partition dir>/producer-state.json`), so acknowledged sequences survive a restart or a kill -9.
  *
+ * Duplicates: a batch is answered as a duplicate only when it repeats one of the last five batches
+ * of the SAME producer id AND epoch with the same first and last sequence. Two producers are never
+ * mistaken for each other here; that they never share an id is the allocator's job (below), and
+ * InitProducerId always hands an idempotent producer a new id (handlers/init-producer-id.ts).
+ *
  * Producer ids come in blocks of 1000 recorded in `<data dir>/producer-id-block` before any id of
- * the block is handed out: a crash may skip ids, never reuse one.
+ * the block is handed out: a crash may skip ids, never reuse one. The allocator also never hands
+ * out an id at or below one found in a partition's producer state (raised as each partition's state
+ * loads), and when the block file is missing or unreadable in a data dir that holds topics, the
+ * broker loads every partition's state before the first id is handed out (broker.ts), so losing
+ * that file (or the producer-state.json snapshots, which the log rebuilds) cannot recycle the id of
+ * a producer whose batches are still in a log.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +40,14 @@ import { writeAtomic } from './topics.js';
 const RETAINED_BATCHES = 5;
 const INT32_MAX = 2 ** 31 - 1;
 const ID_BLOCK = 1000;
+
+/**
+ * The sequence of a batch's last record: sequences wrap from 2^31-1 to 0 (Kafka's
+ * DefaultRecordBatch.incrementSequence), so a batch may start near the top and end near 0.
+ */
+export function lastSequenceOf(baseSequence: number, lastOffsetDelta: number): number {
+  return (baseSequence + lastOffsetDelta) % (INT32_MAX + 1);
+}
 
 export interface BatchIdentity {
   producerId: number;
@@ -93,6 +111,13 @@ export class PartitionProducers {
     return undefined;
   }
 
+  /** The highest producer id with state on this partition, or -1 when none. */
+  maxProducerId(): number {
+    let max = -1;
+    for (const id of this.producers.keys()) if (id > max) max = id;
+    return max;
+  }
+
   /** Records a batch that was appended (after check() passed). */
   record(b: BatchIdentity, baseOffset: number, lastOffset: number, logAppendTime: number): void {
     if (b.producerId < 0) return;
@@ -126,8 +151,7 @@ export class PartitionProducers {
       if (headers.length === 0) break;
       for (const h of headers) {
         if (h.producerId >= 0 && h.baseSequence >= 0) {
-          const count = h.lastOffset - h.baseOffset;
-          const lastSeq = (h.baseSequence + count) % (INT32_MAX + 1);
+          const lastSeq = lastSequenceOf(h.baseSequence, h.lastOffset - h.baseOffset);
           state.record(
             { producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence, lastSequence: lastSeq },
             h.baseOffset,
@@ -152,12 +176,20 @@ export class ProducerIdAllocator {
   private next: number;
   private blockEnd: number;
   private readonly path: string;
+  /** False when the block file was missing or unreadable: the ids in use must come from the logs. */
+  readonly blockFileRead: boolean;
 
   constructor(dataDir: string) {
     this.path = join(dataDir, 'producer-id-block');
-    const recorded = existsSync(this.path) ? Number(readFileSync(this.path, 'utf8').trim()) : 0;
-    this.next = Number.isSafeInteger(recorded) && recorded > 0 ? recorded : 0;
+    const recorded = existsSync(this.path) ? Number(readFileSync(this.path, 'utf8').trim()) : NaN;
+    this.blockFileRead = Number.isSafeInteger(recorded) && recorded >= 0;
+    this.next = this.blockFileRead ? recorded : 0;
     this.blockEnd = this.next;
+  }
+
+  /** Makes every later id greater than `id` (an id some log already holds). */
+  reserveThrough(id: number): void {
+    if (id >= this.next) this.next = id + 1;
   }
 
   allocate(): number {

@@ -115,13 +115,20 @@ describe('idempotent producers', () => {
     expect((await produce('idem', batch(1, { ...p, baseSequence: 42 }))).errorCode).toBe(ErrorCode.UNKNOWN_PRODUCER_ID);
   });
 
-  it('fences an old epoch after InitProducerId bumps it (KIP-360)', async () => {
+  it('answers an idempotent InitProducerId v3 that sends its id and epoch with a new id, as Kafka does', async () => {
+    // Echoing the pair back with the epoch bumped let two clients share an identity (issue 7).
+    const p = await newProducer();
+    const again = await c.request(initProducerIdApi, 3, { transactionalId: null, transactionTimeoutMs: 60000, producerId: BigInt(p.producerId), producerEpoch: p.producerEpoch });
+    expect(again.errorCode).toBe(0);
+    expect(Number(again.producerId)).not.toBe(p.producerId);
+    expect(again.producerEpoch).toBe(0);
+  });
+
+  it('fences an old epoch once the producer bumped its epoch locally (KIP-360)', async () => {
     const p = await newProducer();
     expect((await produce('idem', batch(1, { ...p, baseSequence: 0 }))).errorCode).toBe(0);
-    const bumped = await c.request(initProducerIdApi, 3, { transactionalId: null, transactionTimeoutMs: 60000, producerId: BigInt(p.producerId), producerEpoch: p.producerEpoch });
-    expect(Number(bumped.producerId)).toBe(p.producerId);
-    expect(bumped.producerEpoch).toBe(p.producerEpoch + 1);
-    expect((await produce('idem', batch(1, { producerId: p.producerId, producerEpoch: bumped.producerEpoch, baseSequence: 0 }))).errorCode).toBe(0);
+    const bumped = p.producerEpoch + 1;
+    expect((await produce('idem', batch(1, { producerId: p.producerId, producerEpoch: bumped, baseSequence: 0 }))).errorCode).toBe(0);
     expect((await produce('idem', batch(1, { ...p, baseSequence: 1 }))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
   });
 

@@ -30,14 +30,14 @@ import type { TopicConfigName, TopicConfigValue } from '../../config.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { Codec, CRC_START, peekBatch, storedCrc } from '../../protocol/record-batch.js';
 import { produceApi, type ProduceRequest } from '../../protocol/schemas/produce.js';
-import { CloseConnection } from '../../network/connection.js';
+import { CloseConnection } from '../../protocol/request-sink.js';
 import { codecByName } from '../../native/codec.js';
 import { crc32c } from '../../native/crc32c.js';
 import { recompressBatch } from '../../native/records.js';
 import type { Broker } from '../broker.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
-import type { BatchIdentity, DuplicateOf, PartitionProducers } from '../producers.js';
+import { lastSequenceOf, type BatchIdentity, type DuplicateOf, type PartitionProducers } from '../producers.js';
 import type { Topic } from '../topics.js';
 
 interface PartitionResult {
@@ -103,7 +103,7 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
     if (batch.producerId >= 0) {
       if (batch.baseSequence < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'idempotent batch without a base sequence');
       producers = broker.producersOf(topic, index);
-      identity = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastSequence: batch.baseSequence + batch.lastOffsetDelta };
+      identity = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastSequence: lastSequenceOf(batch.baseSequence, batch.lastOffsetDelta) };
       const dup = checkSequence(producers, identity, records);
       if (dup) {
         return { index, errorCode: ErrorCode.NONE, baseOffset: BigInt(dup.baseOffset), logAppendTimeMs: BigInt(dup.logAppendTime), logStartOffset: BigInt(log.logStartOffset), errorMessage: null };
