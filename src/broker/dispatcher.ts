@@ -4,10 +4,10 @@
  * does not parse) close the connection, as Kafka does; the one exception is ApiVersions above our
  * maximum, which gets the KIP-511 answer (a v0 body with UNSUPPORTED_VERSION) so clients can retry.
  */
-import { CloseConnection, type Connection, type OutChunk, type RequestInfo, type RequestSink } from '../network/connection.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { decodeRequestBody, decodeRequestHeader, encodeApiVersionsFallback, encodeResponse } from '../protocol/frames.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
+import { CloseConnection, type OutChunk, type RequestInfo, type RequestOrigin, type RequestSink } from '../protocol/request-sink.js';
 import type { Broker } from './broker.js';
 import type { ApiRange, Handler, RequestContext } from './handler.js';
 import { HANDLERS } from './handlers/index.js';
@@ -24,7 +24,7 @@ export class Dispatcher implements RequestSink {
     this.apis = handlers.map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })).sort((a, b) => a.apiKey - b.apiKey);
   }
 
-  onRequest(frame: Buffer, info: RequestInfo, conn: Connection): OutChunk[] | null | Promise<OutChunk[] | null> {
+  onRequest(frame: Buffer, info: RequestInfo, origin: RequestOrigin): OutChunk[] | null | Promise<OutChunk[] | null> {
     const handler = this.byKey[info.apiKey];
     if (!handler) throw new CloseConnection(`unsupported api key ${info.apiKey}`);
     if (info.apiVersion > handler.maxVersion && info.apiKey === ApiKey.ApiVersions) {
@@ -37,7 +37,7 @@ export class Dispatcher implements RequestSink {
     let body: unknown;
     try {
       const { header, bodyOffset } = decodeRequestHeader(frame);
-      ctx = { broker: this.broker, header, version: info.apiVersion, apis: this.apis, clientAddress: conn?.socket.remoteAddress };
+      ctx = { broker: this.broker, header, version: info.apiVersion, apis: this.apis, clientAddress: origin.remoteAddress };
       body = decodeRequestBody(handler.api, info.apiVersion, frame, bodyOffset);
     } catch (e) {
       if (e instanceof ProtocolError) throw new CloseConnection(`malformed ${handler.api.name} v${info.apiVersion} request: ${e.message}`);

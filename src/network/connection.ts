@@ -34,38 +34,10 @@
  * hot path touches the same warm pages over and over instead of faulting in new ones.
  */
 import type { Socket } from 'node:net';
+import { CloseConnection, type FileSlice, type OutChunk, type RequestInfo, type RequestOrigin, type RequestSink } from '../protocol/request-sink.js';
 
-/** Bytes of a segment file to send as they are (zero copy). */
-export interface FileSlice {
-  readonly fd: number;
-  readonly position: number;
-  readonly length: number;
-}
-export type OutChunk = Buffer | FileSlice;
-
-export interface RequestInfo {
-  apiKey: number;
-  apiVersion: number;
-  correlationId: number;
-}
-
-/** Thrown (or rejected) by a handler when the connection must close instead of answering. */
-export class CloseConnection extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'CloseConnection';
-  }
-}
-
-export interface RequestSink {
-  /**
-   * Called synchronously for each complete frame (without its size prefix), in arrival order, so
-   * the synchronous part of handlers (appending to a log) happens in request order. Returns the
-   * complete response frame (size prefix included), or null to send nothing (acks=0 produce). The
-   * frame's bytes belong to the sink.
-   */
-  onRequest(frame: Buffer, info: RequestInfo, conn: Connection): OutChunk[] | null | Promise<OutChunk[] | null>;
-}
+// Re-exported for code that drives a Connection directly (its tests), which speaks the contract too.
+export type { FileSlice, OutChunk, RequestInfo, RequestSink };
 
 export interface ConnectionOptions {
   /** Frames above this size close the connection (socket.request.max.bytes). */
@@ -136,7 +108,7 @@ function findReadHooks(socket: Socket): ReadHooks | null {
   return readHooks;
 }
 
-export class Connection {
+export class Connection implements RequestOrigin {
   readonly remote: string;
   private readonly slots: Slot[] = [];
   /** A size prefix split across reads. */
@@ -166,6 +138,10 @@ export class Connection {
     if (opts.directReads === false || !this.readDirectly()) socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length, true));
     socket.on('error', () => this.close()); // peers resetting is normal; nothing to log
     socket.on('close', () => this.close());
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
   }
 
   get isClosed(): boolean {

@@ -4,7 +4,8 @@
  * closes the sockets.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Connection, type ConnectionOptions, type RequestSink } from './connection.js';
+import type { RequestSink } from '../protocol/request-sink.js';
+import { Connection, type ConnectionOptions } from './connection.js';
 
 export class KafkaServer {
   private readonly server: Server;

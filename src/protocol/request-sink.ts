@@ -1,0 +1,45 @@
+/**
+ * The contract between a transport and whatever answers its requests, in bytes only: a request
+ * frame in; the response frame's chunks out, nothing (acks=0 produce), or CloseConnection.
+ * network/connection.ts implements the transport side over TCP; broker/dispatcher.ts is the sink.
+ * It lives here, below both, so the broker knows no sockets and the network knows no broker.
+ */
+
+/** Bytes of a segment file to send as they are (zero copy). */
+export interface FileSlice {
+  readonly fd: number;
+  readonly position: number;
+  readonly length: number;
+}
+export type OutChunk = Buffer | FileSlice;
+
+/** The three fields every request header starts with, whatever its version. */
+export interface RequestInfo {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+}
+
+/** What a sink may learn of the connection a request came on. */
+export interface RequestOrigin {
+  /** The client's IP address, when the transport has one. */
+  readonly remoteAddress: string | undefined;
+}
+
+/** Thrown (or rejected) by a handler when the connection must close instead of answering. */
+export class CloseConnection extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'CloseConnection';
+  }
+}
+
+export interface RequestSink {
+  /**
+   * Called synchronously for each complete frame (without its size prefix), in arrival order, so
+   * the synchronous part of handlers (appending to a log) happens in request order. Returns the
+   * complete response frame (size prefix included), or null to send nothing (acks=0 produce). The
+   * frame's bytes belong to the sink.
+   */
+  onRequest(frame: Buffer, info: RequestInfo, origin: RequestOrigin): OutChunk[] | null | Promise<OutChunk[] | null>;
+}
