@@ -55,11 +55,29 @@ TEST(Crc32c, IscsiVectors) {
   EXPECT_EQ(Crc32c(dec.data(), 32), 0x113FDB5Cu);
 }
 
+// The choice is made once, when the library loads, so the test cannot unset BROOK_CRC32C for
+// itself: it checks the rule against the environment the process started with. Without the
+// variable (or with one naming nothing this CPU supports) the fastest supported implementation is
+// chosen; with it, the one it names. Either way Crc32c must be that implementation.
 TEST(Crc32c, DispatcherPicksTheFastestSupported) {
   auto supported = Supported();
   ASSERT_FALSE(supported.empty());
-  if (std::getenv("BROOK_CRC32C") == nullptr) {
-    EXPECT_STREQ(Crc32cImplementation(), supported.front().name);
+  const char* forced = std::getenv("BROOK_CRC32C");
+  std::string expected = supported.front().name;
+  if (forced != nullptr) {
+    for (const auto& impl : supported)
+      if (std::strcmp(impl.name, forced) == 0) expected = impl.name;
+  }
+  EXPECT_EQ(std::string(Crc32cImplementation()), expected) << "BROOK_CRC32C=" << (forced ? forced : "(unset)");
+  // The dispatched function is the chosen one: same answers, including for chained calls.
+  const detail::Crc32cImpl* chosen = nullptr;
+  for (const auto& impl : supported)
+    if (expected == impl.name) chosen = &impl;
+  ASSERT_NE(chosen, nullptr);
+  const auto buf = RandomBytes(4096 + 7, 3);
+  for (size_t len : {size_t(0), size_t(1), size_t(63), size_t(64), size_t(1000), size_t(4096 + 7)}) {
+    EXPECT_EQ(Crc32c(buf.data(), len), chosen->fn(buf.data(), len, 0)) << chosen->name << " len " << len;
+    EXPECT_EQ(Crc32c(buf.data(), len, 0x12345678u), chosen->fn(buf.data(), len, 0x12345678u)) << chosen->name << " len " << len;
   }
 }
 

@@ -17,6 +17,10 @@ interface Harness {
   conns: Connection[];
   /** Response frames read by the client: correlation id + payload checksum. */
   replies: { correlationId: number; sum: number }[];
+  /** With `hold`: answers the oldest held request; `hold = false` answers later ones at once. */
+  releaseOne(): void;
+  held: number;
+  hold: boolean;
 }
 
 const open: Harness[] = [];
@@ -55,9 +59,11 @@ function randomBody(n: number, seed: number): Buffer {
   return b;
 }
 
-async function start(opts: Partial<ConnectionOptions> & { delayMs?: number } = {}): Promise<Harness> {
+async function start(opts: Partial<ConnectionOptions> & { delayMs?: number; hold?: boolean } = {}): Promise<Harness> {
   const frames: Buffer[] = [];
   const conns: Connection[] = [];
+  const held: (() => void)[] = [];
+  const control = { hold: opts.hold ?? false };
   const sink = {
     onRequest(f: Buffer, info: RequestInfo): OutChunk[] | Promise<OutChunk[]> {
       // Kept frames are stored as they are (a handler holding views); recycled ones must be copied.
@@ -66,6 +72,7 @@ async function start(opts: Partial<ConnectionOptions> & { delayMs?: number } = {
       reply.writeInt32BE(8, 0);
       reply.writeInt32BE(info.correlationId, 4);
       reply.writeUInt32BE(checksum(f.subarray(8)), 8);
+      if (control.hold) return new Promise((r) => held.push(() => r([reply])));
       if (opts.delayMs) return new Promise((r) => setTimeout(() => r([reply]), opts.delayMs));
       return [reply];
     },
@@ -94,7 +101,23 @@ async function start(opts: Partial<ConnectionOptions> & { delayMs?: number } = {
       pending = pending.subarray(12);
     }
   });
-  const h = { server, client, frames, conns, replies };
+  const h: Harness = {
+    server,
+    client,
+    frames,
+    conns,
+    replies,
+    releaseOne: () => held.shift()!(),
+    get held() {
+      return held.length;
+    },
+    get hold() {
+      return control.hold;
+    },
+    set hold(v: boolean) {
+      control.hold = v;
+    },
+  };
   open.push(h);
   return h;
 }
@@ -163,6 +186,43 @@ for (const directReads of [true, false]) {
       const h = await start({ directReads, maxInFlight: 4, delayMs: 5 });
       const bodies = Array.from({ length: 40 }, (_, i) => randomBody(i % 2 ? 30_000 : 10, 200 + i));
       h.client.write(Buffer.concat(bodies.map((b, i) => frame(i % 2 ? RECYCLED_KEY : KEPT_KEY, i, b))));
+      await until(() => h.replies.length === bodies.length);
+      expect(h.replies.map((r) => r.correlationId)).toEqual(bodies.map((_, i) => i));
+      h.replies.forEach((r, i) => expect(r.sum).toBe(checksum(bodies[i]!)));
+    });
+
+    it('stops reading the socket at maxInFlight unanswered requests and reads on only once they drain below half', async () => {
+      const h = await start({ directReads, maxInFlight: 4, hold: true });
+      const bodies = Array.from({ length: 40 }, (_, i) => randomBody(30_000, 300 + i));
+      const wire = Buffer.concat(bodies.map((b, i) => frame(i % 2 ? RECYCLED_KEY : KEPT_KEY, i, b)));
+      h.client.write(wire);
+      await until(() => h.held >= 4);
+      await new Promise((r) => setTimeout(r, 150)); // anything still to be read would arrive now
+      const server = h.conns[0]!.socket;
+      const readWhilePaused = h.frames.length;
+      // Frames already in the read that reached the limit are still cut (at most one 64 KiB read
+      // of 30 KB frames past the 4th); nothing is read from the socket after it.
+      expect(readWhilePaused).toBeGreaterThanOrEqual(4);
+      expect(readWhilePaused).toBeLessThanOrEqual(4 + 3);
+      expect(server.bytesRead).toBeLessThan(wire.length / 4);
+      expect(h.replies).toHaveLength(0);
+      const bytesWhilePaused = server.bytesRead;
+      // Answering down to half of maxInFlight (2 unanswered) keeps the socket paused.
+      while (h.held > 2) {
+        h.releaseOne();
+        const answered = readWhilePaused - h.held;
+        await until(() => h.replies.length === answered);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.frames.length).toBe(readWhilePaused);
+      expect(server.bytesRead).toBe(bytesWhilePaused);
+      // One more answer (below half): reading resumes and the next frames arrive.
+      h.releaseOne();
+      await until(() => h.frames.length > readWhilePaused);
+      expect(server.bytesRead).toBeGreaterThan(bytesWhilePaused);
+      // The rest answered as they come: every request, in order, intact.
+      h.hold = false;
+      while (h.held > 0) h.releaseOne();
       await until(() => h.replies.length === bodies.length);
       expect(h.replies.map((r) => r.correlationId)).toEqual(bodies.map((_, i) => i));
       h.replies.forEach((r, i) => expect(r.sum).toBe(checksum(bodies[i]!)));
