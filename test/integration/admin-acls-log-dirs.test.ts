@@ -10,7 +10,9 @@ import { Admin as PltAdmin, AclOperations, AclPermissionTypes, ResourcePatternTy
 import { AclOperationTypes, AclPermissionTypes as JsPermission, AclResourceTypes, ResourcePatternTypes as JsPattern } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLogDirsApi } from '../../src/protocol/schemas/describe-log-dirs.js';
-import { expectOk, hasKafkaPython, python, skipReason, startWithKafkajs, type KafkajsBroker } from './harness.js';
+import { expectOk, hasKafkaPython, python, requireInstalled, startWithKafkajs, type KafkajsBroker } from './harness.js';
+
+requireInstalled(hasKafkaPython, 'kafka-python (python3-kafka)');
 import { RawClient } from './raw-client.js';
 
 let clients: KafkajsBroker;
@@ -118,7 +120,7 @@ describe('DescribeLogDirs', () => {
   });
 });
 
-describe.skipIf(skipReason(hasKafkaPython, 'kafka-python (python3-kafka)'))('kafka-python', () => {
+describe('kafka-python', () => {
   it('describe_acls (DescribeAcls v0/v1) raises SecurityDisabledError', async () => {
     const script = `
 import sys

@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPIC_CONFIGS } from '../../src/config.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { expectOk, hasKafkaPython, run, skipReason, startTestBroker, SYSTEM_PYTHON, type TestBroker } from './harness.js';
+import { expectOk, hasKafkaPython, requireInstalled, run, startTestBroker, SYSTEM_PYTHON, type TestBroker } from './harness.js';
 
 const SCRIPT = fileURLToPath(new URL('./clients/kafka_python_admin.py', import.meta.url));
-const skip = skipReason(hasKafkaPython, "kafka-python (Debian's python3-kafka, under /usr/bin/python3)");
+requireInstalled(hasKafkaPython, "kafka-python (Debian's python3-kafka, under /usr/bin/python3)");
 
 type Configs = Record<string, { error_code: number; configs: Record<string, [string | null, boolean, number]> }>;
 interface Outcome {
@@ -46,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => tb?.close());
 
-describe.skipIf(skip)('kafka-python KafkaAdminClient', () => {
+describe('kafka-python KafkaAdminClient', () => {
   it('creates a topic with configs (CreateTopics v3)', () => {
     expect(out.create_version).toBe(3);
     expect(out.create).toEqual([['py-a', ErrorCode.NONE, null]]);

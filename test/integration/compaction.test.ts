@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configEntries, expectOk, hasKcat, kafkajs, run, skipReason, spawnBroker, startTestBroker, withAdmin, withProducer, type BrokerProcess } from './harness.js';
+import { configEntries, expectOk, hasKcat, kafkajs, requireInstalled, run, spawnBroker, startTestBroker, withAdmin, withProducer, type BrokerProcess } from './harness.js';
+
+requireInstalled(hasKcat, 'kcat');
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -76,7 +78,7 @@ const KEYS = 40;
 const ROUNDS = 15;
 const value = (round: number, k: number) => `v${round}-k${k}-${'p'.repeat(60)}`;
 
-describe.skipIf(skipReason(hasKcat, 'kcat'))('compaction through real clients', () => {
+describe('compaction through real clients', () => {
   it('keeps exactly the latest value per key for kcat and kafkajs, tombstones until delete.retention.ms, and after a restart', async () => {
     const tb = await startTestBroker({ properties: { 'log.cleaner.backoff.ms': 3_600_000, 'group.initial.rebalance.delay.ms': 0 } });
     try {
@@ -265,7 +267,7 @@ function leftovers(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.cleaned') || n.endsWith('.swap')) : [];
 }
 
-describe.skipIf(skipReason(hasKcat, 'kcat'))('compaction survives a crash mid-clean', () => {
+describe('compaction survives a crash mid-clean', () => {
   it('SIGKILL while a big pass writes its .cleaned files: nothing lost, nothing twice, and compaction resumes', async () => {
     const data = mkdtempSync(join(tmpdir(), 'brook-compact-crash-'));
     dirs.push(data);

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GROUP_TEST_PROPERTIES, hasKafkaPython, skipReason, spawnLive, SYSTEM_PYTHON, useBrokerWithKafkajs, type LiveProcess } from './harness.js';
+import { GROUP_TEST_PROPERTIES, hasKafkaPython, requireInstalled, spawnLive, SYSTEM_PYTHON, useBrokerWithKafkajs, type LiveProcess } from './harness.js';
 
 const MEMBER_SCRIPT = join(import.meta.dirname, 'clients', 'group_member.py');
 
@@ -19,7 +19,9 @@ async function produce(topic: string, partitions: number, count: number, tag: st
 
 const messages = (p: LiveProcess) => p.events.filter((e) => e.event === 'message');
 
-describe.skipIf(skipReason(hasKafkaPython, 'kafka-python (python3-kafka)'))('kafka-python consumer groups', () => {
+requireInstalled(hasKafkaPython, 'kafka-python (python3-kafka)');
+
+describe('kafka-python consumer groups', () => {
   for (const assignor of ['range', 'roundrobin']) {
     it(`shares partitions between two members, each message once, and resumes from committed offsets (${assignor})`, async () => {
       const topic = `kp-${assignor}`;

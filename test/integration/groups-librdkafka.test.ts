@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectOk, GROUP_TEST_PROPERTIES, hasConfluentKafka, hasKcat, run, skipReason, spawnLive, SYSTEM_PYTHON, useBrokerWithKafkajs, type LiveProcess } from './harness.js';
+import { expectOk, GROUP_TEST_PROPERTIES, hasConfluentKafka, hasKcat, requireInstalled, run, spawnLive, SYSTEM_PYTHON, useBrokerWithKafkajs, type LiveProcess } from './harness.js';
 
 const MEMBER_SCRIPT = join(import.meta.dirname, 'clients', 'group_member.py');
 
@@ -47,7 +47,10 @@ function expectNoDuplicates(events: Ev[]): void {
   expect(ids.length).toBe(new Set(ids).size);
 }
 
-describe.skipIf(skipReason(hasKcat, 'kcat'))('kcat -G (librdkafka 2.0.2 balanced consumer)', () => {
+requireInstalled(hasKcat, 'kcat');
+requireInstalled(hasConfluentKafka, 'confluent-kafka (python3-confluent-kafka)');
+
+describe('kcat -G (librdkafka 2.0.2 balanced consumer)', () => {
   for (const assignor of ['range', 'roundrobin', 'cooperative-sticky']) {
     it(`consumes everything, commits, and resumes from the committed offsets (${assignor})`, async () => {
       const topic = `kcat-${assignor}`;
@@ -100,7 +103,7 @@ describe.skipIf(skipReason(hasKcat, 'kcat'))('kcat -G (librdkafka 2.0.2 balanced
   });
 });
 
-describe.skipIf(skipReason(hasConfluentKafka, 'confluent-kafka (python3-confluent-kafka)'))('confluent-kafka (librdkafka 2.0.2)', () => {
+describe('confluent-kafka (librdkafka 2.0.2)', () => {
   for (const assignor of ['range', 'roundrobin', 'cooperative-sticky']) {
     it(`shares 6 partitions among 3 members, each message once, then resumes (${assignor})`, async () => {
       const topic = `ck-${assignor}`;

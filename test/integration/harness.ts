@@ -25,9 +25,24 @@ export const hasKcat = works('kcat', ['-V']);
 export const hasKafkaPython = works(SYSTEM_PYTHON, ['-c', 'import kafka']);
 export const hasConfluentKafka = works(SYSTEM_PYTHON, ['-c', 'import confluent_kafka']);
 
-/** Says once, visibly, why a client's tests are skipped. */
+/**
+ * For the clients and tools `npm install` installs in a development checkout
+ * (scripts/system-deps.mjs: kcat, python3-kafka, python3-confluent-kafka, librdkafka, the codec
+ * CLIs and Python modules): a missing one fails the test file that needs it, loudly, at load. A
+ * skip would let a run pass without testing what the file is for.
+ */
+export function requireInstalled(available: boolean, what: string): void {
+  if (!available) {
+    throw new Error(`${what} is not installed here, and this test file needs it. npm install in a development checkout installs it (scripts/system-deps.mjs); run npm install again.`);
+  }
+}
+
+/**
+ * Only for what npm install does NOT provide (e.g. util-linux's prlimit): says once, visibly, why
+ * tests are skipped. Everything npm install provides goes through requireInstalled instead.
+ */
 export function skipReason(available: boolean, what: string): boolean {
-  if (!available) console.warn(`SKIPPED: ${what} is not installed here (CI installs it; run npm install in a dev checkout)`);
+  if (!available) console.warn(`SKIPPED: ${what} is not installed here, and npm install does not install it`);
   return !available;
 }
 

@@ -6,7 +6,9 @@
  */
 import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOk, hasKcat, kafkajs, run, startTestBroker, withAdmin, withProducer, type TestBroker } from './harness.js';
+import { expectOk, hasKcat, kafkajs, requireInstalled, run, startTestBroker, withAdmin, withProducer, type TestBroker } from './harness.js';
+
+requireInstalled(hasKcat, 'kcat');
 
 let tb: TestBroker;
 beforeAll(async () => {
@@ -28,11 +30,9 @@ describe('@platformatic/kafka 1.x', () => {
       } finally {
         await producer.close();
       }
-      if (hasKcat) {
-        const r = expectOk(await run('kcat', ['-C', '-b', tb.bootstrap, '-t', topic, '-o', 'beginning', '-c', '20', '-e', '-J', '-q']), 'kcat -C');
-        const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; payload: string; headers: string[] });
-        expect(got.map((m) => [m.key, m.payload, m.headers])).toEqual(Array.from({ length: 20 }, (_, i) => [`k${i}`, `v${i}`, ['h', `x${i}`]]));
-      }
+      const r = expectOk(await run('kcat', ['-C', '-b', tb.bootstrap, '-t', topic, '-o', 'beginning', '-c', '20', '-e', '-J', '-q']), 'kcat -C');
+      const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; payload: string; headers: string[] });
+      expect(got.map((m) => [m.key, m.payload, m.headers])).toEqual(Array.from({ length: 20 }, (_, i) => [`k${i}`, `v${i}`, ['h', `x${i}`]]));
     });
   }
 

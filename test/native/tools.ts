@@ -1,6 +1,6 @@
 /**
  * Independent implementations the codec tests check us against: Debian CLIs and Debian's
- * python3-snappy. Each probe is run once; tests that need a missing tool skip and say why.
+ * python3-snappy. Each probe is run once; a file that needs a missing tool fails (requireTool).
  */
 import { spawnSync } from 'node:child_process';
 import { Codec } from '../../src/native/codec.js';
@@ -31,8 +31,13 @@ export const hasLz4 = works('lz4', ['--version']);
 export const PYTHON = '/usr/bin/python3';
 export const hasPySnappy = works(PYTHON, ['-c', 'import snappy']);
 
-export function skipNote(tool: string, present: boolean): void {
-  if (!present) console.warn(`[codec tests] ${tool} is not installed: the tests that need it are skipped`);
+/**
+ * Every tool here is installed by npm install in a development checkout (scripts/system-deps.mjs:
+ * zstd, lz4, python3-snappy, python3-lz4, python3-zstandard, python3-kafka; kafkajs is a
+ * devDependency): a missing one fails the test file that needs it at load, never a silent skip.
+ */
+export function requireTool(tool: string, present: boolean): void {
+  if (!present) throw new Error(`${tool} is not installed here, and these tests need it. npm install in a development checkout installs it (scripts/system-deps.mjs); run npm install again.`);
 }
 
 /** Runs a filter command: `input` on stdin, stdout returned; throws with stderr on failure. */
