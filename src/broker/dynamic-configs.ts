@@ -6,17 +6,18 @@
  *
  * Precedence, highest first: a topic's own override, this broker's dynamic value, the cluster
  * default, the static setting (server.properties or a flag), the built-in default. Both dynamic
- * levels persist in `<data dir>/broker-configs.json` (written to a temporary file, fsynced, renamed)
+ * levels persist in `<data dir>/broker-configs.json` (replaced atomically: util/fs.ts writeAtomic)
  * and are read back at start, before any log opens; an entry that no longer parses is skipped
  * with a log line rather than stopping the broker.
  *
  * File layout (JSON): { "version": 1, "broker": { key: value }, "clusterDefault": { key: value } },
  * values as parsed (numbers, strings, booleans).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asTopicDefault, ConfigError, DYNAMIC_BROKER_KEYS, isBrokerKey, parseBrokerSetting, TOPIC_CONFIGS, type BrokerConfig, type TopicConfigName, type TopicConfigValue } from '../config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { writeAtomic } from '../util/fs.js';
 import { KafkaError } from './errors.js';
 import { AlterOp, rejectDuplicateNames } from './topic-configs.js';
 
@@ -100,15 +101,7 @@ export function nextDynamicValues(
 export function setDynamicValues(config: BrokerConfig, level: DynamicLevel, values: Record<string, unknown>): void {
   const path = join(config.dataDir, DYNAMIC_CONFIG_FILE);
   const stored = { version: 1, broker: config.dynamic.broker, clusterDefault: config.dynamic.clusterDefault, [level]: values };
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, JSON.stringify(stored, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeAtomic(path, JSON.stringify(stored, null, 2) + '\n');
   config.dynamic[level] = values;
   recomputeTopicDefaults(config);
 }

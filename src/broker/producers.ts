@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { KafkaError } from './errors.js';
-import { writeAtomic } from './topics.js';
+import { writeAtomic } from '../util/fs.js';
 
 const RETAINED_BATCHES = 5;
 const INT32_MAX = 2 ** 31 - 1;

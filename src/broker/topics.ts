@@ -17,11 +17,12 @@
  * removed at start, so a topic re-created under the same name never sees old data.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerConfig, TopicConfigName, TopicConfigValue, TopicOverrides } from '../config.js';
 import { effectiveTopicConfig } from '../config.js';
 import { PartitionLog, type CleanupPolicy, type LogConfig } from '../storage/partition-log.js';
+import { writeAtomic } from '../util/fs.js';
 
 export interface Topic {
   name: string;
@@ -342,24 +343,5 @@ export class TopicRegistry {
     const file: TopicsFile = { version: 1, topics: {} };
     for (const t of this.topics.values()) file.topics[t.name] = { id: t.id, partitions: t.partitions.length, configs: t.configs };
     writeAtomic(join(this.config.dataDir, 'topics.json'), JSON.stringify(file, null, 1));
-  }
-}
-
-/** Replaces a file so that a crash leaves either the old or the new contents, never a mix. */
-export function writeAtomic(path: string, contents: string): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, contents);
-  const fd = openSync(tmp, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(join(path, '..'), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
   }
 }

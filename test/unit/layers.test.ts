@@ -1,8 +1,8 @@
 /**
  * The layers of src/, read from the import statements (type-only imports count: they couple the
- * files as much for a reader). From the bottom: protocol/ and network/ (bytes and sockets), native/
- * and storage/ (files and offsets), broker/ and coordinator/ (Kafka semantics), then the entry
- * points (index.ts, cli/). A lower layer never imports a higher one, and no files import each
+ * files as much for a reader). From the bottom: util/ (paths and bytes), protocol/ and network/
+ * (the wire and sockets), native/ and storage/ (files and offsets), broker/ and coordinator/ (Kafka
+ * semantics), then the entry points (index.ts, cli/). A lower layer never imports a higher one, and no files import each
  * other in a circle.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,6 +71,10 @@ describe('the import layers of src/', () => {
 
   it('has no import cycles', () => {
     expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('keeps util/ free of the rest of src/', () => {
+    expect(importsAcross(graph, ['util'], [...new Set([...graph.keys()].map(topDir))].filter((d) => d !== 'util'))).toEqual([]);
   });
 
   it('keeps protocol/ free of the network, storage, broker and coordinator', () => {
