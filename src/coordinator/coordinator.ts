@@ -182,12 +182,7 @@ export class GroupCoordinator {
           byGroup.delete(tp);
           return;
         }
-        const v = decodeOffsetCommitValue(valueBuf);
-        byGroup.set(tp, {
-          topic: key.topic,
-          partition: key.partition,
-          value: { offset: v.offset, leaderEpoch: v.leaderEpoch, metadata: v.metadata, commitTimestamp: v.commitTimestamp, expireTimestamp: v.expireTimestamp },
-        });
+        byGroup.set(tp, { topic: key.topic, partition: key.partition, value: decodeOffsetCommitValue(valueBuf) });
       } catch (e) {
         bad++;
         if (bad <= 10) this.broker.log(`${OFFSETS_TOPIC}: skipping an unreadable record: ${(e as Error).message}`);

@@ -55,7 +55,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { subscribedTopics } from './consumer-protocol.js';
-import type { GroupMetadataValue } from './records.js';
+import type { GroupMetadataValue, OffsetCommitValue } from './records.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -119,14 +119,8 @@ export interface LeavingMember {
   groupInstanceId: string | null;
 }
 
-export interface CommittedOffset {
-  offset: bigint;
-  leaderEpoch: number;
-  metadata: string;
-  commitTimestamp: number;
-  /** OffsetCommit v2-4 retention_time_ms: an explicit expiry; null = offsets.retention.minutes. */
-  expireTimestamp: number | null;
-}
+/** A committed offset, held in memory as it is stored. */
+export type CommittedOffset = OffsetCommitValue;
 
 /** What a group needs from its surroundings. */
 export interface GroupEnv {

@@ -54,6 +54,7 @@
  * value versions Kafka may have written (offset v0-v4, group v0-v3); trailing bytes (tagged
  * fields of flexible versions) are ignored.
  */
+import { Writer } from '../protocol/writer.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -81,7 +82,7 @@ export interface OffsetCommitValue {
   leaderEpoch: number;
   metadata: string;
   commitTimestamp: number;
-  /** null: expires by offsets.retention.minutes. */
+  /** An explicit expiry (OffsetCommit v2-4 retention_time_ms); null: offsets.retention.minutes. */
   expireTimestamp: number | null;
 }
 
@@ -118,85 +119,62 @@ export function javaStringHashCode(s: string): number {
 }
 
 // ------------------------------------------------------------------------------------ encoding
-
-class Out {
-  private readonly parts: Buffer[] = [];
-  private size = 0;
-
-  private push(b: Buffer): void {
-    this.parts.push(b);
-    this.size += b.length;
-  }
-  int16(v: number): this {
-    const b = Buffer.allocUnsafe(2);
-    b.writeInt16BE(v);
-    this.push(b);
-    return this;
-  }
-  int32(v: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeInt32BE(v);
-    this.push(b);
-    return this;
-  }
-  int64(v: bigint | number): this {
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigInt64BE(BigInt(v));
-    this.push(b);
-    return this;
-  }
-  string(s: string | null): this {
-    if (s === null) return this.int16(-1);
-    const bytes = Buffer.from(s, 'utf8');
-    if (bytes.length > 0x7fff) throw new RangeError(`string of ${bytes.length} bytes does not fit an int16 length`);
-    this.int16(bytes.length);
-    this.push(bytes);
-    return this;
-  }
-  bytes(b: Uint8Array): this {
-    this.int32(b.length);
-    this.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-    return this;
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts, this.size);
-  }
-}
+// Kafka's primitive types, written by the protocol codec's Writer (the same STRING, BYTES, INT*).
 
 export function encodeOffsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  return new Out().int16(1).string(group).string(topic).int32(partition).done();
+  const w = new Writer();
+  w.int16(1);
+  w.string(group);
+  w.string(topic);
+  w.int32(partition);
+  return w.toBuffer();
 }
 
 export function encodeGroupMetadataKey(group: string): Buffer {
-  return new Out().int16(2).string(group).done();
+  const w = new Writer();
+  w.int16(2);
+  w.string(group);
+  return w.toBuffer();
 }
 
 export function encodeOffsetCommitValue(v: OffsetCommitValue): Buffer {
-  if (v.expireTimestamp !== null) return new Out().int16(1).int64(v.offset).string(v.metadata).int64(v.commitTimestamp).int64(v.expireTimestamp).done();
-  return new Out().int16(3).int64(v.offset).int32(v.leaderEpoch).string(v.metadata).int64(v.commitTimestamp).done();
+  const w = new Writer();
+  if (v.expireTimestamp !== null) {
+    w.int16(1);
+    w.int64(v.offset);
+    w.string(v.metadata);
+    w.int64(v.commitTimestamp);
+    w.int64(v.expireTimestamp);
+  } else {
+    w.int16(3);
+    w.int64(v.offset);
+    w.int32(v.leaderEpoch);
+    w.string(v.metadata);
+    w.int64(v.commitTimestamp);
+  }
+  return w.toBuffer();
 }
 
 export function encodeGroupMetadataValue(v: GroupMetadataValue): Buffer {
-  const out = new Out()
-    .int16(3)
-    .string(v.protocolType)
-    .int32(v.generation)
-    .string(v.protocol)
-    .string(v.leader)
-    .int64(v.currentStateTimestamp)
-    .int32(v.members.length);
+  const w = new Writer();
+  w.int16(3);
+  w.string(v.protocolType);
+  w.int32(v.generation);
+  w.nullableString(v.protocol);
+  w.nullableString(v.leader);
+  w.int64(v.currentStateTimestamp);
+  w.int32(v.members.length);
   for (const m of v.members) {
-    out
-      .string(m.memberId)
-      .string(m.groupInstanceId)
-      .string(m.clientId)
-      .string(m.clientHost)
-      .int32(m.rebalanceTimeout)
-      .int32(m.sessionTimeout)
-      .bytes(m.subscription)
-      .bytes(m.assignment);
+    w.string(m.memberId);
+    w.nullableString(m.groupInstanceId);
+    w.string(m.clientId);
+    w.string(m.clientHost);
+    w.int32(m.rebalanceTimeout);
+    w.int32(m.sessionTimeout);
+    w.bytes(m.subscription);
+    w.bytes(m.assignment);
   }
-  return out.done();
+  return w.toBuffer();
 }
 
 // ------------------------------------------------------------------------------------ decoding
@@ -205,6 +183,12 @@ export class RecordFormatError extends Error {
   override name = 'RecordFormatError';
 }
 
+/**
+ * Reading does not use the protocol's Reader: a stored record wants its own strictness (a null
+ * where a string is required is an error; any negative length reads as null or empty) and bytes
+ * copied out (the input is a read buffer the caller reuses), and its failures are
+ * RecordFormatError, which the coordinator's replay counts and skips.
+ */
 class In {
   pos = 0;
   constructor(private readonly buf: Buffer) {}
