@@ -82,6 +82,16 @@ async function stableGroup(g: Group, n: number, over: Partial<JoinRequest> = {})
   return ids;
 }
 
+/** Joins two dynamic members and lets the join phase end (CompletingRebalance, generation 1). */
+async function joinedPair(g: Group, over: Partial<JoinRequest> = {}): Promise<{ leader: string; follower: string }> {
+  const a = join(g, req(over));
+  const b = join(g, req(over));
+  await settle();
+  const leader = (await a.done).leader;
+  const follower = [a.result!, b.result!].find((r) => r.memberId !== leader)!.memberId;
+  return { leader, follower };
+}
+
 /** Lets due timers (Node runs a 0 ms timer after 1 ms) and promise callbacks run. */
 const settle = () => vi.advanceTimersByTimeAsync(2);
 
@@ -211,11 +221,7 @@ describe('SyncGroup', () => {
   it('holds followers until the leader syncs, then hands each its assignment byte for byte', async () => {
     const env = makeEnv();
     const g = new Group('g', env);
-    const a = join(g, req());
-    const b = join(g, req());
-    await settle();
-    const leader = (await a.done).leader;
-    const follower = [a.result!, b.result!].find((r) => r.memberId !== leader)!.memberId;
+    const { leader, follower } = await joinedPair(g);
     const fs = sync(g, follower, 1);
     await settle();
     expect(fs.result).toBeUndefined();
@@ -236,11 +242,7 @@ describe('SyncGroup', () => {
 
   it('gives members the leader left out an empty assignment', async () => {
     const g = new Group('g', makeEnv());
-    const a = join(g, req());
-    const b = join(g, req());
-    await settle();
-    const leader = (await a.done).leader;
-    const follower = [a.result!, b.result!].find((r) => r.memberId !== leader)!.memberId;
+    const { leader, follower } = await joinedPair(g);
     const fs = sync(g, follower, 1);
     sync(g, leader, 1, [{ memberId: leader, assignment: meta('x') }]);
     await settle();
@@ -258,11 +260,7 @@ describe('SyncGroup', () => {
 
   it('answers REBALANCE_IN_PROGRESS to members waiting in SyncGroup when a rebalance starts', async () => {
     const g = new Group('g', makeEnv());
-    const a = join(g, req());
-    const b = join(g, req());
-    await settle();
-    const leader = (await a.done).leader;
-    const follower = [a.result!, b.result!].find((r) => r.memberId !== leader)!.memberId;
+    const { leader, follower } = await joinedPair(g);
     const fs = sync(g, follower, 1);
     g.leave([{ memberId: leader, groupInstanceId: null }]);
     expect((await fs.done).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
@@ -271,11 +269,7 @@ describe('SyncGroup', () => {
 
   it('removes members that do not send SyncGroup within the rebalance timeout and rebalances', async () => {
     const g = new Group('g', makeEnv());
-    const a = join(g, req({ sessionTimeoutMs: 5000 }));
-    const b = join(g, req({ sessionTimeoutMs: 5000 }));
-    await settle();
-    const leader = (await a.done).leader;
-    const follower = [a.result!, b.result!].find((r) => r.memberId !== leader)!.memberId;
+    const { leader, follower } = await joinedPair(g, { sessionTimeoutMs: 5000 });
     const ls = sync(g, leader, 1, []);
     await settle();
     await ls.done; // Stable, but the follower never synced
