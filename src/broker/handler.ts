@@ -40,3 +40,18 @@ export function defineHandler<A extends AnyApi>(h: Handler<A>): Handler<A> {
   }
   return h;
 }
+
+/**
+ * The keys given more than once in a request's list. Kafka refuses every entry of such a key with
+ * INVALID_REQUEST (a topic in CreateTopics twice is ambiguous), so handlers check this first.
+ */
+export function repeatedKeys<T>(items: readonly T[], key: (item: T) => string): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const item of items) {
+    const k = key(item);
+    if (seen.has(k)) repeated.add(k);
+    seen.add(k);
+  }
+  return repeated;
+}

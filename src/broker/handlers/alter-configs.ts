@@ -22,7 +22,7 @@ import { alterConfigsApi } from '../../protocol/schemas/alter-configs.js';
 import type { TopicOverrides } from '../../config.js';
 import type { Broker } from '../broker.js';
 import { KafkaError, toErrorCode } from '../errors.js';
-import { defineHandler } from '../handler.js';
+import { defineHandler, repeatedKeys } from '../handler.js';
 import { nextDynamicValues, setDynamicValues } from '../dynamic-configs.js';
 import { AlterOp, parseOverrides, ResourceType } from '../topic-configs.js';
 import { topicNameProblem, type Topic } from '../topics.js';
@@ -48,12 +48,11 @@ export function alterResources<R extends Resource>(
   changeBroker: (current: Readonly<Record<string, unknown>>, r: R) => Record<string, unknown>,
 ) {
   const key = (r: Resource) => `${r.resourceType}:${r.resourceName}`;
-  const counts = new Map<string, number>();
-  for (const r of resources) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
+  const repeated = repeatedKeys(resources, key);
   return resources.map((r) => {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
     try {
-      if (counts.get(key(r))! > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource ${r.resourceName} (type ${r.resourceType}) appears more than once in the request`);
+      if (repeated.has(key(r))) throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource ${r.resourceName} (type ${r.resourceType}) appears more than once in the request`);
       if (r.resourceType === ResourceType.BROKER) {
         const level = brokerResource(broker, r.resourceName) === 'self' ? 'broker' : 'clusterDefault';
         const next = changeBroker(broker.config.dynamic[level], r);

@@ -13,7 +13,7 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { createPartitionsApi } from '../../protocol/schemas/create-partitions.js';
 import { KafkaError, toErrorCode } from '../errors.js';
-import { defineHandler } from '../handler.js';
+import { defineHandler, repeatedKeys } from '../handler.js';
 import { checkReplicas } from './create-topics.js';
 import { MAX_PARTITIONS_PER_TOPIC } from '../topics.js';
 
@@ -22,13 +22,12 @@ export const createPartitionsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 3,
   handle(req, { broker }) {
-    const counts = new Map<string, number>();
-    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const repeated = repeatedKeys(req.topics, (t) => t.name);
     return {
       throttleTimeMs: 0,
       results: req.topics.map((t) => {
         try {
-          if (counts.get(t.name)! > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
+          if (repeated.has(t.name)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
           const topic = broker.topics.get(t.name);
           if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${t.name}`);
           const current = topic.partitions.length;

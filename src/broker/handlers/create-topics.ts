@@ -30,7 +30,7 @@ import { ZERO_UUID } from '../../protocol/uuid.js';
 import type { Req } from '../../protocol/schema.js';
 import type { Broker } from '../broker.js';
 import { KafkaError, toErrorCode } from '../errors.js';
-import { defineHandler } from '../handler.js';
+import { defineHandler, repeatedKeys } from '../handler.js';
 import { parseOverrides, topicConfigEntries } from '../topic-configs.js';
 import { MAX_PARTITIONS_PER_TOPIC, topicNameProblem } from '../topics.js';
 
@@ -111,8 +111,7 @@ export const createTopicsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 7,
   handle(req, { broker }) {
-    const counts = new Map<string, number>();
-    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const repeated = repeatedKeys(req.topics, (t) => t.name);
 
     const failed = (name: string, errorCode: number, errorMessage: string) => ({
       name,
@@ -127,7 +126,7 @@ export const createTopicsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => {
-        if (counts.get(t.name)! > 1) return failed(t.name, ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
+        if (repeated.has(t.name)) return failed(t.name, ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
         try {
           const plan = planTopic(broker, t);
           const topic = req.validateOnly ? undefined : broker.topics.create(plan.name, plan.partitions, plan.configs);

@@ -18,7 +18,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { deleteTopicsApi } from '../../protocol/schemas/delete-topics.js';
 import { ZERO_UUID } from '../../protocol/uuid.js';
 import { KafkaError, toErrorCode } from '../errors.js';
-import { defineHandler } from '../handler.js';
+import { defineHandler, repeatedKeys } from '../handler.js';
 import type { Topic } from '../topics.js';
 import { OFFSETS_TOPIC } from '../../coordinator/records.js';
 
@@ -34,8 +34,7 @@ export const deleteTopicsHandler = defineHandler({
   async handle(req, { broker, version }) {
     const wanted: Wanted[] = version >= 6 ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId })) : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const key = (w: Wanted) => (version < 6 || (w.name !== null && w.name !== '') ? `n:${w.name}` : `i:${w.topicId}`);
-    const counts = new Map<string, number>();
-    for (const w of wanted) counts.set(key(w), (counts.get(key(w)) ?? 0) + 1);
+    const repeated = repeatedKeys(wanted, key);
 
     const responses = [];
     for (const w of wanted) {
@@ -45,7 +44,7 @@ export const deleteTopicsHandler = defineHandler({
         const byId = w.topicId !== ZERO_UUID;
         if (byName && byId) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'give a topic name or a topic id, not both');
         if (!byName && !byId) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'neither a topic name nor a topic id was given');
-        if (counts.get(key(w))! > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic ${byName ? w.name : w.topicId} appears more than once in the request`);
+        if (repeated.has(key(w))) throw new KafkaError(ErrorCode.INVALID_REQUEST, `topic ${byName ? w.name : w.topicId} appears more than once in the request`);
         if (!broker.config.deleteTopicEnable) {
           const code = version >= 3 ? ErrorCode.TOPIC_DELETION_DISABLED : ErrorCode.INVALID_REQUEST;
           throw new KafkaError(code, 'topic deletion is disabled on this broker (delete.topic.enable=false)');
