@@ -16,10 +16,11 @@ const TOOLS = [['pkg-config', 'pkg-config'], ['make', 'make'], ['g++', 'g++']];
 
 // In a development checkout (npm install run in this package's own folder, not as someone's
 // dependency) `npm test` also needs cmake + GoogleTest for the C++ tests, and the real Kafka clients
-// and codec tools the integration tests drive.
+// and codec tools the integration tests drive; `npm run lint` needs clang-format.
 const DEV_PACKAGES = [
   ['cmake', 'cmake'],
   ['/usr/include/gtest/gtest.h', 'libgtest-dev'],
+  ['clang-format', 'clang-format'],
   ['kcat', 'kcat'],
   ['/usr/lib/python3/dist-packages/kafka/__init__.py', 'python3-kafka'],
   ['/usr/lib/python3/dist-packages/confluent_kafka/__init__.py', 'python3-confluent-kafka'],
@@ -50,7 +51,7 @@ if (devCheckout && process.platform === 'linux') {
 if (missing.length === 0) process.exit(0);
 
 const unique = [...new Set(missing)];
-console.log(`brook: installing system packages (native build${devCheckout ? ', C++ tests and test clients' : ''}): ${unique.join(' ')}`);
+console.log(`brook: installing system packages (native build${devCheckout ? ', C++ tests, test clients and lint' : ''}): ${unique.join(' ')}`);
 if (process.platform !== 'linux' || !has('sh', ['-c', 'command -v apt-get'])) {
   console.error(
     'brook: no apt-get here. Install the compression libraries yourself, then run npm install again:\n' +
