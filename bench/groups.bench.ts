@@ -41,7 +41,7 @@ const WINDOW = 32;
 
 /** A pipelining client: requests go out at once, responses come back in order. */
 class Conn {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private readonly waiting: ((frame: Buffer) => void)[] = [];
   private correlation = 0;
 
