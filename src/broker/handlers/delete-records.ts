@@ -16,6 +16,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { deleteRecordsApi } from '../../protocol/schemas/delete-records.js';
 import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
+import { cleanupPolicyOf } from '../topics.js';
 
 const HIGH_WATERMARK = -1n;
 
@@ -30,8 +31,8 @@ export const deleteRecordsHandler = defineHandler({
       for (const p of t.partitions) {
         try {
           const { topic, log } = broker.requirePartition(t.name, p.partitionIndex);
-          const policy = String(broker.topics.effectiveConfig(topic)['cleanup.policy']);
-          if (!policy.split(',').includes('delete')) {
+          const policy = cleanupPolicyOf(broker.topics.effectiveConfig(topic)['cleanup.policy']);
+          if (policy === 'compact') {
             throw new KafkaError(ErrorCode.POLICY_VIOLATION, `records of ${t.name}-${p.partitionIndex} cannot be deleted: its cleanup.policy is ${policy}`);
           }
           const hw = BigInt(log.logEndOffset);
