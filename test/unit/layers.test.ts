@@ -92,4 +92,9 @@ describe('the import layers of src/', () => {
   it('keeps broker/ and coordinator/ free of network/', () => {
     expect(importsAcross(graph, ['broker', 'coordinator'], ['network'])).toEqual([]);
   });
+
+  it('leaves the entry points (index.ts, cli/) on top: nothing else imports them', () => {
+    const below = [...new Set([...graph.keys()].map(topDir))].filter((d) => d !== 'index.ts' && d !== 'cli');
+    expect(importsAcross(graph, below, ['index.ts', 'cli'])).toEqual([]);
+  });
 });
