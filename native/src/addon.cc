@@ -3,6 +3,7 @@
 #include "napi/wraps.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new brook::napi::AddonData());
   brook::napi::InitErrors(env, exports);
   brook::napi::InitCrc(env, exports);
   brook::napi::InitCodec(env, exports);

@@ -3,14 +3,16 @@
  * build/Release); BROOK_NATIVE=/path/to/brook_native.node selects another build, such as the
  * cmake-js Debug or sanitizer builds under native/build-*.
  *
- * The facades (src/native/crc32c.ts, src/native/codec.ts, src/storage/partition-log.ts) type the
- * parts they use; this module only finds and initialises the binary.
+ * Its exports are typed once, in ./types.ts (NativeAddon); the facades (src/native/crc32c.ts,
+ * src/native/codec.ts, src/native/records.ts, src/storage/partition-log.ts) call through that type.
+ * This module only finds and initialises the binary.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrookNativeError } from './errors.js';
+import type { NativeAddon } from './types.js';
 
 const require = createRequire(import.meta.url);
 
@@ -31,12 +33,10 @@ function candidates(root: string): string[] {
   return [join(root, 'build', 'Release', 'brook_native.node'), join(root, 'build', 'Debug', 'brook_native.node')];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let loaded: any;
+let loaded: NativeAddon | undefined;
 
-/** The raw addon exports. Prefer the typed facades. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function addon(): any {
+/** The raw addon exports (types.ts). Prefer the facades, which validate arguments. */
+export function addon(): NativeAddon {
   if (loaded) return loaded;
   const root = packageRoot();
   const paths = candidates(root);
@@ -46,7 +46,8 @@ export function addon(): any {
       `brook: the native addon is not built (looked for ${paths.join(', ')}). Run \`npm install\` in ${root}.`,
     );
   }
-  loaded = require(path);
-  loaded.setErrorClass(BrookNativeError);
-  return loaded;
+  const native = require(path) as NativeAddon;
+  native.setErrorClass(BrookNativeError);
+  loaded = native;
+  return native;
 }

@@ -89,7 +89,7 @@ function checkCodecAndBuffer(codec: Codec, buf: Uint8Array, fn: string): void {
 export function compress(codec: Codec, buf: Uint8Array, options?: number | CompressOptions): Buffer {
   checkCodecAndBuffer(codec, buf, 'compress');
   const { level, raw } = normalizeCompressOptions(options);
-  return addon().compress(codec, buf, level, raw) as Buffer;
+  return addon().compress(codec, buf, level, raw);
 }
 
 /**
@@ -98,18 +98,18 @@ export function compress(codec: Codec, buf: Uint8Array, options?: number | Compr
  */
 export function decompress(codec: Codec, buf: Uint8Array, maxSize: number = DEFAULT_MAX_DECOMPRESSED_SIZE): Buffer {
   checkCodecAndBuffer(codec, buf, 'decompress');
-  return addon().decompress(codec, buf, checkMaxSize(maxSize)) as Buffer;
+  return addon().decompress(codec, buf, checkMaxSize(maxSize));
 }
 
 /** `compress` on the libuv thread pool. The input is copied first: the caller may reuse it at once. */
 export function compressAsync(codec: Codec, buf: Uint8Array, options?: number | CompressOptions): Promise<Buffer> {
   checkCodecAndBuffer(codec, buf, 'compressAsync');
   const { level, raw } = normalizeCompressOptions(options);
-  return addon().compressAsync(codec, buf, level, raw) as Promise<Buffer>;
+  return addon().compressAsync(codec, buf, level, raw);
 }
 
 /** `decompress` on the libuv thread pool. The input is copied first: the caller may reuse it at once. */
 export function decompressAsync(codec: Codec, buf: Uint8Array, maxSize: number = DEFAULT_MAX_DECOMPRESSED_SIZE): Promise<Buffer> {
   checkCodecAndBuffer(codec, buf, 'decompressAsync');
-  return addon().decompressAsync(codec, buf, checkMaxSize(maxSize)) as Promise<Buffer>;
+  return addon().decompressAsync(codec, buf, checkMaxSize(maxSize));
 }

@@ -22,23 +22,23 @@ function checkArgs(buf: Uint8Array, initial: number): void {
  */
 export function crc32c(buf: Uint8Array, initial = 0): number {
   checkArgs(buf, initial);
-  return addon().crc32c(buf, initial) as number;
+  return addon().crc32c(buf, initial);
 }
 
 /** The byte-at-a-time table implementation: the reference and benchmark baseline. */
 export function crc32cPortable(buf: Uint8Array, initial = 0): number {
   checkArgs(buf, initial);
-  return addon().crc32cPortable(buf, initial) as number;
+  return addon().crc32cPortable(buf, initial);
 }
 
 /** The implementation `crc32c` dispatches to: "avx512", "sse42", "slice8" or "table". */
 export function crc32cImplementation(): string {
-  return addon().crc32cImplementation() as string;
+  return addon().crc32cImplementation();
 }
 
 /** Every implementation this CPU can run, fastest first (for tests and benchmarks). */
 export function crc32cImplementations(): string[] {
-  return addon().crc32cImplementations() as string[];
+  return addon().crc32cImplementations();
 }
 
 /**
@@ -47,5 +47,5 @@ export function crc32cImplementations(): string[] {
  */
 export function crc32cBench(buf: Uint8Array, iterations: number, implementation: string): number {
   checkArgs(buf, 0);
-  return addon().crc32cBench(buf, iterations, implementation) as number;
+  return addon().crc32cBench(buf, iterations, implementation);
 }

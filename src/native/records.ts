@@ -16,6 +16,7 @@
  * decompressed-size limit), INVALID_ARGUMENT (builder input).
  */
 import { addon } from './addon.js';
+import type { NativeDecoded } from './types.js';
 import {
   checkMaxSize,
   Codec,
@@ -87,13 +88,6 @@ const BATCH_FIELDS = 16;
 const RECORD_FIELDS = 8;
 const HEADER_FIELDS = 4;
 
-interface NativeDecoded {
-  batches: Float64Array;
-  records: Float64Array;
-  headers: Float64Array;
-  buffers: Buffer[];
-  bytesRead: number;
-}
 
 function asBuffer(buf: Uint8Array): Buffer {
   return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -171,7 +165,7 @@ class DecodedBatch implements RecordBatch {
 export function decodeBatches(buf: Uint8Array, options: DecodeOptions = {}): DecodeResult {
   if (!(buf instanceof Uint8Array)) throw new TypeError('decodeBatches: expected a Uint8Array');
   const max = checkMaxSize(options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE);
-  const flat = addon().decodeBatches(buf, max, options.verifyCrc ?? true, options.allowTruncated ?? false) as NativeDecoded;
+  const flat = addon().decodeBatches(buf, max, options.verifyCrc ?? true, options.allowTruncated ?? false);
   const input = asBuffer(buf);
   const n = flat.batches.length / BATCH_FIELDS;
   const batches: RecordBatch[] = new Array(n);
@@ -285,7 +279,7 @@ export function buildBatch(options: BuildBatchOptions): Buffer {
     flags,
     checkInt('logAppendTime', options.logAppendTime ?? now, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   ]);
-  return addon().buildBatch(data, lengths, timestamps, params) as Buffer;
+  return addon().buildBatch(data, lengths, timestamps, params);
 }
 
 export interface RecompressOptions extends CompressOptions {
@@ -302,7 +296,7 @@ export interface RecompressOptions extends CompressOptions {
  */
 export function recompressBatch(batch: Uint8Array, codec: Codec | number, options?: number | RecompressOptions): Buffer {
   const a = recompressArgs('recompressBatch', batch, codec, options);
-  return addon().recompressBatch(...a) as Buffer;
+  return addon().recompressBatch(...a);
 }
 
 /**
@@ -312,7 +306,7 @@ export function recompressBatch(batch: Uint8Array, codec: Codec | number, option
  */
 export function recompressBatchAsync(batch: Uint8Array, codec: Codec | number, options?: number | RecompressOptions): Promise<Buffer> {
   const a = recompressArgs('recompressBatchAsync', batch, codec, options);
-  return addon().recompressBatchAsync(...a) as Promise<Buffer>;
+  return addon().recompressBatchAsync(...a);
 }
 
 function recompressArgs(fn: string, batch: Uint8Array, codec: Codec | number, options?: number | RecompressOptions) {

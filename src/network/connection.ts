@@ -170,6 +170,7 @@ export class Connection implements RequestOrigin {
     if (this.closed) return;
     this.closed = true;
     if (reason) this.opts.log(`closing connection from ${this.remote}: ${reason}`);
+    for (const slot of this.slots) releaseSlices(slot.response);
     this.slots.length = 0;
     this.socket.destroy();
     this.notifyIdle();
@@ -322,7 +323,7 @@ export class Connection implements RequestOrigin {
   }
 
   private complete(slot: Slot, response: OutChunk[] | null): void {
-    if (this.closed) return;
+    if (this.closed) return releaseSlices(response);
     slot.done = true;
     slot.response = response;
     if (slot === this.slots[0]) void this.pump();
@@ -342,7 +343,13 @@ export class Connection implements RequestOrigin {
     try {
       while (!this.closed && this.slots.length > 0 && this.slots[0].done) {
         const slot = this.slots.shift()!;
-        if (slot.response) await this.write(slot.response);
+        if (slot.response) {
+          try {
+            await this.write(slot.response);
+          } finally {
+            releaseSlices(slot.response); // sent, or never will be: the files may close
+          }
+        }
         if (this.paused && !this.draining && this.slots.length < this.opts.maxInFlight / 2) {
           this.paused = false;
           this.socket.resume();
@@ -409,4 +416,13 @@ export class Connection implements RequestOrigin {
     const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     return typeof fd === 'number' && fd >= 0 ? fd : undefined;
   }
+}
+
+/**
+ * Lets go of the files of the slices among `chunks` (see FileSlice): once a response is written, or
+ * will never be (the connection closed first).
+ */
+function releaseSlices(chunks: OutChunk[] | null): void {
+  if (!chunks) return;
+  for (const c of chunks) if (!Buffer.isBuffer(c)) c.file?.release();
 }

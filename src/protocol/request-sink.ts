@@ -5,11 +5,22 @@
  * It lives here, below both, so the broker knows no sockets and the network knows no broker.
  */
 
-/** Bytes of a segment file to send as they are (zero copy). */
+/**
+ * Bytes of a segment file to send as they are (zero copy); storage's read() makes them. `file`
+ * owns the open file (its descriptor `fd` cannot close or be reused while held): whoever ends the
+ * slice's journey calls file.release() (src/storage/partition-log.ts). Hand-built slices without
+ * `file` are sent by descriptor number.
+ */
 export interface FileSlice {
   readonly fd: number;
   readonly position: number;
   readonly length: number;
+  readonly file?: FileHandle;
+}
+/** Shared ownership of an open file; release() is idempotent, and GC releases a dropped handle. */
+export interface FileHandle {
+  release(): void;
+  readonly released: boolean;
 }
 export type OutChunk = Buffer | FileSlice;
 

@@ -23,7 +23,20 @@
  */
 import { addon } from '../native/addon.js';
 import { BrookNativeError } from '../native/errors.js';
+import type { BatchHeader, CleanableInfo, CompactionResult, LogStats, NativeLog, NativeLogConfig as NativeConfig } from '../native/types.js';
+import type { FileHandle, FileSlice } from '../protocol/request-sink.js';
 import { join } from 'node:path';
+
+/**
+ * A slice from read() owns its segment file through `file` (native FileRef): the descriptor stays
+ * open, and its number cannot be reused for another file, until release() (or garbage collection),
+ * whatever retention, truncation, compaction or delete() do to the segment meanwhile. Whoever ends
+ * the slice's journey releases it: the connection once it is written or the connection died, the
+ * fetch handler for reads it discards.
+ */
+export type { FileHandle, FileSlice } from '../protocol/request-sink.js';
+// The shapes of what the native log reports, declared with the native module's interface.
+export type { BatchHeader, CleanableInfo, CompactionResult, LogStats } from '../native/types.js';
 
 /**
  * Kafka's topic-level log settings. Conventions: retentionMs / retentionBytes = -1 means unlimited
@@ -105,13 +118,6 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   messageTimestampAfterMaxMs: Infinity,
 });
 
-/** A byte range of a segment file: what the network layer sends with sendfile(). */
-export interface FileSlice {
-  fd: number;
-  position: number;
-  length: number;
-}
-
 export interface AppendResult {
   baseOffset: number;
   lastOffset: number;
@@ -124,84 +130,6 @@ export interface AppendResult {
    * before it) is durable, rejects with the flush error. acks=all with flushMessages=1 awaits it.
    */
   flushed?: Promise<void>;
-}
-
-export interface BatchHeader {
-  baseOffset: number;
-  lastOffset: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  recordsCount: number;
-  baseTimestamp: number;
-  maxTimestamp: number;
-  leaderEpoch: number;
-  attributes: number;
-  isTransactional: boolean;
-  isControl: boolean;
-  /** Timestamp type bit: maxTimestamp is the broker's append time. */
-  logAppendTime: boolean;
-  sizeInBytes: number;
-}
-
-export interface LogStats {
-  logStartOffset: number;
-  logEndOffset: number;
-  recoveryPoint: number;
-  size: number;
-  segmentCount: number;
-  unflushedMessages: number;
-  pendingDeletes: number;
-  /** Compaction checkpoint: records below it were cleaned by a pass. */
-  cleanOffset: number;
-}
-
-/** The cleaner's view of a log, from memory (native/src/storage/cleaner.h names the sections). */
-export interface CleanableInfo {
-  firstDirty: number;
-  firstUncleanable: number;
-  cleanBytes: number;
-  dirtyBytes: number;
-  dirtyRatio: number;
-  /** A retained tombstone's delete horizon has passed. */
-  tombstonesDue: boolean;
-  /** A cleanable dirty segment began longer ago than max.compaction.lag.ms (KIP-354). */
-  compactionOverdue: boolean;
-  /** Compacted, and the dirty ratio reached min.cleanable.dirty.ratio, tombstones are due, or compaction is overdue. */
-  eligible: boolean;
-}
-
-/** What one compaction pass did. */
-export interface CompactionResult {
-  /**
-   * Why no pass ran: the policy lacks compact, nothing is dirty, the ratio is below
-   * min.cleanable.dirty.ratio, or 'discarded': the log was truncated, closed or deleted under the
-   * pass and nothing was swapped in. Undefined when the pass ran.
-   */
-  skipped?: 'not-compacted' | 'nothing-to-clean' | 'below-ratio' | 'busy' | 'discarded';
-  dirtyRatio: number;
-  cleanBytes: number;
-  dirtyBytes: number;
-  /** Checkpoint before and after the pass. */
-  firstDirty: number;
-  cleanedUpTo: number;
-  segmentsMapped: number;
-  mapKeys: number;
-  mapMemory: number;
-  /** Bytes of the segments read and filtered (clean + mapped dirty). */
-  bytesRead: number;
-  /** Bytes of the segments replaced or removed, and of their replacements. */
-  bytesBefore: number;
-  bytesAfter: number;
-  recordsRead: number;
-  recordsDropped: number;
-  tombstonesDropped: number;
-  batchesRebuilt: number;
-  batchesDropped: number;
-  emptyBatchesKept: number;
-  segmentsRewritten: number;
-  segmentsRemoved: number;
-  durationMs: number;
 }
 
 export interface CompactOptions {
@@ -217,28 +145,6 @@ export interface CompactOptions {
   crashAt?: number;
 }
 
-interface NativeLog {
-  append(buf: Uint8Array, leaderEpoch: number, now: number): boolean;
-  read(offset: number, maxBytes: number, upTo: number): Float64Array;
-  readBuffer(offset: number, maxBytes: number, upTo: number): Buffer;
-  offsetForTimestamp(ts: number): [number, number] | null;
-  maxTimestamp(): [number, number] | null;
-  batchHeaders(from: number, max: number): BatchHeader[];
-  flush(): Promise<void>;
-  truncateTo(offset: number, now: number): void;
-  deleteRecordsBefore(offset: number, now: number): void;
-  applyRetention(now: number, upperBound: number): number;
-  updateConfig(config: NativeConfig): void;
-  compact(now: number, upTo: number, force: boolean, mapBytes: number, crashAt: number): Promise<CompactionResult>;
-  cancelCompaction(): void;
-  cleanable(now: number, upTo: number): CleanableInfo;
-  stats(): LogStats;
-  logEndOffset(): number;
-  logStartOffset(): number;
-  close(): void;
-  delete(): void;
-}
-type NativeConfig = Omit<LogConfig, 'flushMs'>;
 
 function invalid(message: string): BrookNativeError {
   return new BrookNativeError(message, 'INVALID_ARGUMENT');
@@ -323,7 +229,7 @@ export class PartitionLog {
   private constructor(dir: string, config: LogConfig, now: number) {
     this.dir = dir;
     this.#config = config;
-    const Native = addon().Log as new (dir: string, config: NativeConfig, now: number, results: Float64Array) => NativeLog;
+    const Native = addon().Log;
     this.#native = new Native(dir, toNative(config), now, this.#results);
     this.#armTimer();
   }
@@ -367,18 +273,19 @@ export class PartitionLog {
   /**
    * Whole batches from the one containing `offset`: at least one batch even if it is larger than
    * maxBytes (KIP-74), then more while they fit; never a batch at or past `upTo` (the high
-   * watermark; default logEndOffset). May span segments. Returns file slices for zero-copy sending;
-   * they stay valid at least fileDeleteDelayMs even if retention deletes their segment.
+   * watermark; default logEndOffset). May span segments. Returns file slices for zero-copy sending,
+   * each owning its file (FileSlice.file) until released: they stay valid whatever happens to the
+   * segment meanwhile (retention, truncation, compaction, delete()). Release each once done.
    * offset < logStartOffset or > logEndOffset throws OFFSET_OUT_OF_RANGE; offset == logEndOffset
    * (or >= upTo) returns no slices.
    */
   read(offset: number, maxBytes: number, upTo?: number): { slices: FileSlice[]; bytes: number } {
-    const flat = this.#native.read(offsetArg('offset', offset), checkInt('maxBytes', maxBytes, 0), upToArg(upTo));
+    const { ranges, files } = this.#native.read(offsetArg('offset', offset), checkInt('maxBytes', maxBytes, 0), upToArg(upTo));
     const slices: FileSlice[] = [];
     let bytes = 0;
-    for (let i = 0; i < flat.length; i += 3) {
-      slices.push({ fd: flat[i]!, position: flat[i + 1]!, length: flat[i + 2]! });
-      bytes += flat[i + 2]!;
+    for (let i = 0, j = 0; i < ranges.length; i += 3, j++) {
+      slices.push({ fd: ranges[i]!, position: ranges[i + 1]!, length: ranges[i + 2]!, file: files[j]! });
+      bytes += ranges[i + 2]!;
     }
     return { slices, bytes };
   }
@@ -598,7 +505,10 @@ export class PartitionLog {
     this.#native.close();
   }
 
-  /** Closes without a marker and removes the directory (topic deletion). In-flight slices become invalid. */
+  /**
+   * Closes without a marker and removes the directory (topic deletion). Slices already read keep
+   * their (unlinked) files open until they are released.
+   */
   delete(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#closed = true;
@@ -616,7 +526,9 @@ function upToArg(upTo: number | undefined): number {
  * partial writes; when the (non-blocking) socket is full it polls for POLLOUT, failing with code IO
  * and errno ETIMEDOUT after `timeoutMs` without progress. Resolves with the bytes sent (== length).
  * The caller must have drained earlier socket.write()s and must not write to the socket until it
- * settles. `socketFd` is e.g. `(socket as any)._handle.fd` for a net.Socket.
+ * settles. `socketFd` is e.g. `(socket as any)._handle.fd` for a net.Socket. A slice from read() is
+ * sent from the file its handle owns (the worker holds the file until the send ends); a released
+ * handle fails with CLOSED. The caller releases the slice afterwards.
  */
 export function sendfile(socketFd: number, slice: FileSlice, opts: { timeoutMs?: number } = {}): Promise<number> {
   return send('sendfile', socketFd, slice, opts);
@@ -629,20 +541,26 @@ export function preadWrite(socketFd: number, slice: FileSlice, opts: { timeoutMs
 
 /** A slice's bytes copied into a new Buffer (pread on the JS thread): the fallback when sendfile cannot be used. */
 export function readSlice(slice: FileSlice): Buffer {
-  checkInt('slice.fd', slice?.fd, 0, 2 ** 31 - 1);
+  const file = sliceFile(slice);
   checkInt('slice.position', slice.position, 0);
   checkInt('slice.length', slice.length, 0);
-  return addon().readSlice(slice.fd, slice.position, slice.length) as Buffer;
+  return addon().readSlice(file, slice.position, slice.length);
+}
+
+/** The slice's file handle, or (for hand-built slices) its descriptor number, checked. */
+function sliceFile(slice: FileSlice): FileHandle | number {
+  if (slice?.file !== undefined) return slice.file;
+  return checkInt('slice.fd', slice?.fd, 0, 2 ** 31 - 1);
 }
 
 function send(fn: 'sendfile' | 'preadWrite', socketFd: number, slice: FileSlice, opts: { timeoutMs?: number }): Promise<number> {
   try {
     checkInt('socketFd', socketFd, 0, 2 ** 31 - 1);
-    checkInt('slice.fd', slice?.fd, 0, 2 ** 31 - 1);
+    const file = sliceFile(slice);
     checkInt('slice.position', slice.position, 0);
     checkInt('slice.length', slice.length, 0);
     const timeout = checkInt('timeoutMs', opts.timeoutMs ?? 30000, 0, 2 ** 31 - 1);
-    return addon()[fn](socketFd, slice.fd, slice.position, slice.length, timeout) as Promise<number>;
+    return addon()[fn](socketFd, file, slice.position, slice.length, timeout);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -5,33 +5,25 @@
 namespace brook::napi {
 namespace {
 
-// One per addon instance (worker threads load their own): kept as instance data.
-struct ErrorClass {
-  Napi::FunctionReference ctor;
-};
-
-ErrorClass* Data(Napi::Env env) { return env.GetInstanceData<ErrorClass>(); }
-
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "setErrorClass expects a constructor");
-  Data(env)->ctor = Napi::Persistent(info[0].As<Napi::Function>());
+  Data(env)->error_class = Napi::Persistent(info[0].As<Napi::Function>());
   return env.Undefined();
 }
 
 }  // namespace
 
 void InitErrors(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new ErrorClass());
   ExportFunction(env, exports, "setErrorClass", SetErrorClass);
 }
 
 Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message, int sys_errno,
                       const std::string& path) {
   Napi::Object obj;
-  ErrorClass* data = Data(env);
-  if (data != nullptr && !data->ctor.IsEmpty()) {
-    obj = data->ctor.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+  AddonData* data = Data(env);
+  if (data != nullptr && !data->error_class.IsEmpty()) {
+    obj = data->error_class.New({Napi::String::New(env, message), Napi::String::New(env, code)});
   } else {
     obj = Napi::Error::New(env, message).Value();
     obj.Set("code", code);

@@ -1,5 +1,6 @@
-// N-API surface of the storage core: the native `Log` class over storage::Log, plus `sendfile`,
-// `preadWrite` and the benchmark helper `benchPlainWrite`. src/storage/partition-log.ts is the
+// N-API surface of the storage core: the native `Log` class over storage::Log, the FileRef handles
+// its read() hands out with each file slice, plus `sendfile`, `preadWrite`, `readSlice` and the
+// benchmark helper `benchPlainWrite`. src/storage/partition-log.ts is the
 // typed facade; it validates every argument, so this layer trusts types and ranges
 // (better-sqlite3's split) and only converts values and errors.
 //
@@ -164,6 +165,48 @@ double SteadyNowMs() {
 double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
 int64_t Int(const Napi::CallbackInfo& info, size_t i) { return ToInt64(Num(info, i)); }
 
+// FileRef: a fetch slice's hold on its segment file. It shares ownership of the storage::File, so
+// the descriptor stays open, and its number cannot be reused for another file, for as long as the
+// slice is in flight, whatever retention, truncation, compaction or topic deletion does to the
+// segment meanwhile (file.h). JS calls release() once the slice is sent or its connection died;
+// the GC finalizer (the destructor) is the backstop for slices dropped on other paths. Only read()
+// creates them (the class is not exported).
+class FileRefWrap : public Napi::ObjectWrap<FileRefWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "FileRef",
+                       {
+                           InstanceMethod<&FileRefWrap::Release>("release"),
+                           InstanceAccessor<&FileRefWrap::Released>("released"),
+                       });
+  }
+
+  static Napi::Object New(Napi::Env env, const std::shared_ptr<storage::File>& file) {
+    auto self = Data(env)->file_ref.New({});
+    Unwrap(self)->file_ = file;
+    return self;
+  }
+
+  // The file held by `v`: nullptr when v is not a FileRef; CLOSED when it was released.
+  static std::shared_ptr<storage::File> From(Napi::Env env, Napi::Value v) {
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Data(env)->file_ref.Value())) return nullptr;
+    auto file = Unwrap(v.As<Napi::Object>())->file_;
+    if (!file) throw brook::Error("CLOSED", "the slice's file was released");
+    return file;
+  }
+
+  FileRefWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FileRefWrap>(info) {}
+
+ private:
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    file_.reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value Released(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !file_); }
+
+  std::shared_ptr<storage::File> file_;
+};
+
 class LogWrap : public Napi::ObjectWrap<LogWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -221,16 +264,22 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     return Napi::Boolean::New(info.Env(), r.flush_due);
   }
 
-  // read(offset, maxBytes, upTo) -> Float64Array [fd, position, length]*: file slices, no copy.
-  // The descriptors stay open at least file.delete.delay.ms after their segment is deleted.
+  // read(offset, maxBytes, upTo) -> { ranges: Float64Array [fd, position, length]*, files: FileRef[] }:
+  // file slices, no copy; files[i] holds slice i's file open until it is released (or collected).
   Napi::Value Read(const Napi::CallbackInfo& info) {
-    auto slices = Guard(info.Env(), [&] { return log_->Read(Int(info, 0), Int(info, 1), Int(info, 2)); });
-    auto out = Napi::Float64Array::New(info.Env(), slices.size() * 3);
+    Napi::Env env = info.Env();
+    auto slices = Guard(env, [&] { return log_->Read(Int(info, 0), Int(info, 1), Int(info, 2)); });
+    auto ranges = Napi::Float64Array::New(env, slices.size() * 3);
+    auto files = Napi::Array::New(env, slices.size());
     for (size_t i = 0; i < slices.size(); i++) {
-      out[i * 3] = slices[i].file->fd();
-      out[i * 3 + 1] = double(slices[i].position);
-      out[i * 3 + 2] = double(slices[i].length);
+      ranges[i * 3] = slices[i].file->fd();
+      ranges[i * 3 + 1] = double(slices[i].position);
+      ranges[i * 3 + 2] = double(slices[i].length);
+      files[uint32_t(i)] = FileRefWrap::New(env, slices[i].file);
     }
+    auto out = Napi::Object::New(env);
+    out.Set("ranges", ranges);
+    out.Set("files", files);
     return out;
   }
 
@@ -450,31 +499,50 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
   Napi::Reference<Napi::Float64Array> results_ref_;
 };
 
-// sendfile(socketFd, fd, position, length, timeoutMs) / preadWrite(...) -> Promise<bytes>.
-// The whole slice is sent on a libuv worker (partial writes and EAGAIN handled there); the caller
-// must not write to the socket from JS until the promise settles.
+// The file a send or readSlice reads: a FileRef (the worker holds the File, so the descriptor stays
+// open until the send ends even if JS releases the slice meanwhile) or a bare descriptor number,
+// which the caller vouches for (tests and benchmarks over their own files).
+struct SliceSource {
+  std::shared_ptr<storage::File> file;
+  int fd;
+};
+SliceSource SourceArg(const Napi::CallbackInfo& info, size_t i) {
+  auto file = FileRefWrap::From(info.Env(), info[i]);
+  return file ? SliceSource{file, file->fd()} : SliceSource{nullptr, int(Int(info, i))};
+}
+
+// sendfile(socketFd, file, position, length, timeoutMs) / preadWrite(...) -> Promise<bytes>, where
+// file is a FileRef or a descriptor number. The whole slice is sent on a libuv worker (partial
+// writes and EAGAIN handled there); the caller must not write to the socket from JS until the
+// promise settles.
 class SendWorker : public PromiseWorker {
  public:
-  SendWorker(Napi::Env env, bool zero_copy, int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms)
+  SendWorker(Napi::Env env, bool zero_copy, int sock, SliceSource src, uint64_t pos, uint64_t len, int timeout_ms)
       : PromiseWorker(env, zero_copy ? "brook.sendfile" : "brook.preadWrite"),
-        zero_copy_(zero_copy), sock_(sock), fd_(fd), pos_(pos), len_(len), timeout_ms_(timeout_ms) {}
+        zero_copy_(zero_copy), sock_(sock), src_(std::move(src)), pos_(pos), len_(len), timeout_ms_(timeout_ms) {}
   void Run() override {
-    sent_ = zero_copy_ ? storage::SendFile(sock_, fd_, pos_, len_, timeout_ms_)
-                       : storage::PReadWrite(sock_, fd_, pos_, len_, timeout_ms_);
+    sent_ = zero_copy_ ? storage::SendFile(sock_, src_.fd, pos_, len_, timeout_ms_)
+                       : storage::PReadWrite(sock_, src_.fd, pos_, len_, timeout_ms_);
   }
   Napi::Value Settle(Napi::Env env) override { return Napi::Number::New(env, double(sent_)); }
 
  private:
   bool zero_copy_;
-  int sock_, fd_;
+  int sock_;
+  SliceSource src_;
   uint64_t pos_, len_;
   int timeout_ms_;
   uint64_t sent_ = 0;
 };
 
 Napi::Value Send(const Napi::CallbackInfo& info, bool zero_copy) {
-  return Start(new SendWorker(info.Env(), zero_copy, int(Int(info, 0)), int(Int(info, 1)), uint64_t(Int(info, 2)),
-                              uint64_t(Int(info, 3)), int(Int(info, 4))));
+  Napi::Env env = info.Env();
+  try {
+    return Start(new SendWorker(env, zero_copy, int(Int(info, 0)), SourceArg(info, 1), uint64_t(Int(info, 2)),
+                                uint64_t(Int(info, 3)), int(Int(info, 4))));
+  } catch (const brook::Error& e) {
+    return Rejected(env, e);
+  }
 }
 
 // benchPlainWrite(path, buffer, count) -> seconds: the append benchmark's baseline, `count`
@@ -489,15 +557,9 @@ Napi::Value BenchPlainWrite(const Napi::CallbackInfo& info) {
     if (fd < 0) throw brook::Error::FromErrno("open", path);
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < count; i++) {
-      size_t done = 0;
-      while (done < buf.ByteLength()) {
-        ssize_t n = ::write(fd, buf.Data() + done, buf.ByteLength() - done);
-        if (n < 0) {
-          int err = errno;
-          ::close(fd);
-          throw brook::Error::FromErrno("write", path, err);
-        }
-        done += size_t(n);
+      if (int err = storage::WriteFully(fd, buf.Data(), buf.ByteLength(), -1)) {
+        ::close(fd);
+        throw brook::Error::FromErrno("write", path, err);
       }
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -506,22 +568,21 @@ Napi::Value BenchPlainWrite(const Napi::CallbackInfo& info) {
   });
 }
 
-// readSlice(fd, position, length) -> Buffer: a slice's bytes copied with pread on the JS thread
-// (the fallback for sockets without a descriptor, e.g. TLS). The Buffer belongs to JS.
+// readSlice(file, position, length) -> Buffer, file a FileRef or a descriptor number: a slice's
+// bytes copied with pread on the JS thread (the fallback for sockets without a descriptor, e.g.
+// TLS). The Buffer belongs to JS.
 Napi::Value ReadSlice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int fd = int(Int(info, 0));
-  const int64_t pos = Int(info, 1);
-  const size_t len = size_t(Int(info, 2));
   return Guard(env, [&]() -> Napi::Value {
+    const SliceSource src = SourceArg(info, 0);
+    const uint64_t pos = uint64_t(Int(info, 1));
+    const size_t len = size_t(Int(info, 2));
     auto out = Napi::Buffer<uint8_t>::New(env, len);
-    size_t done = 0;
-    while (done < len) {
-      ssize_t n = ::pread(fd, out.Data() + done, len - done, off_t(pos + int64_t(done)));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw brook::Error::FromErrno("read", "fd " + std::to_string(fd));
-      if (n == 0) throw brook::Error("IO", "slice past the end of its file", EIO);
-      done += size_t(n);
+    const std::string what = src.file ? src.file->path() : "fd " + std::to_string(src.fd);
+    int err = 0;
+    if (storage::PReadFully(src.fd, out.Data(), len, pos, &err) != len) {
+      if (err != 0) throw brook::Error::FromErrno("read", what, err);
+      throw brook::Error("IO", "slice past the end of " + what, EIO);
     }
     return out;
   });
@@ -531,6 +592,7 @@ Napi::Value ReadSlice(const Napi::CallbackInfo& info) {
 
 void InitLog(Napi::Env env, Napi::Object exports) {
   exports.Set("Log", LogWrap::Define(env));
+  Data(env)->file_ref = Napi::Persistent(FileRefWrap::Define(env));
   ExportFunction(env, exports, "sendfile", [](const Napi::CallbackInfo& info) { return Send(info, true); });
   ExportFunction(env, exports, "preadWrite", [](const Napi::CallbackInfo& info) { return Send(info, false); });
   ExportFunction(env, exports, "readSlice", ReadSlice);

@@ -8,6 +8,14 @@ void InitCrc(Napi::Env env, Napi::Object exports);    // crc_wrap.cc
 void InitCodec(Napi::Env env, Napi::Object exports);  // codec_wrap.cc
 void InitLog(Napi::Env env, Napi::Object exports);    // log_wrap.cc
 
+// Per addon instance (worker threads load their own copy): the JS constructors C++ needs. Created
+// by addon.cc before any Init runs; filled by InitErrors (setErrorClass) and InitLog (FileRef).
+struct AddonData {
+  Napi::FunctionReference error_class;  // BrookNativeError (src/native/errors.ts)
+  Napi::FunctionReference file_ref;     // FileRef (log_wrap.cc)
+};
+inline AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
 // exports[name] = fn, as a JS function called `name`.
 inline void ExportFunction(Napi::Env env, Napi::Object exports, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
   exports.Set(name, Napi::Function::New(env, fn, name));

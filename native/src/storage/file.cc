@@ -24,13 +24,9 @@ std::shared_ptr<File> File::Open(const std::string& path, bool create) {
   return std::shared_ptr<File>(new File(fd, path));
 }
 
-File::~File() { Close(); }
-
-void File::Close() {
-  if (fd_ >= 0) {
-    ::close(fd_);  // errors on close of a file we fsync explicitly carry no extra information
-    fd_ = -1;
-  }
+// The only close: the last owner is gone, so no slice or flush can still use the number.
+File::~File() {
+  ::close(fd_);  // errors on close of a file we fsync explicitly carry no extra information
 }
 
 uint64_t File::Size() const {
@@ -40,28 +36,26 @@ uint64_t File::Size() const {
 }
 
 void File::PWriteAll(const void* data, size_t len, uint64_t pos) const {
-  auto* p = static_cast<const uint8_t*>(data);
-  while (len > 0) {
-    ssize_t n = ::pwrite(fd_, p, len, off_t(pos));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error::FromErrno("write", path_);
-    }
-    if (n == 0) throw Error::FromErrno("write", path_, EIO);
-    p += n;
-    len -= size_t(n);
-    pos += uint64_t(n);
-  }
+  if (int err = WriteFully(fd_, data, len, int64_t(pos))) throw Error::FromErrno("write", path_, err);
 }
 
 size_t File::PRead(void* data, size_t len, uint64_t pos) const {
+  int err = 0;
+  const size_t done = PReadFully(fd_, data, len, pos, &err);
+  if (err != 0) throw Error::FromErrno("read", path_, err);
+  return done;
+}
+
+size_t PReadFully(int fd, void* data, size_t len, uint64_t pos, int* err) {
   auto* p = static_cast<uint8_t*>(data);
   size_t done = 0;
+  *err = 0;
   while (done < len) {
-    ssize_t n = ::pread(fd_, p + done, len - done, off_t(pos + done));
+    const ssize_t n = ::pread(fd, p + done, len - done, off_t(pos + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error::FromErrno("read", path_);
+      *err = errno;
+      break;
     }
     if (n == 0) break;
     done += size_t(n);
@@ -188,17 +182,10 @@ void WriteFileAtomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error::FromErrno("open", tmp);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error::FromErrno("write", tmp, err);
-    }
-    done += size_t(n);
+  if (int err = WriteFully(fd, content.data(), content.size(), -1)) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error::FromErrno("write", tmp, err);
   }
   if (::fsync(fd) != 0) {
     int err = errno;
@@ -271,19 +258,11 @@ uint64_t PReadWrite(int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms
       throw Error::FromErrno("read", "segment");
     }
     if (got == 0) throw Error("IO", "pread: file shorter than the slice", EIO);
-    size_t done = 0;
-    while (done < size_t(got)) {
-      ssize_t n = ::write(sock, buf.get() + done, size_t(got) - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) {
-          WaitWritable(sock, timeout_ms);
-          continue;
-        }
-        throw Error::FromErrno("write", "socket");
-      }
-      done += size_t(n);
-    }
+    const int err = WriteFully(sock, buf.get(), size_t(got), -1, [&] {
+      WaitWritable(sock, timeout_ms);
+      return true;
+    });
+    if (err) throw Error::FromErrno("write", "socket", err);
     sent += uint64_t(got);
   }
   return sent;

@@ -2,12 +2,17 @@
 // rename, sendfile). Every failure becomes a brook::Error built from errno, so ENOSPC/EDQUOT/EFBIG
 // surface as NO_SPACE and everything else as IO, always with the path involved.
 //
-// Nothing here knows about batches or offsets. Files are shared through std::shared_ptr so that a
-// segment removed from a log (retention, truncation) keeps its descriptor open while a fetch that
-// was handed (fd, position, length) may still be sending from it, and while a flush worker fsyncs it.
+// Nothing here knows about batches or offsets. Files are shared through std::shared_ptr, and the
+// descriptor closes only when the last owner lets go (~File; nothing closes it earlier): a segment
+// removed from a log (retention, truncation, topic deletion) lets go at once, while a fetch slice in
+// flight (napi/log_wrap.cc FileRef) and a flush worker fsyncing it keep it open. So a descriptor
+// number handed to sendfile can never have been closed and reused for another file meanwhile.
 #pragma once
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstddef>
 #include <cstdint>
@@ -42,9 +47,6 @@ class File {
   void SetMtimeMs(int64_t ms) const;  // futimens (compaction keeps a segment's modification time)
   // Renames the file on disk; the descriptor stays valid and path() follows the new name.
   void Rename(const std::string& to);
-  // Closes the descriptor now (idempotent). Used when the log is closed or a deferred delete is due.
-  void Close();
-
  private:
   File(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   int fd_;
@@ -64,6 +66,20 @@ bool ReadSmallFile(const std::string& path, std::string* out);
 void WriteFileAtomic(const std::string& path, const std::string& content);
 int64_t FileMtimeMs(const std::string& path);
 
+// Writes all of [data, data+len) to fd: with pwrite at `pos`, or with write at the file position when
+// pos < 0 (sockets, O_TRUNC files). Retries short writes and EINTR; on EAGAIN calls wait() (a
+// non-blocking socket is full) and retries. Returns 0, or the errno of the call that failed (callers
+// build their own error: they know the path and what to clean up). The one write loop of the core.
+template <typename Wait>
+int WriteFully(int fd, const void* data, size_t len, int64_t pos, Wait&& wait);
+inline int WriteFully(int fd, const void* data, size_t len, int64_t pos) {
+  return WriteFully(fd, data, len, pos, [] { return false; });
+}
+
+// Reads up to len bytes at pos with pread, retrying short reads and EINTR; returns how many (fewer
+// only at end of file or on error, when *err gets the errno). The one read loop of the core.
+size_t PReadFully(int fd, void* data, size_t len, uint64_t pos, int* err);
+
 // Moves [pos, pos+len) of file `fd` to socket `sock` with sendfile(2): no copy through user space.
 // Blocks the calling thread (run it on a worker): handles partial writes, and when the non-blocking
 // socket is full (EAGAIN) waits for POLLOUT up to timeout_ms per wait. Returns bytes sent (== len).
@@ -73,5 +89,23 @@ uint64_t SendFile(int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms);
 // The copying alternative: pread into a per-thread reused buffer, then write(2) it to the socket with
 // the same EAGAIN handling. Used for TLS-less fallbacks and as the benchmark's comparison point.
 uint64_t PReadWrite(int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms);
+
+template <typename Wait>
+int WriteFully(int fd, const void* data, size_t len, int64_t pos, Wait&& wait) {
+  auto* p = static_cast<const uint8_t*>(data);
+  while (len > 0) {
+    const ssize_t n = pos >= 0 ? ::pwrite(fd, p, len, off_t(pos)) : ::write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && wait()) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;  // no progress and no error: give up rather than spin
+    p += n;
+    len -= size_t(n);
+    if (pos >= 0) pos += n;
+  }
+  return 0;
+}
 
 }  // namespace brook::storage

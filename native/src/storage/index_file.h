@@ -96,6 +96,7 @@ class SparseIndex {
   const Entry& last() const { return entries_.back(); }
   const Entry& operator[](size_t i) const { return entries_[i]; }
   IndexFile& file() { return file_; }
+  const IndexFile& file() const { return file_; }
 
  protected:
   SparseIndex(std::string path, int64_t base_offset, size_t max_entries)

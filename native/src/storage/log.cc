@@ -60,7 +60,6 @@ Log::Log(std::string dir, const LogConfig& config)
 Log::~Log() {
   // Without Close() the log is left as after a crash: files are closed, no marker is written.
   for (auto& [base, seg] : segments_) seg->Close();
-  for (auto& p : pending_deletes_) p.segment->Close();
 }
 
 SegmentOptions Log::segment_options() const {
@@ -496,7 +495,8 @@ void Log::ScheduleDelete(std::map<int64_t, std::unique_ptr<Segment>>::iterator i
 
 void Log::Retire(std::unique_ptr<Segment> segment) {
   segment->RenameForDelete();
-  pending_deletes_.push_back(PendingDelete{SteadyMs() + config_.file_delete_delay_ms, std::move(segment)});
+  pending_deletes_.push_back(PendingDelete{SteadyMs() + config_.file_delete_delay_ms, segment->FilePaths()});
+  segment->Close();
   dir_changes_++;
 }
 
@@ -504,7 +504,7 @@ void Log::ReapDeleted(bool all) {
   const int64_t now = SteadyMs();
   for (auto it = pending_deletes_.begin(); it != pending_deletes_.end();) {
     if (all || it->deadline_ms <= now) {
-      it->segment->CloseAndRemove();
+      for (const auto& path : it->paths) RemoveFile(path);
       it = pending_deletes_.erase(it);
     } else {
       ++it;
@@ -564,8 +564,7 @@ void Log::Delete() {
   closed_ = true;
   for (auto& [base, seg] : segments_) seg->Close();
   segments_.clear();
-  for (auto& p : pending_deletes_) p.segment->Close();
-  pending_deletes_.clear();
+  pending_deletes_.clear();  // RemoveTree unlinks them with the rest
   RemoveTree(dir_);
 }
 

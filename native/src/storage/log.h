@@ -2,8 +2,11 @@
 //
 // Files in the directory:
 //   <20-digit base>.log / .index / .timeindex   segments (Kafka's layout and naming)
-//   <name>.deleted                               a segment removed by retention or truncation, kept
-//                                                open file.delete.delay.ms for in-flight fetches
+//   <name>.deleted                               a segment removed by retention, truncation or
+//                                                compaction, unlinked file.delete.delay.ms later
+//                                                (Kafka's file.delete.delay.ms). The log lets go of
+//                                                its descriptors at once: fetch slices in flight
+//                                                hold their File themselves (Slice, FileRef).
 //   recovery-point-offset                        "0\n<offset>\n": every batch below <offset> is
 //                                                durable (fsynced with its indexes); written by a
 //                                                completed flush with temp + fsync + rename + fsync
@@ -89,8 +92,11 @@ struct AppendResult {
   bool flush_due;           // flush.messages reached: the caller should start a flush
 };
 
+// A byte range of a segment's .log. `file` is shared ownership: the descriptor stays open (and its
+// number cannot be reused for another file) for as long as any copy of the Slice, or of `file`,
+// exists, whatever the log does to the segment meanwhile.
 struct Slice {
-  std::shared_ptr<File> file;  // keeps the descriptor alive while the Slice exists
+  std::shared_ptr<File> file;
   uint64_t position;
   uint64_t length;
 };
@@ -181,10 +187,11 @@ class Log {
   void AbortClean(CleanPlan& plan);
   CleanStats Clean(const CleanOptions& options);
 
-  // Flushes, writes indexes and the clean-shutdown marker, closes every file (also segments
-  // waiting for deletion, which are unlinked). Blocks on fsync: call it after an async flush.
+  // Flushes, writes indexes and the clean-shutdown marker, closes every file and unlinks the
+  // segments waiting for deletion. Blocks on fsync: call it after an async flush.
   void Close();
-  // Closes without the marker and removes the directory (topic deletion).
+  // Closes without the marker and removes the directory (topic deletion). Slices handed out before
+  // keep their files open (unlinked) until they are dropped.
   void Delete();
 
   int64_t log_start_offset() const { return log_start_offset_; }
@@ -220,7 +227,7 @@ class Log {
   int64_t DrawRollJitter() const;
   // segment.ms, or max.compaction.lag.ms when the log is compacted and that is shorter.
   int64_t MaxSegmentMs() const;
-  // Renames the segment's files to .deleted and keeps it open until file_delete_delay_ms passed.
+  // Takes the segment out of the log (Retire).
   void ScheduleDelete(std::map<int64_t, std::unique_ptr<Segment>>::iterator it);
   void ReapDeleted(bool all = false);
   void WriteCheckpointNow(int64_t recovery_point);
@@ -228,7 +235,8 @@ class Log {
   void CompleteInterruptedSwaps(const std::vector<std::string>& names);
   void LoadCleanerCheckpoint();
   void WriteCleanerCheckpoint();
-  // Moves a segment out of the log into pending_deletes_ (files renamed to .deleted).
+  // Renames a segment's files to .deleted, drops the log's references to them, and queues the
+  // unlink for file_delete_delay_ms later (pending_deletes_).
   void Retire(std::unique_ptr<Segment> segment);
 
   std::string dir_;
@@ -236,7 +244,7 @@ class Log {
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset; the last is active
   struct PendingDelete {
     int64_t deadline_ms;  // steady clock
-    std::unique_ptr<Segment> segment;
+    std::vector<std::string> paths;  // the segment's .deleted files
   };
   std::vector<PendingDelete> pending_deletes_;
   int64_t log_start_offset_ = 0;

@@ -362,17 +362,17 @@ void Segment::RenameForDelete() {
   time_index_.file().Rename(time_index_.file().path() + ".deleted");
 }
 
+std::vector<std::string> Segment::FilePaths() const {
+  return {log_->path(), offset_index_.file().path(), time_index_.file().path()};
+}
+
 void Segment::CloseAndRemove() {
   if (!log_) return;
-  RemoveFile(log_->path());
-  RemoveFile(offset_index_.file().path());
-  RemoveFile(time_index_.file().path());
+  for (const auto& path : FilePaths()) RemoveFile(path);
   Close();
 }
 
 void Segment::Close() {
-  // Drop our references: the descriptor closes now unless a flush worker still holds the File, in
-  // which case it closes when that worker finishes (never under it).
   log_.reset();
   offset_index_.file().Close();
   time_index_.file().Close();

@@ -5,7 +5,7 @@
 // keeps its end position (`size`) and next offset in memory: the end position is the end of the
 // last complete batch, and after any failed write the file is truncated back to it, so the two
 // always agree. Everything here runs on the JS thread; other threads only ever see the shared File
-// objects (flush worker: fdatasync; fetch: fd for sendfile).
+// objects (flush worker: fdatasync; fetch slices: sendfile, each holding its File).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -147,8 +147,12 @@ class Segment {
   void PersistIndexes(std::vector<std::shared_ptr<File>>* to_sync);
   // Renames all files to "<name>.deleted"; descriptors stay open.
   void RenameForDelete();
-  // Closes descriptors and unlinks the files (whatever their current names).
+  // The current paths of the .log and both indexes (whatever their names are now).
+  std::vector<std::string> FilePaths() const;
+  // Drops this segment's references and unlinks the files (whatever their current names).
   void CloseAndRemove();
+  // Drops this segment's references to its files. A descriptor closes when its last owner lets go:
+  // now, or when a flush worker or an in-flight fetch slice holding the same File is done.
   void Close();
 
   int64_t base_offset() const { return base_offset_; }

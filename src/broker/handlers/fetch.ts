@@ -10,7 +10,9 @@
  * high watermark. The response's limit is the smaller of max_bytes and the broker's fetch.max.bytes. On one node the high watermark is the log end offset and, with no transactions,
  * the last stable offset equals it; aborted_transactions is always empty.
  *
- * Record bytes leave as file slices that the connection sends with sendfile (zero copy). Below v10
+ * Record bytes leave as file slices that the connection sends with sendfile (zero copy); each owns
+ * its segment file until the connection releases it, and a read the long poll replaces is
+ * released here (discard), so a parked fetch keeps no deleted segment open. Below v10
  * clients cannot read zstd, so those versions read into a Buffer and check each batch's codec: the
  * answer stops before the first zstd batch, and is UNSUPPORTED_COMPRESSION_TYPE only when that is
  * the first batch (Kafka refuses the whole read if any batch is zstd, which stalls such a consumer
@@ -27,6 +29,7 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { firstZstdBatch } from '../../protocol/record-batch.js';
 import { fetchApi, type FetchRequest } from '../../protocol/schemas/fetch.js';
+import type { FileSlice } from '../../protocol/request-sink.js';
 import type { ChunkedRecords } from '../../protocol/writer.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
 import type { Broker } from '../broker.js';
@@ -125,6 +128,19 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
   return { topics, bytes, hasError, logs };
 }
 
+/**
+ * Releases the file slices of a read that will not be sent (a long poll reads again): each slice
+ * holds its segment file open until released (FileSlice). Sent slices are released by the connection.
+ */
+function discard(r: FetchResult): void {
+  for (const t of r.topics) {
+    for (const p of t.partitions) {
+      if (Buffer.isBuffer(p.records)) continue;
+      for (const c of p.records.chunks) if (!Buffer.isBuffer(c)) (c as FileSlice).file?.release();
+    }
+  }
+}
+
 function respond(r: FetchResult) {
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: r.topics };
 }
@@ -146,9 +162,15 @@ export const fetchHandler = defineHandler({
         unpark();
         resolve(respond(r));
       };
-      const timer = setTimeout(() => finish(readAll(broker, req, version)), req.maxWaitMs);
+      let latest = first;
+      const timer = setTimeout(() => {
+        discard(latest);
+        finish(readAll(broker, req, version));
+      }, req.maxWaitMs);
       const wake = () => {
+        discard(latest);
         const r = readAll(broker, req, version);
+        latest = r;
         if (satisfied(r)) finish(r);
         else unpark = broker.waiters.park(r.logs, wake);
       };
