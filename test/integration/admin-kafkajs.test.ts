@@ -138,11 +138,12 @@ describe('kafkajs admin', () => {
   });
 
   it('describes only the asked-for config names, leaving out unknown ones', async () => {
+    await admin.createTopics({ topics: [{ topic: 'kjs-describe-names' }] });
     const res = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-describe', configNames: ['segment.bytes', 'no.such.config'] }],
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-describe-names', configNames: ['segment.bytes', 'no.such.config'] }],
     });
-    expect([...configsOf(res, 'kjs-describe').keys()]).toEqual(['segment.bytes']);
+    expect([...configsOf(res, 'kjs-describe-names').keys()]).toEqual(['segment.bytes']);
   });
 
   it('describes the broker config', async () => {
@@ -175,15 +176,17 @@ describe('kafkajs admin', () => {
   });
 
   it('alterConfigs with validateOnly changes nothing, and bad values fail with INVALID_CONFIG', async () => {
+    const topic = 'kjs-alter-validate';
+    await admin.createTopics({ topics: [{ topic, configEntries: [{ name: 'retention.ms', value: '86400000' }] }] });
     await admin.alterConfigs({
       validateOnly: true,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-alter', configEntries: [{ name: 'retention.ms', value: '5' }] }],
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: '5' }] }],
     });
     const bad = await admin
-      .alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-alter', configEntries: [{ name: 'retention.ms', value: 'abc' }] }] })
+      .alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: 'abc' }] }] })
       .catch((e: { type: string }) => e);
     expect((bad as { type: string }).type).toBe('INVALID_CONFIG');
-    const cfg = configsOf(await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-alter' }] }), 'kjs-alter');
+    const cfg = configsOf(await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] }), topic);
     expect(cfg.get('retention.ms')!.configValue).toBe('86400000');
   });
 

@@ -121,6 +121,8 @@ describe('config changes', () => {
       resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kept', configEntries: [{ name: 'retention.ms', value: '3600000' }, { name: 'compression.type', value: 'gzip' }] }],
     });
     await admin.createPartitions({ topicPartitions: [{ topic: 'kept', count: 3 }] });
+    await admin.createTopics({ topics: [{ topic: 'kept-limit', numPartitions: 1 }] });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kept-limit', configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
     await restart();
 
     const cfg = await topicConfig('kept');
@@ -130,7 +132,7 @@ describe('config changes', () => {
     expect(cfg.get('cleanup.policy')).toEqual(['delete', 5]);
     expect((await admin.fetchTopicMetadata({ topics: ['kept'] })).topics[0].partitions).toHaveLength(3);
     // And the restarted log applies them: max.message.bytes from before the restart still refuses.
-    const refused = (await producer.send({ topic: 'live', messages: [{ value: 'z'.repeat(4000) }] }).catch((e: unknown) => e)) as { type?: string; cause?: { type?: string } };
+    const refused = (await producer.send({ topic: 'kept-limit', messages: [{ value: 'z'.repeat(4000) }] }).catch((e: unknown) => e)) as { type?: string; cause?: { type?: string } };
     expect(refused.type ?? refused.cause?.type).toBe('MESSAGE_TOO_LARGE');
   });
 });
@@ -188,6 +190,7 @@ describe('dynamic broker configs', () => {
   });
 
   it('skip an entry that no longer parses at start, with a log line, and keep the rest', async () => {
+    await admin.createTopics({ topics: [{ topic: 'dyn-skip', numPartitions: 1 }] });
     // Read only at start: written while the broker runs, it counts from the restart on.
     writeFileSync(join(tb.dataDir, 'broker-configs.json'), JSON.stringify({ version: 1, broker: { 'log.segment.bytes': 'lots', 'num.partitions': 4 }, clusterDefault: { 'log.retention.ms': 3_600_000 } }));
     const logged: string[] = [];
@@ -196,7 +199,7 @@ describe('dynamic broker configs', () => {
     await connectClients();
     expect(tb.broker.broker.config.dynamic).toEqual({ broker: {}, clusterDefault: { 'log.retention.ms': 3_600_000 } });
     expect(logged.filter((m) => m.includes('skipping'))).toHaveLength(2);
-    expect((await topicConfig('dyn-a')).get('retention.ms')).toEqual(['3600000', 3]);
+    expect((await topicConfig('dyn-skip')).get('retention.ms')).toEqual(['3600000', 3]);
   });
 });
 

@@ -63,24 +63,27 @@ describe('@platformatic/kafka admin', () => {
   });
 
   it('reports a duplicate name and a too-large replication factor with their messages', async () => {
-    expect(await failure(admin.createTopics({ topics: ['plt-a'] }))).toEqual([['TOPIC_ALREADY_EXISTS', 'topic plt-a already exists']]);
+    await admin.createTopics({ topics: ['plt-dup'], partitions: 1, replicas: 1 });
+    expect(await failure(admin.createTopics({ topics: ['plt-dup'] }))).toEqual([['TOPIC_ALREADY_EXISTS', 'topic plt-dup already exists']]);
     expect(await failure(admin.createTopics({ topics: ['plt-rf'], partitions: 1, replicas: 3 }))).toEqual([
       ['INVALID_REPLICATION_FACTOR', 'replication factor 3 is larger than the 1 available broker(s)'],
     ]);
   });
 
   it('grows partitions (CreatePartitions v3) and refuses to shrink', async () => {
-    await admin.createPartitions({ topics: [{ name: 'plt-a', count: 5 }] });
-    const md = await admin.metadata({ topics: ['plt-a'] });
-    expect(md.topics.get('plt-a')!.partitionsCount).toBe(5);
-    expect(await failure(admin.createPartitions({ topics: [{ name: 'plt-a', count: 2 }] }))).toEqual([
-      ['INVALID_PARTITIONS', 'topic plt-a has 5 partition(s); 2 would not be an increase (partitions cannot be removed)'],
+    await admin.createTopics({ topics: ['plt-grow'], partitions: 3, replicas: 1 });
+    await admin.createPartitions({ topics: [{ name: 'plt-grow', count: 5 }] });
+    const md = await admin.metadata({ topics: ['plt-grow'] });
+    expect(md.topics.get('plt-grow')!.partitionsCount).toBe(5);
+    expect(await failure(admin.createPartitions({ topics: [{ name: 'plt-grow', count: 2 }] }))).toEqual([
+      ['INVALID_PARTITIONS', 'topic plt-grow has 5 partition(s); 2 would not be an increase (partitions cannot be removed)'],
     ]);
   });
 
   it('describes configs (v4) with types and documentation', async () => {
+    await admin.createTopics({ topics: ['plt-describe'], partitions: 1, replicas: 1, configs: [{ name: 'retention.ms', value: '60000' }] });
     const [res] = await admin.describeConfigs({
-      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-b', configurationKeys: ['retention.ms', 'cleanup.policy', 'min.cleanable.dirty.ratio'] }],
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-describe', configurationKeys: ['retention.ms', 'cleanup.policy', 'min.cleanable.dirty.ratio'] }],
       includeSynonyms: true,
       includeDocumentation: true,
     });
@@ -93,10 +96,11 @@ describe('@platformatic/kafka admin', () => {
   });
 
   it('changes configs incrementally (IncrementalAlterConfigs v1): SET, DELETE, APPEND, SUBTRACT', async () => {
+    await admin.createTopics({ topics: ['plt-incremental'], partitions: 1, replicas: 1, configs: [{ name: 'retention.ms', value: '60000' }] });
     const alter = (configs: { name: string; configOperation: number; value?: string }[]) =>
-      admin.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-b', configs: configs as never }] });
+      admin.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-incremental', configs: configs as never }] });
     const current = async () => {
-      const [res] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-b' }] });
+      const [res] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-incremental' }] });
       return new Map(res.configs.map((c) => [c.name, [c.value, c.configSource]]));
     };
 
@@ -125,6 +129,7 @@ describe('@platformatic/kafka admin', () => {
   });
 
   it('alters dynamic broker configs (IncrementalAlterConfigs on BROKER resources) and refuses static ones, saying why', async () => {
+    await admin.createTopics({ topics: ['plt-dynamic'], partitions: 1, replicas: 1, configs: [{ name: 'retention.ms', value: '60000' }] });
     const node = String(tb.broker.config.nodeId);
     const alterBroker = (resourceName: string, configs: { name: string; configOperation: number; value?: string }[]) =>
       admin.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName, configs: configs as never }] });
@@ -137,9 +142,9 @@ describe('@platformatic/kafka admin', () => {
       { name: 'log.retention.ms', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '7200000' },
       { name: 'log.segment.bytes', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '2097152' },
     ]);
-    const [res] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-a' }] });
+    const [res] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-dynamic' }] });
     const cfg = new Map(res.configs.map((c) => [c.name, [c.value, c.configSource]]));
-    // plt-a overrides retention.ms itself; segment.bytes comes from this broker's dynamic value.
+    // plt-dynamic overrides retention.ms itself; segment.bytes comes from this broker's dynamic value.
     expect(cfg.get('retention.ms')).toEqual(['60000', ConfigSources.TOPIC_CONFIG]);
     expect(cfg.get('segment.bytes')).toEqual(['2097152', ConfigSources.DYNAMIC_BROKER_CONFIG]);
     const [brokerRes] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: node }] });
@@ -149,7 +154,7 @@ describe('@platformatic/kafka admin', () => {
       { name: 'log.retention.ms', configOperation: IncrementalAlterConfigOperationTypes.DELETE },
       { name: 'log.segment.bytes', configOperation: IncrementalAlterConfigOperationTypes.DELETE },
     ]);
-    const [after] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-a' }] });
+    const [after] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: 'plt-dynamic' }] });
     expect(after.configs.find((c) => c.name === 'segment.bytes')).toMatchObject({ value: '1073741824', configSource: ConfigSources.DEFAULT_CONFIG });
   });
 
@@ -169,10 +174,12 @@ describe('@platformatic/kafka admin', () => {
   });
 
   it('deletes topics (DeleteTopics v6) and they are gone from the list', async () => {
-    await admin.deleteTopics({ topics: ['plt-a', 'plt-b'] });
+    await admin.createTopics({ topics: ['plt-doomed-a', 'plt-doomed-b'], partitions: 2, replicas: 1 });
+    expect(await admin.listTopics()).toEqual(expect.arrayContaining(['plt-doomed-a', 'plt-doomed-b']));
+    await admin.deleteTopics({ topics: ['plt-doomed-a', 'plt-doomed-b'] });
     const topics = await admin.listTopics();
-    expect(topics).not.toContain('plt-a');
-    expect(topics).not.toContain('plt-b');
-    expect(await failure(admin.deleteTopics({ topics: ['plt-a'] }))).toEqual([['UNKNOWN_TOPIC_OR_PARTITION', 'unknown topic plt-a']]);
+    expect(topics).not.toContain('plt-doomed-a');
+    expect(topics).not.toContain('plt-doomed-b');
+    expect(await failure(admin.deleteTopics({ topics: ['plt-doomed-a'] }))).toEqual([['UNKNOWN_TOPIC_OR_PARTITION', 'unknown topic plt-doomed-a']]);
   });
 });

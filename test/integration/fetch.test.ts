@@ -32,7 +32,9 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
       await admin.createTopics({
         topics: [
           { topic: 'f' },
-          { topic: 'poll' },
+          { topic: 'poll-wake' },
+          { topic: 'poll-timeout' },
+          { topic: 'poll-order' },
           { topic: 'zstd-stored', configEntries: [{ name: 'compression.type', value: 'zstd' }] },
           { topic: 'append-time', configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
         ],
@@ -115,9 +117,9 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
     it('parks a fetch until an append arrives (long poll), then answers at once', async () => {
       const waiter = await RawClient.connect(tb.broker.port);
       const started = Date.now();
-      const pending = fetch('poll', 0, { minBytes: 1, maxWaitMs: 10_000, client: waiter });
+      const pending = fetch('poll-wake', 0, { minBytes: 1, maxWaitMs: 10_000, client: waiter });
       await new Promise((r) => setTimeout(r, 300));
-      await produce('poll', buildBatch({ records: [{ value: 'wake up' }] }));
+      await produce('poll-wake', buildBatch({ records: [{ value: 'wake up' }] }));
       const { batches } = await pending;
       const waited = Date.now() - started;
       expect(batches[0].records[0].value?.toString()).toBe('wake up');
@@ -128,7 +130,7 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
 
     it('answers an unsatisfied long poll empty after max_wait_ms', async () => {
       const started = Date.now();
-      const { p, batches } = await fetch('poll', 1, { minBytes: 1, maxWaitMs: 300 });
+      const { p, batches } = await fetch('poll-timeout', 0, { minBytes: 1, maxWaitMs: 300 });
       expect(p.errorCode).toBe(0);
       expect(batches).toHaveLength(0);
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
@@ -136,7 +138,7 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
 
     it('keeps responses in request order behind a parked fetch on the same connection', async () => {
       const conn = await RawClient.connect(tb.broker.port);
-      const slow = fetch('poll', 1, { minBytes: 1, maxWaitMs: 400, client: conn });
+      const slow = fetch('poll-order', 0, { minBytes: 1, maxWaitMs: 400, client: conn });
       const quick = fetch('f', 0, { client: conn });
       const order: string[] = [];
       await Promise.all([slow.then(() => order.push('slow')), quick.then(() => order.push('quick'))]);

@@ -362,19 +362,23 @@ describe('offsets over raw frames', () => {
       groupInstanceId: null,
       topics: [{ name: 'beta', partitions: [{ partitionIndex: 1, committedOffset: 99n, committedLeaderEpoch: 3, committedMetadata: 'x'.repeat(4096) }] }],
     });
+    expect(codes(await commit(c, 'standalone-multi', -1, '', [
+      { topic: 'alpha', partition: 0, offset: 42n },
+      { topic: 'alpha', partition: 2, offset: 7n },
+    ], 2))).toEqual({ 'alpha-0': 0, 'alpha-2': 0 });
     const all = await c.request(offsetFetchApi, 7, { groupId: 'epochs', topics: null, requireStable: true });
     expect(all.topics).toEqual([{ name: 'beta', partitions: [{ partitionIndex: 1, committedOffset: 99n, committedLeaderEpoch: 3, metadata: 'x'.repeat(4096), errorCode: 0 }] }]);
     const multi = await c.request(offsetFetchApi, 8, {
       groups: [
         { groupId: 'epochs', topics: [{ name: 'beta', partitionIndexes: [1] }] },
-        { groupId: 'standalone', topics: null },
+        { groupId: 'standalone-multi', topics: null },
         { groupId: 'nobody-ever', topics: [{ name: 'beta', partitionIndexes: [0] }] },
       ],
       requireStable: false,
     });
     expect(multi.groups.map((g) => [g.groupId, g.errorCode, g.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partitionIndex}=${p.committedOffset}`))])).toEqual([
       ['epochs', 0, ['beta-1=99']],
-      ['standalone', 0, ['alpha-0=42', 'alpha-2=7']],
+      ['standalone-multi', 0, ['alpha-0=42', 'alpha-2=7']],
       ['nobody-ever', 0, ['beta-0=-1']],
     ]);
   });
@@ -462,13 +466,15 @@ describe('offsets over raw frames', () => {
   it('lists groups with their states; v4 filters by state, case-insensitively', async () => {
     const c = await client();
     await stableSingle(c, 'listed-stable');
+    expect(codes(await commit(c, 'listed-empty', -1, '', [{ topic: 'alpha', partition: 0, offset: 1n }], 2))).toEqual({ 'alpha-0': 0 });
     const all = await c.request(listGroupsApi, 4, { statesFilter: [] });
     const byId = new Map(all.groups.map((g) => [g.groupId, g]));
     expect(byId.get('listed-stable')).toMatchObject({ groupId: 'listed-stable', protocolType: 'consumer', groupState: 'Stable' });
-    expect(byId.get('standalone')).toMatchObject({ groupId: 'standalone', protocolType: '', groupState: 'Empty' });
+    expect(byId.get('listed-empty')).toMatchObject({ groupId: 'listed-empty', protocolType: '', groupState: 'Empty' });
     const empty = await c.request(listGroupsApi, 4, { statesFilter: ['empty'] });
     expect(empty.groups.every((g) => g.groupState === 'Empty')).toBe(true);
-    expect(empty.groups.map((g) => g.groupId)).toContain('standalone');
+    expect(empty.groups.map((g) => g.groupId)).toContain('listed-empty');
+    expect(empty.groups.map((g) => g.groupId)).not.toContain('listed-stable');
     const v0 = await c.request(listGroupsApi, 0, {});
     expect(v0.groups.map((g) => g.groupId).sort()).toEqual(all.groups.map((g) => g.groupId).sort());
   });

@@ -1,7 +1,7 @@
 /**
  * Exact-byte produce tests over a raw connection: idempotent sequences (retries, gaps, epochs,
  * restarts) and malformed batches. Each refusal must carry the right Kafka code and leave the log
- * as it was; the log is read back at the end to prove nothing bad got in.
+ * as it was; a log that saw every kind of refusal is read back to prove nothing bad got in.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,13 +16,19 @@ import { RawClient } from './raw-client.js';
 let tb: TestBroker;
 let c: RawClient;
 
+async function createTopics(...topics: string[]): Promise<void> {
+  const admin = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 beforeAll(async () => {
   tb = await startTestBroker();
-  const kafka = new Kafka({ brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'idem' }, { topic: 'bad' }, { topic: 'plain' }] });
-  await admin.disconnect();
+  await createTopics('idem', 'bad', 'plain');
   c = await RawClient.connect(tb.broker.port);
 });
 afterAll(async () => {
@@ -195,10 +201,31 @@ describe('malformed produce requests', () => {
     expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
-  it('kept only the good batches', async () => {
-    expect((await produce('bad', good())).errorCode).toBe(0);
-    const { records } = await readAll('bad');
-    // the zstd batch from v7 (2 records) and the good batch (3 records); nothing else got in
+  it('keeps only the accepted batches: each kind of refusal leaves the log as it was', async () => {
+    const topic = 'refusals-then-good';
+    await createTopics(topic);
+    const crc = good();
+    crc[30] ^= 0x40;
+    const magic = good();
+    magic[16] = 1;
+    const offset = good();
+    offset.writeBigInt64BE(5n, 0);
+    const refusals: [Buffer, number, number][] = [
+      [crc, 7, ErrorCode.CORRUPT_MESSAGE],
+      [good().subarray(0, 40), 7, ErrorCode.CORRUPT_MESSAGE],
+      [Buffer.concat([good(), good()]), 7, ErrorCode.INVALID_RECORD],
+      [magic, 7, ErrorCode.INVALID_RECORD],
+      [offset, 7, ErrorCode.INVALID_RECORD],
+      [batch(2, { codec: Codec.Zstd, tag: 'zstd-v6-' }), 6, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE],
+      [good(), 2, ErrorCode.UNSUPPORTED_VERSION],
+    ];
+    for (const [records, version, code] of refusals) expect((await produce(topic, records, version)).errorCode).toBe(code);
+    expect((await produce(topic, good(), 7, 5)).errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS);
+    expect((await readAll(topic)).hw).toBe(0);
+    expect((await produce(topic, batch(2, { codec: Codec.Zstd }), 7)).errorCode).toBe(0);
+    expect((await produce(topic, good())).errorCode).toBe(0);
+    const { records } = await readAll(topic);
+    // the zstd batch at v7 (2 records) and the good batch (3 records); nothing else got in
     expect(records.map((r) => r.value?.toString())).toEqual(['v0', 'v1', 'good0', 'good1', 'good2']);
   });
 
