@@ -38,7 +38,6 @@ let tb: TestBroker;
 let out: Outcome;
 
 beforeAll(async () => {
-  if (skip) return;
   tb = await startTestBroker({ properties: { 'num.partitions': 2 } });
   const r = expectOk(await run(SYSTEM_PYTHON, [SCRIPT, tb.bootstrap, String(tb.broker.config.nodeId)], { timeoutMs: 60_000 }), 'kafka_python_admin.py');
   out = JSON.parse(r.stdout) as Outcome;
