@@ -150,6 +150,7 @@ for (const directReads of [true, false]) {
       await until(() => h.replies.length === 50);
       expect(h.conns[0]!.readsDirectly).toBe(directReads);
       expect(h.replies.map((r) => r.correlationId)).toEqual(bodies.map((_, i) => i));
+      expect(h.frames).toHaveLength(bodies.length);
       h.frames.forEach((f, i) => expect(f.subarray(8).equals(bodies[i]!)).toBe(true));
     });
 
@@ -159,6 +160,7 @@ for (const directReads of [true, false]) {
       const all = Buffer.concat(bodies.map((b, i) => frame(i % 2 ? RECYCLED_KEY : KEPT_KEY, i, b)));
       await writeInPieces(h.client, all, [1, 2, 3, 5, 4093, 1, 17_000, 3]);
       await until(() => h.replies.length === bodies.length);
+      expect(h.frames).toHaveLength(bodies.length);
       h.frames.forEach((f, i) => expect(f.subarray(8).equals(bodies[i]!)).toBe(true));
     });
 
@@ -169,6 +171,7 @@ for (const directReads of [true, false]) {
       await writeInPieces(h.client, all, [1_000_003, 65_536, 7, 300_000]);
       await until(() => h.replies.length === bodies.length);
       h.replies.forEach((r, i) => expect(r.sum).toBe(checksum(bodies[i]!)));
+      expect(h.frames).toHaveLength(bodies.length);
       h.frames.forEach((f, i) => expect(f.subarray(8).equals(bodies[i]!)).toBe(true));
     });
 
@@ -179,6 +182,7 @@ for (const directReads of [true, false]) {
       await writeInPieces(h.client, all, [150_000, 70_001, 9]);
       await until(() => h.replies.length === bodies.length);
       // The kept frames are the sink's own references, checked after every later frame arrived.
+      expect(h.frames).toHaveLength(bodies.length);
       h.frames.forEach((f, i) => expect(f.subarray(8).equals(bodies[i]!)).toBe(true));
     });
 
