@@ -2,30 +2,39 @@
 // maps to protocol errors (storage knows nothing of Kafka error numbers), plus errno and the path
 // involved when the cause is the operating system.
 //
-// Codes in use (add here when you add one):
-//   CORRUPT_MESSAGE    batch fails size or CRC checks
-//   INVALID_RECORD     batch is well-formed bytes but violates a rule (magic, offsets, counts)
-//   INVALID_TIMESTAMP  a record timestamp outside the log's message.timestamp.before/after.max.ms
-//   MESSAGE_TOO_LARGE  batch larger than max.message.bytes
-//   OFFSET_OUT_OF_RANGE  read or truncate outside [logStartOffset, logEndOffset]
-//   INVALID_ARGUMENT   caller passed something impossible (negative size, bad config value)
-//   UNSUPPORTED_CODEC  compression codec id not known
-//   CODEC_ERROR        compressed bytes that do not decode
-//   NO_SPACE           ENOSPC / EDQUOT / EFBIG while writing; the log is left consistent
-//   IO                 any other system call failure
-//   CLOSED             use after close
+// The codes, one per line with their meaning, are listed in error_codes.h.
 #pragma once
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
 namespace brook {
 
+// The names of every code (error_codes.h), for diagnostics and tests.
+inline constexpr const char* kErrorCodes[] = {
+#define BROOK_ERROR_CODE(name, meaning) #name,
+#include "error_codes.h"
+#undef BROOK_ERROR_CODE
+};
+
 class Error : public std::runtime_error {
  public:
   Error(std::string code, const std::string& message, int sys_errno = 0, std::string path = {})
-      : std::runtime_error(message), code_(std::move(code)), errno_(sys_errno), path_(std::move(path)) {}
+      : std::runtime_error(message), code_(std::move(code)), errno_(sys_errno), path_(std::move(path)) {
+#ifdef BROOK_DCHECK_ON
+    // Debug and sanitizer builds: a code missing from error_codes.h is a bug in this library (the
+    // TypeScript side would not know it), so stop where it is made rather than where it surfaces.
+    bool known = false;
+    for (const char* c : kErrorCodes) known = known || code_ == c;
+    if (!known) {
+      std::fprintf(stderr, "brook::Error with code %s, which error_codes.h does not list\n", code_.c_str());
+      std::abort();
+    }
+#endif
+  }
 
   const std::string& code() const { return code_; }
   int sys_errno() const { return errno_; }

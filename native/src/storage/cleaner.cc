@@ -567,6 +567,7 @@ CleanStats Log::CompleteClean(CleanPlan& plan) {
   WriteCleanerCheckpoint();
   MaybeCrash(plan, 8);
   ReapDeleted();
+  CheckInvariants();
   return stats;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "check.h"
 #include "error.h"
 #include "record/records.h"
 
@@ -163,6 +164,7 @@ void Log::Load(int64_t now_ms) {
   recovery_point_ = clean ? next_offset_ : std::min(rp, next_offset_);
   checkpoint_->written = checkpoint;
   LoadCleanerCheckpoint();
+  CheckInvariants();
 }
 
 void Log::CompleteInterruptedSwaps(const std::vector<std::string>& names) {
@@ -223,6 +225,7 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
   active().Append(buf, len, spans_, first, now_ms, &broken_);
   next_offset_ = last + 1;
   unflushed_messages_ += records;
+  CheckInvariants();
   return AppendResult{first, last, now_ms, log_append_time, unflushed_messages_ >= config_.flush_messages};
 }
 
@@ -240,6 +243,10 @@ void Log::MaybeRoll(size_t bytes, int64_t last_offset, size_t batches, int64_t n
 void Log::Roll(int64_t now_ms) {
   active().OnRoll();
   const int64_t base = next_offset_;
+  // Segment bases strictly increase: a new segment at or below the active one's base would shadow
+  // it in the map (and on disk share its file name).
+  BROOK_CHECK(base > segments_.rbegin()->first, "roll to base " + std::to_string(base) + " at or below the active segment's " +
+                                                   std::to_string(segments_.rbegin()->first));
   std::unique_ptr<Segment> seg;
   try {
     seg = Segment::Create(dir_, base, segment_options(), now_ms);
@@ -277,6 +284,9 @@ std::vector<Slice> Log::Read(int64_t offset, int64_t max_bytes, int64_t up_to) {
                                            std::to_string(log_start_offset_) + ", " + std::to_string(next_offset_) + "]");
   }
   if (up_to < 0 || up_to > next_offset_) up_to = next_offset_;
+  BROOK_DCHECK(log_start_offset_ <= next_offset_ && up_to <= next_offset_,
+               "read bounds: start " + std::to_string(log_start_offset_) + ", up to " + std::to_string(up_to) +
+                   ", end " + std::to_string(next_offset_));
   std::vector<Slice> slices;
   if (offset >= up_to) return slices;
   uint64_t remaining = uint64_t(std::max<int64_t>(max_bytes, 0));
@@ -387,6 +397,8 @@ void Log::CompleteFlush(const FlushPlan& plan) {
     if (plan.epoch != checkpoint_->epoch) return;
   }
   recovery_point_ = std::max(recovery_point_, std::min(plan.target, next_offset_));
+  BROOK_DCHECK(recovery_point_ <= next_offset_, "recovery point " + std::to_string(recovery_point_) + " past the log end " +
+                                                    std::to_string(next_offset_));
   unflushed_messages_ = std::max<int64_t>(0, unflushed_messages_ - plan.messages);
   if (plan.sync_dir) dir_changes_synced_ = std::max(dir_changes_synced_, plan.dir_changes);
 }
@@ -440,6 +452,7 @@ void Log::TruncateTo(int64_t offset, int64_t now_ms) {
   recovery_point_ = std::min(recovery_point_, next_offset_);
   unflushed_messages_ = 0;  // conservative: the next flush covers whatever is appended next
   ReapDeleted();
+  CheckInvariants();
 }
 
 void Log::DeleteRecordsBefore(int64_t offset, int64_t now_ms) {
@@ -459,6 +472,7 @@ void Log::DeleteRecordsBefore(int64_t offset, int64_t now_ms) {
     ScheduleDelete(segments_.begin());
   }
   ReapDeleted();
+  CheckInvariants();
 }
 
 int Log::ApplyRetention(int64_t now_ms, int64_t upper_bound) {
@@ -485,6 +499,7 @@ int Log::ApplyRetention(int64_t now_ms, int64_t upper_bound) {
   }
   log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
   if (deleted > 0) ReapDeleted();
+  CheckInvariants();
   return deleted;
 }
 
@@ -527,6 +542,41 @@ uint64_t Log::size_bytes() const {
   uint64_t n = 0;
   for (const auto& [base, seg] : segments_) n += seg->size();
   return n;
+}
+
+void Log::CheckInvariants() const {
+  BROOK_DCHECK(!segments_.empty(), "a log without segments: " + dir_);
+  BROOK_DCHECK(segments_.begin()->first <= log_start_offset_ && log_start_offset_ <= next_offset_,
+               "log start offset " + std::to_string(log_start_offset_) + " outside [" +
+                   std::to_string(segments_.begin()->first) + ", " + std::to_string(next_offset_) + "]");
+  BROOK_DCHECK(recovery_point_ <= next_offset_, "recovery point " + std::to_string(recovery_point_) +
+                                                    " past the log end " + std::to_string(next_offset_));
+#ifdef BROOK_DCHECK_ON
+  BROOK_DCHECK(next_offset_ == segments_.rbegin()->second->next_offset(),
+               "log end " + std::to_string(next_offset_) + " but the active segment ends at " +
+                   std::to_string(segments_.rbegin()->second->next_offset()));
+  const Segment* prev = nullptr;
+  for (const auto& [base, seg] : segments_) {
+    BROOK_DCHECK(seg->base_offset() == base && seg->next_offset() >= base,
+                 "segment " + std::to_string(seg->base_offset()) + " filed under " + std::to_string(base) +
+                     " ends at " + std::to_string(seg->next_offset()));
+    BROOK_DCHECK(prev == nullptr || (prev->base_offset() < base && prev->next_offset() <= base),
+                 "segment " + std::to_string(base) + " overlaps its predecessor " + std::to_string(prev->base_offset()) +
+                     " (ending at " + std::to_string(prev->next_offset()) + ")");
+    const OffsetIndex& oi = seg->offset_index();
+    for (size_t i = 0; i < oi.size(); i++) {
+      BROOK_DCHECK(oi[i].offset >= base && oi[i].offset < seg->next_offset() && oi[i].position < seg->size() &&
+                       (i == 0 || (oi[i].offset > oi[i - 1].offset && oi[i].position > oi[i - 1].position)),
+                   "offset index entry " + std::to_string(i) + " of segment " + std::to_string(base) + " out of order or range");
+    }
+    const TimeIndex& ti = seg->time_index();
+    for (size_t i = 1; i < ti.size(); i++) {
+      BROOK_DCHECK(ti[i].timestamp > ti[i - 1].timestamp && ti[i].offset >= ti[i - 1].offset,
+                   "time index entry " + std::to_string(i) + " of segment " + std::to_string(base) + " out of order");
+    }
+    prev = seg.get();
+  }
+#endif
 }
 
 std::vector<int64_t> Log::SegmentBaseOffsets() const {

@@ -205,6 +205,15 @@ class Log {
   const LogConfig& config() const { return config_; }
   int64_t clean_offset() const { return clean_offset_; }
   bool cleaning() const { return cleaning_; }
+  // Checks the log's invariants with BROOK_DCHECK (check.h: debug and sanitizer builds only; a
+  // no-op in release), throwing INVARIANT on the first that fails:
+  //   first segment base <= logStartOffset <= logEndOffset, recoveryPoint <= logEndOffset
+  //   (logStartOffset may pass the recovery point: DeleteRecords does not flush, and nothing below
+  //   logStartOffset is ever recovered); segment bases strictly increasing, each segment's offsets
+  //   [base, next) below the next segment's base; logEndOffset == the active segment's next offset;
+  //   every index's entries increasing and inside its segment.
+  // Mutating methods call it before they return; tests may call it at any time.
+  void CheckInvariants() const;
   // Test hook: base offsets of the live segments.
   std::vector<int64_t> SegmentBaseOffsets() const;
   const Segment& segment(int64_t base) const { return *segments_.at(base); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "check.h"
 #include "error.h"
 #include "record/batch_header.h"
 
@@ -22,11 +23,10 @@ bool OffsetIndex::Load(uint64_t log_size) {
 
 void OffsetIndex::Append(int64_t offset, uint32_t position) {
   CheckRelative(offset, "index");
-  if (!entries_.empty() && (offset <= entries_.back().offset || position <= entries_.back().position)) {
-    throw Error("INVALID_ARGUMENT", "out-of-order index entry: offset " + std::to_string(offset) + " at " +
-                                        std::to_string(position) + " after " + std::to_string(entries_.back().offset) +
-                                        " at " + std::to_string(entries_.back().position));
-  }
+  // Lookups binary-search the entries: one out of order would send reads to the wrong batch.
+  BROOK_CHECK(entries_.empty() || (offset > entries_.back().offset && position > entries_.back().position),
+              "index entry offset " + std::to_string(offset) + " at " + std::to_string(position) + " after " +
+                  std::to_string(entries_.back().offset) + " at " + std::to_string(entries_.back().position));
   if (entries_.size() >= max_entries_) throw Error("INVALID_ARGUMENT", "offset index full");
   entries_.push_back({offset, position});
 }

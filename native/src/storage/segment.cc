@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "compress/codec.h"
+#include "check.h"
 #include "error.h"
 #include "record/records.h"
 
@@ -188,6 +189,11 @@ uint64_t Segment::Recover(int64_t min_offset, int64_t now_ms) {
 
 void Segment::Append(const uint8_t* buf, size_t len, const std::vector<BatchSpan>& spans, int64_t first_offset,
                      int64_t now_ms, bool* broken) {
+  // Offsets continue the segment without a gap or overlap: anything else writes records a read by
+  // offset would never find, or finds twice.
+  BROOK_CHECK(first_offset == next_offset_, "append at offset " + std::to_string(first_offset) + " to segment " +
+                                                std::to_string(base_offset_) + " whose next offset is " +
+                                                std::to_string(next_offset_));
   const uint64_t start = size_;
   try {
     log_->PWriteAll(buf, len, start);
@@ -215,6 +221,18 @@ void Segment::Append(const uint8_t* buf, size_t len, const std::vector<BatchSpan
 }
 
 void Segment::AppendStored(const uint8_t* buf, size_t len, const std::vector<StoredSpan>& spans) {
+  // The caller's promise (increasing offsets, gaps allowed, sizes adding up), checked before any
+  // byte is written: a cleaner bug must not produce a segment that reads back out of order.
+  int64_t prev = next_offset_ - 1;
+  uint64_t total = 0;
+  for (const auto& s : spans) {
+    BROOK_CHECK(s.last_offset > prev && s.last_offset - base_offset_ <= INT32_MAX,
+                "stored batch ending at offset " + std::to_string(s.last_offset) + " after offset " +
+                    std::to_string(prev) + " in segment " + std::to_string(base_offset_));
+    prev = s.last_offset;
+    total += s.size;
+  }
+  BROOK_CHECK(total == len, "stored batches of " + std::to_string(total) + " bytes in a buffer of " + std::to_string(len));
   log_->PWriteAll(buf, len, size_);
   uint64_t pos = size_;
   for (const auto& s : spans) {

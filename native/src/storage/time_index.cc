@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "check.h"
 #include "error.h"
 #include "record/batch_header.h"
 
@@ -28,10 +29,10 @@ void TimeIndex::MaybeAppend(int64_t timestamp, int64_t offset, bool skip_full_ch
   const int64_t last_ts = entries_.empty() ? -1 : entries_.back().timestamp;
   if (timestamp <= last_ts) return;
   CheckRelative(offset, "time index");
-  if (!entries_.empty() && offset < entries_.back().offset) {
-    throw Error("INVALID_ARGUMENT", "out-of-order time index entry: offset " + std::to_string(offset) + " after " +
-                                        std::to_string(entries_.back().offset));
-  }
+  // Timestamps only grow here (checked above); offsets must not go back, or lookups by time would
+  // answer with an offset past the record asked for.
+  BROOK_CHECK(entries_.empty() || offset >= entries_.back().offset,
+              "time index entry offset " + std::to_string(offset) + " after " + std::to_string(entries_.back().offset));
   if (!skip_full_check && entries_.size() >= max_entries_) throw Error("INVALID_ARGUMENT", "time index full");
   entries_.push_back({timestamp, offset});
 }
