@@ -16,19 +16,29 @@ export class BrookNativeError extends Error {
   }
 }
 
-/** The codes native calls can carry (native/src/error.h is the source of truth). */
-export type NativeErrorCode =
-  | 'CORRUPT_MESSAGE'
-  | 'INVALID_RECORD'
-  | 'INVALID_TIMESTAMP'
-  | 'MESSAGE_TOO_LARGE'
-  | 'OFFSET_OUT_OF_RANGE'
-  | 'INVALID_ARGUMENT'
-  | 'UNSUPPORTED_CODEC'
-  | 'CODEC_ERROR'
-  | 'NO_SPACE'
-  | 'IO'
-  | 'CLOSED';
+/**
+ * The codes native calls can carry, in the order of native/src/error_codes.h, the one list on the
+ * C++ side (what each means is written there). test/native/error-codes.test.ts checks that this
+ * list, that header and the codes native/src throws are the same set.
+ */
+export const NATIVE_ERROR_CODES = [
+  'CORRUPT_MESSAGE',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+  'MESSAGE_TOO_LARGE',
+  'OFFSET_OUT_OF_RANGE',
+  'INVALID_ARGUMENT',
+  'UNSUPPORTED_CODEC',
+  'CODEC_ERROR',
+  'NO_SPACE',
+  'IO',
+  'CLOSED',
+  'CANCELLED',
+  'INVARIANT',
+  'TEST_CRASH',
+] as const;
+
+export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
 
 export function isNativeError(e: unknown, code?: NativeErrorCode): e is BrookNativeError {
   return e instanceof BrookNativeError && (code === undefined || e.code === code);
