@@ -11,7 +11,7 @@ import { setUnexpectedErrorLog } from './broker/errors.js';
 import { buildBrokerConfig, defaultAdvertised, readPropertiesFile, type BrokerConfig } from './config.js';
 import { KafkaServer } from './network/server.js';
 import { ApiKey } from './protocol/api-keys.js';
-import { preadWrite, readSlice, sendfile } from './storage/partition-log.js';
+import { preadWrite, readSlice, sendfile, shutdownSocket } from './storage/partition-log.js';
 
 export { ConfigError } from './config.js';
 export type { BrokerConfig } from './config.js';
@@ -77,6 +77,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     copySend: preadWrite,
     copySendMaxBytes: opts.copySendMaxBytes ?? 1024 * 1024,
     readSlice,
+    shutdownSocket,
     log,
   });
   let port: number;

@@ -156,5 +156,6 @@ export interface NativeAddon {
   sendfile(socketFd: number, file: NativeSliceFile, position: number, length: number, timeoutMs: number): Promise<number>;
   preadWrite(socketFd: number, file: NativeSliceFile, position: number, length: number, timeoutMs: number): Promise<number>;
   readSlice(file: NativeSliceFile, position: number, length: number): Buffer;
+  shutdownSocket(socketFd: number): void;
   benchPlainWrite(path: string, buf: Uint8Array, count: number): number;
 }

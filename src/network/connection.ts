@@ -56,6 +56,8 @@ export interface ConnectionOptions {
   copySendMaxBytes?: number;
   /** The copying fallback: the slice's bytes as a Buffer. */
   readSlice: (slice: FileSlice) => Buffer;
+  /** Wakes a sendFile/copySend in flight on this socket descriptor so it fails now (closing). */
+  shutdownSocket?: (socketFd: number) => void;
   /**
    * Read into buffers of our choosing (see "Reading" above); default true. False keeps Node's
    * 'data' events, the fallback where the mechanism is unavailable (tests cover both).
@@ -123,6 +125,8 @@ export class Connection implements RequestOrigin {
   /** Memory for recyclable frames: one frame at a time, free again once the sink has returned. */
   private recycled: Buffer | null = null;
   private pumping = false;
+  /** The socket descriptor a sendFile/copySend is writing to right now (see close()). */
+  private sendingOn: number | undefined;
   private closed = false;
   private paused = false;
   private draining = false;
@@ -172,6 +176,11 @@ export class Connection implements RequestOrigin {
     if (reason) this.opts.log(`closing connection from ${this.remote}: ${reason}`);
     for (const slot of this.slots) releaseSlices(slot.response);
     this.slots.length = 0;
+    // A send in flight writes to its own duplicate of the descriptor (the number may be reused
+    // once destroy() closes it); shut the socket down so that send stops now. Only while Node's
+    // handle still holds that descriptor open: after a peer reset the handle is gone and the
+    // number may already belong to another connection (the duplicate then fails on its own).
+    if (this.sendingOn !== undefined && this.socketFd() === this.sendingOn) this.opts.shutdownSocket?.(this.sendingOn);
     this.socket.destroy();
     this.notifyIdle();
   }
@@ -390,7 +399,13 @@ export class Connection implements RequestOrigin {
       if (this.closed) return;
       const { copySend, copySendMaxBytes = 0 } = this.opts;
       const send = copySend && slice.length <= copySendMaxBytes ? copySend : this.opts.sendFile;
-      const sent = await send(fd, slice);
+      this.sendingOn = fd;
+      let sent: number;
+      try {
+        sent = await send(fd, slice);
+      } finally {
+        this.sendingOn = undefined;
+      }
       if (sent !== slice.length) throw new Error(`sendfile sent ${sent} of ${slice.length} bytes`);
     } else {
       const ok = this.socket.write(this.opts.readSlice(slice));

@@ -539,6 +539,16 @@ export function preadWrite(socketFd: number, slice: FileSlice, opts: { timeoutMs
   return send('preadWrite', socketFd, slice, opts);
 }
 
+/**
+ * shutdown(2) of both directions of the caller's open socket: a sendfile()/preadWrite() in flight on
+ * it fails at once (EPIPE) instead of waiting out its timeout. Call before closing a connection
+ * whose send is in flight. The send itself writes to its own duplicate of the descriptor, so a
+ * close without this never redirects its bytes; it only keeps the worker busy until the timeout.
+ */
+export function shutdownSocket(socketFd: number): void {
+  addon().shutdownSocket(checkInt('socketFd', socketFd, 0, 2 ** 31 - 1));
+}
+
 /** A slice's bytes copied into a new Buffer (pread on the JS thread): the fallback when sendfile cannot be used. */
 export function readSlice(slice: FileSlice): Buffer {
   const file = sliceFile(slice);

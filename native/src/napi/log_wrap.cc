@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "napi/errors.h"
+#include "napi/promise_worker.h"
 #include "napi/wraps.h"
 #include "storage/file.h"
 #include "storage/log.h"
@@ -30,65 +31,6 @@ namespace {
 
 using storage::Log;
 using storage::LogConfig;
-
-// A libuv-pool job that settles a Promise; brook::Error keeps its code/errno/path across threads.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
- protected:
-  virtual void Run() = 0;                              // worker thread
-  virtual Napi::Value Settle(Napi::Env env) = 0;       // JS thread, after Run succeeded
-  virtual void Failed() {}                             // JS thread, after Run threw
-
-  void Execute() final {
-    try {
-      Run();
-    } catch (const brook::Error& e) {
-      error_.emplace(e);
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      error_.emplace("IO", e.what());
-      SetError(e.what());
-    }
-  }
-  void OnOK() final {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(Settle(env));
-    } catch (const brook::Error& e) {
-      deferred_.Reject(MakeError(env, e).Value());
-    }
-  }
-  void OnError(const Napi::Error& e) final {
-    try {
-      Failed();
-    } catch (const std::exception&) {
-      // the original error is the one worth reporting
-    }
-    deferred_.Reject(error_ ? MakeError(Env(), *error_).Value() : e.Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::optional<brook::Error> error_;
-};
-
-// Queues w (an AsyncWorker deletes itself when done) and returns its promise.
-Napi::Promise Start(PromiseWorker* w) {
-  auto p = w->Promise();
-  w->Queue();
-  return p;
-}
-
-// A promise already rejected with e, for a call that fails before it queues any work.
-Napi::Promise Rejected(Napi::Env env, const brook::Error& e) {
-  auto d = Napi::Promise::Deferred::New(env);
-  d.Reject(MakeError(env, e).Value());
-  return d.Promise();
-}
 
 int64_t ToInt64(double d) {
   if (std::isnan(d)) return 0;
@@ -514,21 +456,24 @@ SliceSource SourceArg(const Napi::CallbackInfo& info, size_t i) {
 // sendfile(socketFd, file, position, length, timeoutMs) / preadWrite(...) -> Promise<bytes>, where
 // file is a FileRef or a descriptor number. The whole slice is sent on a libuv worker (partial
 // writes and EAGAIN handled there); the caller must not write to the socket from JS until the
-// promise settles.
+// promise settles. The worker writes to its own duplicate of socketFd (storage::SendSocket), taken
+// here on the JS thread, so closing socketFd meanwhile cannot redirect the bytes to another
+// connection; shutdownSocket(socketFd) before that close makes the send fail at once.
 class SendWorker : public PromiseWorker {
  public:
   SendWorker(Napi::Env env, bool zero_copy, int sock, SliceSource src, uint64_t pos, uint64_t len, int timeout_ms)
       : PromiseWorker(env, zero_copy ? "brook.sendfile" : "brook.preadWrite"),
         zero_copy_(zero_copy), sock_(sock), src_(std::move(src)), pos_(pos), len_(len), timeout_ms_(timeout_ms) {}
   void Run() override {
-    sent_ = zero_copy_ ? storage::SendFile(sock_, src_.fd, pos_, len_, timeout_ms_)
-                       : storage::PReadWrite(sock_, src_.fd, pos_, len_, timeout_ms_);
+    sent_ = zero_copy_ ? storage::SendFile(sock_.fd(), src_.fd, pos_, len_, timeout_ms_)
+                       : storage::PReadWrite(sock_.fd(), src_.fd, pos_, len_, timeout_ms_);
+    sock_.Close();  // the socket's last reference may be this one: let the peer see the close now
   }
   Napi::Value Settle(Napi::Env env) override { return Napi::Number::New(env, double(sent_)); }
 
  private:
   bool zero_copy_;
-  int sock_;
+  storage::SendSocket sock_;
   SliceSource src_;
   uint64_t pos_, len_;
   int timeout_ms_;
@@ -596,6 +541,11 @@ void InitLog(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "sendfile", [](const Napi::CallbackInfo& info) { return Send(info, true); });
   ExportFunction(env, exports, "preadWrite", [](const Napi::CallbackInfo& info) { return Send(info, false); });
   ExportFunction(env, exports, "readSlice", ReadSlice);
+  // shutdownSocket(socketFd): see SendWorker. The caller vouches that socketFd is its open socket.
+  ExportFunction(env, exports, "shutdownSocket", [](const Napi::CallbackInfo& info) {
+    storage::ShutdownSocket(int(Int(info, 0)));
+    return info.Env().Undefined();
+  });
   ExportFunction(env, exports, "benchPlainWrite", BenchPlainWrite);
 }
 

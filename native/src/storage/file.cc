@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -267,5 +268,18 @@ uint64_t PReadWrite(int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms
   }
   return sent;
 }
+
+SendSocket::SendSocket(int sock) : fd_(::fcntl(sock, F_DUPFD_CLOEXEC, 0)) {
+  if (fd_ < 0) throw Error::FromErrno("dup", "socket");
+}
+
+SendSocket::~SendSocket() { Close(); }
+
+void SendSocket::Close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void ShutdownSocket(int sock) { ::shutdown(sock, SHUT_RDWR); }
 
 }  // namespace brook::storage

@@ -90,6 +90,31 @@ uint64_t SendFile(int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms);
 // the same EAGAIN handling. Used for TLS-less fallbacks and as the benchmark's comparison point.
 uint64_t PReadWrite(int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms);
 
+// A socket descriptor of the send's own: a worker that writes to the caller's descriptor NUMBER
+// would, once the caller closes it (a peer reset, a protocol error on the same connection), write
+// the rest of one client's records into whatever connection the system gives that number next.
+// The duplicate shares the socket, so the send still reaches its own peer, and keeps the socket
+// open until the send's owner closes it. Called on the JS thread while the caller's descriptor is
+// known to be open. Throws IO when the process is out of descriptors.
+class SendSocket {
+ public:
+  explicit SendSocket(int sock);
+  ~SendSocket();
+  SendSocket(const SendSocket&) = delete;
+  SendSocket& operator=(const SendSocket&) = delete;
+  int fd() const { return fd_; }
+  void Close();
+
+ private:
+  int fd_;
+};
+
+// shutdown(2) of both directions: a send blocked waiting for POLLOUT on this socket (or on a
+// duplicate of it) wakes at once and fails with EPIPE, instead of holding a worker thread until its
+// timeout. For a connection closing while a send is in flight. Errors are ignored: the socket may
+// already be shut down or reset by the peer.
+void ShutdownSocket(int sock);
+
 template <typename Wait>
 int WriteFully(int fd, const void* data, size_t len, int64_t pos, Wait&& wait) {
   auto* p = static_cast<const uint8_t*>(data);
