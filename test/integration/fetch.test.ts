@@ -10,7 +10,7 @@ import { buildBatch, Codec, decodeBatches } from '../../src/native/records.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { fetchApi } from '../../src/protocol/schemas/fetch.js';
 import { produceApi } from '../../src/protocol/schemas/produce.js';
-import { startTestBroker, type TestBroker } from './harness.js';
+import { startTestBroker, until, type TestBroker } from './harness.js';
 import { RawClient } from './raw-client.js';
 
 const SEND_PATHS = [
@@ -256,6 +256,38 @@ describe('fetch.max.bytes', () => {
       expect((res.responses[0].partitions[0].records as Buffer).length).toBe(big.length); // KIP-74: one batch over the cap
     } finally {
       c.close();
+      await tb.close();
+    }
+  });
+});
+
+describe('abandoned long polls', () => {
+  // Found while fuzzing: a Fetch parked with a long max_wait_ms keeps its timer, its waiter and its
+  // request (about 4 KB each, measured) until max_wait_ms, even after its connection closed. A
+  // client that pipelines such fetches and hangs up, again and again, grows the broker's memory
+  // without bound (40,000 abandoned fetches with max_wait_ms 2^31-1: RSS 88 -> 263 MiB).
+  it('forgets the long polls of a connection that closed: no timer left behind', async () => {
+    const tb = await startTestBroker();
+    tb.broker.broker.topics.create('abandoned', 1);
+    const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timeouts();
+    try {
+      const clients: RawClient[] = [];
+      for (let i = 0; i < 4; i++) {
+        const c = await RawClient.connect(tb.broker.port);
+        clients.push(c);
+        for (let j = 0; j < 25; j++) {
+          c.write(c.encode(fetchApi, 11, { maxWaitMs: 3_600_000, minBytes: 1_000_000, maxBytes: 1_000_000, isolationLevel: 0, topics: [{ topic: 'abandoned', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1_000_000 }] }] }));
+        }
+      }
+      // All 100 are parked, each with its max_wait_ms timer (give or take a timer of the test runner's).
+      await until('the long polls to park', () => timeouts() >= before + 95, 10_000);
+      for (const c of clients) {
+        c.close();
+        await c.closed;
+      }
+      await until('the closed connections\' long polls to be dropped', () => timeouts() < before + 10, 5_000);
+    } finally {
       await tb.close();
     }
   });
