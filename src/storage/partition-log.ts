@@ -23,6 +23,7 @@
  */
 import { addon } from '../native/addon.js';
 import { BrookNativeError } from '../native/errors.js';
+import { SerialQueue } from '../util/serial.js';
 import type { BatchHeader, CleanableInfo, CompactionResult, LogStats, NativeLog, NativeLogConfig as NativeConfig } from '../native/types.js';
 import type { FileHandle, FileSlice } from '../protocol/request-sink.js';
 import { join } from 'node:path';
@@ -218,11 +219,12 @@ export class PartitionLog {
   #results = new Float64Array(4);
   #config: LogConfig;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | null = null;
-  #queued: Promise<void> | null = null;
+  /** Flushes run one at a time; calls made while one waits share it (runCoalesced). */
+  #flushes = new SerialQueue();
   #closed = false;
   #closing = false;
-  #compaction: Promise<CompactionResult> | null = null;
+  /** Compaction passes run one at a time, each after the ones called before it. */
+  #compactions = new SerialQueue();
   /** The last error of a background (flush.ms / flush.messages) flush, if any. */
   lastFlushError: Error | undefined;
 
@@ -329,16 +331,7 @@ export class PartitionLog {
    */
   flush(): Promise<void> {
     if (this.#closed) return Promise.reject(new BrookNativeError(`log ${this.dir} is closed`, 'CLOSED'));
-    if (this.#queued) return this.#queued;
-    if (!this.#running) return this.#startFlush();
-    const queued: Promise<void> = this.#running
-      .catch(() => undefined)
-      .then(() => {
-        this.#queued = null;
-        return this.#startFlush();
-      });
-    this.#queued = queued;
-    return queued;
+    return this.#flushes.runCoalesced(() => this.#native.flush());
   }
 
   /**
@@ -348,21 +341,6 @@ export class PartitionLog {
   durable(offset: number): Promise<void> {
     if (this.#native.stats().recoveryPoint > offset) return Promise.resolve();
     return this.flush();
-  }
-
-  #startFlush(): Promise<void> {
-    let p: Promise<void>;
-    try {
-      p = this.#native.flush();
-    } catch (e) {
-      p = Promise.reject(e);
-    }
-    const running = p.finally(() => {
-      if (this.#running === running) this.#running = null;
-    });
-    running.catch(() => undefined);
-    this.#running = running;
-    return p;
   }
 
   #backgroundFlush(): Promise<void> {
@@ -432,27 +410,11 @@ export class PartitionLog {
     } catch (e) {
       return Promise.reject(e);
     }
-    const start = (): Promise<CompactionResult> => {
+    // Nothing in flight: the pass plans now, on this call (it sees the log as it is at the call).
+    return this.#compactions.run(() => {
       if (this.#closed || this.#closing) return Promise.reject(new BrookNativeError(`log ${this.dir} is closed`, 'CLOSED'));
       return this.#native.compact(...args);
-    };
-    // Nothing in flight: plan now, on this call (the pass sees the log as it is at the call).
-    let p: Promise<CompactionResult>;
-    if (this.#compaction) {
-      p = this.#compaction.catch(() => undefined).then(start);
-    } else {
-      try {
-        p = start();
-      } catch (e) {
-        p = Promise.reject(e);
-      }
-    }
-    const tracked = p.finally(() => {
-      if (this.#compaction === tracked) this.#compaction = null;
     });
-    tracked.catch(() => undefined);
-    this.#compaction = tracked;
-    return p;
   }
 
   /** The cleaner's view of this log now (memory only): dirty ratio, and whether a pass is due. */
@@ -499,7 +461,7 @@ export class PartitionLog {
     // directory once another PartitionLog may open it.
     this.#closing = true;
     this.#native.cancelCompaction();
-    await this.#compaction?.catch(() => undefined);
+    await this.#compactions.idle();
     await this.flush().catch(() => undefined); // a failure resurfaces from the final native flush
     this.#closed = true;
     this.#native.close();
