@@ -16,6 +16,8 @@
  * - stop() ends the timer; the broker then closes the logs, which cancels a pass in flight.
  */
 import type { CompactionResult, PartitionLog } from '../storage/partition-log.js';
+import { crashIfSimulated, faults } from '../util/faults.js';
+import { SerialQueue } from '../util/serial.js';
 import type { TopicRegistry } from './topics.js';
 import { cleanupPolicyOf } from './topics.js';
 
@@ -33,16 +35,10 @@ export interface CleanedLog {
   error?: Error;
 }
 
-/**
- * Test hook: BROOK_TEST_CLEANER_CRASH_AT=<1-8> makes every pass fail at that step of the swap
- * (native/src/storage/cleaner.cc) and then SIGKILLs this process, leaving the files exactly as a
- * crash there would: integration tests crash a real broker mid-swap with it. Unset in production.
- */
-const TEST_CRASH_AT = Number(process.env.BROOK_TEST_CLEANER_CRASH_AT ?? 0) || 0;
-
 export class LogCleaner {
   #timer: NodeJS.Timeout | undefined;
-  #round: Promise<CleanedLog[]> = Promise.resolve([]);
+  /** Rounds run one at a time, each after those asked for before it. */
+  #rounds = new SerialQueue();
   #stopped = false;
 
   constructor(
@@ -57,9 +53,11 @@ export class LogCleaner {
 
   /** Runs a round now (after the one in flight, if any) and returns what each pass did. */
   compactNow(opts: { force?: boolean; now?: number } = {}): Promise<CleanedLog[]> {
-    const round = this.#round.catch(() => []).then(() => this.#runRound(opts));
-    this.#round = round;
-    return round;
+    // A round starts on a later tick, never inside the caller, even when none is in flight.
+    return this.#rounds.run(async () => {
+      await undefined;
+      return this.#runRound(opts);
+    });
   }
 
   /**
@@ -69,10 +67,7 @@ export class LogCleaner {
   stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    return this.#round.then(
-      () => undefined,
-      () => undefined,
-    );
+    return this.#rounds.idle();
   }
 
   #schedule(): void {
@@ -118,13 +113,13 @@ export class LogCleaner {
       if (!best) break;
       tried.add(best.log);
       try {
-        const result = await best.log.compact({ now, force: opts.force, mapBytes: this.options.mapBytes, crashAt: TEST_CRASH_AT });
+        const result = await best.log.compact({ now, force: opts.force, mapBytes: this.options.mapBytes, crashAt: faults.cleanerCrashAt });
         done.push({ name: best.name, result });
         if (!result.skipped) this.log(describe(best.name, result));
         else if (result.skipped === 'discarded') this.log(`compaction of ${best.name} discarded: the log changed during the pass`);
       } catch (e) {
         const error = e as Error & { code?: string };
-        if (error.code === 'TEST_CRASH') process.kill(process.pid, 'SIGKILL');
+        crashIfSimulated(error); // an injected fault (util/faults.ts): die as a crash would
         done.push({ name: best.name, error });
         if (error.code !== 'CANCELLED' && error.code !== 'CLOSED') this.log(`compaction of ${best.name} failed: ${error.message}`);
       }
