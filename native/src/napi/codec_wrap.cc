@@ -32,6 +32,7 @@
 #include "compress/codec.h"
 #include "napi/args.h"
 #include "napi/errors.h"
+#include "napi/promise_worker.h"
 #include "napi/wraps.h"
 #include "record/records.h"
 
@@ -222,45 +223,22 @@ Napi::Value BuildBatch(const Napi::CallbackInfo& info) {
 
 // Runs one codec job on the libuv pool. The input is copied on the JS thread when the job is
 // created, so nothing JS owns is touched off-thread; errors travel back as brook::Error and become
-// BrookNativeError rejections with their code.
-class CodecJob : public Napi::AsyncWorker {
+// BrookNativeError rejections with their code (PromiseWorker).
+class CodecJob : public PromiseWorker {
  public:
   using Work = std::function<ByteBuffer(const uint8_t*, size_t)>;
-  CodecJob(Napi::Env env, const Napi::Uint8Array& input, Work work)
-      : Napi::AsyncWorker(env, "brook:codec"), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)) {
+  CodecJob(Napi::Env env, const Napi::Uint8Array& input, Work work) : PromiseWorker(env, "brook:codec"), work_(std::move(work)) {
     input_.Append(input.Data(), input.ByteLength());
   }
-  Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
-  void Execute() override {
-    try {
-      result_ = work_(input_.data(), input_.size());
-    } catch (const brook::Error& e) {
-      error_.emplace(e);
-    } catch (const std::bad_alloc&) {
-      error_.emplace("IO", "out of memory");
-    } catch (const std::exception& e) {
-      error_.emplace("IO", e.what());
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (error_) {
-      deferred_.Reject(MakeError(env, *error_).Value());
-      return;
-    }
-    deferred_.Resolve(ToJs(env, std::move(result_)));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void Run() override { result_ = work_(input_.data(), input_.size()); }
+  Napi::Value Settle(Napi::Env env) override { return ToJs(env, std::move(result_)); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   Work work_;
   ByteBuffer input_;
   ByteBuffer result_;
-  std::optional<brook::Error> error_;
 };
 
 // compress, decompress and recompressBatch each parse their arguments once, into the input bytes and
@@ -311,10 +289,7 @@ Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     CodecCall call = Parse(info);
-    auto* job = new CodecJob(env, call.input, std::move(call.work));  // AsyncWorker deletes itself when done
-    Napi::Promise promise = job->Promise();
-    job->Queue();
-    return promise;
+    return Start(new CodecJob(env, call.input, std::move(call.work)));
   });
 }
 

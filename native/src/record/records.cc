@@ -131,14 +131,6 @@ size_t CheckBatch(const uint8_t* p, size_t avail, size_t position, bool verify_c
   return total;
 }
 
-size_t VarintSize(uint32_t zigzagged) {
-  size_t n = 1;
-  while (zigzagged >= 0x80) {
-    zigzagged >>= 7;
-    n++;
-  }
-  return n;
-}
 size_t VarlongSize(uint64_t zigzagged) {
   size_t n = 1;
   while (zigzagged >= 0x80) {
@@ -147,6 +139,7 @@ size_t VarlongSize(uint64_t zigzagged) {
   }
   return n;
 }
+size_t VarintSize(uint32_t zigzagged) { return VarlongSize(zigzagged); }  // the same 7 bits a byte
 uint32_t ZigZag32(int32_t v) { return (uint32_t(v) << 1) ^ uint32_t(v >> 31); }
 uint64_t ZigZag64(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
 uint8_t* PutVarint(uint8_t* p, uint64_t u) {
