@@ -104,11 +104,7 @@ TEST(Check, ASegmentRefusesStoredBatchesOutOfOrder) {
 
 TEST(Check, LogInvariantsHoldThroughItsLife) {
   TempDir dir;
-  LogConfig cfg;
-  cfg.segment_bytes = 300;
-  cfg.retention_ms = 0;
-  cfg.file_delete_delay_ms = 0;
-  auto log = OpenLog(dir.path(), cfg);
+  auto log = OpenLog(dir.path(), SmallSegments(300));
   for (int i = 0; i < 10; i++) AppendBatch(*log, {.records = 2, .value_size = 100, .base_timestamp = 0});
   log->CheckInvariants();
   log->DeleteRecordsBefore(5, 1000);  // the start passes the (unflushed) recovery point

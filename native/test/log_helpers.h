@@ -9,6 +9,16 @@ inline std::unique_ptr<storage::Log> OpenLog(const std::string& dir, storage::Lo
   return storage::Log::Open(dir, cfg, now);
 }
 
+// Small segments that retention may delete at once (retention.ms=0) and that leave the disk as soon
+// as they are deleted (file.delete.delay.ms=0).
+inline storage::LogConfig SmallSegments(int64_t segment_bytes) {
+  storage::LogConfig cfg;
+  cfg.segment_bytes = segment_bytes;
+  cfg.retention_ms = 0;
+  cfg.file_delete_delay_ms = 0;
+  return cfg;
+}
+
 // Appends one producer batch (copied: Append rewrites its buffer) and returns the result.
 inline storage::AppendResult AppendBatch(storage::Log& log, const BatchSpec& spec = {}, int64_t now = 1000) {
   auto b = MakeBatch(spec);

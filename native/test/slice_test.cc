@@ -16,19 +16,11 @@ namespace {
 
 bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
 
-LogConfig SmallSegments() {
-  LogConfig cfg;
-  cfg.segment_bytes = 2500;
-  cfg.retention_ms = 0;
-  cfg.file_delete_delay_ms = 0;
-  return cfg;
-}
-
 }  // namespace
 
 TEST(Slice, KeepsItsFileReadableAfterTheLogIsDeleted) {
   TempDir dir;
-  auto log = OpenLog(dir / "t-0", SmallSegments());
+  auto log = OpenLog(dir / "t-0", SmallSegments(2500));
   for (int i = 0; i < 6; i++) AppendBatch(*log, {.records = 2, .value_size = 500, .base_timestamp = 0});
   const auto before = ReadBytes(*log, 0);
   auto slices = log->Read(0, INT32_MAX, -1);
@@ -36,7 +28,7 @@ TEST(Slice, KeepsItsFileReadableAfterTheLogIsDeleted) {
   log->Delete();
   EXPECT_FALSE(PathExists(dir / "t-0"));
   // New files take the lowest free numbers; ours are not free.
-  auto other = OpenLog(dir / "u-0", SmallSegments());
+  auto other = OpenLog(dir / "u-0", SmallSegments(2500));
   AppendBatch(*other, {.records = 2, .value_size = 500});
   std::vector<uint8_t> after(before.size());
   Log::CopySlices(slices, after.data());
@@ -49,7 +41,7 @@ TEST(Slice, KeepsItsFileReadableAfterTheLogIsDeleted) {
 
 TEST(Slice, RetentionAndTruncationDropTheLogsReferencesButNotTheSlices) {
   TempDir dir;
-  auto log = OpenLog(dir / "t-0", SmallSegments());
+  auto log = OpenLog(dir / "t-0", SmallSegments(2500));
   for (int i = 0; i < 6; i++) AppendBatch(*log, {.records = 2, .value_size = 500, .base_timestamp = 0});
   auto first = log->Read(0, 100, -1);  // the first segment
   ASSERT_EQ(first.size(), 1u);

@@ -108,6 +108,13 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
       };
     }
 
+    /** Creates `topic` with `configs`, fills it, and queues a slow consumer's fetches of it (slowConsumer). */
+    async function queuedFetchesOf(topic: string, configs: Record<string, string> = {}) {
+      await admin.createTopics({ topics: [{ topic, configEntries: configEntries(configs) }] });
+      await produce(topic, 0, BATCHES, (o) => valueFor(topic, o));
+      return slowConsumer(topic);
+    }
+
     /** Opens many new files (3 per partition) and writes into them, so freed descriptor numbers are reused. */
     async function openNewFiles(prefix: string) {
       const topics = Array.from({ length: 4 }, (_, i) => `${prefix}-filler-${i}`);
@@ -128,9 +135,7 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
 
     it('delivers the fetched records when the topic is deleted under queued responses', async () => {
       const topic = `deleted-${sendOptions.copySendMaxBytes ?? 'copy'}`;
-      await admin.createTopics({ topics: [{ topic }] });
-      await produce(topic, 0, BATCHES, (o) => valueFor(topic, o));
-      const read = await slowConsumer(topic);
+      const read = await queuedFetchesOf(topic);
       await admin.deleteTopics({ topics: [topic] });
       await openNewFiles(topic);
       expectOnly(topic, await read());
@@ -138,9 +143,7 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
 
     it('delivers the fetched records when DeleteRecords removes their segments', async () => {
       const topic = `records-${sendOptions.copySendMaxBytes ?? 'copy'}`;
-      await admin.createTopics({ topics: [{ topic, configEntries: configEntries({ 'segment.bytes': String(1 << 20) }) }] });
-      await produce(topic, 0, BATCHES, (o) => valueFor(topic, o));
-      const read = await slowConsumer(topic);
+      const read = await queuedFetchesOf(topic, { 'segment.bytes': String(1 << 20) });
       const end = BigInt(BATCHES * RECORDS_PER_BATCH);
       const res = await producer.request(deleteRecordsApi, 1, { topics: [{ name: topic, partitions: [{ partitionIndex: 0, offset: end }] }], timeoutMs: 1000 });
       expect(res.topics[0].partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: end });
@@ -150,9 +153,7 @@ for (const { name: sendPath, ...sendOptions } of SEND_PATHS) {
 
     it('delivers the fetched records when retention deletes their rolled segments', async () => {
       const topic = `retained-${sendOptions.copySendMaxBytes ?? 'copy'}`;
-      await admin.createTopics({ topics: [{ topic, configEntries: configEntries({ 'segment.bytes': String(1 << 20) }) }] });
-      await produce(topic, 0, BATCHES, (o) => valueFor(topic, o));
-      const read = await slowConsumer(topic);
+      const read = await queuedFetchesOf(topic, { 'segment.bytes': String(1 << 20) });
       const log = tb.broker.broker.topics.get(topic)!.partitions[0]!;
       const segments = log.segmentCount;
       expect(segments).toBeGreaterThan(2);
