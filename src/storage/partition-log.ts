@@ -65,7 +65,7 @@ export interface LogConfig {
   retentionMs: number;
   /** retention.bytes: oldest closed segments go while the log stays at least this big. */
   retentionBytes: number;
-  /** file.delete.delay.ms: deleted segments stay open (as *.deleted) this long for in-flight fetches. */
+  /** file.delete.delay.ms: deleted segments stay on disk (as *.deleted) this long; slices in flight hold their own files open. */
   fileDeleteDelayMs: number;
   /**
    * cleanup.policy: 'delete' applies retention.ms/bytes; 'compact' keeps the latest record per key
