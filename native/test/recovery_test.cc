@@ -48,7 +48,9 @@ TEST(Recovery, TruncatesATornTailAtEveryCutPosition) {
     ASSERT_EQ(log->log_end_offset(), int64_t(whole) * 3) << "cut at " << cut;
     ASSERT_EQ(log->size_bytes(), whole ? ends[whole - 1] : 0) << "cut at " << cut;
     ASSERT_EQ(File::Open(dir + "/" + kSeg0 + ".log", false)->Size(), log->size_bytes());
-    if (whole > 0) ASSERT_EQ(BatchBases(ReadBytes(*log, 0)).size(), whole);
+    if (whole > 0) {
+      ASSERT_EQ(BatchBases(ReadBytes(*log, 0)).size(), whole);
+    }
     ASSERT_EQ(AppendBatch(*log).base_offset, int64_t(whole) * 3);  // and the log goes on
     ASSERT_EQ(BatchBases(ReadBytes(*log, 0)).size(), whole + 1);
     log.reset();
