@@ -37,7 +37,7 @@ export class Dispatcher implements RequestSink {
     let body: unknown;
     try {
       const { header, bodyOffset } = decodeRequestHeader(frame);
-      ctx = { broker: this.broker, header, version: info.apiVersion, apis: this.apis, clientAddress: origin.remoteAddress };
+      ctx = { broker: this.broker, header, version: info.apiVersion, apis: this.apis, clientAddress: origin.remoteAddress, onConnectionClose: (l) => origin.onClose(l) };
       body = decodeRequestBody(handler.api, info.apiVersion, frame, bodyOffset);
     } catch (e) {
       if (e instanceof ProtocolError) throw new CloseConnection(`malformed ${handler.api.name} v${info.apiVersion} request: ${e.message}`);

@@ -24,6 +24,8 @@ export interface RequestContext {
   apis: readonly ApiRange[];
   /** The client's IP address (group members' client_host), when the transport has one. */
   clientAddress?: string;
+  /** See RequestOrigin.onClose: for handlers that wait (Fetch long polls). */
+  onConnectionClose?: (listener: () => void) => () => void;
 }
 
 export interface Handler<A extends AnyApi = AnyApi> {

@@ -131,6 +131,7 @@ export class Connection implements RequestOrigin {
   private paused = false;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly closeListeners = new Set<() => void>();
 
   constructor(
     readonly socket: Socket,
@@ -146,6 +147,15 @@ export class Connection implements RequestOrigin {
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
+  }
+
+  onClose(listener: () => void): () => void {
+    if (this.closed) {
+      listener();
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
   }
 
   get isClosed(): boolean {
@@ -183,6 +193,9 @@ export class Connection implements RequestOrigin {
     if (this.sendingOn !== undefined && this.socketFd() === this.sendingOn) this.opts.shutdownSocket?.(this.sendingOn);
     this.socket.destroy();
     this.notifyIdle();
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const l of listeners) l();
   }
 
   private notifyIdle(): void {

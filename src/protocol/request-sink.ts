@@ -35,6 +35,12 @@ export interface RequestInfo {
 export interface RequestOrigin {
   /** The client's IP address, when the transport has one. */
   readonly remoteAddress: string | undefined;
+  /**
+   * Calls `listener` once, when the connection closes: a handler waiting for something (a Fetch
+   * long poll) stops waiting, since its answer can no longer be sent. Returns the function that
+   * removes the listener; a connection already closed calls it at once.
+   */
+  onClose(listener: () => void): () => void;
 }
 
 /** Thrown (or rejected) by a handler when the connection must close instead of answering. */

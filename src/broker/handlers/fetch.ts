@@ -20,7 +20,9 @@
  *
  * Long poll: with fewer than min_bytes available, the request parks on every partition it asked for
  * and re-runs on the next append to any of them, or answers with what there is after max_wait_ms.
- * One predicate (`satisfied`) decides when a wait ends.
+ * One predicate (`satisfied`) decides when a wait ends. A long poll whose connection closes stops
+ * at once and answers nothing: its timer, waiter and read would otherwise stay until max_wait_ms,
+ * and a client pipelining long polls and hanging up, again and again, could grow memory unbounded.
  *
  * Fetch sessions (v7+) are not kept: session_id is always 0, so clients send full fetches, which
  * every client supports (reference §5 #12). Not implemented: rack-aware preferred read replica,
@@ -157,10 +159,12 @@ export const fetchHandler = defineHandler({
 
     return new Promise((resolve) => {
       let unpark = () => {};
-      const finish = (r: FetchResult) => {
+      let forgetClose = () => {};
+      const finish = (r: FetchResult | null) => {
         clearTimeout(timer);
         unpark();
-        resolve(respond(r));
+        forgetClose();
+        resolve(r && respond(r));
       };
       let latest = first;
       const timer = setTimeout(() => {
@@ -175,6 +179,11 @@ export const fetchHandler = defineHandler({
         else unpark = broker.waiters.park(r.logs, wake);
       };
       unpark = broker.waiters.park(first.logs, wake);
+      forgetClose =
+        ctx.onConnectionClose?.(() => {
+          discard(latest);
+          finish(null);
+        }) ?? forgetClose;
     });
   },
 });
