@@ -25,8 +25,8 @@ namespace brook::detail {
 }
 }  // namespace brook::detail
 
-#define BROOK_CHECK(cond, message)                                                            \
-  do {                                                                                        \
+#define BROOK_CHECK(cond, message)                                                                        \
+  do {                                                                                                    \
     if (__builtin_expect(!(cond), 0)) ::brook::detail::CheckFailed(__FILE__, __LINE__, #cond, (message)); \
   } while (0)
 

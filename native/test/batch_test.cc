@@ -115,7 +115,8 @@ TEST(Batch, ErrorNamesTheBatchAndPosition) {
     ValidateClientBatches(b.data(), b.size(), {}, &spans);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("batch 1 at byte " + std::to_string(good.size())), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("batch 1 at byte " + std::to_string(good.size())), std::string::npos)
+        << e.what();
   }
 }
 
@@ -163,10 +164,11 @@ TEST(Batch, StoredBatchCheckTellsTornFromCorrupt) {
 TEST(Batch, WalksRecordTimestamps) {
   auto b = MakeBatch({.records = 4, .base_timestamp = 100, .timestamp_step = 10});
   std::vector<std::pair<int64_t, int64_t>> seen;
-  EXPECT_TRUE(ForEachRecordTimestamp(b.data(), b.data() + kRecordsPos, b.size() - kRecordsPos, [&](int64_t o, int64_t t) {
-    seen.push_back({o, t});
-    return true;
-  }));
+  EXPECT_TRUE(
+      ForEachRecordTimestamp(b.data(), b.data() + kRecordsPos, b.size() - kRecordsPos, [&](int64_t o, int64_t t) {
+        seen.push_back({o, t});
+        return true;
+      }));
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(seen[3], (std::pair<int64_t, int64_t>{3, 130}));
 }

@@ -29,7 +29,8 @@ struct Rec {
 };
 
 std::ostream& operator<<(std::ostream& os, const Rec& r) {
-  return os << "{" << r.offset << " " << r.key.value_or("<null>") << "=" << r.value.value_or("<null>") << " @" << r.timestamp << "}";
+  return os << "{" << r.offset << " " << r.key.value_or("<null>") << "=" << r.value.value_or("<null>") << " @"
+            << r.timestamp << "}";
 }
 
 std::optional<std::string> Str(const uint8_t* base, size_t pos, int32_t len) {
@@ -113,7 +114,8 @@ void ExpectNoCleanedFiles(const std::string& dir) {
 // 10 keys x 8 updates, one record per batch: 80 batches over many segments.
 std::vector<Rec> FillUpdates(Log& log, int keys = 10, int rounds = 8) {
   for (int round = 0; round < rounds; round++) {
-    for (int k = 0; k < keys; k++) Put(log, "key" + std::to_string(k), "v" + std::to_string(round) + "-" + std::to_string(k), 1000 + round);
+    for (int k = 0; k < keys; k++)
+      Put(log, "key" + std::to_string(k), "v" + std::to_string(round) + "-" + std::to_string(k), 1000 + round);
   }
   return AllRecords(log);
 }
@@ -357,7 +359,8 @@ TEST_P(CleanerCodec, PartiallyRetainedBatchesAreRebuiltWithTheSameCodecAndAbsolu
   // Batch 0: offsets 0..5, keys a b c d e f, with headers and distinct timestamps, idempotent.
   std::vector<TestRecord> recs;
   for (int i = 0; i < 6; i++) {
-    recs.push_back({std::string(1, char('a' + i)), "value-" + std::to_string(i), 5000 + 10 * i, {{"h", std::to_string(i)}}});
+    recs.push_back(
+        {std::string(1, char('a' + i)), "value-" + std::to_string(i), 5000 + 10 * i, {{"h", std::to_string(i)}}});
   }
   auto section = EncodeRecords(recs);
   std::vector<uint8_t> payload = section;
@@ -398,8 +401,9 @@ TEST_P(CleanerCodec, PartiallyRetainedBatchesAreRebuiltWithTheSameCodecAndAbsolu
     const auto& r = d.records[db.first_record + i];
     ASSERT_EQ(r.header_count, 1u);
     const auto& hd = d.headers[r.first_header];
-    got.push_back(std::to_string(r.offset) + ":" + *Str(base, r.key_pos, r.key_len) + "=" + *Str(base, r.value_pos, r.value_len) +
-                  "@" + std::to_string(r.timestamp) + "/" + *Str(base, hd.value_pos, hd.value_len));
+    got.push_back(std::to_string(r.offset) + ":" + *Str(base, r.key_pos, r.key_len) + "=" +
+                  *Str(base, r.value_pos, r.value_len) + "@" + std::to_string(r.timestamp) + "/" +
+                  *Str(base, hd.value_pos, hd.value_len));
   }
   EXPECT_EQ(got, (std::vector<std::string>{"1:b=value-1@5010/1", "3:d=value-3@5030/3", "4:e=value-4@5040/4"}));
   // Batch 1 kept every record: copied byte for byte.
@@ -407,9 +411,8 @@ TEST_P(CleanerCodec, PartiallyRetainedBatchesAreRebuiltWithTheSameCodecAndAbsolu
   EXPECT_EQ(headers[1].records_count, 3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, CleanerCodec, ::testing::Values(0, 1, 2, 3, 4), [](const auto& info) {
-  return std::string(compress::CodecName(record::Codec(info.param)));
-});
+INSTANTIATE_TEST_SUITE_P(Codecs, CleanerCodec, ::testing::Values(0, 1, 2, 3, 4),
+                         [](const auto& info) { return std::string(compress::CodecName(record::Codec(info.param))); });
 
 TEST(Cleaner, AnIdempotentProducersLastBatchLeavesAHeaderOnlyBatch) {
   TempDir dir;

@@ -1,6 +1,8 @@
 // The codecs: round trips over the sizes that exercise framing (empty, one byte, random, highly
 // compressible, several lz4 / xerial blocks), output formats other decoders rely on, concatenated
 // streams, corrupt and truncated input, and the decompressed-size limit.
+#include "compress/codec.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -8,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "compress/codec.h"
 #include "error.h"
 #include "test_batches.h"
 

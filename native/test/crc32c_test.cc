@@ -1,5 +1,7 @@
 // CRC-32C: the known answer, every implementation this CPU supports against the byte-at-a-time
 // reference (lengths 0..1024 at several alignments, large buffers), and the chained form.
+#include "record/crc32c.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -8,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "record/crc32c.h"
 #include "record/crc32c_impl.h"
 
 namespace brook::record {
@@ -77,7 +78,8 @@ TEST(Crc32c, DispatcherPicksTheFastestSupported) {
   const auto buf = RandomBytes(4096 + 7, 3);
   for (size_t len : {size_t(0), size_t(1), size_t(63), size_t(64), size_t(1000), size_t(4096 + 7)}) {
     EXPECT_EQ(Crc32c(buf.data(), len), chosen->fn(buf.data(), len, 0)) << chosen->name << " len " << len;
-    EXPECT_EQ(Crc32c(buf.data(), len, 0x12345678u), chosen->fn(buf.data(), len, 0x12345678u)) << chosen->name << " len " << len;
+    EXPECT_EQ(Crc32c(buf.data(), len, 0x12345678u), chosen->fn(buf.data(), len, 0x12345678u))
+        << chosen->name << " len " << len;
   }
 }
 
@@ -98,15 +100,16 @@ TEST(Crc32c, EveryImplementationMatchesOnLargeBuffersAtRandomAlignments) {
   const auto buf = RandomBytes((4 << 20) + 64, 2);
   std::mt19937_64 rng(3);
   // Sizes straddling each tier and fold boundary, plus random ones.
-  std::vector<size_t> sizes = {255, 256, 383, 384, 511, 512, 513, 767, 768, 3071, 3072, 3073, 24575, 24576, 24577,
-                               65536, 65537, 1 << 20, (4 << 20) - 1};
+  std::vector<size_t> sizes = {255,  256,  383,   384,   511,   512,   513,   767,     768,          3071,
+                               3072, 3073, 24575, 24576, 24577, 65536, 65537, 1 << 20, (4 << 20) - 1};
   for (int i = 0; i < 40; i++) sizes.push_back(size_t(rng() % (1 << 20)));
   for (const auto& impl : Supported()) {
     for (size_t len : sizes) {
       const size_t align = rng() % 64;
       const uint8_t* p = buf.data() + align;
       const uint32_t init = uint32_t(rng());
-      ASSERT_EQ(impl.fn(p, len, init), Crc32cPortable(p, len, init)) << impl.name << " len " << len << " align " << align;
+      ASSERT_EQ(impl.fn(p, len, init), Crc32cPortable(p, len, init))
+          << impl.name << " len " << len << " align " << align;
     }
   }
 }

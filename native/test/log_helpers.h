@@ -25,7 +25,8 @@ inline storage::AppendResult AppendBatch(storage::Log& log, const BatchSpec& spe
   return log.Append(b.data(), b.size(), 0, now);
 }
 
-inline std::vector<uint8_t> ReadBytes(storage::Log& log, int64_t offset, int64_t max_bytes = INT32_MAX, int64_t up_to = -1) {
+inline std::vector<uint8_t> ReadBytes(storage::Log& log, int64_t offset, int64_t max_bytes = INT32_MAX,
+                                      int64_t up_to = -1) {
   auto slices = log.Read(offset, max_bytes, up_to);
   size_t n = 0;
   for (auto& s : slices) n += s.length;

@@ -29,7 +29,7 @@ TEST(Log, AppendAssignsConsecutiveOffsetsAndReadsThemBack) {
   EXPECT_EQ(log->log_end_offset(), 5);
   EXPECT_EQ(BatchBases(ReadBytes(*log, 0)), (std::vector<int64_t>{0, 3}));
   EXPECT_EQ(BatchBases(ReadBytes(*log, 4)), (std::vector<int64_t>{3}));  // the batch containing 4
-  EXPECT_TRUE(ReadBytes(*log, 5).empty());                                 // == logEndOffset
+  EXPECT_TRUE(ReadBytes(*log, 5).empty());                               // == logEndOffset
   EXPECT_EQ(ErrorCode([&] { log->Read(6, 100, -1); }), "OFFSET_OUT_OF_RANGE");
   EXPECT_EQ(ErrorCode([&] { log->Read(-1, 100, -1); }), "OFFSET_OUT_OF_RANGE");
 }
@@ -79,7 +79,7 @@ TEST(Log, ReadReturnsAtLeastOneWholeBatchKip74) {
   TempDir dir;
   auto log = OpenLog(dir.path());
   for (int i = 0; i < 5; i++) AppendBatch(*log, {.records = 1, .value_size = 1000});
-  EXPECT_EQ(BatchBases(ReadBytes(*log, 0, 10)).size(), 1u);        // larger than maxBytes: still one
+  EXPECT_EQ(BatchBases(ReadBytes(*log, 0, 10)).size(), 1u);  // larger than maxBytes: still one
   EXPECT_EQ(BatchBases(ReadBytes(*log, 0, 0)).size(), 1u);
   const size_t one = ReadBytes(*log, 0, 1).size();
   EXPECT_EQ(BatchBases(ReadBytes(*log, 0, int64_t(one) * 2)).size(), 2u);
@@ -153,8 +153,8 @@ TEST(Log, SegmentJitterRollsEachSegmentAtARandomAgeUpToSegmentMs) {
 TEST(Log, RollsWhenTheIndexWouldOverflow) {
   TempDir dir;
   LogConfig cfg;
-  cfg.index_interval_bytes = 1;      // an entry per batch (after the first)
-  cfg.segment_index_bytes = 8 * 3;   // three entries
+  cfg.index_interval_bytes = 1;     // an entry per batch (after the first)
+  cfg.segment_index_bytes = 8 * 3;  // three entries
   auto log = OpenLog(dir.path(), cfg);
   for (int i = 0; i < 10; i++) AppendBatch(*log);
   EXPECT_EQ(log->SegmentBaseOffsets(), (std::vector<int64_t>{0, 4, 8}));
@@ -208,13 +208,16 @@ TEST(Log, OffsetForTimestampLooksInsideCompressedBatches) {
   TempDir dir;
   auto log = OpenLog(dir.path());
   // One batch per codec, records at timestamps 1000*batch + {0, 10, 20, 30, 40}.
-  const record::Codec codecs[] = {record::Codec::kGzip, record::Codec::kSnappy, record::Codec::kLz4, record::Codec::kZstd};
+  const record::Codec codecs[] = {record::Codec::kGzip, record::Codec::kSnappy, record::Codec::kLz4,
+                                  record::Codec::kZstd};
   for (int i = 0; i < 4; i++) {
     std::vector<TestRecord> recs;
-    for (int j = 0; j < 5; j++) recs.push_back({.key = "k" + std::to_string(j), .value = "v", .timestamp = 1000 * i + 10 * j});
+    for (int j = 0; j < 5; j++)
+      recs.push_back({.key = "k" + std::to_string(j), .value = "v", .timestamp = 1000 * i + 10 * j});
     const auto section = EncodeRecords(recs);
     const auto z = compress::Compress(codecs[i], section.data(), section.size());
-    auto b = MakeBatchWithSection(recs, std::vector<uint8_t>(z.data(), z.data() + z.size()), {.attributes = uint16_t(codecs[i])});
+    auto b = MakeBatchWithSection(recs, std::vector<uint8_t>(z.data(), z.data() + z.size()),
+                                  {.attributes = uint16_t(codecs[i])});
     log->Append(b.data(), b.size(), 0, 1000);
   }
   for (int i = 0; i < 4; i++) {

@@ -26,11 +26,11 @@ TEST_F(OffsetIndexTest, LookupBeforeExactBetweenAndAfter) {
   index.Append(110, 4100);
   index.Append(120, 8200);
   index.Append(130, 12300);
-  EXPECT_EQ(index.Lookup(105).position, 0u);      // before the first entry
-  EXPECT_EQ(index.Lookup(110).position, 4100u);   // exact
-  EXPECT_EQ(index.Lookup(125).position, 8200u);   // between
-  EXPECT_EQ(index.Lookup(130).position, 12300u);  // exact last
-  EXPECT_EQ(index.Lookup(9999).position, 12300u); // after the last
+  EXPECT_EQ(index.Lookup(105).position, 0u);       // before the first entry
+  EXPECT_EQ(index.Lookup(110).position, 4100u);    // exact
+  EXPECT_EQ(index.Lookup(125).position, 8200u);    // between
+  EXPECT_EQ(index.Lookup(130).position, 12300u);   // exact last
+  EXPECT_EQ(index.Lookup(9999).position, 12300u);  // after the last
   EXPECT_EQ(index.Lookup(9999).offset, 130);
 }
 
@@ -44,10 +44,10 @@ TEST_F(OffsetIndexTest, LookupByPosition) {
 
 TEST_F(OffsetIndexTest, RejectsOutOfOrderEntries) {
   index.Append(110, 4100);
-  EXPECT_THROW(index.Append(110, 5000), Error);  // same offset
-  EXPECT_THROW(index.Append(105, 5000), Error);  // smaller offset
-  EXPECT_THROW(index.Append(120, 4100), Error);  // same position
-  EXPECT_THROW(index.Append(99, 9000), Error);   // below the base
+  EXPECT_THROW(index.Append(110, 5000), Error);                           // same offset
+  EXPECT_THROW(index.Append(105, 5000), Error);                           // smaller offset
+  EXPECT_THROW(index.Append(120, 4100), Error);                           // same position
+  EXPECT_THROW(index.Append(99, 9000), Error);                            // below the base
   EXPECT_THROW(index.Append(100 + int64_t(INT32_MAX) + 1, 9000), Error);  // relative offset overflow
   EXPECT_EQ(index.size(), 1u);
 }

@@ -1,6 +1,8 @@
 // Records: build/decode round trips with every codec (null keys and values, headers, negative
 // timestamp deltas, 10k records), exact bytes of a small batch, LogAppendTime, several batches and
 // truncated tails, recompression, and malformed input of every kind failing with a typed error.
+#include "record/records.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -11,15 +13,14 @@
 
 #include "error.h"
 #include "record/crc32c.h"
-#include "record/records.h"
 #include "test_batches.h"
 
 namespace brook::record {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-using test::ErrorCode;
 using compress::ByteBuffer;
+using test::ErrorCode;
 
 struct Rec {
   int64_t timestamp;
@@ -344,7 +345,9 @@ TEST(Records, MalformedRecordsFailWithCorruptMessage) {
       {"header value past the record", {0x0E, 0, 0, 0, 1, 1, 0x02, 0x00, 0x10}, "CORRUPT_MESSAGE"},
       {"bytes left inside the record", {0x10, 0, 0, 0, 1, 1, 0, 0xAA, 0xBB}, "CORRUPT_MESSAGE"},
       {"bytes after the last record", {0x0C, 0, 0, 0, 1, 1, 0, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF}, "CORRUPT_MESSAGE"},
-      {"varlong of 11 bytes", {0x1C, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1, 1, 0}, "CORRUPT_MESSAGE"},
+      {"varlong of 11 bytes",
+       {0x1C, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 1, 1, 0},
+       "CORRUPT_MESSAGE"},
   };
   for (const auto& c : cases) {
     const Bytes b = BatchAround(c.records, 1);
@@ -497,8 +500,9 @@ TEST_P(RecordsEveryCodec, CheckRecordsRefusesATimestampOutsideTheBoundsAnywhereI
       FAIL() << "accepted timestamp " << bad;
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), "INVALID_TIMESTAMP");
-      EXPECT_EQ(std::string(e.what()), "Timestamp " + std::to_string(bad) +
-                                           " of record 2 of the batch is out of range. The timestamp should be within [1000, 2000]");
+      EXPECT_EQ(std::string(e.what()),
+                "Timestamp " + std::to_string(bad) +
+                    " of record 2 of the batch is out of range. The timestamp should be within [1000, 2000]");
     }
   }
   // -1 means "no timestamp" and is never checked, as in Kafka.

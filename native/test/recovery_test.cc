@@ -107,7 +107,7 @@ TEST(Recovery, ACleanShutdownSkipsTheScan) {
   {
     auto log = OpenLog(dir.path());
     EXPECT_EQ(log->log_end_offset(), 8);  // trusted: the marker said it was flushed and intact
-  }  // crash: the marker was consumed by Open
+  }                                       // crash: the marker was consumed by Open
   auto log = OpenLog(dir.path());
   EXPECT_EQ(log->log_end_offset(), 6);  // this time recovery runs and finds the bad CRC
 }

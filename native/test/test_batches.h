@@ -137,8 +137,8 @@ inline std::vector<uint8_t> EncodeRecords(const std::vector<TestRecord>& recs) {
 
 // A producer batch of keyed records whose records section is `section` (already compressed with
 // the codec in spec.attributes, if any). Header fields other than counts/timestamps from spec.
-inline std::vector<uint8_t> MakeBatchWithSection(const std::vector<TestRecord>& recs, const std::vector<uint8_t>& section,
-                                                 const BatchSpec& s = {}) {
+inline std::vector<uint8_t> MakeBatchWithSection(const std::vector<TestRecord>& recs,
+                                                 const std::vector<uint8_t>& section, const BatchSpec& s = {}) {
   int64_t max_ts = recs[0].timestamp;
   for (const auto& r : recs) max_ts = std::max(max_ts, r.timestamp);
   std::vector<uint8_t> b(record::kRecordsPos + section.size());

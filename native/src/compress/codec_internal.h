@@ -26,8 +26,8 @@ int ZstdMaxLevel();
   throw Error("CODEC_ERROR", std::string(codec) + ": " + what);
 }
 [[noreturn]] inline void FailLimit(const char* codec, size_t max_size) {
-  throw Error("CODEC_ERROR", std::string(codec) + ": decompressed data exceeds the limit of " +
-                                 std::to_string(max_size) + " bytes");
+  throw Error("CODEC_ERROR",
+              std::string(codec) + ": decompressed data exceeds the limit of " + std::to_string(max_size) + " bytes");
 }
 
 // Output region for a streaming decoder appending to `out` from its current size. The decoder asks

@@ -89,8 +89,8 @@ void SnappyDecompress(const uint8_t* in, size_t len, size_t max_size, ByteBuffer
     const int32_t block = int32_t(record::LoadBE32(in + pos));
     pos += 4;
     if (block <= 0 || size_t(block) > len - pos)
-      Fail("snappy", "xerial block length " + std::to_string(block) + " does not fit the " +
-                         std::to_string(len - pos) + " bytes left");
+      Fail("snappy", "xerial block length " + std::to_string(block) + " does not fit the " + std::to_string(len - pos) +
+                         " bytes left");
     size_t n = 0;
     if (!snappy::GetUncompressedLength(reinterpret_cast<const char*>(in + pos), size_t(block), &n))
       Fail("snappy", "corrupt block header");

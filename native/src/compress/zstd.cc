@@ -81,7 +81,7 @@ void ZstdDecompress(const uint8_t* in, size_t len, size_t max_size, ByteBuffer& 
     Check(ret);
     output.Commit(sink.pos);
     if (src.pos == src.size) {
-      if (ret == 0) return;                       // every frame complete and flushed
+      if (ret == 0) return;                                       // every frame complete and flushed
       if (sink.pos < sink.size) Fail("zstd", "truncated frame");  // wants input we do not have
     }
   }

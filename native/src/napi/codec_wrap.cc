@@ -80,7 +80,8 @@ int LevelFrom(Napi::Env env, double v) {
 // info[i] (level|undefined) and info[i + 1] (snappyRaw).
 compress::CompressOptions CompressOptionsArg(const Napi::CallbackInfo& info, size_t i) {
   compress::CompressOptions opts;
-  opts.level = info[i].IsNumber() ? LevelFrom(info.Env(), info[i].As<Napi::Number>().DoubleValue()) : compress::kDefaultLevel;
+  opts.level =
+      info[i].IsNumber() ? LevelFrom(info.Env(), info[i].As<Napi::Number>().DoubleValue()) : compress::kDefaultLevel;
   opts.snappy_framing = info[i + 1].ToBoolean() ? compress::SnappyFraming::kRaw : compress::SnappyFraming::kXerial;
   return opts;
 }
@@ -129,17 +130,19 @@ Napi::Value DecodeBatches(const Napi::CallbackInfo& info) {
 
     auto batches = Rows<kBatchFields>(env, d.batches, [](const record::DecodedBatch& x) {
       return std::array<double, kBatchFields>{
-          double(x.position),      double(x.base_offset),    double(x.batch_length),      double(x.partition_leader_epoch),
-          double(x.magic),         double(x.crc),            double(x.attributes),        double(x.last_offset_delta),
-          double(x.base_timestamp), double(x.max_timestamp), double(x.producer_id),       double(x.producer_epoch),
-          double(x.base_sequence), double(x.records_count),  double(x.source),            double(x.first_record)};
+          double(x.position),       double(x.base_offset),   double(x.batch_length), double(x.partition_leader_epoch),
+          double(x.magic),          double(x.crc),           double(x.attributes),   double(x.last_offset_delta),
+          double(x.base_timestamp), double(x.max_timestamp), double(x.producer_id),  double(x.producer_epoch),
+          double(x.base_sequence),  double(x.records_count), double(x.source),       double(x.first_record)};
     });
     auto records = Rows<kRecordFields>(env, d.records, [](const record::DecodedRecord& x) {
-      return std::array<double, kRecordFields>{double(x.offset),    double(x.timestamp), double(x.key_pos),      double(x.key_len),
-                                               double(x.value_pos), double(x.value_len), double(x.first_header), double(x.header_count)};
+      return std::array<double, kRecordFields>{double(x.offset),       double(x.timestamp),   double(x.key_pos),
+                                               double(x.key_len),      double(x.value_pos),   double(x.value_len),
+                                               double(x.first_header), double(x.header_count)};
     });
     auto headers = Rows<kHeaderFields>(env, d.headers, [](const record::DecodedHeader& x) {
-      return std::array<double, kHeaderFields>{double(x.key_pos), double(x.key_len), double(x.value_pos), double(x.value_len)};
+      return std::array<double, kHeaderFields>{double(x.key_pos), double(x.key_len), double(x.value_pos),
+                                               double(x.value_len)};
     });
     auto buffers = Napi::Array::New(env, d.buffers.size());
     for (size_t i = 0; i < d.buffers.size(); i++) buffers.Set(uint32_t(i), ToJs(env, std::move(d.buffers[i])));
@@ -214,7 +217,8 @@ Napi::Value BuildBatch(const Napi::CallbackInfo& info) {
         hd.value = take(hd.value_len);
         headers.push_back(hd);
       }
-      builder.Add(IntFrom(env, ts[i], kInt64Lo, kInt64Hi, "timestamp"), key, key_len, value, value_len, headers.data(), headers.size());
+      builder.Add(IntFrom(env, ts[i], kInt64Lo, kInt64Hi, "timestamp"), key, key_len, value, value_len, headers.data(),
+                  headers.size());
     }
     if (li != nlen || pos != nbytes) throw ArgError(env, "lengths or data have entries beyond the records");
     return ToJs(env, builder.Finish(o));
@@ -227,7 +231,8 @@ Napi::Value BuildBatch(const Napi::CallbackInfo& info) {
 class CodecJob : public PromiseWorker {
  public:
   using Work = std::function<ByteBuffer(const uint8_t*, size_t)>;
-  CodecJob(Napi::Env env, const Napi::Uint8Array& input, Work work) : PromiseWorker(env, "brook:codec"), work_(std::move(work)) {
+  CodecJob(Napi::Env env, const Napi::Uint8Array& input, Work work)
+      : PromiseWorker(env, "brook:codec"), work_(std::move(work)) {
     input_.Append(input.Data(), input.ByteLength());
   }
 
@@ -272,7 +277,8 @@ CodecCall RecompressBatchCall(const Napi::CallbackInfo& info) {
   const compress::Codec codec = CodecArg(info, 1);
   const compress::CompressOptions opts = CompressOptionsArg(info, 2);
   const size_t max = SizeArg(info, 4, "maxDecompressedSize");
-  return {batch, [codec, opts, max](const uint8_t* p, size_t n) { return record::RecompressBatch(p, n, codec, opts, max); }};
+  return {batch,
+          [codec, opts, max](const uint8_t* p, size_t n) { return record::RecompressBatch(p, n, codec, opts, max); }};
 }
 
 template <ParseCall Parse>

@@ -14,9 +14,7 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitErrors(Napi::Env env, Napi::Object exports) {
-  ExportFunction(env, exports, "setErrorClass", SetErrorClass);
-}
+void InitErrors(Napi::Env env, Napi::Object exports) { ExportFunction(env, exports, "setErrorClass", SetErrorClass); }
 
 Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message, int sys_errno,
                       const std::string& path) {

@@ -399,7 +399,8 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     return info.Env().Undefined();
   }
   Napi::Value ApplyRetention(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), Guard(info.Env(), [&] { return log_->ApplyRetention(Int(info, 0), Int(info, 1)); }));
+    return Napi::Number::New(info.Env(),
+                             Guard(info.Env(), [&] { return log_->ApplyRetention(Int(info, 0), Int(info, 1)); }));
   }
   Napi::Value UpdateConfig(const Napi::CallbackInfo& info) {
     Guard(info.Env(), [&] { log_->UpdateConfig(ConfigFrom(info[0].As<Napi::Object>())); });
@@ -463,7 +464,12 @@ class SendWorker : public PromiseWorker {
  public:
   SendWorker(Napi::Env env, bool zero_copy, int sock, SliceSource src, uint64_t pos, uint64_t len, int timeout_ms)
       : PromiseWorker(env, zero_copy ? "brook.sendfile" : "brook.preadWrite"),
-        zero_copy_(zero_copy), sock_(sock), src_(std::move(src)), pos_(pos), len_(len), timeout_ms_(timeout_ms) {}
+        zero_copy_(zero_copy),
+        sock_(sock),
+        src_(std::move(src)),
+        pos_(pos),
+        len_(len),
+        timeout_ms_(timeout_ms) {}
   void Run() override {
     sent_ = zero_copy_ ? storage::SendFile(sock_.fd(), src_.fd, pos_, len_, timeout_ms_)
                        : storage::PReadWrite(sock_.fd(), src_.fd, pos_, len_, timeout_ms_);

@@ -17,7 +17,8 @@ struct AddonData {
 inline AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 
 // exports[name] = fn, as a JS function called `name`.
-inline void ExportFunction(Napi::Env env, Napi::Object exports, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+inline void ExportFunction(Napi::Env env, Napi::Object exports, const char* name,
+                           Napi::Value (*fn)(const Napi::CallbackInfo&)) {
   exports.Set(name, Napi::Function::New(env, fn, name));
 }
 }  // namespace brook::napi

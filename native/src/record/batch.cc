@@ -26,22 +26,28 @@ void ValidateClientBatches(const uint8_t* buf, size_t len, const ValidateOptions
     const int64_t size = int64_t(int32_t(LoadBE32(p + kBatchLengthPos))) + kLogOverhead;
     if (size < kBatchHeaderSize) Fail("CORRUPT_MESSAGE", i, pos, "batch size " + std::to_string(size) + " < 61");
     if (uint64_t(size) > left) {
-      Fail("CORRUPT_MESSAGE", i, pos, "batchLength runs past the end (" + std::to_string(size) + " > " + std::to_string(left) + ")");
+      Fail("CORRUPT_MESSAGE", i, pos,
+           "batchLength runs past the end (" + std::to_string(size) + " > " + std::to_string(left) + ")");
     }
     BatchHeaderView h{p};
-    if (h.Magic() != kMagicV2) Fail("INVALID_RECORD", i, pos, "magic " + std::to_string(h.Magic()) + ", only 2 is accepted");
+    if (h.Magic() != kMagicV2)
+      Fail("INVALID_RECORD", i, pos, "magic " + std::to_string(h.Magic()) + ", only 2 is accepted");
     if (h.BaseOffset() != 0) Fail("INVALID_RECORD", i, pos, "baseOffset must be 0 from producers");
     if (size > opts.max_message_bytes) {
-      Fail("MESSAGE_TOO_LARGE", i, pos, "batch of " + std::to_string(size) + " bytes exceeds max.message.bytes " + std::to_string(opts.max_message_bytes));
+      Fail("MESSAGE_TOO_LARGE", i, pos,
+           "batch of " + std::to_string(size) + " bytes exceeds max.message.bytes " +
+               std::to_string(opts.max_message_bytes));
     }
     const uint32_t crc = Crc32c(p + kAttributesPos, size_t(size) - kAttributesPos);
     if (crc != h.Crc()) Fail("CORRUPT_MESSAGE", i, pos, "CRC mismatch");
     const int32_t count = h.RecordsCount();
     if (count <= 0 || int64_t(h.LastOffsetDelta()) + 1 != count) {
-      Fail("INVALID_RECORD", i, pos, "lastOffsetDelta " + std::to_string(h.LastOffsetDelta()) + " with recordsCount " + std::to_string(count));
+      Fail("INVALID_RECORD", i, pos,
+           "lastOffsetDelta " + std::to_string(h.LastOffsetDelta()) + " with recordsCount " + std::to_string(count));
     }
     if (h.IsControl()) Fail("INVALID_RECORD", i, pos, "control batches cannot be produced by clients");
-    if (h.ProducerId() >= 0 && h.BaseSequence() < 0) Fail("INVALID_RECORD", i, pos, "idempotent batch without a base sequence");
+    if (h.ProducerId() >= 0 && h.BaseSequence() < 0)
+      Fail("INVALID_RECORD", i, pos, "idempotent batch without a base sequence");
     spans->push_back(BatchSpan{pos, uint32_t(size), count, h.MaxTimestamp()});
     pos += size_t(size);
   }

@@ -12,9 +12,9 @@ namespace brook::record {
 
 // Where one validated batch sits in the caller's buffer.
 struct BatchSpan {
-  size_t pos;         // offset of the batch in the buffer
-  uint32_t size;      // total size (batchLength + 12)
-  int32_t count;      // recordsCount (== lastOffsetDelta + 1)
+  size_t pos;     // offset of the batch in the buffer
+  uint32_t size;  // total size (batchLength + 12)
+  int32_t count;  // recordsCount (== lastOffsetDelta + 1)
   int64_t max_timestamp;
 };
 

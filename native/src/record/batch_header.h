@@ -50,9 +50,9 @@ constexpr int kBaseSequencePos = 53;
 constexpr int kRecordsCountPos = 57;
 constexpr int kRecordsPos = 61;
 
-constexpr int kBatchHeaderSize = 61;   // smallest valid batch (Kafka's RECORD_BATCH_OVERHEAD)
-constexpr int kLogOverhead = 12;       // baseOffset + batchLength: enough to know a batch's size
-constexpr int kMagicReadSize = 17;     // bytes needed to read the magic byte
+constexpr int kBatchHeaderSize = 61;  // smallest valid batch (Kafka's RECORD_BATCH_OVERHEAD)
+constexpr int kLogOverhead = 12;      // baseOffset + batchLength: enough to know a batch's size
+constexpr int kMagicReadSize = 17;    // bytes needed to read the magic byte
 constexpr uint8_t kMagicV2 = 2;
 
 constexpr uint16_t kCodecMask = 0x07;

@@ -100,9 +100,8 @@ uint32_t Crc32cSlice8(const uint8_t* p, size_t n, uint32_t crc) {
   for (; n >= 8; n -= 8, p += 8) {
     const uint32_t lo = c ^ LoadLE32(p);
     const uint32_t hi = LoadLE32(p + 4);
-    c = kTables[7][lo & 0xFF] ^ kTables[6][(lo >> 8) & 0xFF] ^ kTables[5][(lo >> 16) & 0xFF] ^
-        kTables[4][lo >> 24] ^ kTables[3][hi & 0xFF] ^ kTables[2][(hi >> 8) & 0xFF] ^
-        kTables[1][(hi >> 16) & 0xFF] ^ kTables[0][hi >> 24];
+    c = kTables[7][lo & 0xFF] ^ kTables[6][(lo >> 8) & 0xFF] ^ kTables[5][(lo >> 16) & 0xFF] ^ kTables[4][lo >> 24] ^
+        kTables[3][hi & 0xFF] ^ kTables[2][(hi >> 8) & 0xFF] ^ kTables[1][(hi >> 16) & 0xFF] ^ kTables[0][hi >> 24];
   }
   for (; n > 0; n--) c = kTables[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
   return ~c;
@@ -261,7 +260,10 @@ Impls MakeImpls() {
            {"slice8", Crc32cSlice8, true},
            {"table", Crc32cPortable, true}}};
 #else
-  return {{{"avx512", nullptr, false}, {"sse42", nullptr, false}, {"slice8", Crc32cSlice8, true}, {"table", Crc32cPortable, true}}};
+  return {{{"avx512", nullptr, false},
+           {"sse42", nullptr, false},
+           {"slice8", Crc32cSlice8, true},
+           {"table", Crc32cPortable, true}}};
 #endif
 }
 

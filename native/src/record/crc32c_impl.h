@@ -12,7 +12,7 @@ using Crc32cFn = uint32_t (*)(const uint8_t* data, size_t len, uint32_t crc);
 struct Crc32cImpl {
   const char* name;  // "avx512", "sse42", "slice8", "table"
   Crc32cFn fn;
-  bool supported;    // this CPU (and OS, for AVX-512 state) can run it
+  bool supported;  // this CPU (and OS, for AVX-512 state) can run it
 };
 
 // Every implementation, fastest first. The dispatcher picks the first supported one.

@@ -211,8 +211,8 @@ DecodedBatches DecodeBatches(const uint8_t* data, size_t len, const DecodeOption
 
 BatchBuilder::BatchBuilder() { buf_.Resize(kRecordsPos); }
 
-void BatchBuilder::Add(int64_t timestamp, const uint8_t* key, int32_t key_len, const uint8_t* value,
-                       int32_t value_len, const HeaderInput* headers, size_t header_count) {
+void BatchBuilder::Add(int64_t timestamp, const uint8_t* key, int32_t key_len, const uint8_t* value, int32_t value_len,
+                       const HeaderInput* headers, size_t header_count) {
   if (last_delta_ == INT32_MAX) throw Error("INVALID_ARGUMENT", "too many records for one batch");
   AddAt(last_delta_ + 1, timestamp, key, key_len, value, value_len, headers, header_count);
 }
@@ -228,7 +228,8 @@ void BatchBuilder::AddAt(int32_t delta, int64_t timestamp, const uint8_t* key, i
   CheckLength(key_len, "key", true);
   CheckLength(value_len, "value", true);
   if (delta <= last_delta_) {
-    throw Error("INVALID_ARGUMENT", "offset delta " + std::to_string(delta) + " does not follow " + std::to_string(last_delta_));
+    throw Error("INVALID_ARGUMENT",
+                "offset delta " + std::to_string(delta) + " does not follow " + std::to_string(last_delta_));
   }
   if (count_ == INT32_MAX) throw Error("INVALID_ARGUMENT", "too many records for one batch");
   if (header_count > size_t(INT32_MAX)) throw Error("INVALID_ARGUMENT", "too many headers");
@@ -313,8 +314,8 @@ ByteBuffer BatchBuilder::Finish(const BuildOptions& o) {
   if (count_ == 0) throw Error("INVALID_ARGUMENT", "a batch needs at least one record");
   compress::CodecFromId(int(o.codec));
   if (o.last_offset_delta >= 0 && o.last_offset_delta < last_delta_) {
-    throw Error("INVALID_ARGUMENT", "lastOffsetDelta " + std::to_string(o.last_offset_delta) + " is below the last record's " +
-                                        std::to_string(last_delta_));
+    throw Error("INVALID_ARGUMENT", "lastOffsetDelta " + std::to_string(o.last_offset_delta) +
+                                        " is below the last record's " + std::to_string(last_delta_));
   }
   const int32_t last_offset_delta = o.last_offset_delta >= 0 ? o.last_offset_delta : last_delta_;
   uint16_t attributes = uint16_t(o.codec);
@@ -349,8 +350,8 @@ ByteBuffer BuildHeaderOnlyBatch(const uint8_t* original) {
   const uint16_t attributes = h.Attributes() & (kTimestampTypeBit | kTransactionalBit | kControlBit);
   ByteBuffer out;
   out.Resize(kRecordsPos);
-  WriteHeader(out.data(), out.size(), h.BaseOffset(), h.LeaderEpoch(), attributes, h.LastOffsetDelta(), h.MaxTimestamp(),
-              h.MaxTimestamp(), h.ProducerId(), h.ProducerEpoch(), h.BaseSequence(), 0);
+  WriteHeader(out.data(), out.size(), h.BaseOffset(), h.LeaderEpoch(), attributes, h.LastOffsetDelta(),
+              h.MaxTimestamp(), h.MaxTimestamp(), h.ProducerId(), h.ProducerEpoch(), h.BaseSequence(), 0);
   return out;
 }
 
@@ -370,7 +371,8 @@ void CheckRecords(const uint8_t* batch, size_t size, const RecordChecks& checks,
   const RecordsSection section = PlainRecordsSection(batch, size, max_decompressed, plain);
   const int64_t base_timestamp = h.BaseTimestamp();
   WalkRecords(section.data, section.data, section.size, h.RecordsCount(), nullptr, [&](const DecodedRecord& r) {
-    if (checks.require_key && r.key_len < 0) throw Error("INVALID_RECORD", "Compacted topic cannot accept message without key");
+    if (checks.require_key && r.key_len < 0)
+      throw Error("INVALID_RECORD", "Compacted topic cannot accept message without key");
     // r.timestamp and r.offset are deltas here; unsigned addition wraps as the Java writer's did.
     const int64_t ts = int64_t(uint64_t(base_timestamp) + uint64_t(r.timestamp));
     if (ts != -1 && (ts < checks.min_timestamp || ts > checks.max_timestamp)) {

@@ -187,7 +187,8 @@ struct RecordsSection {
   const uint8_t* data;
   size_t size;
 };
-RecordsSection PlainRecordsSection(const uint8_t* batch, size_t size, size_t max_decompressed, compress::ByteBuffer& scratch);
+RecordsSection PlainRecordsSection(const uint8_t* batch, size_t size, size_t max_decompressed,
+                                   compress::ByteBuffer& scratch);
 
 // What CheckRecords asks of every record of a batch, beyond parsing.
 struct RecordChecks {

@@ -79,7 +79,8 @@ constexpr size_t kMaxDecompressed = size_t(256) << 20;
 constexpr size_t kWriteChunk = 1 << 20;
 
 void CheckCancel(const CleanPlan& plan) {
-  if (plan.cancel->load(std::memory_order_relaxed)) throw Error("CANCELLED", "compaction of " + plan.dir + " was cancelled");
+  if (plan.cancel->load(std::memory_order_relaxed))
+    throw Error("CANCELLED", "compaction of " + plan.dir + " was cancelled");
 }
 
 [[noreturn]] void Unreadable(const CleanInput& in, uint64_t pos) {
@@ -137,7 +138,7 @@ struct SegmentState {
   const CleanPlan& plan;
   const OffsetMap& map;
   const std::unordered_set<int64_t>& later_producers;  // have a batch in a later segment
-  std::unordered_map<int64_t, int64_t> last_batch;      // producer -> last offset of its last batch here
+  std::unordered_map<int64_t, int64_t> last_batch;     // producer -> last offset of its last batch here
   bool changed = false;
 };
 
@@ -378,7 +379,8 @@ CleanableInfo Log::Cleanable(int64_t now_ms, int64_t up_to) const {
       continue;
     }
     // Dirty, if cleanable: entirely below the high watermark and older than the compaction lag.
-    const bool lagging = config_.min_compaction_lag_ms > 0 && seg->max_timestamp() > now_ms - config_.min_compaction_lag_ms;
+    const bool lagging =
+        config_.min_compaction_lag_ms > 0 && seg->max_timestamp() > now_ms - config_.min_compaction_lag_ms;
     if (seg->next_offset() > up_to || lagging) {
       info.first_uncleanable = base;
       break;
@@ -393,9 +395,10 @@ CleanableInfo Log::Cleanable(int64_t now_ms, int64_t up_to) const {
   const uint64_t total = info.clean_bytes + info.dirty_bytes;
   info.dirty_ratio = total == 0 ? 0 : double(info.dirty_bytes) / double(total);
   info.tombstones_due = tombstone_horizon_ != INT64_MAX && now_ms >= tombstone_horizon_;
-  info.eligible = config_.cleanup_compact &&
-                  ((info.dirty_bytes > 0 && (info.dirty_ratio >= config_.min_cleanable_dirty_ratio || info.compaction_overdue)) ||
-                   info.tombstones_due);
+  info.eligible =
+      config_.cleanup_compact &&
+      ((info.dirty_bytes > 0 && (info.dirty_ratio >= config_.min_cleanable_dirty_ratio || info.compaction_overdue)) ||
+       info.tombstones_due);
   return info;
 }
 
@@ -535,11 +538,11 @@ CleanStats Log::CompleteClean(CleanPlan& plan) {
       Segment* fresh = out->cleaned.get();
       std::unique_ptr<Segment> old = std::exchange(it->second, std::move(out->cleaned));
       stats.segments_rewritten++;
-      Retire(std::move(old));                        // B1: old files -> .deleted, kept open
+      Retire(std::move(old));  // B1: old files -> .deleted, kept open
       MaybeCrash(plan, 4);
-      fresh->RenameIndexes("");                      // B2
+      fresh->RenameIndexes("");  // B2
       MaybeCrash(plan, 5);
-      fresh->RenameLog("");                          // B3
+      fresh->RenameLog("");  // B3
       MaybeCrash(plan, 6);
     }
   } catch (const Error& e) {

@@ -162,10 +162,10 @@ class OffsetMap {
 
 struct CleanOptions {
   int64_t now_ms = 0;
-  int64_t up_to = -1;             // high watermark: only segments entirely below it; < 0 = log end
-  bool force = false;             // ignore min.cleanable.dirty.ratio
-  size_t map_bytes = 128 << 20;   // key map budget (Kafka's log.cleaner.dedupe.buffer.size)
-  int crash_at = 0;               // test hook: CompleteClean throws TEST_CRASH at this step (cleaner.cc)
+  int64_t up_to = -1;            // high watermark: only segments entirely below it; < 0 = log end
+  bool force = false;            // ignore min.cleanable.dirty.ratio
+  size_t map_bytes = 128 << 20;  // key map budget (Kafka's log.cleaner.dedupe.buffer.size)
+  int crash_at = 0;              // test hook: CompleteClean throws TEST_CRASH at this step (cleaner.cc)
 };
 
 // What a pass did (or why none ran).
@@ -174,22 +174,22 @@ struct CleanStats {
   double dirty_ratio = 0;
   uint64_t clean_bytes = 0;
   uint64_t dirty_bytes = 0;
-  int64_t first_dirty = 0;       // checkpoint before
-  int64_t cleaned_up_to = 0;     // checkpoint after
+  int64_t first_dirty = 0;    // checkpoint before
+  int64_t cleaned_up_to = 0;  // checkpoint after
   int segments_mapped = 0;
   uint64_t map_keys = 0;
   uint64_t map_memory = 0;
-  uint64_t bytes_read = 0;       // of the segments rewritten (clean + mapped dirty)
-  uint64_t bytes_before = 0;     // of the segments replaced or removed
-  uint64_t bytes_after = 0;      // of their replacements
+  uint64_t bytes_read = 0;    // of the segments rewritten (clean + mapped dirty)
+  uint64_t bytes_before = 0;  // of the segments replaced or removed
+  uint64_t bytes_after = 0;   // of their replacements
   int64_t records_read = 0;
-  int64_t records_dropped = 0;   // superseded, keyless, and expired tombstones
+  int64_t records_dropped = 0;  // superseded, keyless, and expired tombstones
   int64_t tombstones_dropped = 0;
   int64_t batches_rebuilt = 0;
   int64_t batches_dropped = 0;
   int64_t empty_batches_kept = 0;
-  int segments_rewritten = 0;    // replaced by a cleaned copy
-  int segments_removed = 0;      // nothing left in them
+  int segments_rewritten = 0;  // replaced by a cleaned copy
+  int segments_removed = 0;    // nothing left in them
 };
 
 struct CleanInput {
@@ -200,10 +200,10 @@ struct CleanInput {
 
 struct CleanOutput {
   int64_t base;
-  std::shared_ptr<File> original;   // identity check at swap time
+  std::shared_ptr<File> original;  // identity check at swap time
   uint64_t size_before;
-  std::unique_ptr<Segment> cleaned; // null: nothing left, the segment is removed
-  int64_t retention_ts = 0;         // CompleteClean: the removed segment's retention timestamp
+  std::unique_ptr<Segment> cleaned;  // null: nothing left, the segment is removed
+  int64_t retention_ts = 0;          // CompleteClean: the removed segment's retention timestamp
 };
 
 // Everything a pass needs, captured on the JS thread (PrepareClean), then filled by the worker.
@@ -212,18 +212,18 @@ struct CleanPlan {
   SegmentOptions segment_options;
   int64_t now_ms = 0;
   int64_t delete_retention_ms = 0;
-  int64_t clean_offset = 0;           // checkpoint at the start: tombstones expire only below it
-  std::vector<CleanInput> segments;   // closed segments from the log start to the first uncleanable
-  size_t first_dirty_index = 0;       // segments[first_dirty_index..] are the dirty section
-  int64_t dirty_end = 0;              // first uncleanable offset: the new checkpoint if all is mapped
+  int64_t clean_offset = 0;          // checkpoint at the start: tombstones expire only below it
+  std::vector<CleanInput> segments;  // closed segments from the log start to the first uncleanable
+  size_t first_dirty_index = 0;      // segments[first_dirty_index..] are the dirty section
+  int64_t dirty_end = 0;             // first uncleanable offset: the new checkpoint if all is mapped
   size_t map_bytes = 0;
   uint64_t generation = 0;
   int crash_at = 0;
   std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
   // Filled by RunClean:
-  std::vector<CleanOutput> outputs;   // changed segments, increasing base offset
+  std::vector<CleanOutput> outputs;  // changed segments, increasing base offset
   int64_t cleaned_up_to = 0;
-  int64_t next_horizon = INT64_MAX;   // earliest delete horizon among retained tombstones
+  int64_t next_horizon = INT64_MAX;  // earliest delete horizon among retained tombstones
   CleanStats stats;
 };
 

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,11 +41,12 @@ class File {
   // Reads exactly len bytes or throws IO ("short read").
   void PReadAll(void* data, size_t len, uint64_t pos) const;
   void Truncate(uint64_t size) const;
-  void DataSync() const;  // fdatasync: data plus the metadata needed to read it back (size)
+  void DataSync() const;              // fdatasync: data plus the metadata needed to read it back (size)
   int64_t MtimeMs() const;            // fstat: follows the file through renames
   void SetMtimeMs(int64_t ms) const;  // futimens (compaction keeps a segment's modification time)
   // Renames the file on disk; the descriptor stays valid and path() follows the new name.
   void Rename(const std::string& to);
+
  private:
   File(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   int fd_;
@@ -54,10 +54,10 @@ class File {
 };
 
 bool PathExists(const std::string& path);
-void MakeDirs(const std::string& path);          // mkdir -p
-void FsyncDir(const std::string& dir);           // makes creates/renames/unlinks in dir durable
-void RemoveFile(const std::string& path);        // unlink; missing is not an error
-void RemoveTree(const std::string& path);        // rm -r; missing is not an error
+void MakeDirs(const std::string& path);                    // mkdir -p
+void FsyncDir(const std::string& dir);                     // makes creates/renames/unlinks in dir durable
+void RemoveFile(const std::string& path);                  // unlink; missing is not an error
+void RemoveTree(const std::string& path);                  // rm -r; missing is not an error
 std::vector<std::string> ListDir(const std::string& dir);  // names, without . and ..
 // Reads a whole small file; returns false when it does not exist.
 bool ReadSmallFile(const std::string& path, std::string* out);

@@ -87,8 +87,14 @@ class SparseIndex {
  public:
   static constexpr size_t kEntrySize = EntrySize;
 
-  void CreateEmpty() { Reset(); file_.CreateEmpty(); }
-  void Reset() { entries_.clear(); persisted_ = 0; }
+  void CreateEmpty() {
+    Reset();
+    file_.CreateEmpty();
+  }
+  void Reset() {
+    entries_.clear();
+    persisted_ = 0;
+  }
   bool WouldOverflow(size_t more) const { return entries_.size() + more > max_entries_; }
   void set_max_entries(size_t n) { max_entries_ = n; }
   size_t size() const { return entries_.size(); }

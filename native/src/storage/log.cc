@@ -1,11 +1,11 @@
 #include "storage/log.h"
 
 #include <algorithm>
-#include <cstring>
-#include <random>
-#include <exception>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <random>
 
 #include "check.h"
 #include "error.h"
@@ -202,11 +202,13 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
     // INT64_MAX (the default) leaves a side open; the bounds saturate instead of wrapping.
     if (config_.timestamp_before_max_ms != INT64_MAX) {
       check_timestamps = true;
-      if (__builtin_sub_overflow(now_ms, config_.timestamp_before_max_ms, &checks.min_timestamp)) checks.min_timestamp = INT64_MIN;
+      if (__builtin_sub_overflow(now_ms, config_.timestamp_before_max_ms, &checks.min_timestamp))
+        checks.min_timestamp = INT64_MIN;
     }
     if (config_.timestamp_after_max_ms != INT64_MAX) {
       check_timestamps = true;
-      if (__builtin_add_overflow(now_ms, config_.timestamp_after_max_ms, &checks.max_timestamp)) checks.max_timestamp = INT64_MAX;
+      if (__builtin_add_overflow(now_ms, config_.timestamp_after_max_ms, &checks.max_timestamp))
+        checks.max_timestamp = INT64_MAX;
     }
   }
   if (checks.require_key || check_timestamps) {
@@ -232,11 +234,11 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
 void Log::MaybeRoll(size_t bytes, int64_t last_offset, size_t batches, int64_t now_ms) {
   Segment& a = active();
   if (a.empty()) return;
-  const bool roll = a.size() + bytes > uint64_t(config_.segment_bytes) ||  //
-                    a.size() + bytes > uint64_t(INT32_MAX) ||               // positions are int32
+  const bool roll = a.size() + bytes > uint64_t(config_.segment_bytes) ||           //
+                    a.size() + bytes > uint64_t(INT32_MAX) ||                       // positions are int32
                     now_ms - a.created_ms() >= MaxSegmentMs() - roll_jitter_ms_ ||  //
-                    a.WouldOverflowIndexes(batches) ||                     //
-                    last_offset - a.base_offset() > INT32_MAX;             // relative offsets are int32
+                    a.WouldOverflowIndexes(batches) ||                              //
+                    last_offset - a.base_offset() > INT32_MAX;                      // relative offsets are int32
   if (roll) Roll(now_ms);
 }
 
@@ -245,8 +247,9 @@ void Log::Roll(int64_t now_ms) {
   const int64_t base = next_offset_;
   // Segment bases strictly increase: a new segment at or below the active one's base would shadow
   // it in the map (and on disk share its file name).
-  BROOK_CHECK(base > segments_.rbegin()->first, "roll to base " + std::to_string(base) + " at or below the active segment's " +
-                                                   std::to_string(segments_.rbegin()->first));
+  BROOK_CHECK(base > segments_.rbegin()->first, "roll to base " + std::to_string(base) +
+                                                    " at or below the active segment's " +
+                                                    std::to_string(segments_.rbegin()->first));
   std::unique_ptr<Segment> seg;
   try {
     seg = Segment::Create(dir_, base, segment_options(), now_ms);
@@ -281,7 +284,8 @@ std::vector<Slice> Log::Read(int64_t offset, int64_t max_bytes, int64_t up_to) {
   if (!pending_deletes_.empty()) ReapDeleted();
   if (offset < log_start_offset_ || offset > next_offset_) {
     throw Error("OFFSET_OUT_OF_RANGE", "offset " + std::to_string(offset) + " is outside [" +
-                                           std::to_string(log_start_offset_) + ", " + std::to_string(next_offset_) + "]");
+                                           std::to_string(log_start_offset_) + ", " + std::to_string(next_offset_) +
+                                           "]");
   }
   if (up_to < 0 || up_to > next_offset_) up_to = next_offset_;
   BROOK_DCHECK(log_start_offset_ <= next_offset_ && up_to <= next_offset_,
@@ -349,7 +353,8 @@ std::optional<TimestampOffset> Log::MaxTimestamp() {
 std::vector<BatchInfo> Log::BatchHeaders(int64_t from_offset, size_t max) {
   CheckOpen();
   if (from_offset > next_offset_) {
-    throw Error("OFFSET_OUT_OF_RANGE", "offset " + std::to_string(from_offset) + " is past the log end " + std::to_string(next_offset_));
+    throw Error("OFFSET_OUT_OF_RANGE",
+                "offset " + std::to_string(from_offset) + " is past the log end " + std::to_string(next_offset_));
   }
   from_offset = std::max(from_offset, log_start_offset_);
   std::vector<BatchInfo> out;
@@ -397,8 +402,8 @@ void Log::CompleteFlush(const FlushPlan& plan) {
     if (plan.epoch != checkpoint_->epoch) return;
   }
   recovery_point_ = std::max(recovery_point_, std::min(plan.target, next_offset_));
-  BROOK_DCHECK(recovery_point_ <= next_offset_, "recovery point " + std::to_string(recovery_point_) + " past the log end " +
-                                                    std::to_string(next_offset_));
+  BROOK_DCHECK(recovery_point_ <= next_offset_, "recovery point " + std::to_string(recovery_point_) +
+                                                    " past the log end " + std::to_string(next_offset_));
   unflushed_messages_ = std::max<int64_t>(0, unflushed_messages_ - plan.messages);
   if (plan.sync_dir) dir_changes_synced_ = std::max(dir_changes_synced_, plan.dir_changes);
 }
@@ -420,7 +425,8 @@ void Log::TruncateTo(int64_t offset, int64_t now_ms) {
   CheckOpen();
   if (offset < log_start_offset_ || offset > next_offset_) {
     throw Error("OFFSET_OUT_OF_RANGE", "cannot truncate to " + std::to_string(offset) + " outside [" +
-                                           std::to_string(log_start_offset_) + ", " + std::to_string(next_offset_) + "]");
+                                           std::to_string(log_start_offset_) + ", " + std::to_string(next_offset_) +
+                                           "]");
   }
   if (offset == next_offset_) return;
   // Lower the durable point first, so a crash mid-truncation never trusts dropped bytes.
@@ -561,13 +567,14 @@ void Log::CheckInvariants() const {
                  "segment " + std::to_string(seg->base_offset()) + " filed under " + std::to_string(base) +
                      " ends at " + std::to_string(seg->next_offset()));
     BROOK_DCHECK(prev == nullptr || (prev->base_offset() < base && prev->next_offset() <= base),
-                 "segment " + std::to_string(base) + " overlaps its predecessor " + std::to_string(prev->base_offset()) +
-                     " (ending at " + std::to_string(prev->next_offset()) + ")");
+                 "segment " + std::to_string(base) + " overlaps its predecessor " +
+                     std::to_string(prev->base_offset()) + " (ending at " + std::to_string(prev->next_offset()) + ")");
     const OffsetIndex& oi = seg->offset_index();
     for (size_t i = 0; i < oi.size(); i++) {
-      BROOK_DCHECK(oi[i].offset >= base && oi[i].offset < seg->next_offset() && oi[i].position < seg->size() &&
-                       (i == 0 || (oi[i].offset > oi[i - 1].offset && oi[i].position > oi[i - 1].position)),
-                   "offset index entry " + std::to_string(i) + " of segment " + std::to_string(base) + " out of order or range");
+      BROOK_DCHECK(
+          oi[i].offset >= base && oi[i].offset < seg->next_offset() && oi[i].position < seg->size() &&
+              (i == 0 || (oi[i].offset > oi[i - 1].offset && oi[i].position > oi[i - 1].position)),
+          "offset index entry " + std::to_string(i) + " of segment " + std::to_string(base) + " out of order or range");
     }
     const TimeIndex& ti = seg->time_index();
     for (size_t i = 1; i < ti.size(); i++) {

@@ -44,24 +44,24 @@ namespace brook::storage {
 
 // Kafka's topic configs with their defaults. -1 means "unlimited" for retention_ms / retention_bytes.
 struct LogConfig {
-  int64_t segment_bytes = 1 << 30;                    // segment.bytes (at most 2^31-1: positions are int32)
-  int64_t segment_ms = 7LL * 24 * 3600 * 1000;        // segment.ms
-  int64_t segment_jitter_ms = 0;                      // segment.jitter.ms: see roll_jitter_ms_
-  int64_t index_interval_bytes = 4096;                // index.interval.bytes
-  int64_t segment_index_bytes = 10 << 20;             // segment.index.bytes: caps entries per segment
-  int64_t max_message_bytes = 1048588;                // max.message.bytes (per batch)
-  bool log_append_time = false;                       // message.timestamp.type=LogAppendTime
-  int64_t flush_messages = INT64_MAX;                 // flush.messages: Append reports flush_due
-  int64_t retention_ms = 7LL * 24 * 3600 * 1000;      // retention.ms
-  int64_t retention_bytes = -1;                       // retention.bytes
-  int64_t file_delete_delay_ms = 60000;               // file.delete.delay.ms
+  int64_t segment_bytes = 1 << 30;                // segment.bytes (at most 2^31-1: positions are int32)
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;    // segment.ms
+  int64_t segment_jitter_ms = 0;                  // segment.jitter.ms: see roll_jitter_ms_
+  int64_t index_interval_bytes = 4096;            // index.interval.bytes
+  int64_t segment_index_bytes = 10 << 20;         // segment.index.bytes: caps entries per segment
+  int64_t max_message_bytes = 1048588;            // max.message.bytes (per batch)
+  bool log_append_time = false;                   // message.timestamp.type=LogAppendTime
+  int64_t flush_messages = INT64_MAX;             // flush.messages: Append reports flush_due
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // retention.ms
+  int64_t retention_bytes = -1;                   // retention.bytes
+  int64_t file_delete_delay_ms = 60000;           // file.delete.delay.ms
   // cleanup.policy: "delete" -> retention only; "compact" -> compaction only (retention.ms/bytes
   // do not apply, as in Kafka); "compact,delete" -> both.
   bool cleanup_delete = true;
   bool cleanup_compact = false;
-  int64_t delete_retention_ms = 86400000;             // delete.retention.ms: tombstone lifetime
-  int64_t min_compaction_lag_ms = 0;                  // min.compaction.lag.ms
-  double min_cleanable_dirty_ratio = 0.5;             // min.cleanable.dirty.ratio
+  int64_t delete_retention_ms = 86400000;  // delete.retention.ms: tombstone lifetime
+  int64_t min_compaction_lag_ms = 0;       // min.compaction.lag.ms
+  double min_cleanable_dirty_ratio = 0.5;  // min.cleanable.dirty.ratio
   // max.compaction.lag.ms (KIP-354): a compacted log whose oldest dirty segment began longer ago
   // than this is cleaned whatever its dirty ratio, and its active segment rolls by then at the
   // latest (Kafka's LogConfig.maxSegmentMs).
@@ -74,8 +74,8 @@ struct LogConfig {
 
 // The cleaner's view of a log (cleaner.h has the section names), computed from memory only.
 struct CleanableInfo {
-  int64_t first_dirty = 0;          // max(checkpoint, logStartOffset)
-  int64_t first_uncleanable = 0;    // base of the first segment a pass may not touch
+  int64_t first_dirty = 0;        // max(checkpoint, logStartOffset)
+  int64_t first_uncleanable = 0;  // base of the first segment a pass may not touch
   uint64_t clean_bytes = 0;
   uint64_t dirty_bytes = 0;
   double dirty_ratio = 0;
@@ -104,8 +104,8 @@ struct Slice {
 // Shared by a Log and its in-flight flush workers.
 struct CheckpointState {
   std::mutex mu;
-  uint64_t epoch = 0;        // bumped by truncation/deletion: older flush plans must not write
-  int64_t written = -1;      // last recovery point written to disk
+  uint64_t epoch = 0;    // bumped by truncation/deletion: older flush plans must not write
+  int64_t written = -1;  // last recovery point written to disk
   std::string path;
 };
 
@@ -115,8 +115,8 @@ struct FlushPlan {
   std::string dir;
   bool sync_dir = false;
   uint64_t dir_changes = 0;
-  int64_t target = 0;      // recovery point once done (the log end offset at capture)
-  int64_t messages = 0;    // unflushed messages this flush covers
+  int64_t target = 0;    // recovery point once done (the log end offset at capture)
+  int64_t messages = 0;  // unflushed messages this flush covers
   uint64_t epoch = 0;
   std::shared_ptr<CheckpointState> checkpoint;
 };
@@ -144,7 +144,7 @@ class Log {
   static void CopySlices(const std::vector<Slice>& slices, uint8_t* out);
 
   std::optional<TimestampOffset> OffsetForTimestamp(int64_t ts);  // first record with timestamp >= ts
-  std::optional<TimestampOffset> MaxTimestamp();                   // ListOffsets -3
+  std::optional<TimestampOffset> MaxTimestamp();                  // ListOffsets -3
   // Headers of up to max batches from the one containing from_offset (clamped to logStartOffset).
   std::vector<BatchInfo> BatchHeaders(int64_t from_offset, size_t max);
 
@@ -252,7 +252,7 @@ class Log {
   LogConfig config_;
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset; the last is active
   struct PendingDelete {
-    int64_t deadline_ms;  // steady clock
+    int64_t deadline_ms;             // steady clock
     std::vector<std::string> paths;  // the segment's .deleted files
   };
   std::vector<PendingDelete> pending_deletes_;
@@ -261,17 +261,17 @@ class Log {
   int64_t recovery_point_ = 0;
   int64_t unflushed_messages_ = 0;
   int64_t roll_jitter_ms_ = 0;  // subtracted from segment.ms for the active segment
-  uint64_t dir_changes_ = 0;       // segment files created/renamed since the last directory fsync
+  uint64_t dir_changes_ = 0;    // segment files created/renamed since the last directory fsync
   uint64_t dir_changes_synced_ = 0;
   bool closed_ = false;
-  bool broken_ = false;  // a failed write could not be truncated back: refuse appends
+  bool broken_ = false;                   // a failed write could not be truncated back: refuse appends
   std::vector<record::BatchSpan> spans_;  // reused across appends
   std::shared_ptr<CheckpointState> checkpoint_;
   // Compaction state (cleaner.h).
-  int64_t clean_offset_ = 0;                // cleaner checkpoint
-  int64_t tombstone_horizon_ = INT64_MAX;   // earliest delete horizon of a retained tombstone
-  uint64_t clean_generation_ = 0;           // bumped by truncation: in-flight passes are discarded
-  bool cleaning_ = false;                   // a plan is out (one pass at a time)
+  int64_t clean_offset_ = 0;               // cleaner checkpoint
+  int64_t tombstone_horizon_ = INT64_MAX;  // earliest delete horizon of a retained tombstone
+  uint64_t clean_generation_ = 0;          // bumped by truncation: in-flight passes are discarded
+  bool cleaning_ = false;                  // a plan is out (one pass at a time)
 };
 
 }  // namespace brook::storage

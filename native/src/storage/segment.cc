@@ -4,8 +4,8 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "compress/codec.h"
 #include "check.h"
+#include "compress/codec.h"
 #include "error.h"
 #include "record/records.h"
 
@@ -232,7 +232,8 @@ void Segment::AppendStored(const uint8_t* buf, size_t len, const std::vector<Sto
     prev = s.last_offset;
     total += s.size;
   }
-  BROOK_CHECK(total == len, "stored batches of " + std::to_string(total) + " bytes in a buffer of " + std::to_string(len));
+  BROOK_CHECK(total == len,
+              "stored batches of " + std::to_string(total) + " bytes in a buffer of " + std::to_string(len));
   log_->PWriteAll(buf, len, size_);
   uint64_t pos = size_;
   for (const auto& s : spans) {
@@ -257,7 +258,8 @@ uint64_t Segment::FindPosition(int64_t offset) const {
     auto st = sc.Next();
     if (st == BatchScanner::Status::kEnd) return size_;
     if (st != BatchScanner::Status::kOk) {
-      throw Error("IO", "unreadable batch at " + std::to_string(sc.position()) + " in " + log_->path(), EIO, log_->path());
+      throw Error("IO", "unreadable batch at " + std::to_string(sc.position()) + " in " + log_->path(), EIO,
+                  log_->path());
     }
     BatchHeaderView h{sc.Header()};
     if (h.LastOffset() >= offset) return sc.position();
@@ -291,7 +293,7 @@ void Segment::ScanHeaders(uint64_t pos, size_t max, std::vector<BatchInfo>* out)
 }
 
 std::optional<TimestampOffset> Segment::RecordAtOrAfter(const BatchInfo& b, int64_t ts, int64_t start_offset,
-                                                       bool exact_match) const {
+                                                        bool exact_match) const {
   const int64_t first = std::max(b.base_offset, start_offset);
   // LogAppendTime: every record's timestamp is the batch maxTimestamp.
   if (b.attributes & kTimestampTypeBit) return TimestampOffset{b.max_timestamp, first};

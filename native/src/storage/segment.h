@@ -187,10 +187,10 @@ class Segment {
   TimeIndex time_index_;
   uint64_t size_ = 0;
   int64_t next_offset_;
-  int64_t max_timestamp_ = -1;        // largest batch maxTimestamp so far (-1: none)
+  int64_t max_timestamp_ = -1;            // largest batch maxTimestamp so far (-1: none)
   int64_t offset_of_max_timestamp_ = -1;  // last offset of the batch that first reached it
   int64_t bytes_since_index_entry_ = 0;
-  int64_t created_ms_ = -1;           // time of the first append (segment.ms rolls from it)
+  int64_t created_ms_ = -1;  // time of the first append (segment.ms rolls from it)
 };
 
 }  // namespace brook::storage
