@@ -16,7 +16,15 @@ import type { ApiSchema, ReqInput } from '../../../src/protocol/schema.js';
 
 /** A stand-in: the dispatcher only passes the broker on to handlers, in their context. */
 const BROKER = { stand: 'in' } as unknown as Broker;
-const ORIGIN = { remoteAddress: '192.0.2.7' };
+/** The connection side: its address, and close listeners the test can fire. */
+const closeListeners = new Set<() => void>();
+const ORIGIN = {
+  remoteAddress: '192.0.2.7',
+  onClose(listener: () => void) {
+    closeListeners.add(listener);
+    return () => closeListeners.delete(listener);
+  },
+};
 
 interface Seen {
   body: unknown;
@@ -95,6 +103,14 @@ describe('Dispatcher', () => {
     expect(ctx.header).toMatchObject({ apiKey: 3, apiVersion: 4, correlationId: 4242, clientId: 'unit' });
     expect(ctx.apis).toBe(d.apis);
     expect(ctx.clientAddress).toBe('192.0.2.7');
+    // A waiting handler hears of the connection closing through the context.
+    let heard = 0;
+    const forget = ctx.onConnectionClose!(() => heard++);
+    expect(closeListeners.size).toBe(1);
+    for (const l of closeListeners) l();
+    expect(heard).toBe(1);
+    forget();
+    expect(closeListeners.size).toBe(0);
   });
 
   it('closes the connection on an api key no handler serves, without calling any handler', () => {

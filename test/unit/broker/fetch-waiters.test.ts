@@ -2,8 +2,9 @@
  * Long polls: FetchWaiters (src/broker/fetch-waiters.ts, where a Fetch below min_bytes parks on its
  * partitions) and every way the fetch handler's wait ends: enough bytes at once, no wait asked, no
  * partition to wait on, an error, an append that satisfies it, one that does not (parks again),
- * max_wait_ms, the broker stopping, the topic deleted. A real Broker on a temporary directory, no
- * sockets: the handler is called directly.
+ * max_wait_ms, the broker stopping, the topic deleted, the connection closing. A real Broker on a
+ * temporary directory, no sockets: the handler is called directly, with a context whose
+ * connection-close listeners the test fires.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,12 +98,24 @@ describe('a long-polling Fetch ends', () => {
   let dir: string;
   let broker: Broker;
   let ctx: RequestContext;
+  /** What the fetch asked to hear of its connection closing; firing them is the connection closing. */
+  const closeListeners = new Set<() => void>();
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'brook-waiters-'));
     broker = new Broker(buildBrokerConfig({ overrides: { 'log.dirs': dir, 'log.cleaner.enable': false, 'offsets.topic.num.partitions': 1 } }), () => {});
     broker.topics.create('t', 2);
-    ctx = { broker, header: { apiKey: 1, apiVersion: 11, correlationId: 1, clientId: 'unit' }, version: 11, apis: [] } as unknown as RequestContext;
+    closeListeners.clear();
+    ctx = {
+      broker,
+      header: { apiKey: 1, apiVersion: 11, correlationId: 1, clientId: 'unit' },
+      version: 11,
+      apis: [],
+      onConnectionClose(listener: () => void) {
+        closeListeners.add(listener);
+        return () => closeListeners.delete(listener);
+      },
+    } as unknown as RequestContext;
   });
   afterEach(async () => {
     await broker?.close();
@@ -120,22 +133,23 @@ describe('a long-polling Fetch ends', () => {
     records: { length: number };
     partitionIndex: number;
   }
-  function fetch(o: { minBytes: number; maxWaitMs: number; topic?: string; partitions?: number[]; offset?: bigint }): Promise<{ answers: Answer[]; ms: number }> | { answers: Answer[]; ms: number } {
+  type FetchOptions = { minBytes: number; maxWaitMs: number; topic?: string; partitions?: number[]; offset?: bigint };
+  const request = (o: FetchOptions) => ({
+    replicaId: -1,
+    maxWaitMs: o.maxWaitMs,
+    minBytes: o.minBytes,
+    maxBytes: 1 << 20,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic: o.topic ?? 't', topicId: '', partitions: (o.partitions ?? [0]).map((partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset: o.offset ?? 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 })) }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  function fetch(o: FetchOptions): Promise<{ answers: Answer[]; ms: number }> | { answers: Answer[]; ms: number } {
     const started = Date.now();
-    const req = {
-      replicaId: -1,
-      maxWaitMs: o.maxWaitMs,
-      minBytes: o.minBytes,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic: o.topic ?? 't', topicId: '', partitions: (o.partitions ?? [0]).map((partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset: o.offset ?? 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 })) }],
-      forgottenTopicsData: [],
-      rackId: '',
-    };
     const shape = (res: unknown) => ({ answers: (res as { responses: { partitions: Answer[] }[] }).responses[0]!.partitions, ms: Date.now() - started });
-    const r = fetchHandler.handle(req as never, ctx);
+    const r = fetchHandler.handle(request(o) as never, ctx);
     return r instanceof Promise ? r.then(shape) : shape(r);
   }
   const isPending = async (p: Promise<unknown>) => {
@@ -218,6 +232,30 @@ describe('a long-polling Fetch ends', () => {
     expect(ms).toBeLessThan(5_000);
     expect(answers[0]).toMatchObject({ errorCode: 0, records: { length: 0 } });
     expect(broker.waiters.parkedKeys).toBe(0);
+  });
+
+  it('when its connection closes: it answers nothing, unparks, and leaves no timer behind', async () => {
+    const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timeouts();
+    const pending = fetchHandler.handle(request({ minBytes: 1, maxWaitMs: 3_600_000, partitions: [0, 1] }) as never, ctx) as Promise<unknown>;
+    expect(pending).toBeInstanceOf(Promise);
+    expect(broker.waiters.parkedKeys).toBe(2);
+    expect(closeListeners.size).toBe(1);
+    const parked = timeouts();
+    expect(parked).toBe(before + 1); // its max_wait_ms timer
+    for (const l of [...closeListeners]) l();
+    expect(await pending).toBeNull();
+    expect(broker.waiters.parkedKeys).toBe(0);
+    expect(closeListeners.size).toBe(0);
+    expect(timeouts()).toBe(before);
+  });
+
+  it('stops listening for the connection closing once it has answered', async () => {
+    const pending = fetch({ minBytes: 1, maxWaitMs: 10_000 }) as Promise<unknown>;
+    expect(closeListeners.size).toBe(1);
+    append(0, ['answer']);
+    await pending;
+    expect(closeListeners.size).toBe(0);
   });
 
   it('at once when its topic is deleted, with UNKNOWN_TOPIC_OR_PARTITION', async () => {
