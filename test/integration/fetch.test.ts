@@ -262,9 +262,9 @@ describe('fetch.max.bytes', () => {
 });
 
 describe('abandoned long polls', () => {
-  // Found while fuzzing: a Fetch parked with a long max_wait_ms keeps its timer, its waiter and its
-  // request (about 4 KB each, measured) until max_wait_ms, even after its connection closed. A
-  // client that pipelines such fetches and hangs up, again and again, grows the broker's memory
+  // Found while fuzzing: a Fetch parked with a long max_wait_ms kept its timer, its waiter and its
+  // request (about 4 KB each, measured) until max_wait_ms, even after its connection closed, so a
+  // client that pipelined such fetches and hung up, again and again, grew the broker's memory
   // without bound (40,000 abandoned fetches with max_wait_ms 2^31-1: RSS 88 -> 263 MiB).
   it('forgets the long polls of a connection that closed: no timer left behind', async () => {
     const tb = await startTestBroker();

@@ -1,10 +1,11 @@
 /**
  * Record bytes of one connection must never reach another. Found by fuzz.test.ts (a health check
  * received `00000000...`, the start of a record batch, as its answer): a Fetch answer's file slice
- * is written by a libuv worker (sendfile / preadWrite) to the socket's descriptor NUMBER; when the
- * broker closes that connection meanwhile (here: the next pipelined frame has an unknown api key),
- * the number is freed, the next accepted connection gets it, and the worker goes on writing the
- * rest of the first client's records into the new client's socket.
+ * was written by a libuv worker (sendfile / preadWrite) to the socket's descriptor NUMBER; when the
+ * broker closed that connection meanwhile (here: the next pipelined frame has an unknown api key),
+ * the number was freed, the next accepted connection got it, and the worker wrote the rest of the
+ * first client's records into the new client's socket (fixed in 63fdb94: the worker writes to its
+ * own duplicate of the descriptor).
  *
  * The broker runs in its own process so that descriptor numbers are the broker's alone. The
  * victim's send is made to wait in the broker's (small) libuv thread pool behind clients that do
