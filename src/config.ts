@@ -38,6 +38,9 @@ interface Definition<T> {
   oneOf?: readonly string[];
 }
 
+/** A definition of any value type (Definition<unknown> would not accept their typed checks). */
+type AnyDefinition = Definition<number> | Definition<boolean> | Definition<string> | Definition<string[]>;
+
 const INT_MAX = 2 ** 31 - 1;
 /** Kafka uses Long.MAX_VALUE for "never"; JS numbers hold it inexactly, which is fine for "never". */
 const LONG_MAX = Number.MAX_SAFE_INTEGER;
@@ -125,8 +128,7 @@ export const TOPIC_CONFIGS = {
   'segment.jitter.ms': { kind: 'long', default: 0, broker: 'log.roll.jitter.ms', check: atLeast(0), doc: 'random time up to this much subtracted from segment.ms for each new segment, so logs do not all roll at once' },
   'segment.ms': { kind: 'long', default: 604_800_000, broker: 'log.roll.ms', check: atLeast(1), doc: 'age at which the active segment rolls' },
   'unclean.leader.election.enable': { kind: 'boolean', default: false, broker: 'unclean.leader.election.enable', doc: 'accepted and kept; one node has no other replica to elect' },
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-} as const satisfies Record<string, Definition<any> & { broker: string }>;
+} as const satisfies Record<string, AnyDefinition & { broker: string }>;
 
 export type TopicConfigName = keyof typeof TOPIC_CONFIGS;
 export type TopicConfigValue = string | number;
@@ -249,8 +251,7 @@ export const BROKER_DEFS = {
   'log.cleaner.threads': { kind: 'int', default: 1, check: atLeast(0), doc: 'no effect: one cleaner compacts one log at a time on the libuv pool' },
   'queued.max.requests': { kind: 'int', default: 500, check: atLeast(1), doc: 'no effect: each connection has at most 64 requests in flight' },
   'connections.max.idle.ms': { kind: 'long', default: 600_000, doc: 'no effect: idle connections stay open' },
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-} as const satisfies Record<string, Definition<any>>;
+} as const satisfies Record<string, AnyDefinition>;
 
 export type BrokerKey = keyof typeof BROKER_DEFS;
 

@@ -278,8 +278,7 @@ export interface ApiSchema<ReqD = unknown, ReqE = unknown, ResD = unknown, ResE 
 }
 
 /** Any API, whatever its message types (for registries). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyApi = ApiSchema<any, any, any, any>;
+export type AnyApi = ApiSchema;
 
 /** Decoded request of an API. */
 export type Req<A> = A extends ApiSchema<infer D, unknown, unknown, unknown> ? D : never;

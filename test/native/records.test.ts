@@ -14,8 +14,26 @@ import { hasKafkaPython, hasLz4, hasPySnappy, hasZstd, pipe, python, requireTool
 
 const require = createRequire(import.meta.url);
 // kafkajs is a devDependency: its record batch codec is always there to check ours against.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const kafkajs: { RecordBatch: any; Record: any; Decoder: any; decodeBatch: any; Long: any } = {
+/** The kafkajs internals used here: not part of its typed API, so typed as used. */
+interface KafkajsLong {
+  fromInt(n: number): unknown;
+  fromValue(n: number): unknown;
+}
+interface KafkajsDecodedRecord {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | null>;
+}
+interface KafkajsCodec {
+  RecordBatch(batch: Record<string, unknown>): Promise<{ buffer: Buffer }>;
+  Record(record: { offsetDelta: number; timestampDelta: number; key: Buffer | null; value: Buffer | null; headers?: Record<string, Buffer> }): unknown;
+  Decoder: new (buf: Buffer) => unknown;
+  decodeBatch(decoder: unknown): Promise<{ records: KafkajsDecodedRecord[] }>;
+  Long: KafkajsLong;
+}
+const kafkajs: KafkajsCodec = {
   RecordBatch: require('kafkajs/src/protocol/recordBatch/v0/index.js').RecordBatch,
   Record: require('kafkajs/src/protocol/recordBatch/record/v0/index.js'),
   Decoder: require('kafkajs/src/protocol/decoder.js'),
@@ -393,7 +411,7 @@ describe('against kafkajs', () => {
       const buf = buildBatch({ records: recs, codec, baseOffset: 10 });
       const out = await kjsDecode(new Decoder(buf));
       expect(out.records).toHaveLength(100);
-      out.records.forEach((r: { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | null> }, i: number) => {
+      out.records.forEach((r, i) => {
         const w = recs[i]!;
         expect(r.offset).toBe(String(10 + i));
         expect(r.timestamp).toBe(String(w.timestamp));
