@@ -302,7 +302,8 @@ function sendBatch(port: number, b: Batch): Promise<Outcome> {
         reject(new Error(`connection refused: the broker is not listening (${e.message})`));
       } else finish(true);
     });
-    s.on('connect', async () => {
+    // Writes the bundle whole, or in pieces one event-loop turn apart (frames split across reads).
+    const writeAll = async () => {
       const all = Buffer.concat(b.frames.map((f) => f.bytes));
       if (b.pieces === 0) s.write(all);
       else {
@@ -313,7 +314,8 @@ function sendBatch(port: number, b: Batch): Promise<Outcome> {
       }
       written = true;
       armIdle();
-    });
+    };
+    s.on('connect', () => void writeAll());
   });
 }
 
