@@ -10,7 +10,7 @@
  * many frames are sent (default 30000). A failure prints the frames of the connections that were
  * open at the time, as hex, with the mutation that made each.
  */
-import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +19,8 @@ import { apiVersionsApi } from '../../src/protocol/schemas/api-versions.js';
 import { metadataApi } from '../../src/protocol/schemas/metadata.js';
 import { kafkajs, spawnBroker, withAdmin, type BrokerProcess } from './harness.js';
 import { RawClient } from './raw-client.js';
+import { loadGoldens } from '../fixtures/protocol/goldens.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'protocol');
 const SEED = process.env.BROOK_FUZZ_SEED !== undefined ? Number(process.env.BROOK_FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const FRAMES = Number(process.env.BROOK_FUZZ_FRAMES ?? 30_000);
 /** Fuzz connections open at once. */
@@ -61,23 +61,15 @@ type Rng = ReturnType<typeof prng>;
 
 // ------------------------------------------------------------------------------------- goldens
 
+/** A golden frame and the name a failure report gives it. */
 interface Golden {
   name: string;
   /** The whole frame, size prefix included. */
   frame: Buffer;
 }
 
-function loadGoldens(): Golden[] {
-  const out: Golden[] = [];
-  for (const dir of readdirSync(FIXTURES, { withFileTypes: true })) {
-    if (!dir.isDirectory()) continue;
-    for (const file of readdirSync(join(FIXTURES, dir.name)).sort()) {
-      if (!file.endsWith('.hex')) continue;
-      const frame = Buffer.from(readFileSync(join(FIXTURES, dir.name, file), 'utf8').replace(/\s+/g, ''), 'hex');
-      out.push({ name: `${dir.name}/${file}`, frame });
-    }
-  }
-  return out;
+function loadNamedGoldens(): Golden[] {
+  return loadGoldens().map((g) => ({ name: `${g.client}/${g.file}`, frame: g.frame }));
 }
 
 // ------------------------------------------------------------------------------------ mutations
@@ -395,7 +387,7 @@ afterAll(async () => {
 
 describe('network fuzzing with mutated golden frames', () => {
   it(`stays up, keeps answering ApiVersions and Metadata, and keeps its memory bounded`, async () => {
-    const goldens = loadGoldens();
+    const goldens = loadNamedGoldens();
     expect(goldens.length).toBeGreaterThanOrEqual(20);
     const ctx: MutationContext = { goldens, apis };
     const rng = prng(SEED);

@@ -3,36 +3,13 @@
  * test/fixtures/protocol/README.md). Each frame must decode completely, to the fields the client
  * is known to send, and re-encode to the very same bytes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { codecFor } from '../../../src/protocol/compile.js';
 import { decodeRequestHeader } from '../../../src/protocol/frames.js';
 import { apiSchema } from '../../../src/protocol/messages.js';
 import { Reader } from '../../../src/protocol/reader.js';
 import { concatChunks, Writer } from '../../../src/protocol/writer.js';
-
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'protocol');
-
-interface Golden {
-  client: string;
-  file: string;
-  frame: Buffer;
-}
-
-function loadGoldens(): Golden[] {
-  const goldens: Golden[] = [];
-  for (const dir of readdirSync(FIXTURES, { withFileTypes: true })) {
-    if (!dir.isDirectory()) continue;
-    for (const file of readdirSync(join(FIXTURES, dir.name)).sort()) {
-      if (!file.endsWith('.hex')) continue;
-      const text = readFileSync(join(FIXTURES, dir.name, file), 'utf8');
-      goldens.push({ client: dir.name, file, frame: Buffer.from(text.replace(/\s+/g, ''), 'hex') });
-    }
-  }
-  return goldens;
-}
+import { loadGoldens } from '../../fixtures/protocol/goldens.js';
 
 const goldens = loadGoldens();
 
