@@ -193,6 +193,9 @@ export class ProducerIdAllocator {
   }
 
   allocate(): number {
+    // Past 2^53 a JS number no longer counts by one: two producers would get the same id. Only a
+    // log holding a client-invented id near that bound could bring the allocator here.
+    if (this.next >= Number.MAX_SAFE_INTEGER) throw new Error('producer ids exhausted: the next id would not be exact');
     if (this.next >= this.blockEnd) {
       this.blockEnd = this.next + ID_BLOCK;
       writeAtomic(this.path, `${this.blockEnd}\n`);

@@ -13,8 +13,10 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c } from '../../src/native/crc32c.js';
 import { buildBatch, decodeRecords } from '../../src/native/records.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { CRC_START } from '../../src/protocol/record-batch.js';
 import { fetchApi } from '../../src/protocol/schemas/fetch.js';
 import { initProducerIdApi } from '../../src/protocol/schemas/init-producer-id.js';
 import { produceApi } from '../../src/protocol/schemas/produce.js';
@@ -214,6 +216,18 @@ describe('InitProducerId', () => {
       const r = await init(4, id, epoch);
       expect(r).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1 });
     }
+  });
+
+  it('refuses an idempotent batch whose producer id is above 2^53-1 (no broker hands one out) with INVALID_RECORD', async () => {
+    await createTopic('idem-huge-id');
+    // Our builder refuses such an id, so write it over the header (offset 43, int64) and re-sign
+    // the batch (CRC-32C at offset 17 over [CRC_START, end)).
+    const records = buildBatch({ records: [{ value: 'x' }], producerId: 1, producerEpoch: 0, baseSequence: 0 });
+    records.writeBigInt64BE(2n ** 60n + 1n, 43);
+    records.writeUInt32BE(crc32c(records.subarray(CRC_START)), 17);
+    const res = await c.request(produceApi, 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'idem-huge-id', partitionData: [{ index: 0, records }] }] });
+    expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_RECORD);
+    expect((await readPartition('idem-huge-id')).size).toBe(0);
   });
 
   it('refuses a transactional id with INVALID_REQUEST (no transaction coordinator yet)', async () => {

@@ -126,4 +126,12 @@ describe('ProducerIdAllocator', () => {
     expect(a.allocate()).toBe(4323);
     expect(new ProducerIdAllocator(dir).allocate()).toBeGreaterThan(4323);
   });
+
+  it('refuses to hand out an id that a JS number cannot hold exactly, rather than repeat one', () => {
+    const a = new ProducerIdAllocator(tempDir());
+    a.reserveThrough(Number.MAX_SAFE_INTEGER - 2);
+    expect(a.allocate()).toBe(Number.MAX_SAFE_INTEGER - 1);
+    expect(() => a.allocate()).toThrow(/exhausted/);
+    expect(() => a.allocate()).toThrow(/exhausted/);
+  });
 });
