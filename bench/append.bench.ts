@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addon } from '../src/native/addon.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 
 export const title = 'append: PartitionLog.append vs plain C++ write() of the same bytes';
 

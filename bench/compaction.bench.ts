@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBatch, Codec } from '../src/native/records.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 
 export const title = 'compaction: one compact() pass vs a plain read + write + fdatasync copy of the same segments';
 

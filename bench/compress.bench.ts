@@ -15,7 +15,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Codec, codecName, compress, decompress } from '../src/native/codec.js';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 
 export const title = 'Compression, ~1 MiB of log lines, one thread';
 

@@ -7,7 +7,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { crc32c, crc32cBench, crc32cImplementation, crc32cImplementations } from '../src/native/crc32c.js';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 
 export const title = 'CRC-32C, one core';
 

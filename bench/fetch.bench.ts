@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartitionLog, preadWrite, sendfile, type FileSlice } from '../src/storage/partition-log.js';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 
 export const title = 'fetch: sendfile vs pread+write to a loopback socket';
 

@@ -29,7 +29,7 @@ import { joinGroupApi } from '../src/protocol/schemas/join-group.js';
 import { offsetCommitApi } from '../src/protocol/schemas/offset-commit.js';
 import { produceApi } from '../src/protocol/schemas/produce.js';
 import { syncGroupApi } from '../src/protocol/schemas/sync-group.js';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 
 export const title = 'consumer groups: rebalance time and commit throughput';
 

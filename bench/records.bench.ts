@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { buildBatch, decodeBatches, type RecordInput } from '../src/native/records.js';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 
 export const title = 'Record batches, 1,000 records, uncompressed';
 

@@ -26,7 +26,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Figure } from './lib.js';
+import type { LegacyFigure as Figure } from './lib.js';
 import { topSelf } from './loadgen/cpuprofile-top.js';
 
 export const title = 'throughput: librdkafka producer then consumer against Brook (child process), beside loopback TCP (iperf3)';
