@@ -122,8 +122,9 @@ export function sized<T>(full: T, tiny: T): T {
  * One operation. Either a closure the harness times (sync or async), or `{ timed }`: runs `n`
  * operations and returns the milliseconds they took as measured by the op itself, for work timed
  * inside C++ or with per-run setup (a new file, a log to build) that must stay out of the figure.
+ * `batch` fixes n (no calibration) when a sample must be a given amount of work.
  */
-export type Op = (() => unknown) | { timed: (n: number) => number | Promise<number> };
+export type Op = (() => unknown) | { timed: (n: number) => number | Promise<number>; batch?: number };
 
 export interface MeasureOptions {
   /** Time budget per op, ms (tinybench `time`). Default 1000; smoke 20. */
@@ -225,7 +226,11 @@ export async function measure(ops: Record<string, Op>, opts: MeasureOptions = {}
   for (const [name, op] of Object.entries(ops)) {
     let async = false;
     if (typeof op === 'function') async = isThenable(op());
-    let n = 1;
+    let n = typeof op === 'function' ? 1 : (op.batch ?? 1);
+    if (typeof op !== 'function' && op.batch !== undefined) {
+      batch.set(name, { n, async });
+      continue;
+    }
     // Twice: the first pass runs cold (interpreted, caches empty) and would settle too small.
     for (let pass = 0; pass < 2 && sampleMs > 0; pass++) while (n < 1 << 24 && (await runBatch(op, n, async)) < sampleMs) n *= 2;
     batch.set(name, { n, async });
@@ -233,7 +238,9 @@ export async function measure(ops: Record<string, Op>, opts: MeasureOptions = {}
 
   const turns = new FairTurns();
   const cpuSamples = new Map<string, number[]>();
-  const bench = new Bench({ time, iterations, warmup: true, warmupTime, warmupIterations, concurrency: 'bench', throws: true });
+  // On a failure the other tasks must stop too, or they would go on running behind the error.
+  const abort = new AbortController();
+  const bench = new Bench({ time, iterations, warmup: true, warmupTime, warmupIterations, concurrency: 'bench', throws: true, signal: abort.signal });
   let phase: 'warmup' | 'run' = 'warmup';
   bench.addEventListener('start', () => {
     phase = 'run';
@@ -255,6 +262,9 @@ export async function measure(ops: Record<string, Op>, opts: MeasureOptions = {}
             const c = process.cpuUsage(c0);
             cpu.push((c.user + c.system) / 1000 / n);
           }
+        } catch (e) {
+          abort.abort();
+          throw e;
         } finally {
           turns.done(name, ms);
         }
