@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { buildBatch, decodeBatches, type RecordInput } from '../src/native/records.js';
-import type { LegacyFigure as Figure } from './lib.js';
+import { measure, rate, type Figure } from './lib.js';
 
 export const title = 'Record batches, 1,000 records, uncompressed';
 
@@ -19,27 +19,6 @@ interface KafkajsCodec {
   Record(record: { offsetDelta: number; timestampDelta: number; key: unknown; value: unknown; headers: Record<string, unknown> }): unknown;
   Decoder: new (buf: Buffer) => unknown;
   decode(decoder: unknown): Promise<unknown>;
-}
-
-async function recsPerSec(records: number, fn: () => unknown, reps = 9): Promise<number> {
-  let iters = 1;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < iters; i++) await fn();
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (s > 0.01) {
-      iters = Math.max(1, Math.round((iters * 0.05) / s));
-      break;
-    }
-    iters *= 2;
-  }
-  let best = 0;
-  for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < iters; i++) await fn();
-    best = Math.max(best, (records * iters) / (Number(process.hrtime.bigint() - t0) / 1e9));
-  }
-  return best / 1e6;
 }
 
 export async function run(): Promise<Figure[]> {
@@ -65,19 +44,24 @@ export async function run(): Promise<Figure[]> {
     return [];
   }
   const k = kafkajs;
-  const kjsDecode = await recsPerSec(n, () => k.decode(new k.Decoder(batch)));
-  const kjsBuild = await recsPerSec(n, () =>
-    k.RecordBatch({
-      records: recs.map((r, i) => k.Record({ offsetDelta: i, timestampDelta: i, key: r.key, value: r.value, headers: { trace: r.headers![0]!.value } })),
-      lastOffsetDelta: n - 1,
-    }),
+  const m = await measure(
+    {
+      kjsDecode: () => k.decode(new k.Decoder(batch)),
+      kjsBuild: () =>
+        k.RecordBatch({
+          records: recs.map((r, i) => k.Record({ offsetDelta: i, timestampDelta: i, key: r.key, value: r.value, headers: { trace: r.headers![0]!.value } })),
+          lastOffsetDelta: n - 1,
+        }),
+      fullDecode: () => decodeBatches(batch).batches[0]!.records,
+      headerOnly: () => decodeBatches(batch).batches[0]!.recordsCount,
+      build: () => buildBatch({ records: recs }),
+    },
+    { time: 500 },
   );
-  const fullDecode = await recsPerSec(n, () => decodeBatches(batch).batches[0]!.records);
-  const headerOnly = await recsPerSec(n, () => decodeBatches(batch).batches[0]!.recordsCount);
-  const build = await recsPerSec(n, () => buildBatch({ records: recs }));
+  const perOp = n / 1e6; // M records per batch
   return [
-    { name: 'decode to record objects', value: fullDecode, baseline: kjsDecode, unit: 'M records/s', baselineName: 'kafkajs decoder', pages: 'reused' },
-    { name: 'decode, records not materialised', value: headerOnly, baseline: fullDecode, unit: 'M records/s', baselineName: 'decode to record objects', pages: 'reused' },
-    { name: 'build a batch', value: build, baseline: kjsBuild, unit: 'M records/s', baselineName: 'kafkajs encoder', pages: 'fresh' },
+    { name: 'decode to record objects', ours: rate(m.fullDecode!, perOp), baseline: rate(m.kjsDecode!, perOp), unit: 'M records/s', baselineName: 'kafkajs decoder', pages: 'reused' },
+    { name: 'decode, records not materialised', ours: rate(m.headerOnly!, perOp), baseline: rate(m.fullDecode!, perOp), unit: 'M records/s', baselineName: 'decode to record objects', pages: 'reused' },
+    { name: 'build a batch', ours: rate(m.build!, perOp), baseline: rate(m.kjsBuild!, perOp), unit: 'M records/s', baselineName: 'kafkajs encoder', pages: 'fresh' },
   ];
 }
