@@ -15,7 +15,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Codec, codecName, compress, decompress } from '../src/native/codec.js';
-import type { LegacyFigure as Figure } from './lib.js';
+import { measure, rate, sized, type Figure, type Measured } from './lib.js';
 
 export const title = 'Compression, ~1 MiB of log lines, one thread';
 
@@ -75,41 +75,8 @@ export function logLines(bytes: number, seed = 42): Buffer {
   return Buffer.from(lines.join('\n') + '\n').subarray(0, bytes);
 }
 
-/**
- * Best MB/s of each workload over `rounds` rounds of ~40 ms windows. Rounds visit every workload in
- * turn, so a noisy neighbour on this shared machine slows ours and the baselines alike rather than
- * whichever happened to run at the wrong moment; best-of estimates the uncontended speed.
- */
-function measureAll(bytes: number, fns: Record<string, () => unknown>, rounds = 9): Record<string, number> {
-  const iters: Record<string, number> = {};
-  for (const [name, fn] of Object.entries(fns)) {
-    let n = 1;
-    for (;;) {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) fn();
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (s > 0.01) {
-        iters[name] = Math.max(1, Math.round((n * 0.04) / s));
-        break;
-      }
-      n *= 2;
-    }
-  }
-  const best: Record<string, number> = {};
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries(fns)) {
-      const n = iters[name]!;
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) fn();
-      const mbps = (bytes * n) / (Number(process.hrtime.bigint() - t0) / 1e9) / 1e6;
-      best[name] = Math.max(best[name] ?? 0, mbps);
-    }
-  }
-  return best;
-}
-
 export async function run(): Promise<Figure[]> {
-  const input = logLines(1 << 20);
+  const input = logLines(sized(1 << 20, 64 << 10));
   const nodeGz = gzipSync(input, { level: 6 });
   const codecs = [Codec.Gzip, Codec.Snappy, Codec.Lz4, Codec.Zstd] as const;
   const packed = new Map(codecs.map((c) => [c, compress(c, input)]));
@@ -125,16 +92,19 @@ export async function run(): Promise<Figure[]> {
     fns[`${codecName(c)} compress`] = () => compress(c, input);
     fns[`${codecName(c)} decompress`] = () => decompress(c, packed.get(c)!);
   }
-  const m = measureAll(input.length, fns);
+  // All ten in one Bench, so a noisy neighbour on this shared machine slows ours and the baselines
+  // alike rather than whichever happened to run at the wrong moment.
+  const measured = await measure(fns, { time: 400 });
+  const mb = (name: string) => rate(measured[name] as Measured, input.length / 1e6);
   const figures: Figure[] = [];
   for (const c of codecs) {
     const size = packed.get(c)!.length;
     const extra = { ratio: `${(input.length / size).toFixed(2)}x`, 'size vs Node gzip': `${((size / nodeGz.length) * 100).toFixed(0)}%` };
-    figures.push({ name: `${codecName(c)} compress`, value: m[`${codecName(c)} compress`]!, baseline: m['node gzip']!, unit: 'MB/s', baselineName: 'Node zlib gzip -6', pages: 'fresh', extra });
-    figures.push({ name: `${codecName(c)} decompress`, value: m[`${codecName(c)} decompress`]!, baseline: m['node gunzip']!, unit: 'MB/s', baselineName: 'Node zlib gunzip', pages: 'fresh', extra });
+    figures.push({ name: `${codecName(c)} compress`, ours: mb(`${codecName(c)} compress`), baseline: mb('node gzip'), unit: 'MB/s', baselineName: 'Node zlib gzip -6', pages: 'fresh', extra });
+    figures.push({ name: `${codecName(c)} decompress`, ours: mb(`${codecName(c)} decompress`), baseline: mb('node gunzip'), unit: 'MB/s', baselineName: 'Node zlib gunzip', pages: 'fresh', extra });
     console.log(`${codecName(c).padEnd(7)} ratio ${extra.ratio}, size vs Node gzip ${extra['size vs Node gzip']}`);
   }
-  figures.push({ name: 'memcpy 1 MiB into a new Buffer', value: m['memcpy fresh']!, baseline: m['memcpy reused']!, unit: 'MB/s', baselineName: 'memcpy into a reused Buffer', pages: 'fresh' });
-  console.log(`input ${input.length} bytes of log lines; Node gzip -6 ratio ${(input.length / nodeGz.length).toFixed(2)}x; memcpy (reused target) ${m['memcpy reused']!.toFixed(0)} MB/s`);
+  figures.push({ name: `memcpy ${input.length === 1 << 20 ? '1 MiB' : `${input.length >> 10} KiB`} into a new Buffer`, ours: mb('memcpy fresh'), baseline: mb('memcpy reused'), unit: 'MB/s', baselineName: 'memcpy into a reused Buffer', pages: 'fresh' });
+  console.log(`input ${input.length} bytes of log lines; Node gzip -6 ratio ${(input.length / nodeGz.length).toFixed(2)}x; memcpy (reused target) ${mb('memcpy reused').value.toFixed(0)} MB/s`);
   return figures;
 }
