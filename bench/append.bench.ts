@@ -3,17 +3,18 @@
  * call) against the same bytes written by a plain C++ write() loop (`benchPlainWrite`, timed in C++),
  * per batch size. Target: >= 85% of the baseline from 16 KiB batches up.
  *
- * Pages: every run, ours and the baseline's, writes the same number of bytes into a NEW file in a
- * new directory (the previous run's file deleted first), and the two alternate, best of N each. So
- * both always write "fresh" files: page-cache pages newly allocated from the free list, never a
- * rewrite of pages still cached for that file. Neither side fsyncs (the append path does not).
+ * Pages: every sample, ours and the baseline's, writes the same number of bytes into a NEW file in
+ * a new directory (the previous sample's file deleted first), and the two interleave in one tinybench
+ * Bench. So both always write "fresh" files: page-cache pages newly allocated from the free list,
+ * never a rewrite of pages still cached for that file. Neither side fsyncs (the append path does
+ * not). One op is one batch appended; one sample is a whole file's worth of them (its mean).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addon } from '../src/native/addon.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
-import type { LegacyFigure as Figure } from './lib.js';
+import { measure, rate, sized, type Figure } from './lib.js';
 
 export const title = 'append: PartitionLog.append vs plain C++ write() of the same bytes';
 
@@ -59,49 +60,50 @@ function batchOfSize(size: number): Buffer {
   return b;
 }
 
+/** `count` appends into a new log; returns the ms of the appends alone (not the open or the delete). */
 function runOurs(root: string, batch: Buffer, count: number): number {
   const dir = mkdtempSync(join(root, 'log-'));
   const log = PartitionLog.open(dir, { maxMessageBytes: batch.length + 1, segmentBytes: 2 ** 31 - 1, retentionMs: -1 });
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     batch.writeBigInt64BE(0n, 0); // append rewrote it: a producer's batch carries 0
     log.append(batch, { now: 0 });
   }
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const ms = performance.now() - t0;
   log.delete();
   rmSync(dir, { recursive: true, force: true });
-  return secs;
+  return ms;
 }
 
+/** The same bytes by a plain write() loop in C++, into a new file; the ms it timed. */
 function runPlain(root: string, batch: Buffer, count: number): number {
   const dir = mkdtempSync(join(root, 'plain-'));
   const secs = addon().benchPlainWrite(join(dir, 'plain.log'), batch, count) as number;
   rmSync(dir, { recursive: true, force: true });
-  return secs;
+  return secs * 1000;
 }
 
 export async function run(): Promise<Figure[]> {
   const root = mkdtempSync(join(tmpdir(), 'brook-bench-append-'));
-  const total = 512 * 1024 * 1024;
+  const total = sized(512 * 1024 * 1024, 2 * 1024 * 1024);
   const figures: Figure[] = [];
   try {
     for (const size of [1024, 16 * 1024, 256 * 1024, 1024 * 1024]) {
       const batch = batchOfSize(size);
       const count = Math.floor(total / size);
-      // warm-up: code paths, not pages (small)
-      runOurs(root, batch, Math.min(count, 64));
-      runPlain(root, batch, Math.min(count, 64));
-      let ours = Infinity;
-      let plain = Infinity;
-      for (let rep = 0; rep < 5; rep++) {
-        ours = Math.min(ours, runOurs(root, batch, count));
-        plain = Math.min(plain, runPlain(root, batch, count));
-      }
-      const mb = (count * size) / 1e6;
+      // One warmup file each (code paths; its pages are fresh like the rest), then five per side.
+      const m = await measure(
+        {
+          ours: { timed: (n) => runOurs(root, batch, n), batch: count },
+          plain: { timed: (n) => runPlain(root, batch, n), batch: count },
+        },
+        { time: 0, iterations: 5, warmupTime: 0, warmupIterations: 1 },
+      );
+      const mbPerOp = size / 1e6;
       figures.push({
-        name: `append ${size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`} batches (${(mb / 1000).toFixed(2)} GB per run)`,
-        value: mb / ours,
-        baseline: mb / plain,
+        name: `append ${size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`} batches (${((count * size) / 1e9).toFixed(2)} GB per run)`,
+        ours: rate(m.ours!, mbPerOp),
+        baseline: rate(m.plain!, mbPerOp),
         unit: 'MB/s',
         baselineName: 'plain C++ write()',
         pages: 'fresh',
