@@ -5,7 +5,8 @@
  *
  * CPU is the sender process's user+system time (process.cpuUsage, which counts every thread, so the
  * libuv workers doing the sends are included; the kernel's copy work for sendfile and write is
- * system time of the thread that issued it), per GB sent. Alternating runs, best of N each.
+ * system time of the thread that issued it), per GB sent, recorded around every sample. One op sends
+ * one chunk; the two interleave in one tinybench Bench, never sending at the same time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartitionLog, preadWrite, sendfile, type FileSlice } from '../src/storage/partition-log.js';
-import type { LegacyFigure as Figure } from './lib.js';
+import { cpuPer, measure, rate, sized, type Figure } from './lib.js';
 
 export const title = 'fetch: sendfile vs pread+write to a loopback socket';
 
@@ -32,33 +33,22 @@ async function connectDrainer(): Promise<{ sock: net.Socket; child: ChildProcess
   return { sock, child, server };
 }
 
-async function timeRun(
-  fn: typeof sendfile,
-  sockFd: number,
-  fd: number,
-  fileSize: number,
-  chunk: number,
-  total: number,
-): Promise<{ secs: number; cpu: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  let sent = 0;
+/** One op: the next `chunk` bytes of the file (wrapping at its end) to the socket. */
+function sender(fn: typeof sendfile, sockFd: number, fd: number, fileSize: number, chunk: number): () => Promise<void> {
   let pos = 0;
-  while (sent < total) {
+  return async () => {
     if (pos + chunk > fileSize) pos = 0;
     const slice: FileSlice = { fd, position: pos, length: chunk };
-    sent += await fn(sockFd, slice, { timeoutMs: 30_000 });
+    await fn(sockFd, slice, { timeoutMs: 30_000 });
     pos += chunk;
-  }
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  return { secs, cpu: (c.user + c.system) / 1e6 };
+  };
 }
 
 export async function run(): Promise<Figure[]> {
   const root = mkdtempSync(join(tmpdir(), 'brook-bench-fetch-'));
   const log = PartitionLog.open(join(root, 'fetch-0'), { maxMessageBytes: 1 << 21, retentionMs: -1 });
   // 256 MiB of 1 MiB batches in the page cache.
+  const batches = sized(256, 8);
   const batch = Buffer.alloc(1 << 20, 0x62);
   batch.writeInt32BE(batch.length - 12, 8);
   batch.writeUInt8(2, 16);
@@ -68,7 +58,7 @@ export async function run(): Promise<Figure[]> {
   batch.writeInt32BE(-1, 53);
   batch.writeInt32BE(1, 57);
   const { addon } = await import('../src/native/addon.js');
-  for (let i = 0; i < 256; i++) {
+  for (let i = 0; i < batches; i++) {
     batch.writeBigInt64BE(0n, 0);
     batch.writeUInt32BE(addon().crc32c(batch.subarray(21)) >>> 0, 17);
     log.append(batch);
@@ -79,40 +69,20 @@ export async function run(): Promise<Figure[]> {
   const { sock, child, server } = await connectDrainer();
   const sockFd = (sock as unknown as { _handle: { fd: number } })._handle.fd;
   const figures: Figure[] = [];
-  const total = 1 << 30;
   try {
     for (const chunk of [64 << 10, 1 << 20]) {
-      await timeRun(sendfile, sockFd, fd, fileSize, chunk, 64 << 20); // warm-up
-      await timeRun(preadWrite, sockFd, fd, fileSize, chunk, 64 << 20);
-      const best = { sf: { secs: Infinity, cpu: Infinity }, pw: { secs: Infinity, cpu: Infinity } };
-      for (let rep = 0; rep < 3; rep++) {
-        const a = await timeRun(sendfile, sockFd, fd, fileSize, chunk, total);
-        const b = await timeRun(preadWrite, sockFd, fd, fileSize, chunk, total);
-        if (a.secs < best.sf.secs) best.sf = a;
-        if (b.secs < best.pw.secs) best.pw = b;
-      }
-      const gb = total / 1e9;
+      const m = await measure(
+        { sendfile: sender(sendfile, sockFd, fd, fileSize, chunk), preadWrite: sender(preadWrite, sockFd, fd, fileSize, chunk) },
+        { time: 1500, sampleMs: 20, cpu: true },
+      );
+      const gbPerOp = chunk / 1e9;
       const label = chunk >= 1 << 20 ? '1 MiB' : '64 KiB';
-      figures.push({
-        name: `fetch ${label} chunks: sendfile throughput`,
-        value: gb / best.sf.secs,
-        baseline: gb / best.pw.secs,
-        unit: 'GB/s',
-        baselineName: 'pread+write',
-        pages: 'reused',
-      });
-      figures.push({
-        name: `fetch ${label} chunks: sender CPU`,
-        value: best.sf.cpu / gb,
-        baseline: best.pw.cpu / gb,
-        unit: 'CPU s/GB',
-        baselineName: 'pread+write',
-        higherIsBetter: false,
-        pages: 'reused',
-      });
-      const faster = best.sf.secs <= best.pw.secs ? 'sendfile' : 'pread+write';
-      const cheaper = best.sf.cpu <= best.pw.cpu ? 'sendfile' : 'pread+write';
-      console.log(`${label} chunks: ${faster} is faster (${(gb / best.sf.secs).toFixed(2)} vs ${(gb / best.pw.secs).toFixed(2)} GB/s); ${cheaper} uses less CPU (${(best.sf.cpu / gb).toFixed(3)} vs ${(best.pw.cpu / gb).toFixed(3)} s/GB)`);
+      const f = { sf: rate(m.sendfile!, gbPerOp), pw: rate(m.preadWrite!, gbPerOp), sfCpu: cpuPer(m.sendfile!, gbPerOp), pwCpu: cpuPer(m.preadWrite!, gbPerOp) };
+      figures.push({ name: `fetch ${label} chunks: sendfile throughput`, ours: f.sf, baseline: f.pw, unit: 'GB/s', baselineName: 'pread+write', pages: 'reused' });
+      figures.push({ name: `fetch ${label} chunks: sender CPU`, ours: f.sfCpu, baseline: f.pwCpu, unit: 'CPU s/GB', baselineName: 'pread+write', higherIsBetter: false, pages: 'reused' });
+      const faster = f.sf.value >= f.pw.value ? 'sendfile' : 'pread+write';
+      const cheaper = f.sfCpu.value <= f.pwCpu.value ? 'sendfile' : 'pread+write';
+      console.log(`${label} chunks: ${faster} is faster (${f.sf.value.toFixed(2)} vs ${f.pw.value.toFixed(2)} GB/s); ${cheaper} uses less CPU (${f.sfCpu.value.toFixed(3)} vs ${f.pwCpu.value.toFixed(3)} s/GB)`);
     }
   } finally {
     sock.destroy();
