@@ -8,12 +8,14 @@
  * SyncGroup answered, which includes the join barrier, the leader's assignment and storing the
  * group metadata record in __consumer_offsets. Baseline, same run, same connections, timed the same
  * way: two sequential ApiVersions round trips per member (20 requests, as the rebalance's 10 joins
- * and 10 syncs), i.e. the network and framing cost of the flow without any group work. Medians.
+ * and 10 syncs), i.e. the network and framing cost of the flow without any group work. Each round
+ * is one tinybench sample (timed by the flow itself), the two interleaved in one Bench.
  *
  * Commits: one connection, 32 requests in flight, each OffsetCommit committing one partition
  * (append of one record to __consumer_offsets, then the answer). Baseline: Produce (acks=1) of a
  * one-record batch of the same size to an ordinary topic through the same connection and window.
- * Both against an in-process broker, so the client's CPU is in both numbers alike.
+ * Both against an in-process broker, so the client's CPU is in both numbers alike. A sample is one
+ * windowed run of a few thousand requests (its mean per request).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -29,14 +31,13 @@ import { joinGroupApi } from '../src/protocol/schemas/join-group.js';
 import { offsetCommitApi } from '../src/protocol/schemas/offset-commit.js';
 import { produceApi } from '../src/protocol/schemas/produce.js';
 import { syncGroupApi } from '../src/protocol/schemas/sync-group.js';
-import type { LegacyFigure as Figure } from './lib.js';
+import { duration, measure, rate, type Figure } from './lib.js';
 
 export const title = 'consumer groups: rebalance time and commit throughput';
 
 const MEMBERS = 10;
 const PARTITIONS = 100;
 const ROUNDS = 40;
-const COMMITS = 20_000;
 const WINDOW = 32;
 
 /** A pipelining client: requests go out at once, responses come back in order. */
@@ -101,8 +102,6 @@ function assignment(topic: string, partitions: number[]): Buffer {
   return b;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function rebalance(conns: Conn[], topic: string, memberIds: string[]): Promise<{ ms: number; memberIds: string[]; generation: number }> {
   const joinBody = (memberId: string) => ({
     groupId: 'bench-group',
@@ -140,16 +139,16 @@ async function apiVersionsFlow(conns: Conn[]): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-/** Runs `total` requests through `send`, keeping `WINDOW` in flight; returns requests per second. */
+/** Runs `total` requests through `send`, keeping `WINDOW` in flight; returns the ms they took. */
 async function windowed(total: number, send: (i: number) => Promise<void>): Promise<number> {
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: WINDOW }, async () => {
       while (next < total) await send(next++);
     }),
   );
-  return total / (Number(process.hrtime.bigint() - t0) / 1e9);
+  return performance.now() - t0;
 }
 
 export async function run(): Promise<Figure[]> {
@@ -169,22 +168,27 @@ export async function run(): Promise<Figure[]> {
 
     // ---- rebalance
     const conns = await Promise.all(Array.from({ length: MEMBERS }, () => Conn.open(broker.port)));
-    // The first JoinGroup (v5, no member id) answers MEMBER_ID_REQUIRED with each member's id; then
-    // a few untimed rounds warm up.
+    // The first JoinGroup (v5, no member id) answers MEMBER_ID_REQUIRED with each member's id;
+    // tinybench's warmup rounds follow.
     let ids = Array.from({ length: MEMBERS }, () => '');
     const first = await Promise.all(conns.map((c) => c.request(joinGroupApi, 5, { groupId: 'bench-group', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'roundrobin', metadata: subscription(topic) }] })));
     ids = first.map((r) => r.memberId);
-    for (let w = 0; w < 3; w++) ids = (await rebalance(conns, topic, ids)).memberIds;
-    const rebalanceMs: number[] = [];
-    const baselineMs: number[] = [];
     let generation = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-      const res = await rebalance(conns, topic, ids);
-      ids = res.memberIds;
-      generation = res.generation;
-      rebalanceMs.push(res.ms);
-      baselineMs.push(await apiVersionsFlow(conns));
-    }
+    const rounds = await measure(
+      {
+        rebalance: {
+          batch: 1,
+          timed: async () => {
+            const res = await rebalance(conns, topic, ids);
+            ids = res.memberIds;
+            generation = res.generation;
+            return res.ms;
+          },
+        },
+        apiVersions: { batch: 1, timed: () => apiVersionsFlow(conns) },
+      },
+      { time: 0, iterations: ROUNDS, warmupTime: 0, warmupIterations: 3 },
+    );
     for (const c of conns) c.close();
 
     // ---- commits vs produce
@@ -207,30 +211,23 @@ export async function run(): Promise<Figure[]> {
       const r = await admin.request(produceApi, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'bench-produce', partitionData: [{ index: 0, records }] }] });
       if (r.responses[0]!.partitionResponses[0]!.errorCode !== 0) throw new Error('produce failed');
     };
-    await windowed(2000, commitOnce);
-    await windowed(2000, produceOnce);
-    const commitRates: number[] = [];
-    const produceRates: number[] = [];
-    for (let k = 0; k < 3; k++) {
-      commitRates.push(await windowed(COMMITS, commitOnce));
-      produceRates.push(await windowed(COMMITS, produceOnce));
-    }
+    const rates = await measure({ commit: { timed: (n) => windowed(n, commitOnce) }, produce: { timed: (n) => windowed(n, produceOnce) } }, { time: 1500, sampleMs: 100 });
     admin.close();
 
     return [
       {
-        name: `rebalance: ${MEMBERS} members, ${PARTITIONS} partitions (last JoinGroup sent -> every SyncGroup answered, median of ${ROUNDS})`,
-        value: median(rebalanceMs),
-        baseline: median(baselineMs),
+        name: `rebalance: ${MEMBERS} members, ${PARTITIONS} partitions (last JoinGroup sent -> every SyncGroup answered)`,
+        ours: duration(rounds.rebalance!),
+        baseline: duration(rounds.apiVersions!),
         unit: 'ms',
         baselineName: `${MEMBERS} connections x 2 sequential ApiVersions round trips`,
         higherIsBetter: false,
-        extra: { p90: [...rebalanceMs].sort((a, b) => a - b)[Math.floor(ROUNDS * 0.9)]!, generation },
+        extra: { generation },
       },
       {
-        name: `offset commits, 1 partition each, one connection, ${WINDOW} in flight (best of 3 x ${COMMITS})`,
-        value: Math.max(...commitRates),
-        baseline: Math.max(...produceRates),
+        name: `offset commits, 1 partition each, one connection, ${WINDOW} in flight`,
+        ours: rate(rates.commit!, 1),
+        baseline: rate(rates.produce!, 1),
         unit: 'req/s',
         baselineName: 'Produce acks=1 of a same-size one-record batch, same window',
       },
