@@ -15,7 +15,12 @@
  * - Redis Streams XADD with redis-benchmark (one connection, pipeline 100), when redis-server is
  *   installed: the in-memory peer the issue compares against.
  *
- * Environment: BENCH_PARTITIONS (default "1"), BENCH_SCALE (message counts x this, default 1),
+ * Each run (BENCH_RUNS, default 3) repeats every baseline and workload once, giving one sample per
+ * figure; the samples go through tinybench's statistics (lib.ts statsOf), so these figures carry
+ * means and margins of error like the in-process ones, in the same table and JSON. --smoke: one
+ * run of a few thousand messages, iperf3 for 64 MB.
+ *
+ * Environment: BENCH_RUNS (default 3), BENCH_PARTITIONS (default "1"), BENCH_SCALE (message counts x this, default 1),
  * BROOK_BENCH_DIR (data directory parent, default the OS temp dir: a disk), BENCH_PROFILE=1 (a V8
  * CPU profile of the broker per phase, summarised), BENCH_PERF=1 (perf record of the broker per
  * phase, summarised), BENCH_REDIS=0 (skip the Redis peer), BROOK_NODE_FLAGS (extra node flags).
@@ -26,7 +31,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LegacyFigure as Figure } from './lib.js';
+import { isSmoke, sized, statsOf, type Figure } from './lib.js';
 import { topSelf } from './loadgen/cpuprofile-top.js';
 
 export const title = 'throughput: librdkafka producer then consumer against Brook (child process), beside loopback TCP (iperf3)';
@@ -37,9 +42,9 @@ const resultsDir = join(here, 'results');
 const MB = 1e6;
 const GB = 1e9;
 
-const WORKLOADS = [
-  { size: 100, count: 5_000_000 },
-  { size: 1024, count: 2_000_000 },
+const workloads = () => [
+  { size: 100, count: sized(5_000_000, 20_000) },
+  { size: 1024, count: sized(2_000_000, 10_000) },
 ];
 
 // ------------------------------------------------------------------------------------ processes
@@ -96,7 +101,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------- builds
 
+/** Newest modification time of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
 function buildDist(): void {
+  // tsc takes seconds on this VM (most of a smoke run); npm test has just run it.
+  const built = join(root, 'dist/src/index.js');
+  if (existsSync(built) && statSync(built).mtimeMs > newestMtime(join(root, 'src'))) return;
   const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) {
     if (!existsSync(join(root, 'dist/src/cli/main.js'))) throw new Error(`tsc failed and there is no dist/: ${r.stdout}${r.stderr}`);
@@ -174,7 +192,7 @@ async function iperf3(): Promise<Iperf> {
     let d: Done | undefined;
     for (let attempt = 0; attempt < 20; attempt++) {
       await sleep(150);
-      d = await exec('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', '3', '-J']);
+      d = await exec('iperf3', ['-c', '127.0.0.1', '-p', String(port), ...(isSmoke() ? ['-n', '64M'] : ['-t', '3']), '-J']);
       if (d.code === 0) break;
     }
     const j = JSON.parse(d!.stdout) as {
@@ -297,11 +315,21 @@ function v8Top(dir: string, n = 12): string[] {
 
 // ---------------------------------------------------------------------------------------- run
 
+/** Appends to the list under `key`. */
+function push<K>(m: Map<K, number[]>, key: K, v: number): void {
+  const list = m.get(key);
+  if (list) list.push(v);
+  else m.set(key, [v]);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 export async function run(): Promise<Figure[]> {
   if (!hasCommand('iperf3')) throw new Error('iperf3 is not installed (apt-get install iperf3)');
   buildDist();
   const loadgen = buildLoadgen();
   const scale = Number(process.env.BENCH_SCALE ?? 1);
+  const runs = isSmoke() ? 1 : Number(process.env.BENCH_RUNS ?? 3);
   const partitionsList = (process.env.BENCH_PARTITIONS ?? '1').split(',').map(Number);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = join(resultsDir, `throughput-${stamp}`);
@@ -310,65 +338,63 @@ export async function run(): Promise<Figure[]> {
   if (profile || perf) mkdirSync(outDir, { recursive: true });
   const parent = process.env.BROOK_BENCH_DIR ?? tmpdir();
 
-  const ip = await iperf3();
-  console.log(`iperf3 loopback: ${ip.MBps.toFixed(0)} MB/s, sender ${ip.senderCpuPerGB.toFixed(2)} CPU s/GB, receiver ${ip.receiverCpuPerGB.toFixed(2)} CPU s/GB`);
-
+  const ips: Iperf[] = [];
   const phases: Phase[] = [];
-  const pageCache = new Map<string, number>();
-  const redis = new Map<number, { msgsPerSec: number; cores: number }>();
-  for (const { size } of WORKLOADS) {
-    const r = await redisXadd(size, Math.round((size === 100 ? 2_000_000 : 500_000) * scale));
-    if (r) redis.set(size, r);
-  }
+  const pageCache = new Map<string, number[]>(); // ms per MB, per run
+  const redis = new Map<number, { msgsPerSec: number; cores: number }[]>();
+  for (let r = 0; r < runs; r++) {
+    const ip = await iperf3();
+    ips.push(ip);
+    console.log(`run ${r + 1}/${runs}: iperf3 loopback ${ip.MBps.toFixed(0)} MB/s, sender ${ip.senderCpuPerGB.toFixed(2)} CPU s/GB, receiver ${ip.receiverCpuPerGB.toFixed(2)} CPU s/GB`);
+    for (const { size } of workloads()) {
+      const peer = await redisXadd(size, Math.round((size === 100 ? 2_000_000 : 500_000) * scale));
+      if (peer) redis.set(size, [...(redis.get(size) ?? []), peer]);
+    }
+    for (const partitions of partitionsList) {
+      for (const { size, count: baseCount } of workloads()) {
+        const count = Math.round(baseCount * scale);
+        const dataDir = mkdtempSync(join(parent, 'brook-throughput-'));
+        const key = `${size}/${partitions}`;
+        try {
+          // The page-cache baseline, just before the produce it bounds.
+          const w = lastJson<{ bytes: number; seconds: number }>(await exec(loadgen, ['write', join(dataDir, 'pagecache-baseline'), String(count * size), String(1 << 20)]), 'write baseline');
+          push(pageCache, key, (1000 * w.seconds) / (w.bytes / MB));
 
-  for (const partitions of partitionsList) {
-    for (const { size, count: baseCount } of WORKLOADS) {
-      const count = Math.round(baseCount * scale);
-      const dataDir = mkdtempSync(join(parent, 'brook-throughput-'));
-      const key = `${size}/${partitions}`;
-      try {
-        // The page-cache baseline, just before the produce it bounds.
-        const w = lastJson<{ bytes: number; seconds: number }>(await exec(loadgen, ['write', join(dataDir, 'pagecache-baseline'), String(count * size), String(1 << 20)]), 'write baseline');
-        pageCache.set(key, w.bytes / w.seconds / MB);
+          const tag = runs > 1 ? `-r${r + 1}` : '';
+          const profDir = (what: string) => (profile ? join(outDir, `${what}-${size}B-${partitions}p${tag}`) : undefined);
+          let brook = await startBrook(dataDir, profDir('produce'));
+          const topic = `bench-${size}-${partitions}`;
+          lastJson(await exec(loadgen, ['create', brook.bootstrap, topic, String(partitions)]), 'create topic');
+          const produce = await measure(loadgen, brook, ['produce', brook.bootstrap, topic, String(count), String(size), '1'], 'produce', size, partitions, perf ? outDir : undefined);
+          await brook.stop();
+          if (profile) produce.profile = [...(produce.profile ?? []), ...v8Top(profDir('produce')!)];
+          phases.push(produce);
 
-        const profDir = (what: string) => (profile ? join(outDir, `${what}-${size}B-${partitions}p`) : undefined);
-        let brook = await startBrook(dataDir, profDir('produce'));
-        const topic = `bench-${size}-${partitions}`;
-        lastJson(await exec(loadgen, ['create', brook.bootstrap, topic, String(partitions)]), 'create topic');
-        const produce = await measure(loadgen, brook, ['produce', brook.bootstrap, topic, String(count), String(size), '1'], 'produce', size, partitions, perf ? outDir : undefined);
-        await brook.stop();
-        if (profile) produce.profile = [...(produce.profile ?? []), ...v8Top(profDir('produce')!)];
-        phases.push(produce);
-
-        brook = await startBrook(dataDir, profDir('consume'));
-        const consume = await measure(loadgen, brook, ['consume', brook.bootstrap, topic, String(count)], 'consume', size, partitions, perf ? outDir : undefined);
-        await brook.stop();
-        if (profile) consume.profile = [...(consume.profile ?? []), ...v8Top(profDir('consume')!)];
-        phases.push(consume);
-      } finally {
-        rmSync(dataDir, { recursive: true, force: true });
+          brook = await startBrook(dataDir, profDir('consume'));
+          const consume = await measure(loadgen, brook, ['consume', brook.bootstrap, topic, String(count)], 'consume', size, partitions, perf ? outDir : undefined);
+          await brook.stop();
+          if (profile) consume.profile = [...(consume.profile ?? []), ...v8Top(profDir('consume')!)];
+          phases.push(consume);
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true });
+        }
       }
     }
   }
+  // Once more at the end: loopback speed drifts on a shared VM, and the runs sit between these.
   const ipEnd = await iperf3();
+  ips.push(ipEnd);
   console.log(`iperf3 loopback at the end: ${ipEnd.MBps.toFixed(0)} MB/s`);
-  const ipMBps = (ip.MBps + ipEnd.MBps) / 2;
 
-  console.log(`\nbroker: node ${process.version}, data in ${parent}; iperf3 ${ipMBps.toFixed(0)} MB/s (mean of start and end)`);
-  console.table(
-    phases.map((p) => ({
-      phase: `${p.what} ${p.size} B, ${p.partitions}p`,
-      'msgs/s': Math.round(p.msgsPerSec),
-      'MB/s': Number(p.MBps.toFixed(1)),
-      seconds: Number(p.seconds.toFixed(2)),
-      'broker cores': Number(p.brokerCores.toFixed(2)),
-      'broker CPU s/GB': Number(p.cpuPerGB.toFixed(2)),
-      'client CPU s': p.clientCpu,
-      'page-cache MB/s': p.what === 'produce' ? Number(pageCache.get(`${p.size}/${p.partitions}`)!.toFixed(0)) : '',
-      'vs iperf3': `${((100 * p.MBps) / ipMBps).toFixed(1)}%`,
-    })),
-  );
-  for (const [size, r] of redis) console.log(`redis XADD ${size} B (pipeline 100, 1 connection): ${Math.round(r.msgsPerSec)} msgs/s, ${((r.msgsPerSec * size) / MB).toFixed(0)} MB/s, server ${r.cores.toFixed(2)} cores`);
+  console.log(`\nbroker: node ${process.version}, data in ${parent}; ${runs} run(s)`);
+  for (const p of phases) {
+    const pc = pageCache.get(`${p.size}/${p.partitions}`);
+    console.log(
+      `  ${p.what} ${p.size} B, ${p.partitions}p: ${Math.round(p.msgsPerSec)} msgs/s, ${p.MBps.toFixed(1)} MB/s in ${p.seconds.toFixed(2)} s, broker ${p.brokerCores.toFixed(2)} cores (${p.cpuPerGB.toFixed(2)} CPU s/GB)` +
+        `${p.clientCpu !== undefined ? `, client ${p.clientCpu.toFixed(2)} CPU s` : ''}${p.what === 'produce' && pc ? `; page-cache write ${(1000 / mean(pc)).toFixed(0)} MB/s` : ''}`,
+    );
+  }
+  for (const [size, rs] of redis) console.log(`redis XADD ${size} B (pipeline 100, 1 connection): ${Math.round(mean(rs.map((r) => r.msgsPerSec)))} msgs/s, server ${mean(rs.map((r) => r.cores)).toFixed(2)} cores`);
   const producer = phases.find((p) => p.what === 'produce')?.settings;
   const consumer = phases.find((p) => p.what === 'consume')?.settings;
   console.log(`producer settings: ${JSON.stringify(producer)}`);
@@ -380,19 +406,38 @@ export async function run(): Promise<Figure[]> {
   }
   if (profile || perf) console.log(`\nprofiles in ${outDir}`);
 
+  // Samples in lower-is-better units (ms per MB, ms per message, CPU s per GB), one per run; a
+  // rate is 1000 over their mean.
+  const perSecond = (msPer: number) => 1000 / msPer;
+  const ipRate = await statsOf(ips.map((i) => 1000 / i.MBps), perSecond);
+  const ipCpu = { produce: await statsOf(ips.map((i) => i.receiverCpuPerGB)), consume: await statsOf(ips.map((i) => i.senderCpuPerGB)) };
+  const groups = new Map<string, Phase[]>();
+  for (const p of phases) groups.set(`${p.what}/${p.size}/${p.partitions}`, [...(groups.get(`${p.what}/${p.size}/${p.partitions}`) ?? []), p]);
   const figures: Figure[] = [];
-  for (const p of phases) {
+  for (const ps of groups.values()) {
+    const p = ps[0]!;
     const label = `${p.what} ${p.size === 1024 ? '1 KiB' : `${p.size} B`}, ${p.partitions}p`;
-    const extra = { 'msgs/s': Math.round(p.msgsPerSec), brokerCores: Number(p.brokerCores.toFixed(2)) };
+    const extra = { 'msgs/s': Math.round(mean(ps.map((x) => x.msgsPerSec))), brokerCores: Number(mean(ps.map((x) => x.brokerCores)).toFixed(2)) };
     const target = p.what === 'produce' ? (p.size === 100 ? '>= 150 MB/s (1.5M msgs/s), <= 1 core' : '>= 1200 MB/s, <= 1 core') : p.size === 1024 ? '>= 2000 MB/s' : '';
-    figures.push({ name: `${label}: MB/s vs loopback TCP`, value: p.MBps, baseline: ipMBps, unit: 'MB/s', baselineName: 'iperf3', pages: p.what === 'produce' ? 'fresh' : undefined, target, extra });
+    const mbps = await statsOf(ps.map((x) => 1000 / x.MBps), perSecond);
+    figures.push({ name: `${label}: MB/s vs loopback TCP`, ours: mbps, baseline: ipRate, unit: 'MB/s', baselineName: 'iperf3', pages: p.what === 'produce' ? 'fresh' : undefined, target, extra });
     if (p.what === 'produce') {
-      figures.push({ name: `${label}: MB/s vs page-cache write`, value: p.MBps, baseline: pageCache.get(`${p.size}/${p.partitions}`)!, unit: 'MB/s', baselineName: 'write(2) 1 MiB calls', pages: 'fresh', extra });
+      figures.push({ name: `${label}: MB/s vs page-cache write`, ours: mbps, baseline: await statsOf(pageCache.get(`${p.size}/${p.partitions}`)!, perSecond), unit: 'MB/s', baselineName: 'write(2) 1 MiB calls', pages: 'fresh', extra });
       const peer = redis.get(p.size);
-      if (peer) figures.push({ name: `${label}: msgs/s vs Redis Streams`, value: p.msgsPerSec, baseline: peer.msgsPerSec, unit: 'msgs/s', baselineName: 'redis XADD, pipeline 100', target: p.size === 100 ? '>= 1.5M msgs/s' : '', extra: { redisCores: Number(peer.cores.toFixed(2)) } });
+      if (peer) {
+        figures.push({
+          name: `${label}: msgs/s vs Redis Streams`,
+          ours: await statsOf(ps.map((x) => 1000 / x.msgsPerSec), perSecond),
+          baseline: await statsOf(peer.map((r) => 1000 / r.msgsPerSec), perSecond),
+          unit: 'msgs/s',
+          baselineName: 'redis XADD, pipeline 100',
+          target: p.size === 100 ? '>= 1.5M msgs/s' : '',
+          extra: { redisCores: Number(mean(peer.map((r) => r.cores)).toFixed(2)) },
+        });
+      }
     }
-    const base = p.what === 'produce' ? ip.receiverCpuPerGB : ip.senderCpuPerGB;
-    figures.push({ name: `${label}: broker CPU`, value: p.cpuPerGB, baseline: base, unit: 'CPU s/GB', baselineName: `iperf3 ${p.what === 'produce' ? 'receiver' : 'sender'}`, higherIsBetter: false, target: p.what === 'produce' ? '<= 1 core' : '', extra });
+    const cpu = await statsOf(ps.map((x) => x.cpuPerGB));
+    figures.push({ name: `${label}: broker CPU`, ours: cpu, baseline: p.what === 'produce' ? ipCpu.produce : ipCpu.consume, unit: 'CPU s/GB', baselineName: `iperf3 ${p.what === 'produce' ? 'receiver' : 'sender'}`, higherIsBetter: false, target: p.what === 'produce' ? '<= 1 core' : '', extra });
   }
   return figures;
 }
