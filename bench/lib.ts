@@ -52,24 +52,6 @@ export interface Figure {
   extra?: Record<string, number | string>;
 }
 
-/** A figure from a workload not yet measured through tinybench: plain numbers, no statistics. */
-export interface LegacyFigure extends Omit<Figure, 'ours' | 'baseline'> {
-  value: number;
-  baseline: number;
-}
-
-export type AnyFigure = Figure | LegacyFigure;
-
-function unmeasured(value: number): Stats {
-  return { value, rme: NaN, samples: 0, mean: NaN, p50: NaN, p99: NaN, opsPerSec: NaN };
-}
-
-export function normalize(f: AnyFigure): Figure {
-  if (typeof f.baseline !== 'number') return f as Figure;
-  const { value, baseline, ...rest } = f as LegacyFigure;
-  return { ...rest, ours: unmeasured(value), baseline: unmeasured(baseline) };
-}
-
 export function ratio(f: Figure): number {
   const hib = f.higherIsBetter ?? true;
   return hib ? f.ours.value / f.baseline.value : f.baseline.value / f.ours.value;

@@ -9,7 +9,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { checkFigures, compareFiles, normalize, printTable, saveResults, setSmoke, toResult, type AnyFigure } from './lib.js';
+import { checkFigures, compareFiles, printTable, saveResults, setSmoke, toResult, type Figure } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -44,8 +44,8 @@ for (const file of files) {
   const name = file.replace('.bench.ts', '');
   const started = performance.now();
   try {
-    const mod = (await import(pathToFileURL(join(here, file)).href)) as { run: () => Promise<AnyFigure[]>; title?: string };
-    const figures = (await mod.run()).map(normalize);
+    const mod = (await import(pathToFileURL(join(here, file)).href)) as { run: () => Promise<Figure[]>; title?: string };
+    const figures = await mod.run();
     printTable(mod.title ?? name, figures);
     if (smoke) {
       const problems = checkFigures(name, figures);
