@@ -304,7 +304,8 @@ export function duration(m: Measured): Stats {
 /** A cost side: CPU seconds per unit, e.g. `unitsPerOp` = GB per op for CPU s/GB. */
 export function cpuPer(m: Measured, unitsPerOp: number): Stats {
   if (!m.cpu) throw new Error('measure() was not asked for cpu');
-  return stats(m.cpu.mean / 1000 / unitsPerOp, m.cpu.rme, m.latency, m.throughput.mean);
+  // mean, p50 and p99 per op are CPU ms here, the quantity the figure is about.
+  return stats(m.cpu.mean / 1000 / unitsPerOp, m.cpu.rme, m.cpu, m.throughput.mean);
 }
 
 /**
