@@ -124,7 +124,7 @@ export async function run(): Promise<Figure[]> {
             },
           },
         },
-        { time: 0, iterations: 3, warmupTime: 0, warmupIterations: 1 },
+        { time: 0, iterations: 8, warmupTime: 0, warmupIterations: 1 },
       );
       figures.push({ name: w.name, ours: rate(m.compact!, bytesRead / 1e6), baseline: rate(m.copy!, copied / 1e6), unit: 'MB/s', baselineName: 'read + write + fdatasync copy', extra });
     } finally {
