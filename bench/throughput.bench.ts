@@ -256,6 +256,8 @@ interface Phase {
   clientCpu?: number;
   settings: Record<string, string>;
   profile?: string[];
+  /** The page-cache baseline written just before this produce. */
+  pageCacheMBps?: number;
 }
 
 /** Runs `args` through the load generator while measuring the broker's CPU (and the client's via /usr/bin/time). */
@@ -359,6 +361,7 @@ export async function run(): Promise<Figure[]> {
           // The page-cache baseline, just before the produce it bounds.
           const w = lastJson<{ bytes: number; seconds: number }>(await exec(loadgen, ['write', join(dataDir, 'pagecache-baseline'), String(count * size), String(1 << 20)]), 'write baseline');
           push(pageCache, key, (1000 * w.seconds) / (w.bytes / MB));
+          const pageCacheMBps = w.bytes / MB / w.seconds;
 
           const tag = runs > 1 ? `-r${r + 1}` : '';
           const profDir = (what: string) => (profile ? join(outDir, `${what}-${size}B-${partitions}p${tag}`) : undefined);
@@ -368,7 +371,7 @@ export async function run(): Promise<Figure[]> {
           const produce = await measure(loadgen, brook, ['produce', brook.bootstrap, topic, String(count), String(size), '1'], 'produce', size, partitions, perf ? outDir : undefined);
           await brook.stop();
           if (profile) produce.profile = [...(produce.profile ?? []), ...v8Top(profDir('produce')!)];
-          phases.push(produce);
+          phases.push({ ...produce, pageCacheMBps });
 
           brook = await startBrook(dataDir, profDir('consume'));
           const consume = await measure(loadgen, brook, ['consume', brook.bootstrap, topic, String(count)], 'consume', size, partitions, perf ? outDir : undefined);
@@ -388,10 +391,9 @@ export async function run(): Promise<Figure[]> {
 
   console.log(`\nbroker: node ${process.version}, data in ${parent}; ${runs} run(s)`);
   for (const p of phases) {
-    const pc = pageCache.get(`${p.size}/${p.partitions}`);
     console.log(
       `  ${p.what} ${p.size} B, ${p.partitions}p: ${Math.round(p.msgsPerSec)} msgs/s, ${p.MBps.toFixed(1)} MB/s in ${p.seconds.toFixed(2)} s, broker ${p.brokerCores.toFixed(2)} cores (${p.cpuPerGB.toFixed(2)} CPU s/GB)` +
-        `${p.clientCpu !== undefined ? `, client ${p.clientCpu.toFixed(2)} CPU s` : ''}${p.what === 'produce' && pc ? `; page-cache write ${(1000 / mean(pc)).toFixed(0)} MB/s` : ''}`,
+        `${p.clientCpu !== undefined ? `, client ${p.clientCpu.toFixed(2)} CPU s` : ''}${p.pageCacheMBps !== undefined ? `; page-cache write just before: ${p.pageCacheMBps.toFixed(0)} MB/s` : ''}`,
     );
   }
   for (const [size, rs] of redis) console.log(`redis XADD ${size} B (pipeline 100, 1 connection): ${Math.round(mean(rs.map((r) => r.msgsPerSec)))} msgs/s, server ${mean(rs.map((r) => r.cores)).toFixed(2)} cores`);
