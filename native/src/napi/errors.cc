@@ -20,7 +20,7 @@ Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string&
                       const std::string& path) {
   Napi::Object obj;
   AddonData* data = Data(env);
-  if (data != nullptr && !data->error_class.IsEmpty()) {
+  if (!data->error_class.IsEmpty()) {  // setErrorClass has run (addon.ts does it at load)
     obj = data->error_class.New({Napi::String::New(env, message), Napi::String::New(env, code)});
   } else {
     obj = Napi::Error::New(env, message).Value();

@@ -529,9 +529,9 @@ Napi::Value ReadSlice(const Napi::CallbackInfo& info) {
     const uint64_t pos = uint64_t(Int(info, 1));
     const size_t len = size_t(Int(info, 2));
     auto out = Napi::Buffer<uint8_t>::New(env, len);
-    const std::string what = src.file ? src.file->path() : "fd " + std::to_string(src.fd);
     int err = 0;
     if (storage::PReadFully(src.fd, out.Data(), len, pos, &err) != len) {
+      const std::string what = src.file ? src.file->path() : "fd " + std::to_string(src.fd);
       if (err != 0) throw brook::Error::FromErrno("read", what, err);
       throw brook::Error("IO", "slice past the end of " + what, EIO);
     }

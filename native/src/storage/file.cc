@@ -252,19 +252,17 @@ uint64_t PReadWrite(int sock, int fd, uint64_t pos, uint64_t len, int timeout_ms
   thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunk]);
   uint64_t sent = 0;
   while (sent < len) {
-    size_t want = size_t(std::min<uint64_t>(kChunk, len - sent));
-    ssize_t got = ::pread(fd, buf.get(), want, off_t(pos + sent));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      throw Error::FromErrno("read", "segment");
-    }
-    if (got == 0) throw Error("IO", "pread: file shorter than the slice", EIO);
-    const int err = WriteFully(sock, buf.get(), size_t(got), -1, [&] {
+    const size_t want = size_t(std::min<uint64_t>(kChunk, len - sent));
+    int read_err = 0;
+    const size_t got = PReadFully(fd, buf.get(), want, pos + sent, &read_err);
+    if (read_err != 0) throw Error::FromErrno("read", "segment", read_err);
+    if (got < want) throw Error("IO", "pread: file shorter than the slice", EIO);
+    const int err = WriteFully(sock, buf.get(), got, -1, [&] {
       WaitWritable(sock, timeout_ms);
       return true;
     });
     if (err) throw Error::FromErrno("write", "socket", err);
-    sent += uint64_t(got);
+    sent += got;
   }
   return sent;
 }
