@@ -37,7 +37,7 @@ export class Broker {
     loadDynamicConfigs(config, log); // before any log opens: they change topic defaults
     this.topics = new TopicRegistry(config, log);
     this.producerIds = new ProducerIdAllocator(config.dataDir);
-    if (!this.producerIds.blockFileRead) this.loadAllProducerState();
+    if (!this.producerIds.blockFileRead) this.recoverProducerIds();
     this.groups = new GroupCoordinator(this);
     this.retentionTimer = setInterval(() => this.runRetention(), config.retentionCheckIntervalMs);
     this.retentionTimer.unref();
@@ -96,22 +96,23 @@ export class Broker {
     if (!state) {
       state = PartitionProducers.load(log, this.partitionDir(topic, partition));
       this.producerState.set(log, state);
-      this.producerIds.reserveThrough(state.maxProducerId());
     }
     return state;
   }
 
   /**
    * Without the producer-id block file, the ids in use are known only from the logs: load every
-   * partition's producer state (which raises the allocator past each id found) before any id is
-   * handed out. Costs a scan of batch headers; only after that file was lost.
+   * partition's producer state and start the allocator above the highest id found, before any id
+   * is handed out. Costs a scan of batch headers, once per lost file (recover() records the floor).
    */
-  private loadAllProducerState(): void {
+  private recoverProducerIds(): void {
     let partitions = 0;
+    let maxId = -1;
     for (const topic of this.topics.all()) {
-      for (let p = 0; p < topic.partitions.length; p++, partitions++) this.producersOf(topic, p);
+      for (let p = 0; p < topic.partitions.length; p++, partitions++) maxId = Math.max(maxId, this.producersOf(topic, p).maxProducerId());
     }
-    if (partitions > 0) this.log(`producer-id-block missing or unreadable: read producer ids from ${partitions} partition log(s); new ids start above them`);
+    this.producerIds.recover(maxId);
+    if (partitions > 0) this.log(`producer-id-block missing or unreadable: new producer ids start above ${maxId}, the highest in ${partitions} partition log(s)`);
   }
 
   /** Called after every append so parked fetches re-check. */

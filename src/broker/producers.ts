@@ -23,12 +23,15 @@
  * InitProducerId always hands an idempotent producer a new id (handlers/init-producer-id.ts).
  *
  * Producer ids come in blocks of 1000 recorded in `<data dir>/producer-id-block` before any id of
- * the block is handed out: a crash may skip ids, never reuse one. The allocator also never hands
- * out an id at or below one found in a partition's producer state (raised as each partition's state
- * loads), and when the block file is missing or unreadable in a data dir that holds topics, the
- * broker loads every partition's state before the first id is handed out (broker.ts), so losing
+ * the block is handed out: a crash may skip ids, never reuse one. When that file is missing or
+ * unreadable, the broker loads every partition's producer state before the first id is handed out
+ * and records a floor above the highest id found (broker.ts, ProducerIdAllocator.recover), so losing
  * that file (or the producer-state.json snapshots, which the log rebuilds) cannot recycle the id of
- * a producer whose batches are still in a log.
+ * a producer whose batches are still in a log, and the scan happens once per lost file.
+ *
+ * Ids are JS numbers here, exact only below 2^53: batches with an id above MAX_PRODUCER_ID are
+ * refused (no broker hands such ids out; they count up from 0), which also leaves the allocator
+ * 2^52 ids of room above any id a log may hold.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +43,8 @@ import { writeAtomic } from '../util/fs.js';
 const RETAINED_BATCHES = 5;
 const INT32_MAX = 2 ** 31 - 1;
 const ID_BLOCK = 1000;
+/** The highest producer id accepted on a batch (see the header comment). */
+export const MAX_PRODUCER_ID = 2 ** 52 - 1;
 
 /**
  * The sequence of a batch's last record: sequences wrap from 2^31-1 to 0 (Kafka's
@@ -85,6 +90,9 @@ export class PartitionProducers {
    */
   check(b: BatchIdentity): DuplicateOf | undefined {
     if (b.producerId < 0) return undefined;
+    if (b.producerId > MAX_PRODUCER_ID) {
+      throw new KafkaError(ErrorCode.INVALID_RECORD, `producer id ${b.producerId} is above ${MAX_PRODUCER_ID}: no InitProducerId hands out such ids`);
+    }
     const entry = this.producers.get(b.producerId);
     if (!entry) {
       if (b.baseSequence !== 0) {
@@ -150,7 +158,7 @@ export class PartitionProducers {
       const headers = log.batchHeaders(from, 1000);
       if (headers.length === 0) break;
       for (const h of headers) {
-        if (h.producerId >= 0 && h.baseSequence >= 0) {
+        if (h.producerId >= 0 && h.producerId <= MAX_PRODUCER_ID && h.baseSequence >= 0) {
           const lastSeq = lastSequenceOf(h.baseSequence, h.lastOffset - h.baseOffset);
           state.record(
             { producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence, lastSequence: lastSeq },
@@ -187,15 +195,18 @@ export class ProducerIdAllocator {
     this.blockEnd = this.next;
   }
 
-  /** Makes every later id greater than `id` (an id some log already holds). */
-  reserveThrough(id: number): void {
-    if (id >= this.next) this.next = id + 1;
+  /**
+   * After a lost block file: every later id is greater than `maxIdInLogs` (the highest id the logs
+   * hold, at most MAX_PRODUCER_ID, or -1), and that floor is recorded at once so the next start
+   * reads it instead of scanning the logs again.
+   */
+  recover(maxIdInLogs: number): void {
+    this.next = Math.max(this.next, maxIdInLogs + 1);
+    this.blockEnd = this.next;
+    writeAtomic(this.path, `${this.next}\n`);
   }
 
   allocate(): number {
-    // Past 2^53 a JS number no longer counts by one: two producers would get the same id. Only a
-    // log holding a client-invented id near that bound could bring the allocator here.
-    if (this.next >= Number.MAX_SAFE_INTEGER) throw new Error('producer ids exhausted: the next id would not be exact');
     if (this.next >= this.blockEnd) {
       this.blockEnd = this.next + ID_BLOCK;
       writeAtomic(this.path, `${this.blockEnd}\n`);

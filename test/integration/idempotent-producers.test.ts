@@ -218,7 +218,7 @@ describe('InitProducerId', () => {
     }
   });
 
-  it('refuses an idempotent batch whose producer id is above 2^53-1 (no broker hands one out) with INVALID_RECORD', async () => {
+  it('refuses an idempotent batch whose producer id is above 2^52-1 (no broker hands one out) with INVALID_RECORD', async () => {
     await createTopic('idem-huge-id');
     // Our builder refuses such an id, so write it over the header (offset 43, int64) and re-sign
     // the batch (CRC-32C at offset 17 over [CRC_START, end)).

@@ -102,9 +102,6 @@ function appendPartition(broker: Broker, topic: Topic, index: number, records: B
     let identity: BatchIdentity | undefined;
     if (batch.producerId >= 0) {
       if (batch.baseSequence < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'idempotent batch without a base sequence');
-      // Producer state is keyed by the id as a JS number, exact only below 2^53: above it two
-      // producers could share one entry. No broker hands out such ids (they count up from 0).
-      if (batch.producerId > Number.MAX_SAFE_INTEGER) throw new KafkaError(ErrorCode.INVALID_RECORD, 'producer id above 2^53-1, which no InitProducerId hands out');
       producers = broker.producersOf(topic, index);
       identity = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastSequence: lastSequenceOf(batch.baseSequence, batch.lastOffsetDelta) };
       const dup = checkSequence(producers, identity, records);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaError } from '../../../src/broker/errors.js';
-import { lastSequenceOf, PartitionProducers, ProducerIdAllocator, type BatchIdentity } from '../../../src/broker/producers.js';
+import { lastSequenceOf, MAX_PRODUCER_ID, PartitionProducers, ProducerIdAllocator, type BatchIdentity } from '../../../src/broker/producers.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
 
 const batch = (producerId: number, producerEpoch: number, baseSequence: number, count: number): BatchIdentity => ({
@@ -75,6 +75,12 @@ describe('PartitionProducers', () => {
     expect(state.check(batch(3, 0, 2, 1))).toBeUndefined();
   });
 
+  it('refuses a producer id above MAX_PRODUCER_ID (a JS number keys the state: such ids could share an entry)', () => {
+    const state = new PartitionProducers();
+    expect(errorCodeOf(() => state.check(batch(MAX_PRODUCER_ID + 1, 0, 0, 1)))).toBe(ErrorCode.INVALID_RECORD);
+    expect(state.check(batch(MAX_PRODUCER_ID, 0, 0, 1))).toBeUndefined();
+  });
+
   it('reports the highest producer id it holds state for', () => {
     const state = new PartitionProducers();
     expect(state.maxProducerId()).toBe(-1);
@@ -116,22 +122,22 @@ describe('ProducerIdAllocator', () => {
     expect(new ProducerIdAllocator(dir).blockFileRead).toBe(false);
   });
 
-  it('never hands out an id at or below one reserved from a log, and records the block that covers it', () => {
+  it('never hands out an id at or below one recovered from a log, and records the block that covers it', () => {
     const dir = tempDir();
     const a = new ProducerIdAllocator(dir);
-    a.reserveThrough(4321);
+    a.recover(4321);
     expect(a.allocate()).toBe(4322);
     expect(Number(readFileSync(join(dir, 'producer-id-block'), 'utf8'))).toBeGreaterThan(4322);
-    a.reserveThrough(10); // lower than what is already out: no effect
+    a.recover(10); // lower than what is already out: no effect
     expect(a.allocate()).toBe(4323);
     expect(new ProducerIdAllocator(dir).allocate()).toBeGreaterThan(4323);
   });
 
-  it('refuses to hand out an id that a JS number cannot hold exactly, rather than repeat one', () => {
-    const a = new ProducerIdAllocator(tempDir());
-    a.reserveThrough(Number.MAX_SAFE_INTEGER - 2);
-    expect(a.allocate()).toBe(Number.MAX_SAFE_INTEGER - 1);
-    expect(() => a.allocate()).toThrow(/exhausted/);
-    expect(() => a.allocate()).toThrow(/exhausted/);
+  it('records the recovered floor at once, so the next start reads it instead of scanning the logs again', () => {
+    const dir = tempDir();
+    new ProducerIdAllocator(dir).recover(77);
+    const again = new ProducerIdAllocator(dir);
+    expect(again.blockFileRead).toBe(true);
+    expect(again.allocate()).toBe(78);
   });
 });
