@@ -135,20 +135,25 @@ export interface Measured {
 }
 
 /**
- * Hands the CPU to one task at a time, to the one that has used the least measured time so far.
- * tinybench's 'bench' concurrency starts every task at once; with this, their samples interleave
- * (a noisy neighbour slows ours and the baseline alike) while no two ever run together, and each
- * gets its own time budget. Turns are decided on the next macrotask, when the task that just ran
- * has asked again, so a fast op runs several samples in a row and stays level with a slow one.
+ * Hands the CPU to one task at a time. tinybench's 'bench' concurrency starts every task at once;
+ * with this, their samples interleave (a noisy neighbour slows ours and the baseline alike) while
+ * no two ever run together. With a time budget the turn goes to the task that has used the least
+ * measured time, so each gets its own budget and a fast op runs several samples in a row to stay
+ * level with a slow one; with a fixed sample count (time 0) it goes to the task with the fewest
+ * samples, so they alternate instead of the fast one taking all its samples first. Turns are decided
+ * on the next macrotask, when the task that just ran has asked again.
  */
 class FairTurns {
+  constructor(private readonly bySamples: boolean) {}
   private readonly used = new Map<string, number>();
+  private readonly samples = new Map<string, number>();
   private readonly waiting = new Map<string, () => void>();
   private busy = false;
   private scheduled = false;
 
   reset(): void {
     this.used.clear();
+    this.samples.clear();
   }
 
   turn(name: string): Promise<void> {
@@ -160,6 +165,7 @@ class FairTurns {
 
   done(name: string, ms: number): void {
     this.used.set(name, (this.used.get(name) ?? 0) + ms);
+    this.samples.set(name, (this.samples.get(name) ?? 0) + 1);
     this.busy = false;
     this.kick();
   }
@@ -171,7 +177,8 @@ class FairTurns {
       this.scheduled = false;
       if (this.busy || this.waiting.size === 0) return;
       let next: string | undefined;
-      for (const name of this.waiting.keys()) if (next === undefined || (this.used.get(name) ?? 0) < (this.used.get(next) ?? 0)) next = name;
+      const spent = this.bySamples ? this.samples : this.used;
+      for (const name of this.waiting.keys()) if (next === undefined || (spent.get(name) ?? 0) < (spent.get(next) ?? 0)) next = name;
       const resolve = this.waiting.get(next!)!;
       this.waiting.delete(next!);
       this.busy = true;
@@ -208,7 +215,11 @@ export async function measure(ops: Record<string, Op>, opts: MeasureOptions = {}
   const batch = new Map<string, { n: number; async: boolean }>();
   for (const [name, op] of Object.entries(ops)) {
     let async = false;
-    if (typeof op === 'function') async = isThenable(op());
+    if (typeof op === 'function') {
+      const first = op();
+      async = isThenable(first);
+      if (async) await first; // never two calls of one op in flight
+    }
     let n = typeof op === 'function' ? 1 : (op.batch ?? 1);
     if (typeof op !== 'function' && op.batch !== undefined) {
       batch.set(name, { n, async });
@@ -219,7 +230,7 @@ export async function measure(ops: Record<string, Op>, opts: MeasureOptions = {}
     batch.set(name, { n, async });
   }
 
-  const turns = new FairTurns();
+  const turns = new FairTurns(time === 0);
   const cpuSamples = new Map<string, number[]>();
   // On a failure the other tasks must stop too, or they would go on running behind the error.
   const abort = new AbortController();

@@ -349,7 +349,7 @@ export async function run(): Promise<Figure[]> {
     ips.push(ip);
     console.log(`run ${r + 1}/${runs}: iperf3 loopback ${ip.MBps.toFixed(0)} MB/s, sender ${ip.senderCpuPerGB.toFixed(2)} CPU s/GB, receiver ${ip.receiverCpuPerGB.toFixed(2)} CPU s/GB`);
     for (const { size } of workloads()) {
-      const peer = await redisXadd(size, Math.round((size === 100 ? 2_000_000 : 500_000) * scale));
+      const peer = await redisXadd(size, Math.round((size === 100 ? sized(2_000_000, 5_000) : sized(500_000, 2_000)) * scale));
       if (peer) redis.set(size, [...(redis.get(size) ?? []), peer]);
     }
     for (const partitions of partitionsList) {
