@@ -34,10 +34,7 @@
  * hot path touches the same warm pages over and over instead of faulting in new ones.
  */
 import type { Socket } from 'node:net';
-import { CloseConnection, type FileSlice, type OutChunk, type RequestInfo, type RequestOrigin, type RequestSink } from '../protocol/request-sink.js';
-
-// Re-exported for code that drives a Connection directly (its tests), which speaks the contract too.
-export type { FileSlice, OutChunk, RequestInfo, RequestSink };
+import { CloseConnection, releaseSlices, type FileSlice, type OutChunk, type RequestInfo, type RequestOrigin, type RequestSink } from '../protocol/request-sink.js';
 
 export interface ConnectionOptions {
   /** Frames above this size close the connection (socket.request.max.bytes). */
@@ -444,13 +441,4 @@ export class Connection implements RequestOrigin {
     const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     return typeof fd === 'number' && fd >= 0 ? fd : undefined;
   }
-}
-
-/**
- * Lets go of the files of the slices among `chunks` (see FileSlice): once a response is written, or
- * will never be (the connection closed first).
- */
-function releaseSlices(chunks: OutChunk[] | null): void {
-  if (!chunks) return;
-  for (const c of chunks) if (!Buffer.isBuffer(c)) c.file?.release();
 }

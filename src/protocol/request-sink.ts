@@ -24,6 +24,15 @@ export interface FileHandle {
 }
 export type OutChunk = Buffer | FileSlice;
 
+/**
+ * Lets go of the files of the slices among `chunks` (see FileSlice): once a response is written, or
+ * will never be (the connection closed first, or a long poll reads again).
+ */
+export function releaseSlices(chunks: readonly OutChunk[] | null): void {
+  if (!chunks) return;
+  for (const c of chunks) if (!Buffer.isBuffer(c)) c.file?.release();
+}
+
 /** The three fields every request header starts with, whatever its version. */
 export interface RequestInfo {
   apiKey: number;

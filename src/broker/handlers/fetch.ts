@@ -11,8 +11,8 @@
  * the last stable offset equals it; aborted_transactions is always empty.
  *
  * Record bytes leave as file slices that the connection sends with sendfile (zero copy); each owns
- * its segment file until the connection releases it, and a read the long poll replaces is
- * released here (discard), so a parked fetch keeps no deleted segment open. Below v10
+ * its segment file until the connection releases it, and a read that does not satisfy the long
+ * poll is released before it parks, so a parked fetch keeps no deleted segment open. Below v10
  * clients cannot read zstd, so those versions read into a Buffer and check each batch's codec: the
  * answer stops before the first zstd batch, and is UNSUPPORTED_COMPRESSION_TYPE only when that is
  * the first batch (Kafka refuses the whole read if any batch is zstd, which stalls such a consumer
@@ -31,7 +31,7 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { firstZstdBatch } from '../../protocol/record-batch.js';
 import { fetchApi, type FetchRequest } from '../../protocol/schemas/fetch.js';
-import type { FileSlice } from '../../protocol/request-sink.js';
+import { releaseSlices, type OutChunk } from '../../protocol/request-sink.js';
 import type { ChunkedRecords } from '../../protocol/writer.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
 import type { Broker } from '../broker.js';
@@ -131,16 +131,13 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
 }
 
 /**
- * Releases the file slices of a read that will not be sent (a long poll reads again): each slice
- * holds its segment file open until released (FileSlice). Sent slices are released by the connection.
+ * Releases the file slices of a read that will not be sent (the long poll parks and reads again
+ * later): each slice holds its segment file open until released (FileSlice). Sent slices are
+ * released by the connection.
  */
-function discard(r: FetchResult): void {
-  for (const t of r.topics) {
-    for (const p of t.partitions) {
-      if (Buffer.isBuffer(p.records)) continue;
-      for (const c of p.records.chunks) if (!Buffer.isBuffer(c)) (c as FileSlice).file?.release();
-    }
-  }
+function release(r: FetchResult): void {
+  // The codec sees the chunks as opaque; here they are the FileSlices log.read() returned.
+  for (const t of r.topics) for (const p of t.partitions) if (!Buffer.isBuffer(p.records)) releaseSlices(p.records.chunks as readonly OutChunk[]);
 }
 
 function respond(r: FetchResult) {
@@ -166,24 +163,18 @@ export const fetchHandler = defineHandler({
         forgetClose();
         resolve(r && respond(r));
       };
-      let latest = first;
-      const timer = setTimeout(() => {
-        discard(latest);
-        finish(readAll(broker, req, version));
-      }, req.maxWaitMs);
-      const wake = () => {
-        discard(latest);
-        const r = readAll(broker, req, version);
-        latest = r;
-        if (satisfied(r)) finish(r);
-        else unpark = broker.waiters.park(r.logs, wake);
+      const timer = setTimeout(() => finish(readAll(broker, req, version)), req.maxWaitMs);
+      const park = (r: FetchResult) => {
+        release(r);
+        unpark = broker.waiters.park(r.logs, wake);
       };
-      unpark = broker.waiters.park(first.logs, wake);
-      forgetClose =
-        ctx.onConnectionClose?.(() => {
-          discard(latest);
-          finish(null);
-        }) ?? forgetClose;
+      const wake = () => {
+        const r = readAll(broker, req, version);
+        if (satisfied(r)) finish(r);
+        else park(r);
+      };
+      park(first);
+      forgetClose = ctx.onConnectionClose?.(() => finish(null)) ?? forgetClose;
     });
   },
 });

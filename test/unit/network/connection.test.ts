@@ -5,7 +5,8 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Connection, type ConnectionOptions, type OutChunk, type RequestInfo } from '../../../src/network/connection.js';
+import { Connection, type ConnectionOptions } from '../../../src/network/connection.js';
+import type { OutChunk, RequestInfo } from '../../../src/protocol/request-sink.js';
 
 const RECYCLED_KEY = 0;
 const KEPT_KEY = 3;
