@@ -33,12 +33,12 @@ async function connectDrainer(): Promise<{ sock: net.Socket; child: ChildProcess
   return { sock, child, server };
 }
 
-/** One op: the next `chunk` bytes of the file (wrapping at its end) to the socket. */
-function sender(fn: typeof sendfile, sockFd: number, fd: number, fileSize: number, chunk: number): () => Promise<void> {
+/** One op: the next `chunk` bytes of the segment (wrapping at its end) to the socket, through the read slice's file. */
+function sender(fn: typeof sendfile, sockFd: number, segment: FileSlice, fileSize: number, chunk: number): () => Promise<void> {
   let pos = 0;
   return async () => {
     if (pos + chunk > fileSize) pos = 0;
-    const slice: FileSlice = { fd, position: pos, length: chunk };
+    const slice: FileSlice = { ...segment, position: pos, length: chunk };
     await fn(sockFd, slice, { timeoutMs: 30_000 });
     pos += chunk;
   };
@@ -64,7 +64,7 @@ export async function run(): Promise<Figure[]> {
     log.append(batch);
   }
   const { slices } = log.read(0, 1 << 30);
-  const fd = slices[0]!.fd;
+  const segment = slices[0]!;
   const fileSize = log.size;
   const { sock, child, server } = await connectDrainer();
   const sockFd = (sock as unknown as { _handle: { fd: number } })._handle.fd;
@@ -72,7 +72,7 @@ export async function run(): Promise<Figure[]> {
   try {
     for (const chunk of [64 << 10, 1 << 20]) {
       const m = await measure(
-        { sendfile: sender(sendfile, sockFd, fd, fileSize, chunk), preadWrite: sender(preadWrite, sockFd, fd, fileSize, chunk) },
+        { sendfile: sender(sendfile, sockFd, segment, fileSize, chunk), preadWrite: sender(preadWrite, sockFd, segment, fileSize, chunk) },
         { time: 1500, sampleMs: 20, cpu: true },
       );
       const gbPerOp = chunk / 1e9;
@@ -85,6 +85,7 @@ export async function run(): Promise<Figure[]> {
       console.log(`${label} chunks: ${faster} is faster (${f.sf.value.toFixed(2)} vs ${f.pw.value.toFixed(2)} GB/s); ${cheaper} uses less CPU (${f.sfCpu.value.toFixed(3)} vs ${f.pwCpu.value.toFixed(3)} s/GB)`);
     }
   } finally {
+    segment.file.release();
     sock.destroy();
     server.close();
     child.kill();

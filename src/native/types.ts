@@ -129,8 +129,8 @@ export interface NativeDecoded {
   bytesRead: number;
 }
 
-/** A slice's file for sendfile/preadWrite/readSlice: a handle from read(), or a descriptor number the caller keeps open. */
-export type NativeSliceFile = FileHandle | number;
+/** A slice's file for sendfile/preadWrite/readSlice: the handle read() gave it (never a bare descriptor number). */
+export type NativeSliceFile = FileHandle;
 
 export interface NativeAddon {
   // errors.cc

@@ -7,15 +7,15 @@
 
 /**
  * Bytes of a segment file to send as they are (zero copy); storage's read() makes them. `file`
- * owns the open file (its descriptor `fd` cannot close or be reused while held): whoever ends the
- * slice's journey calls file.release() (src/storage/partition-log.ts). Hand-built slices without
- * `file` are sent by descriptor number.
+ * owns the open file, and every send reads through it, never by descriptor number: whoever ends the
+ * slice's journey calls file.release() (src/storage/partition-log.ts). `fd` is the descriptor the
+ * handle holds, for diagnostics only.
  */
 export interface FileSlice {
   readonly fd: number;
   readonly position: number;
   readonly length: number;
-  readonly file?: FileHandle;
+  readonly file: FileHandle;
 }
 /** Shared ownership of an open file; release() is idempotent, and GC releases a dropped handle. */
 export interface FileHandle {
@@ -30,7 +30,7 @@ export type OutChunk = Buffer | FileSlice;
  */
 export function releaseSlices(chunks: readonly OutChunk[] | null): void {
   if (!chunks) return;
-  for (const c of chunks) if (!Buffer.isBuffer(c)) c.file?.release();
+  for (const c of chunks) if (!Buffer.isBuffer(c)) c.file.release();
 }
 
 /** The three fields every request header starts with, whatever its version. */

@@ -519,10 +519,10 @@ export function readSlice(slice: FileSlice): Buffer {
   return addon().readSlice(file, slice.position, slice.length);
 }
 
-/** The slice's file handle, or (for hand-built slices) its descriptor number, checked. */
-function sliceFile(slice: FileSlice): FileHandle | number {
-  if (slice?.file !== undefined) return slice.file;
-  return checkInt('slice.fd', slice?.fd, 0, 2 ** 31 - 1);
+/** The slice's file handle (the native side refuses anything else: no send by descriptor number). */
+function sliceFile(slice: FileSlice): FileHandle {
+  if (typeof slice?.file !== 'object' || slice.file === null) throw invalid('slice.file must be the handle read() gave the slice');
+  return slice.file;
 }
 
 function send(fn: 'sendfile' | 'preadWrite', socketFd: number, slice: FileSlice, opts: { timeoutMs?: number }): Promise<number> {

@@ -442,27 +442,25 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
   Napi::Reference<Napi::Float64Array> results_ref_;
 };
 
-// The file a send or readSlice reads: a FileRef (the worker holds the File, so the descriptor stays
-// open until the send ends even if JS releases the slice meanwhile) or a bare descriptor number,
-// which the caller vouches for (tests and benchmarks over their own files).
-struct SliceSource {
-  std::shared_ptr<storage::File> file;
-  int fd;
-};
-SliceSource SourceArg(const Napi::CallbackInfo& info, size_t i) {
+// The file a send or readSlice reads: only a FileRef, never a descriptor number (a number may
+// have been closed and reused for another file). A send's worker holds the File, so the descriptor
+// stays open until the send ends even if JS releases the slice meanwhile.
+std::shared_ptr<storage::File> SourceArg(const Napi::CallbackInfo& info, size_t i) {
   auto file = FileRefWrap::From(info.Env(), info[i]);
-  return file ? SliceSource{file, file->fd()} : SliceSource{nullptr, int(Int(info, i))};
+  if (!file) throw brook::Error("INVALID_ARGUMENT", "a slice's file must be the FileRef read() gave it");
+  return file;
 }
 
 // sendfile(socketFd, file, position, length, timeoutMs) / preadWrite(...) -> Promise<bytes>, where
-// file is a FileRef or a descriptor number. The whole slice is sent on a libuv worker (partial
+// file the slice's FileRef. The whole slice is sent on a libuv worker (partial
 // writes and EAGAIN handled there); the caller must not write to the socket from JS until the
 // promise settles. The worker writes to its own duplicate of socketFd (storage::SendSocket), taken
 // here on the JS thread, so closing socketFd meanwhile cannot redirect the bytes to another
 // connection; shutdownSocket(socketFd) before that close makes the send fail at once.
 class SendWorker : public PromiseWorker {
  public:
-  SendWorker(Napi::Env env, bool zero_copy, int sock, SliceSource src, uint64_t pos, uint64_t len, int timeout_ms)
+  SendWorker(Napi::Env env, bool zero_copy, int sock, std::shared_ptr<storage::File> src, uint64_t pos, uint64_t len,
+             int timeout_ms)
       : PromiseWorker(env, zero_copy ? "brook.sendfile" : "brook.preadWrite"),
         zero_copy_(zero_copy),
         sock_(sock),
@@ -471,8 +469,8 @@ class SendWorker : public PromiseWorker {
         len_(len),
         timeout_ms_(timeout_ms) {}
   void Run() override {
-    sent_ = zero_copy_ ? storage::SendFile(sock_.fd(), src_.fd, pos_, len_, timeout_ms_)
-                       : storage::PReadWrite(sock_.fd(), src_.fd, pos_, len_, timeout_ms_);
+    sent_ = zero_copy_ ? storage::SendFile(sock_.fd(), src_->fd(), pos_, len_, timeout_ms_)
+                       : storage::PReadWrite(sock_.fd(), src_->fd(), pos_, len_, timeout_ms_);
     sock_.Close();  // the socket's last reference may be this one: let the peer see the close now
   }
   Napi::Value Settle(Napi::Env env) override { return Napi::Number::New(env, double(sent_)); }
@@ -480,7 +478,7 @@ class SendWorker : public PromiseWorker {
  private:
   bool zero_copy_;
   storage::SendSocket sock_;
-  SliceSource src_;
+  std::shared_ptr<storage::File> src_;
   uint64_t pos_, len_;
   int timeout_ms_;
   uint64_t sent_ = 0;
@@ -519,19 +517,19 @@ Napi::Value BenchPlainWrite(const Napi::CallbackInfo& info) {
   });
 }
 
-// readSlice(file, position, length) -> Buffer, file a FileRef or a descriptor number: a slice's
+// readSlice(file, position, length) -> Buffer, file the slice's FileRef: a slice's
 // bytes copied with pread on the JS thread (the fallback for sockets without a descriptor, e.g.
 // TLS). The Buffer belongs to JS.
 Napi::Value ReadSlice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    const SliceSource src = SourceArg(info, 0);
+    const std::shared_ptr<storage::File> src = SourceArg(info, 0);
     const uint64_t pos = uint64_t(Int(info, 1));
     const size_t len = size_t(Int(info, 2));
     auto out = Napi::Buffer<uint8_t>::New(env, len);
     int err = 0;
-    if (storage::PReadFully(src.fd, out.Data(), len, pos, &err) != len) {
-      const std::string what = src.file ? src.file->path() : "fd " + std::to_string(src.fd);
+    if (storage::PReadFully(src->fd(), out.Data(), len, pos, &err) != len) {
+      const std::string& what = src->path();
       if (err != 0) throw brook::Error::FromErrno("read", what, err);
       throw brook::Error("IO", "slice past the end of " + what, EIO);
     }
