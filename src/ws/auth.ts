@@ -164,7 +164,8 @@ export class WsAuth {
       if (normal === undefined || normal !== origin.toLowerCase().replace(/\/$/, '')) {
         throw new ConfigError(
           'ws.allowed.origins',
-          `ws.allowed.origins: ${JSON.stringify(origin)} is not an origin (scheme://host[:port], e.g. https://app.example.com)`,
+          `ws.allowed.origins: ${JSON.stringify(origin)} is not an origin ` +
+            '(scheme://host[:port], e.g. https://app.example.com)',
         );
       }
       this.allowedOrigins.add(normal);
@@ -174,7 +175,10 @@ export class WsAuth {
     this.now = opts.now ?? Date.now;
   }
 
-  /** The brook.* subprotocol to echo (first offered of brook.v1.bin / brook.v1.json), or undefined (HTTP 400). Never returns a bearer.* token. */
+  /**
+   * The brook.* subprotocol to echo (the first offered of brook.v1.bin / brook.v1.json), or undefined
+   * (answer HTTP 400). Never a bearer.* entry.
+   */
   static chooseProtocol(protocols: string[]): string | undefined {
     return protocols.find((p) => servedProtocols.includes(p));
   }
@@ -209,18 +213,26 @@ export class WsAuth {
    */
   async authenticateToken(token: string): Promise<Principal> {
     let principal = this.lookupToken(token);
-    if (principal === undefined && this.hook !== undefined) principal = checkHookPrincipal(await this.hook(token));
+    if (principal === undefined && this.hook !== undefined) {
+      principal = checkHookPrincipal(await this.hook(token));
+    }
     if (principal === undefined) {
       if (this.tokens.length === 0 && this.hook === undefined) {
         throw new AuthError(4401, 'a token was offered but no tokens are configured (ws.auth.tokens.file)');
       }
       throw new AuthError(4401, 'unknown token');
     }
-    if (principal.expiresAt !== undefined && principal.expiresAt <= this.now()) throw new AuthError(4401, 'expired');
+    if (principal.expiresAt !== undefined && principal.expiresAt <= this.now()) {
+      throw new AuthError(4401, 'expired');
+    }
     return principal;
   }
 
-  /** POST /ws/v1/ticket: a single-use ticket for the principal of a bearer token (Authorization: Bearer header on that POST), valid ticketTtlMs; tickets never appear in logs (no toString leaks). */
+  /**
+   * For POST /ws/v1/ticket, after `authenticateToken` on its `Authorization: Bearer` header: a
+   * single-use ticket for `principal`, valid ticketTtlMs and never past the principal's own expiry.
+   * Only its hash is kept, so nothing here can log it; the caller must not either.
+   */
   issueTicket(principal: Principal): { ticket: string; expiresAt: number } {
     const now = this.now();
     if (principal.expiresAt !== undefined && principal.expiresAt <= now) throw new AuthError(4401, 'expired');
@@ -268,7 +280,9 @@ export class WsAuth {
     const grant = this.tickets.get(key);
     this.tickets.delete(key);
     this.sweepTickets(now);
-    if (grant === undefined || grant.expiresAt <= now) throw new AuthError(4401, 'unknown, used or expired ticket');
+    if (grant === undefined || grant.expiresAt <= now) {
+      throw new AuthError(4401, 'unknown, used or expired ticket');
+    }
     return grant.principal;
   }
 
@@ -303,7 +317,7 @@ function matchesPrefix(prefix: string, topic: string): boolean {
   return topic.startsWith(bare);
 }
 
-/** `scheme://host[:port]` lower-cased with the default port dropped; undefined if not an http(s)/ws(s) origin. */
+/** `scheme://host[:port]`, lower-cased, default port dropped; undefined unless an http(s)/ws(s) origin. */
 function normalizeOrigin(origin: string): string | undefined {
   let url: URL;
   try {
@@ -324,7 +338,9 @@ function checkHookPrincipal(p: Principal | undefined): Principal | undefined {
     isStringArray(p.read) &&
     isStringArray(p.write) &&
     (p.expiresAt === undefined || p.expiresAt === null || Number.isFinite(p.expiresAt));
-  if (!ok) throw new Error('ws authenticate hook returned a malformed Principal ({name, read[], write[], expiresAt?})');
+  if (!ok) {
+    throw new Error('ws authenticate hook returned a malformed Principal ({name, read[], write[], expiresAt?})');
+  }
   return p.expiresAt === null ? { ...p, expiresAt: undefined } : p;
 }
 
@@ -368,13 +384,18 @@ export function loadTokensFile(file: string): { hash: Buffer; principal: Princip
       if (!entryKeys.has(key)) fail(f[key].pos, `unknown key "${key}" (expected ${[...entryKeys].join(', ')})`);
     }
     const token = f.token?.value;
-    if (typeof token !== 'string' || token === '') fail(f.token?.pos ?? item.pos, '"token" must be a non-empty string');
+    if (typeof token !== 'string' || token === '') {
+      fail(f.token?.pos ?? item.pos, '"token" must be a non-empty string');
+    }
     const name = f.principal?.value;
-    if (typeof name !== 'string' || name === '') fail(f.principal?.pos ?? item.pos, '"principal" must be a non-empty string');
+    if (typeof name !== 'string' || name === '') {
+      fail(f.principal?.pos ?? item.pos, '"principal" must be a non-empty string');
+    }
     const read = prefixList(f.read, 'read', fail);
     const write = prefixList(f.write, 'write', fail);
     const expiresAt = f.expiresAt?.value;
-    if (expiresAt !== undefined && expiresAt !== null && !(typeof expiresAt === 'number' && Number.isInteger(expiresAt))) {
+    const neverExpires = expiresAt === undefined || expiresAt === null;
+    if (!neverExpires && !(typeof expiresAt === 'number' && Number.isInteger(expiresAt))) {
       fail(f.expiresAt.pos, '"expiresAt" must be milliseconds since the epoch (an integer) or null');
     }
     const hash = createHash('sha256')
@@ -391,12 +412,16 @@ export function loadTokensFile(file: string): { hash: Buffer; principal: Princip
   return entries.map(({ hash, principal }) => ({ hash, principal }));
 }
 
-function prefixList(field: Located | undefined, name: string, fail: (pos: number, message: string) => never): string[] {
+function prefixList(
+  field: Located | undefined,
+  name: string,
+  fail: (pos: number, message: string) => never,
+): string[] {
   if (field === undefined) return [];
   if (!Array.isArray(field.value)) fail(field.pos, `"${name}" must be an array of topic prefixes`);
   return (field.value as Located[]).map((item) => {
     if (typeof item.value !== 'string' || !topicPrefix.test(item.value)) {
-      fail(item.pos, `"${name}" entries must be topic prefixes (letters, digits, . _ -, an optional trailing *)`);
+      fail(item.pos, `"${name}" entries must be topic prefixes (letters, digits, . _ - and a trailing * at most)`);
     }
     return item.value as string;
   });
@@ -453,7 +478,9 @@ class JsonParser {
     const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
     number.lastIndex = pos;
     const m = number.exec(this.text);
-    if (m === null) return this.fail(pos, c === undefined ? 'unexpected end of file' : `unexpected ${JSON.stringify(c)}`);
+    if (m === null) {
+      return this.fail(pos, c === undefined ? 'unexpected end of file' : `unexpected ${JSON.stringify(c)}`);
+    }
     this.pos += m[0].length;
     return { value: Number(m[0]), pos };
   }
@@ -525,7 +552,8 @@ class JsonParser {
     this.skipSpace();
     if (this.text[this.pos] !== c) {
       const got = this.text[this.pos];
-      this.fail(this.pos, `expected "${c}" but found ${got === undefined ? 'the end of the file' : JSON.stringify(got)}`);
+      const found = got === undefined ? 'the end of the file' : JSON.stringify(got);
+      this.fail(this.pos, `expected "${c}" but found ${found}`);
     }
     this.pos++;
   }

@@ -139,14 +139,16 @@ describe('bearer tokens', () => {
 
   it('refuses a token offered when no tokens are configured, even in mode none', async () => {
     const a = new WsAuth({ mode: 'none', allowedOrigins: [] });
-    const e = await refusal(a.authenticate(creds({ protocols: [bearerProtocol('x')], remoteAddress: '127.0.0.1' })));
+    const offered = creds({ protocols: [bearerProtocol('x')], remoteAddress: '127.0.0.1' });
+    const e = await refusal(a.authenticate(offered));
     expect(e.closeCode).toBe(4401);
   });
 
   it('verifies bearer tokens in mode none when a tokens file is set', async () => {
     const a = auth({ mode: 'none' });
     expect((await a.authenticate(creds({ protocols: [bearerProtocol('alice-secret')] }))).name).toBe('alice');
-    expect((await refusal(a.authenticate(creds({ protocols: [bearerProtocol('nope')] })))).closeCode).toBe(4401);
+    const wrong = creds({ protocols: [bearerProtocol('nope')] });
+    expect((await refusal(a.authenticate(wrong))).closeCode).toBe(4401);
   });
 });
 
@@ -163,7 +165,8 @@ describe('the authenticate hook', () => {
 
   it('works alone, async, and its expiresAt is enforced', async () => {
     const c = clock();
-    const a = new WsAuth({ mode: 'token', authenticate: (t) => Promise.resolve(hook(t)), allowedOrigins: [], now: c.now });
+    const authenticate = (t: string): Promise<Principal | undefined> => Promise.resolve(hook(t));
+    const a = new WsAuth({ mode: 'token', authenticate, allowedOrigins: [], now: c.now });
     const p = await a.authenticate(creds({ protocols: [bearerProtocol('hooked')] }));
     expect(p.expiresAt).toBe(20_000);
     c.advance(10_000);
@@ -228,7 +231,8 @@ describe('tickets', () => {
   });
 
   it('refuses an unknown ticket with 4401', async () => {
-    const e = await refusal(auth({ allowedOrigins: [origin] }).authenticate(creds({ ticket: 'made-up', origin })));
+    const a = auth({ allowedOrigins: [origin] });
+    const e = await refusal(a.authenticate(creds({ ticket: 'made-up', origin })));
     expect(e.closeCode).toBe(4401);
     expect(e.message).not.toContain('made-up');
   });
@@ -246,6 +250,14 @@ describe('tickets', () => {
     const { ticket } = a.issueTicket(await a.authenticateToken('alice-secret'));
     const e = await refusal(a.authenticate(creds({ ticket, origin, remoteAddress: '127.0.0.1' })));
     expect(e.closeCode).toBe(4403);
+  });
+
+  it('in mode none, follows the loopback rule and serves SSE requests (no subprotocols)', async () => {
+    const a = auth({ mode: 'none' });
+    const { ticket } = a.issueTicket(await a.authenticateToken('alice-secret'));
+    const sse = creds({ protocols: [], ticket, origin: 'http://localhost:5173' });
+    expect((await refusal(a.authenticate(sse))).closeCode).toBe(4403);
+    expect((await a.authenticate({ ...sse, remoteAddress: '::1' })).name).toBe('alice');
   });
 
   it('comes after a bearer entry: the bearer decides', async () => {
@@ -296,7 +308,8 @@ describe('the Origin allow-list (ticket and anonymous)', () => {
 
   it('allows a listed origin from anywhere, compared as a URL origin', async () => {
     const a = none(['https://app.example.com', 'http://localhost:8080']);
-    for (const origin of ['https://app.example.com', 'HTTPS://App.Example.com', 'https://app.example.com:443']) {
+    const spellings = ['https://app.example.com', 'HTTPS://App.Example.com', 'https://app.example.com:443'];
+    for (const origin of spellings) {
       expect((await a.authenticate(creds({ origin }))).name).toBe('anonymous');
     }
     expect((await a.authenticate(creds({ origin: 'http://localhost:8080' }))).name).toBe('anonymous');
@@ -304,7 +317,8 @@ describe('the Origin allow-list (ticket and anonymous)', () => {
 
   it('refuses an origin not listed with 4403, even from loopback once a list is set', async () => {
     const a = none(['https://app.example.com']);
-    for (const origin of ['https://app.example.com.evil.example', 'http://app.example.com', 'null', 'https://app.example.com:8443']) {
+    const others = ['https://app.example.com.evil.example', 'http://app.example.com', 'null', 'https://app.example.com:8443'];
+    for (const origin of others) {
       const e = await refusal(a.authenticate(creds({ origin, remoteAddress: '127.0.0.1' })));
       expect(e.closeCode).toBe(4403);
     }
@@ -320,7 +334,8 @@ describe('the Origin allow-list (ticket and anonymous)', () => {
   });
 
   it('keeps the close reason within 123 bytes for a huge Origin', async () => {
-    const e = await refusal(none([]).authenticate(creds({ origin: 'https://' + 'a'.repeat(5_000) + '.example' })));
+    const origin = 'https://' + 'a'.repeat(5_000) + '.example';
+    const e = await refusal(none([]).authenticate(creds({ origin })));
     expect(Buffer.byteLength(e.message)).toBeLessThanOrEqual(123);
   });
 
@@ -333,10 +348,11 @@ describe('the Origin allow-list (ticket and anonymous)', () => {
 
 describe('isLoopback', () => {
   it('knows loopback addresses in every form', () => {
-    for (const a of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1', '0000:0000:0000:0000:0000:0000:0000:0001']) {
-      expect(isLoopback(a)).toBe(true);
+    const loopback = ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1', '0000:0000:0000:0000:0000:0000:0000:0001'];
+    for (const a of loopback) expect(isLoopback(a)).toBe(true);
+    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '::', '0.0.0.0', 'localhost', '']) {
+      expect(isLoopback(a)).toBe(false);
     }
-    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '::', '0.0.0.0', 'localhost', '']) expect(isLoopback(a)).toBe(false);
   });
 });
 
@@ -396,15 +412,13 @@ describe('the tokens file', () => {
   }
 
   it('names a file it cannot read', () => {
-    expect(() => new WsAuth({ mode: 'token', tokensFile: join(dir, 'missing.json'), allowedOrigins: [] })).toThrow(
-      /missing\.json.*ENOENT/,
-    );
+    const tokensFile = join(dir, 'missing.json');
+    expect(() => new WsAuth({ mode: 'token', tokensFile, allowedOrigins: [] })).toThrow(/missing\.json.*ENOENT/);
   });
 
   it('names the line of a JSON syntax error', () => {
-    expect(error('{"tokens": [\n  {"token": "a", "principal": "p"},\n  {"token": "b" "principal": "q"}\n]}')).toMatch(
-      /^:3: expected ":"|^:3: expected ","/,
-    );
+    const missingComma = '{"tokens": [\n  {"token": "a", "principal": "p"},\n  {"token": "b" "principal": "q"}\n]}';
+    expect(error(missingComma)).toMatch(/^:3: expected "," but found "\\""/);
     expect(error('{"tokens": [\n  {"token": "a", "principal": "p"},\n]}')).toMatch(/^:3: /);
     expect(error('{"tokens": [\n')).toMatch(/^:2: unexpected end of file/);
     expect(error('{"tokens": []}\n{}')).toMatch(/^:2: unexpected text/);
@@ -415,19 +429,25 @@ describe('the tokens file', () => {
   it('names the line of an invalid entry without quoting its token', () => {
     const lines = (entries: string[]): string => `{"tokens": [\n${entries.join(',\n')}\n]}`;
     const ok = '{"token": "good", "principal": "p"}';
-    expect(error(lines([ok, '{"token": "secret-x", "principal": ""}']))).toMatch(/^:3: "principal" must be/);
-    expect(error(lines([ok, '{"token": "other", "principal": "p"}', '{"token": "", "principal": "p"}']))).toMatch(/^:4: "token" must be/);
-    expect(error(lines([ok, '{"principal": "p"}']))).toMatch(/^:3: "token" must be/);
-    expect(error(lines(['{"token": "secret-x", "principal": "p", "read": "logs."}']))).toMatch(/^:2: "read" must be an array/);
-    expect(error(lines(['{"token": "secret-x", "principal": "p", "write": ["a b"]}']))).toMatch(/^:2: "write" entries/);
-    expect(error(lines(['{"token": "secret-x", "principal": "p", "write": ["*a"]}']))).toMatch(/^:2: "write" entries/);
-    expect(error(lines(['{"token": "secret-x", "principal": "p", "expiresAt": "2027-01-01"}']))).toMatch(/^:2: "expiresAt"/);
-    expect(error(lines(['{"token": "secret-x", "principal": "p", "reads": []}']))).toMatch(/^:2: unknown key "reads"/);
-    expect(error(lines(['{"token": "secret-x", "principal": "p", "principal": "q"}']))).toMatch(/^:2: duplicate key/);
-    expect(error(lines(['"secret-x"']))).toMatch(/^:2: each entry/);
-    const dup = error(lines(['{"token": "secret-x", "principal": "p"}', ok, '{"token": "secret-x", "principal": "q"}']));
-    expect(dup).toMatch(/^:4: duplicate token \(also on line 2\)/);
-    expect(dup).not.toContain('secret-x');
+    const entry = (fields: string): string => `{"token": "secret-x", "principal": "p", ${fields}}`;
+    const cases: [string[], RegExp][] = [
+      [[ok, '{"token": "secret-x", "principal": ""}'], /^:3: "principal" must be/],
+      [[ok, '{"token": "other", "principal": "p"}', '{"token": "", "principal": "p"}'], /^:4: "token" must be/],
+      [[ok, '{"principal": "p"}'], /^:3: "token" must be/],
+      [[entry('"read": "logs."')], /^:2: "read" must be an array/],
+      [[entry('"write": ["a b"]')], /^:2: "write" entries/],
+      [[entry('"write": ["*a"]')], /^:2: "write" entries/],
+      [[entry('"expiresAt": "2027-01-01"')], /^:2: "expiresAt"/],
+      [[entry('"reads": []')], /^:2: unknown key "reads"/],
+      [[entry('"principal": "q"')], /^:2: duplicate key/],
+      [['"secret-x"'], /^:2: each entry/],
+      [[entry('"read": []'), ok, entry('"read": ["x"]')], /^:4: duplicate token \(also on line 2\)/],
+    ];
+    for (const [entries, expected] of cases) {
+      const message = error(lines(entries));
+      expect(message).toMatch(expected);
+      expect(message).not.toContain('secret-x');
+    }
   });
 
   it('refuses a wrong top level', () => {
@@ -438,7 +458,8 @@ describe('the tokens file', () => {
   });
 
   it('accepts an empty list, escapes and __proto__-named strings', async () => {
-    expect(() => new WsAuth({ mode: 'token', tokensFile: writeTokens('empty.json', '{"tokens": []}'), allowedOrigins: [] })).not.toThrow();
+    const empty = writeTokens('empty.json', '{"tokens": []}');
+    expect(() => new WsAuth({ mode: 'token', tokensFile: empty, allowedOrigins: [] })).not.toThrow();
     const path = writeTokens('esc.json', '{"tokens": [{"token": "a\\"b\\u00e9", "principal": "__proto__"}]}');
     const a = new WsAuth({ mode: 'token', tokensFile: path, allowedOrigins: [] });
     expect((await a.authenticateToken('a"bé')).name).toBe('__proto__');
