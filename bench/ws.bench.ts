@@ -1,0 +1,409 @@
+/**
+ * The WebSocket gateway (issue 9, "Benchmark"): fan-out of one topic to many `live` subscribers,
+ * beside a raw uWebSockets.js `app.publish` loop driven by the same client in the same run (the
+ * harness of ../shared/reference/websocket.md §3.2).
+ *
+ * Three processes besides this one, so each one's CPU and memory are its own:
+ * - bench/ws/broker-server.ts: Brook (`startBroker`), Kafka port and gateway port;
+ * - bench/ws/raw-server.ts: the raw-uWS baseline, publishing 100-byte payloads itself;
+ * - bench/ws/client.ts: every WebSocket connection, on raw `net` sockets with a hand-written client;
+ *   it counts records per connection, checks order and loss on all of them, and decodes every
+ *   record on 10 of them for latency.
+ * This process creates the topics and produces through the Kafka port (@platformatic/kafka, acks=1);
+ * every record value starts with the time it was produced (bench/ws/frames.ts `benchPayload`), so
+ * latency is receive time minus that stamp, on one machine's wall clock.
+ *
+ * Workloads (full / --smoke): memory of idle subscribers (5,000 / 200); steady fan-out, 1,000 / 50
+ * subscribers at 1,000 records/s for 30 / 2 s; saturated fan-out (10 / 1 s); a slow consumer (1 of
+ * the subscribers stops reading during a steady run); Kafka produce throughput alone and during a
+ * steady run; 100 / 5 forced reconnects during a steady run, resumed by offsets.
+ * Every figure is one run (one sample: no margin). Environment: BENCH_WS_SUBSCRIBERS,
+ * BENCH_WS_SECONDS, BENCH_WS_POLICY (the slow consumer's `policy`, default the live default),
+ * BENCH_WS_ONLY (comma list of workloads: memory,steady,saturated,slow,isolation,resume).
+ */
+import { Admin, Producer } from '@platformatic/kafka';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sized, statsOf, type Figure, type Stats } from './lib.js';
+import { benchPayload } from './ws/frames.js';
+import { Child } from './ws/ipc.js';
+
+export const title = 'ws: gateway fan-out to live subscribers beside a raw uWebSockets.js publish loop (same client, same run)';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MB = 1e6;
+const payloadSize = 100;
+const rate = 1000;
+/** Connections that decode every record for latency (the rest read only frame headers). */
+const sampled = 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------ replies
+
+interface Usage {
+  cpuMs: number;
+  rss: number;
+  at: number;
+}
+interface ClientStats {
+  connections: number;
+  records: number;
+  frames: number;
+  bytes: number;
+  lost: number;
+  duplicated: number;
+  skipped: number;
+  gaps: number;
+  minRecords: number;
+  maxRecords: number;
+  errors: string[];
+  closes: Record<string, number>;
+  latency: { samples: number; p50: number; p99: number; p999: number; max: number };
+  usage: Usage;
+}
+interface Produced {
+  published: number;
+  seconds: number;
+}
+interface StallReport {
+  gaps: { at: number; from: number; to: number; reason: number }[];
+  firstAfterGap?: number;
+  closeCode?: number;
+  closing?: unknown;
+}
+interface Target {
+  host: string;
+  port: number;
+  path: string;
+  protocols: string[];
+  mode: 'brook' | 'raw';
+  sub?: Record<string, unknown>;
+}
+
+/** CPU of `server` over `from`..now in percent of one core. */
+function cpuPercent(from: Usage, to: Usage): number {
+  return ((to.cpuMs - from.cpuMs) / (to.at - from.at)) * 100;
+}
+
+// -------------------------------------------------------------------------------------- sides
+
+/** One server under test: how to reach a topic on it and how to feed that topic. */
+interface Side {
+  name: 'ours' | 'raw';
+  server: Child;
+  target(topic: string): Target;
+  /** Creates the topic (Kafka) before anyone subscribes. */
+  prepare(topic: string): Promise<void>;
+  /** `rate` records/s of `payloadSize` bytes for `seconds`. */
+  steady(topic: string, seconds: number): Promise<Produced>;
+  /** As fast as it goes for `seconds`. */
+  saturate(topic: string, seconds: number): Promise<Produced>;
+}
+
+function rawSide(server: Child, port: number): Side {
+  return {
+    name: 'raw',
+    server,
+    target: (topic) => ({ host: '127.0.0.1', port, path: `/raw/${topic}`, protocols: [], mode: 'raw' }),
+    prepare: async () => {},
+    steady: (topic, seconds) => server.call<Produced>('steady', { topic, rate, seconds, size: payloadSize }),
+    saturate: (topic, seconds) => server.call<Produced>('saturate', { topic, seconds, size: payloadSize, perTurn: 64 }),
+  };
+}
+
+/**
+ * Produces `rate` records/s from a 1 ms timer (whatever is due goes in one send), or with
+ * `rate` = Infinity batches of 100 with up to 4 in flight, until `seconds` pass. Each value carries
+ * its send time.
+ */
+async function produce(producer: Producer, topic: string, seconds: number, perSecond: number): Promise<Produced> {
+  const t0 = performance.now();
+  let sent = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  const send = (count: number) => {
+    const messages = Array.from({ length: count }, () => ({ topic, partition: 0, value: benchPayload(payloadSize, sent++) }));
+    const p = producer.send({ messages, acks: 1 }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  if (Number.isFinite(perSecond)) {
+    const total = Math.round(perSecond * seconds);
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * perSecond));
+      if (due > sent) send(due - sent);
+      await sleep(1);
+    }
+  } else {
+    while (performance.now() - t0 < seconds * 1000) {
+      while (inFlight.size < 4) send(100);
+      await Promise.race(inFlight);
+    }
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all(inFlight);
+  return { published: sent, seconds: elapsed };
+}
+
+function brookSide(server: Child, wsPort: number, admin: Admin, producer: Producer, policy?: string): Side {
+  return {
+    name: 'ours',
+    server,
+    target: (topic) => ({
+      host: '127.0.0.1',
+      port: wsPort,
+      path: '/ws/v1',
+      protocols: ['brook.v1.bin'],
+      mode: 'brook',
+      sub: { op: 'sub', topic, mode: 'live', from: 'latest', credit: { records: 1_000_000, bytes: 1_073_741_824 }, ...(policy ? { policy } : {}) },
+    }),
+    prepare: async (topic) => {
+      await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
+      // A first record makes the producer fetch metadata and connect before the timed part.
+      await producer.send({ messages: [{ topic, partition: 0, value: Buffer.alloc(1) }], acks: 1 });
+    },
+    steady: (topic, seconds) => produce(producer, topic, seconds, rate),
+    saturate: (topic, seconds) => produce(producer, topic, seconds, Infinity),
+  };
+}
+
+// ----------------------------------------------------------------------------------- the runs
+
+interface RunResult {
+  produced: Produced;
+  stats: ClientStats;
+  serverCpu: number;
+  clientCpu: number;
+  /** Records each subscriber was sent and did not get (counted from the producer's side). */
+  missing: number;
+  stall?: { report: StallReport; stalledAt: number; fireMs: number; serverDelays?: number[] };
+  reconnect?: { times: number[]; failures: string[]; failed: number };
+  isolation?: number;
+}
+
+interface RunOptions {
+  seconds: number;
+  saturate?: boolean;
+  stallOne?: boolean;
+  reconnects?: number;
+  /** Runs beside the production, started 1/4 of the way in; its result is returned as `isolation`. */
+  beside?: () => Promise<number>;
+}
+
+/**
+ * One fan-out run on `side`: `n` subscribers to a fresh topic, production for `seconds`, then a wait
+ * (up to 5 s) for every subscriber to catch up, then the client's counts.
+ */
+async function fanOut(side: Side, client: Child, topic: string, n: number, o: RunOptions): Promise<RunResult> {
+  await side.prepare(topic);
+  // The warm-up record of `prepare` is offset 0: subscribers from `latest` expect offsets from 1.
+  const first = side.name === 'ours' ? 1 : 0;
+  await client.call('connect', { target: side.target(topic), count: n, sampled, expectFrom: first });
+  await sleep(200);
+  const c0 = await client.call<Usage>('reset');
+  const s0 = await side.server.call<Usage>('usage');
+  let stalledAt: number | undefined;
+  if (o.stallOne) stalledAt = (await client.call<{ at: number }>('stall', { index: n - 1 })).at;
+  const production = o.saturate ? side.saturate(topic, o.seconds) : side.steady(topic, o.seconds);
+  const reconnect = o.reconnects ? sleep(500).then(() => client.call<RunResult['reconnect']>('reconnect', { count: o.reconnects, spreadMs: o.seconds * 1000 * 0.6 })) : undefined;
+  const beside = o.beside ? sleep((o.seconds * 1000) / 4).then(o.beside) : undefined;
+  const produced = await production;
+  const [rc, isolation] = await Promise.all([reconnect, beside]);
+  let stats: ClientStats;
+  let s1: Usage;
+  if (o.saturate) {
+    // Counted at once: what is still queued would stretch the measured rate.
+    stats = await client.call<ClientStats>('stats');
+    s1 = await side.server.call<Usage>('usage');
+  } else {
+    await client.call('waitFor', { until: first + produced.published, timeoutMs: 5000 });
+    s1 = await side.server.call<Usage>('usage');
+    stats = await client.call<ClientStats>('stats');
+  }
+  const out: RunResult = {
+    produced,
+    stats,
+    serverCpu: cpuPercent(s0, s1),
+    clientCpu: cpuPercent(c0, stats.usage),
+    missing: Math.max(0, stats.connections * produced.published - (stats.records - stats.duplicated) - stats.skipped),
+    reconnect: rc,
+    isolation,
+  };
+  if (o.stallOne && stalledAt !== undefined) {
+    const report = await client.call<StallReport>('unstall', { index: n - 1, drainMs: 2000 });
+    const serverDelays = side.name === 'raw' ? (await side.server.call<{ delays: number[] }>('stalls')).delays : undefined;
+    // Skip: the first record after the gap was produced just after the policy fired. Raw uWS: its
+    // first drop. Neither: the stall outlasted the run (the figure is then the run's length).
+    const fireMs = serverDelays?.length ? serverDelays[0]! : report.firstAfterGap !== undefined ? report.firstAfterGap - stalledAt : produced.seconds * 1000;
+    out.stall = { report, stalledAt, fireMs, serverDelays };
+  }
+  await client.call('closeAll');
+  console.log(
+    `  ${side.name} ${topic}: ${Math.round(stats.records / produced.seconds)} deliveries/s from ${produced.published} records in ${produced.seconds.toFixed(1)} s to ${stats.connections}; ` +
+      `missing ${out.missing}, lost ${stats.lost}, dup ${stats.duplicated}, skipped ${stats.skipped}; latency p50/p99/p99.9 ${stats.latency.p50.toFixed(1)}/${stats.latency.p99.toFixed(1)}/${stats.latency.p999.toFixed(1)} ms (${stats.latency.samples}); ` +
+      `server ${out.serverCpu.toFixed(0)}% client ${out.clientCpu.toFixed(0)}%${stats.errors.length ? `; errors ${stats.errors.join(' | ')}` : ''}${Object.keys(stats.closes).length ? `; closes ${JSON.stringify(stats.closes)}` : ''}`,
+  );
+  return out;
+}
+
+/** RSS a server process gains with `n` idle subscribers (after a GC on each side), in MB. */
+async function idleMemory(side: Side, client: Child, n: number): Promise<{ mb: number; before: number; after: number }> {
+  const topic = 'idle';
+  await side.prepare(topic);
+  await sleep(300);
+  const before = (await side.server.call<Usage>('gc')).rss;
+  await client.call('connect', { target: side.target(topic), count: n, sampled: 0 });
+  await sleep(1000);
+  const after = (await side.server.call<Usage>('gc')).rss;
+  await client.call('closeAll');
+  console.log(`  ${side.name}: ${n} idle subscribers: RSS ${(before / MB).toFixed(1)} -> ${(after / MB).toFixed(1)} MB`);
+  return { mb: (after - before) / MB, before, after };
+}
+
+/** Kafka produce throughput, records/s: batches of 100 values of 100 B, 4 in flight, for `seconds`. */
+async function kafkaProduceRate(producer: Producer, topic: string, seconds: number): Promise<number> {
+  const r = await produce(producer, topic, seconds, Infinity);
+  return r.published / r.seconds;
+}
+
+// -------------------------------------------------------------------------------------- figures
+
+/** One run's figure side: a rate (higher is better) as one sample. */
+const rateOf = (perSecond: number): Promise<Stats> => statsOf([1000 / perSecond], (m) => 1000 / m);
+/** One run's figure side: a time, a size or a cost (lower is better) as one sample. */
+const one = (v: number): Promise<Stats> => statsOf([v]);
+const r1 = (x: number) => Number(x.toFixed(1));
+
+export async function run(): Promise<Figure[]> {
+  const n = Number(process.env.BENCH_WS_SUBSCRIBERS ?? sized(1000, 50));
+  const seconds = Number(process.env.BENCH_WS_SECONDS ?? sized(30, 2));
+  const idle = sized(5000, 200);
+  const saturatedSeconds = sized(10, 1);
+  const reconnects = sized(100, 5);
+  const only = process.env.BENCH_WS_ONLY?.split(',');
+  const wants = (w: string) => !only || only.includes(w);
+
+  const client = new Child(join(here, 'ws/client.ts'));
+  const rawServer = new Child(join(here, 'ws/raw-server.ts'));
+  const brookServer = new Child(join(here, 'ws/broker-server.ts'));
+  let producer: Producer | undefined;
+  let admin: Admin | undefined;
+  const figures: Figure[] = [];
+  try {
+    const rawPort = await rawServer.call<number>('listen');
+    const { port, wsPort } = await brookServer.call<{ port: number; wsPort: number }>('start', { properties: {} });
+    const bootstrapBrokers = [`127.0.0.1:${port}`];
+    admin = new Admin({ clientId: 'ws-bench', bootstrapBrokers });
+    producer = new Producer({ clientId: 'ws-bench', bootstrapBrokers, acks: 1 });
+    const raw = rawSide(rawServer, rawPort);
+    const ours = brookSide(brookServer, wsPort, admin, producer, process.env.BENCH_WS_POLICY);
+    console.log(`ws bench: ${n} subscribers, ${payloadSize} B records, ${rate}/s for ${seconds} s; brook pid ${brookServer.pid}, raw uWS pid ${rawServer.pid}, client pid ${client.pid}`);
+
+    if (wants('memory')) {
+      const r = await idleMemory(raw, client, idle);
+      const o = await idleMemory(ours, client, idle);
+      figures.push({ name: `memory: RSS added by ${idle} idle subscribers`, unit: 'MB', higherIsBetter: false, ours: await one(o.mb), baseline: await one(r.mb), baselineName: 'raw uWS, same sockets', target: '<= 64 MB', extra: { oursKBPerConn: r1((o.mb * 1000) / idle), rawKBPerConn: r1((r.mb * 1000) / idle) } });
+    }
+
+    let steadyP99: number | undefined;
+    if (wants('steady') || wants('slow')) {
+      const r = await fanOut(raw, client, 'steady', n, { seconds });
+      const o = await fanOut(ours, client, 'steady', n, { seconds });
+      steadyP99 = o.stats.latency.p99;
+      const extra = {
+        lost: o.missing,
+        duplicated: o.stats.duplicated,
+        skipped: o.stats.skipped,
+        p50: r1(o.stats.latency.p50),
+        'p99.9': r1(o.stats.latency.p999),
+        rawP50: r1(r.stats.latency.p50),
+        'rawP99.9': r1(r.stats.latency.p999),
+        serverCpuPct: Math.round(o.serverCpu),
+        rawServerCpuPct: Math.round(r.serverCpu),
+        clientCpuPct: Math.round(o.clientCpu),
+        rawLost: r.missing,
+      };
+      figures.push({ name: `steady ${n} subs x ${rate} rec/s: deliveries/s`, unit: 'deliveries/s', ours: await rateOf(o.stats.records / o.produced.seconds), baseline: await rateOf(r.stats.records / r.produced.seconds), baselineName: 'raw uWS app.publish, 1 per 1 ms turn', target: `${n * rate}/s, 0 lost`, extra });
+      figures.push({ name: `steady: produce -> receive p99`, unit: 'ms', higherIsBetter: false, ours: await one(o.stats.latency.p99), baseline: await one(r.stats.latency.p99), baselineName: 'raw uWS publish -> receive p99', target: 'p50 <= 10, p99 <= 50, p99.9 <= 100 ms', extra });
+      figures.push({ name: `steady: server CPU`, unit: '% of a core', higherIsBetter: false, ours: await one(o.serverCpu), baseline: await one(r.serverCpu), baselineName: 'raw uWS process', extra: { oursClientCpuPct: Math.round(o.clientCpu), rawClientCpuPct: Math.round(r.clientCpu) } });
+    }
+
+    if (wants('saturated')) {
+      const r = await fanOut(raw, client, 'saturated', n, { seconds: saturatedSeconds, saturate: true });
+      const o = await fanOut(ours, client, 'saturated', n, { seconds: saturatedSeconds, saturate: true });
+      figures.push({
+        name: `saturated ${n} subs: deliveries/s`,
+        unit: 'deliveries/s',
+        ours: await rateOf(o.stats.records / o.produced.seconds),
+        baseline: await rateOf(r.stats.records / r.produced.seconds),
+        baselineName: 'raw uWS app.publish, 64 per turn',
+        target: '>= 2M/s and >= 50%',
+        extra: { producedPerSec: Math.round(o.produced.published / o.produced.seconds), skipped: o.stats.skipped, gaps: o.stats.gaps, serverCpuPct: Math.round(o.serverCpu), rawServerCpuPct: Math.round(r.serverCpu), clientCpuPct: Math.round(o.clientCpu), rawClientCpuPct: Math.round(r.clientCpu) },
+      });
+    }
+
+    if (wants('slow')) {
+      const r = await fanOut(raw, client, 'slow', n, { seconds, stallOne: true });
+      const o = await fanOut(ours, client, 'slow', n, { seconds, stallOne: true });
+      const rep = o.stall!.report;
+      console.log(`  slow consumer: ours ${JSON.stringify({ gaps: rep.gaps.length, closeCode: rep.closeCode, fireMs: Math.round(o.stall!.fireMs) })}; raw first drop after ${r.stall!.serverDelays?.[0]?.toFixed(0) ?? 'none'} ms`);
+      figures.push({
+        name: `slow consumer (1 of ${n} stops reading): time until its policy fires`,
+        unit: 'ms',
+        higherIsBetter: false,
+        ours: await one(o.stall!.fireMs),
+        baseline: await one(r.stall!.fireMs),
+        baselineName: 'raw uWS: its first drop at maxBackpressure 1 MiB',
+        target: '<= 5000 ms',
+        extra: { fired: rep.gaps.length > 0 || rep.closeCode !== undefined ? 'yes' : 'no', gaps: rep.gaps.length, closeCode: rep.closeCode ?? 'none', rawDropped: r.stall!.serverDelays?.length ? 'yes' : 'no' },
+      });
+      figures.push({
+        name: `slow consumer: the other subscribers' p99`,
+        unit: 'ms',
+        higherIsBetter: false,
+        ours: await one(o.stats.latency.p99),
+        baseline: await one(steadyP99 ?? NaN),
+        baselineName: 'ours, the steady run (no stall)',
+        target: '<= 2x (ratio >= 50%)',
+        extra: { lost: o.missing, rawP99: r1(r.stats.latency.p99), rawLost: r.missing },
+      });
+    }
+
+    if (wants('isolation')) {
+      const isoSeconds = sized(10, 0.5);
+      await ours.prepare('kafka-alone');
+      await ours.prepare('kafka-beside');
+      const alone = await kafkaProduceRate(producer, 'kafka-alone', isoSeconds);
+      const o = await fanOut(ours, client, 'isolation', n, { seconds: Math.max(seconds, isoSeconds * 1.5), beside: () => kafkaProduceRate(producer!, 'kafka-beside', isoSeconds) });
+      console.log(`  kafka produce: alone ${Math.round(alone)} rec/s, during the steady run ${Math.round(o.isolation!)} rec/s`);
+      figures.push({
+        name: 'Kafka isolation: produce rec/s during the steady run',
+        unit: 'records/s',
+        ours: await rateOf(o.isolation!),
+        baseline: await rateOf(alone),
+        baselineName: 'the same produce loop alone',
+        target: '>= 70%',
+        extra: { lost: o.missing, p99: r1(o.stats.latency.p99) },
+      });
+    }
+
+    if (wants('resume')) {
+      const r = await fanOut(raw, client, 'resume', n, { seconds, reconnects });
+      const o = await fanOut(ours, client, 'resume', n, { seconds, reconnects });
+      const p99 = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(0.99 * xs.length))]! : NaN);
+      figures.push({
+        name: `resume: ${reconnects} forced reconnects, reconnect -> first frame p99`,
+        unit: 'ms',
+        higherIsBetter: false,
+        ours: await one(p99(o.reconnect!.times)),
+        baseline: await one(p99(r.reconnect!.times)),
+        baselineName: 'raw uWS reconnect (no replay)',
+        target: '<= 100 ms, 0 lost',
+        extra: { lost: o.missing + o.stats.lost, duplicated: o.stats.duplicated, failed: o.reconnect!.failed, rawFailed: r.reconnect!.failed, ...(o.reconnect!.failures.length ? { failure: o.reconnect!.failures[0]! } : {}) },
+      });
+    }
+  } finally {
+    await producer?.close().catch(() => {});
+    await admin?.close().catch(() => {});
+    await Promise.all([client.stop(), rawServer.stop(), brookServer.stop()]);
+  }
+  return figures;
+}
