@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { murmur2, partitionForKey } from '../../../src/protocol/murmur2.js';
 
@@ -54,5 +55,30 @@ describe('partitionForKey', () => {
   it('refuses a partition count that is not a positive integer', () => {
     expect(() => partitionForKey(bytes('k'), 0)).toThrow(RangeError);
     expect(() => partitionForKey(bytes('k'), 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('against an independent implementation', () => {
+  it('agrees with kafka-python’s murmur2 on 2,000 random keys of every length 0..64', () => {
+    // kafka-python (Debian python3-kafka, installed by npm install; importable only under
+    // /usr/bin/python3) ports Utils.murmur2 separately and returns it unsigned.
+    let seed = 12345;
+    const nextByte = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 24;
+    };
+    const keys = Array.from({ length: 2000 }, (_, i) => Buffer.from(Array.from({ length: i % 65 }, nextByte)));
+    const script =
+      'import sys\nfrom kafka.partitioner.default import murmur2\n' +
+      'print(" ".join(str(murmur2(bytes.fromhex(h))) for h in sys.stdin.read().split(",")))';
+    const run = spawnSync('/usr/bin/python3', ['-c', script], {
+      input: keys.map((k) => k.toString('hex')).join(','),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    if (run.status !== 0) throw new Error(`kafka-python is needed for this test (npm install provides it): ${run.stderr}`);
+    const theirs = run.stdout.trim().split(' ').map(Number);
+    expect(theirs).toHaveLength(keys.length);
+    keys.forEach((key, i) => expect(murmur2(key) >>> 0, key.toString('hex')).toBe(theirs[i]));
   });
 });
