@@ -174,6 +174,19 @@ export const BROKER_DEFS = {
   'group.min.session.timeout.ms': { kind: 'int', default: 6000, check: atLeast(0), doc: 'smallest session timeout a member may ask for' },
   'group.max.session.timeout.ms': { kind: 'int', default: 1_800_000, check: atLeast(0), doc: 'largest session timeout a member may ask for' },
   'group.max.size': { kind: 'int', default: INT_MAX, check: atLeast(1), doc: 'members per group' },
+  // The WebSocket / SSE gateway (src/ws/, docs/websocket.md): Brook's own settings, not Kafka's.
+  'ws.enabled': { kind: 'boolean', default: true, doc: 'serve WebSocket and SSE consumers (gateway on ws.listeners); set explicitly, a gateway that cannot start stops the broker' },
+  'ws.listeners': { kind: 'string', default: '127.0.0.1:9093', check: (v: string) => (/^(\[[^\]]*\]|[^:]*):\d+$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535 ? undefined : 'expected host:port'), doc: 'host:port of the WebSocket / SSE gateway (uWebSockets.js cannot share the Kafka port)' },
+  'ws.max.buffered.bytes': { kind: 'int', default: 1_048_576, check: atLeast(65_536), doc: 'per socket: uWebSockets.js maxBackpressure; the gateway stops reading for a socket at half of it' },
+  'ws.max.frame.bytes': { kind: 'int', default: 262_144, check: atLeast(1024), doc: 'largest data frame the gateway sends (a single larger record still goes, alone)' },
+  'ws.max.connections': { kind: 'int', default: 10_000, check: atLeast(1), doc: 'WebSocket connections beyond this are closed with 4503' },
+  'ws.checkpoint.ms': { kind: 'int', default: 1000, check: atLeast(10), doc: 'how often an advancing subscription gets a checkpoint frame with its cursor' },
+  'ws.slow.consumer.ms': { kind: 'int', default: 2000, check: atLeast(10), doc: 'how long a subscription may be held back by its socket before its overflow policy fires' },
+  'ws.idle.timeout.seconds': { kind: 'int', default: 60, check: (v: number) => (v === 0 || (v >= 8 && v <= 960) ? undefined : 'must be 0 or between 8 and 960'), doc: 'uWebSockets.js idleTimeout; pings are sent automatically before it' },
+  'ws.session.grace.ms': { kind: 'int', default: 45_000, check: atLeast(0), doc: 'a group-mode socket that disconnects keeps its partitions this long for a reconnect with its session' },
+  'ws.auth': { kind: 'string', default: 'none', oneOf: ['none', 'token'], doc: 'none, or token: bearer tokens (ws.auth.tokens.file or the startBroker authenticate hook) and single-use tickets' },
+  'ws.auth.tokens.file': { kind: 'string', default: '', doc: 'JSON file of tokens and the topic prefixes each may read and write (src/ws/auth.ts)' },
+  'ws.allowed.origins': { kind: 'list', default: [] as string[], doc: 'Origin values allowed to connect without a bearer token; empty: any origin, but only from loopback' },
   'log.segment.bytes': { ...TOPIC_CONFIGS['segment.bytes'] },
   'log.roll.ms': { ...TOPIC_CONFIGS['segment.ms'] },
   'log.retention.ms': { ...TOPIC_CONFIGS['retention.ms'] },
@@ -333,6 +346,28 @@ export interface Listener {
   port: number;
 }
 
+export interface WsConfig {
+  enabled: boolean;
+  /** ws.enabled was set (file or flag): a gateway that cannot start is then fatal, not a log line. */
+  enabledExplicitly: boolean;
+  listener: { host: string; port: number };
+  maxBufferedBytes: number;
+  maxFrameBytes: number;
+  maxConnections: number;
+  checkpointMs: number;
+  slowConsumerMs: number;
+  idleTimeoutSeconds: number;
+  sessionGraceMs: number;
+  auth: 'none' | 'token';
+  tokensFile: string;
+  allowedOrigins: string[];
+}
+
+function parseHostPort(s: string): { host: string; port: number } {
+  const at = s.lastIndexOf(':');
+  return { host: s.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(s.slice(at + 1)) };
+}
+
 export interface BrokerConfig {
   nodeId: number;
   listener: Listener;
@@ -355,6 +390,8 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  /** The WebSocket / SSE gateway (ws.* settings). */
+  ws: WsConfig;
   /** Defaults for every topic config, from the broker's log.* settings. */
   topicDefaults: Record<TopicConfigName, TopicConfigValue>;
   /** Topic config names whose default was set explicitly (file or flag), for DescribeConfigs sources. */
@@ -532,6 +569,21 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
     groupMaxSize: get('group.max.size'),
+    ws: {
+      enabled: get('ws.enabled'),
+      enabledExplicitly: explicit.has('ws.enabled'),
+      listener: parseHostPort(get('ws.listeners')),
+      maxBufferedBytes: get('ws.max.buffered.bytes'),
+      maxFrameBytes: get('ws.max.frame.bytes'),
+      maxConnections: get('ws.max.connections'),
+      checkpointMs: get('ws.checkpoint.ms'),
+      slowConsumerMs: get('ws.slow.consumer.ms'),
+      idleTimeoutSeconds: get('ws.idle.timeout.seconds'),
+      sessionGraceMs: get('ws.session.grace.ms'),
+      auth: get('ws.auth') as 'none' | 'token',
+      tokensFile: get('ws.auth.tokens.file'),
+      allowedOrigins: get('ws.allowed.origins') as string[],
+    },
     topicDefaults,
     staticTopicDefaults,
     raw,

@@ -12,9 +12,14 @@ import { buildBrokerConfig, defaultAdvertised, readPropertiesFile, type BrokerCo
 import { KafkaServer } from './network/server.js';
 import { ApiKey } from './protocol/api-keys.js';
 import { preadWrite, readSlice, sendfile, shutdownSocket } from './storage/partition-log.js';
+import type { Authenticate } from './ws/auth.js';
+import { Gateway, type GatewayStats } from './ws/gateway.js';
+import { loadUws } from './ws/uws.js';
 
 export { ConfigError } from './config.js';
 export type { BrokerConfig } from './config.js';
+export type { Authenticate, Principal } from './ws/auth.js';
+export type { GatewayStats } from './ws/gateway.js';
 
 export interface StartOptions {
   /** Port to listen on; 0 picks a free one. Overrides `listeners`. */
@@ -40,6 +45,13 @@ export interface StartOptions {
    * the storage fetch bench); larger ones by sendfile. 0 sends every slice with sendfile. Default 1 MiB.
    */
   copySendMaxBytes?: number;
+  /** The WebSocket / SSE gateway (docs/websocket.md). */
+  ws?: {
+    /** Port of the gateway; 0 picks a free one. Overrides the port of `ws.listeners`; default 0 when `port` is 0. */
+    port?: number;
+    /** Maps a bearer token to its principal (with ws.auth=token), instead of or before ws.auth.tokens.file. */
+    authenticate?: Authenticate;
+  };
 }
 
 export interface RunningBroker {
@@ -47,6 +59,10 @@ export interface RunningBroker {
   readonly host: string;
   readonly config: BrokerConfig;
   readonly broker: Broker;
+  /** Port of the WebSocket / SSE gateway, or undefined when it is not running. */
+  readonly wsPort: number | undefined;
+  /** The gateway's counters (connections, frames, dropped: always 0), or undefined without it. */
+  wsStats(): GatewayStats | undefined;
   /** Stops accepting, answers in-flight requests, flushes, writes clean-shutdown markers. */
   close(): Promise<void>;
 }
@@ -87,6 +103,15 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     await broker.close();
     throw e;
   }
+  let gateway: Gateway | undefined;
+  try {
+    gateway = await startGateway(broker, config, opts, properties, overrides, log);
+  } catch (e) {
+    await server.drain(0);
+    server.closeAll();
+    await broker.close();
+    throw e;
+  }
   if (config.advertised.port === 0) config = { ...config, advertised: { ...config.advertised, port } };
   broker.setAdvertised(config.advertised);
   if (config.inertKeys.length > 0) log(`accepted with no effect on a single Brook node: ${config.inertKeys.join(', ')}`);
@@ -98,8 +123,12 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     host: config.listener.host,
     config,
     broker,
+    wsPort: gateway?.port,
+    wsStats: () => gateway?.stats,
     close() {
       closing ??= (async () => {
+        // WebSocket clients get their cursors (closing frame) and 1001 while the logs are still open.
+        gateway?.close();
         broker.stopServing();
         // Answers JoinGroup/SyncGroup requests waiting on a rebalance, so draining does not wait on them.
         broker.groups.shutdown();
@@ -111,4 +140,38 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
       return closing;
     },
   };
+}
+
+/**
+ * Starts the gateway unless ws.enabled=false. When it cannot start (uWebSockets.js does not load
+ * on this Node or libc, or its port is taken), a broker whose operator asked for it (ws.enabled or
+ * ws.listeners set, or a port given) refuses to start; otherwise it logs one line and serves Kafka.
+ */
+async function startGateway(
+  broker: Broker,
+  config: BrokerConfig,
+  opts: StartOptions,
+  properties: Map<string, string> | undefined,
+  overrides: Record<string, string | number | boolean>,
+  log: Logger,
+): Promise<Gateway | undefined> {
+  const ws = config.ws;
+  if (!ws.enabled) return undefined;
+  const listenersSet = properties?.has('ws.listeners') || overrides['ws.listeners'] !== undefined;
+  const required = ws.enabledExplicitly || listenersSet || opts.ws?.port !== undefined;
+  const port = opts.ws?.port ?? (opts.port === 0 && !listenersSet ? 0 : ws.listener.port);
+  let gateway: Gateway | undefined;
+  try {
+    const uws = await loadUws();
+    gateway = new Gateway(uws, broker, ws, log, { authenticate: opts.ws?.authenticate });
+    const bound = await gateway.listen(ws.listener.host, port);
+    log(`ws gateway listening on ${ws.listener.host}:${bound} (/ws/v1, /sse/v1)`);
+    return gateway;
+  } catch (e) {
+    gateway?.close();
+    const why = (e as Error).message;
+    if (required) throw new Error(`ws gateway: ${why}`);
+    log(`ws gateway not started, serving Kafka only (set ws.enabled=false to silence this): ${why}`);
+    return undefined;
+  }
 }

@@ -40,7 +40,7 @@ import { defineHandler } from '../handler.js';
 import { lastSequenceOf, type BatchIdentity, type DuplicateOf, type PartitionProducers } from '../producers.js';
 import type { Topic } from '../topics.js';
 
-interface PartitionResult {
+export interface PartitionResult {
   index: number;
   errorCode: number;
   baseOffset: bigint;
@@ -74,7 +74,12 @@ function checkSequence(producers: PartitionProducers, identity: BatchIdentity, r
   return dup;
 }
 
-function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean): PartitionResult {
+/**
+ * Appends one RecordBatch to one partition with every check of the produce path (above, 1-4);
+ * failures come back as the partition's error code, never thrown. `version` is the Produce version
+ * the batch arrived with (zstd needs 7+). Also the append of the WebSocket gateway's `pub`.
+ */
+export function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean): PartitionResult {
   const log = topic.partitions[index];
   if (!log) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const topicConfig = broker.topics.effectiveConfig(topic);

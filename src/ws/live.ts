@@ -1,0 +1,191 @@
+/**
+ * Live fan-out: every caught-up `live` subscriber of a partition shares one reader. On each
+ * append wake-up the tail reads the new batches once, decodes them once and encodes each frame
+ * once per distinct (subscription id, topic index) pair (subscription ids are per socket and start
+ * at 1, so most viewers share a single encoding), then hands the same bytes to every subscriber
+ * whose socket and credit allow it, each socket corked once per turn (measured 35x faster than
+ * uncorked sends: ../shared/reference/websocket.md §2).
+ *
+ * A subscriber that cannot take a frame (socket half full, credit short, a filter) leaves the tail
+ * at that frame's first offset and continues on its own cursor (Subscription.pump) until it
+ * catches up, when it joins the tail again. So a slow viewer never holds the others back, and none
+ * is ever sent a frame uWS would drop.
+ */
+import type { Broker } from '../broker/broker.js';
+import type { KafkaRecord } from '../native/records.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import { encodeRecordsFrame, recordsJson } from './frames.js';
+import { readRecords } from './reader.js';
+import type { PartitionCursor, Subscription } from './subscription.js';
+
+interface Member {
+  cursor: PartitionCursor;
+  sub: Subscription;
+}
+
+/** Most bytes one wake-up reads before yielding the event loop to other work. */
+const TURN_BYTES = 1 << 20;
+
+class LivePartition {
+  readonly members = new Set<Member>();
+  private readonly byCursor = new Map<PartitionCursor, Member>();
+  private unpark: (() => void) | undefined;
+  private scheduled = false;
+
+  constructor(
+    private readonly owner: LiveTails,
+    readonly log: PartitionLog,
+    readonly topicName: string,
+    readonly partition: number,
+    /** Where the tail reads next: every attached member's cursor equals it. */
+    public next: number,
+  ) {
+    this.park();
+  }
+
+  attach(cursor: PartitionCursor, sub: Subscription): boolean {
+    if (cursor.next !== this.next || cursor.pending.length > 0) return false;
+    const m = { cursor, sub };
+    this.members.add(m);
+    this.byCursor.set(cursor, m);
+    cursor.shared = true;
+    return true;
+  }
+
+  detach(cursor: PartitionCursor): void {
+    const m = this.byCursor.get(cursor);
+    if (!m) return;
+    this.byCursor.delete(cursor);
+    this.members.delete(m);
+    cursor.shared = false;
+  }
+
+  private park(): void {
+    this.unpark = this.owner.broker.waiters.park([this.log], () => this.wake());
+  }
+
+  private wake(): void {
+    this.unpark = undefined;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Appends wake parked readers synchronously inside the produce handler; reading in the next
+    // tick batches a burst of appends into one read and keeps the produce answer unhindered.
+    setImmediate(() => this.owner.guard(() => this.turn()));
+  }
+
+  private turn(): void {
+    this.scheduled = false;
+    if (this.owner.closed) return;
+    const hw = this.log.logEndOffset;
+    if (this.next < this.log.logStartOffset) this.next = this.log.logStartOffset;
+    const frames: { records: KafkaRecord[]; start: number; end: number; encoded: Map<string, Buffer | string> }[] = [];
+    let bytes = 0;
+    while (this.next < hw && bytes < TURN_BYTES) {
+      const chunk = readRecords(this.log, this.next, this.owner.maxFrameBytes, hw);
+      if (chunk.end <= this.next) break;
+      // An empty chunk (control batches only) still moves every member past it.
+      frames.push({ records: chunk.records, start: this.next, end: chunk.end, encoded: new Map() });
+      bytes += chunk.bytes;
+      this.next = chunk.end;
+    }
+    if (frames.length > 0) this.fanOut(frames);
+    if (this.next < this.log.logEndOffset) this.wake();
+    else this.park();
+  }
+
+  private fanOut(frames: { records: KafkaRecord[]; start: number; end: number; encoded: Map<string, Buffer | string> }[]): void {
+    const hw = this.log.logEndOffset;
+    const leaving: Member[] = [];
+    for (const m of this.members) {
+      const { cursor, sub } = m;
+      const binary = this.owner.binaryOf(sub);
+      const key = `${binary ? 'b' : `j${sub.encoding}`}:${sub.id}:${cursor.topicIndex}`;
+      sub.withSocket(() => {
+        for (const f of frames) {
+          if (cursor.next !== f.start) continue;
+          if (f.records.length === 0) {
+            cursor.next = f.end;
+            continue;
+          }
+          let frame = f.encoded.get(key);
+          if (frame === undefined && !sub.filter) {
+            frame = binary
+              ? encodeRecordsFrame({ subId: sub.id, topicIndex: cursor.topicIndex, partition: this.partition }, hw, f.records)
+              : recordsJson({ subId: sub.id, topic: this.topicName, partition: this.partition }, hw, f.records, sub.encoding);
+            f.encoded.set(key, frame);
+          }
+          const { taken } = sub.deliver(cursor, f.records, f.end, frame);
+          if (taken < f.records.length) {
+            if (taken > 0) cursor.pending = f.records.slice(taken);
+            if (taken > 0) cursor.pendingEnd = f.end;
+            leaving.push(m);
+            break;
+          }
+        }
+      });
+    }
+    for (const m of leaving) {
+      this.detach(m.cursor);
+      m.sub.heldBack(m.cursor);
+    }
+  }
+
+  close(): void {
+    this.unpark?.();
+    this.unpark = undefined;
+    for (const m of this.members) m.cursor.shared = false;
+    this.members.clear();
+  }
+}
+
+/** The live tails of the gateway, one per partition that has live subscribers. */
+export class LiveTails {
+  private readonly tails = new Map<PartitionLog, LivePartition>();
+  closed = false;
+
+  constructor(
+    readonly broker: Broker,
+    readonly maxFrameBytes: number,
+    readonly guard: (fn: () => void) => void,
+    readonly binaryOf: (sub: Subscription) => boolean,
+  ) {}
+
+  /** Joins the tail if the cursor is where the tail reads; false leaves the cursor to its own pump. */
+  attach(cursor: PartitionCursor, sub: Subscription): boolean {
+    const log = cursor.log;
+    if (!log) return false;
+    let tail = this.tails.get(log);
+    if (!tail) {
+      tail = new LivePartition(this, log, cursor.topic.name, cursor.partition, log.logEndOffset);
+      this.tails.set(log, tail);
+    }
+    return tail.attach(cursor, sub);
+  }
+
+  detach(cursor: PartitionCursor): void {
+    const log = cursor.log;
+    const tail = log && this.tails.get(log);
+    if (!tail) {
+      cursor.shared = false;
+      return;
+    }
+    tail.detach(cursor);
+    if (tail.members.size === 0) {
+      tail.close();
+      this.tails.delete(log);
+    }
+  }
+
+  /** Subscribers sharing each tail, for the gateway's stats. */
+  get size(): number {
+    let n = 0;
+    for (const t of this.tails.values()) n += t.members.size;
+    return n;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.tails.values()) t.close();
+    this.tails.clear();
+  }
+}

@@ -1,0 +1,530 @@
+/**
+ * One WebSocket connection of the gateway: its control messages (docs/websocket.md), its
+ * subscriptions and every byte it sends. Data frames go out only through Subscription.deliver
+ * (which checks `canSend()`); control replies through `sendControl`, which closes the socket with
+ * 4429 rather than let uWS drop a reply when a client floods requests without reading answers.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Broker } from '../broker/broker.js';
+import { appendPartition } from '../broker/handlers/produce.js';
+import type { Topic } from '../broker/topics.js';
+import type { WsConfig } from '../config.js';
+import { buildBatch } from '../native/records.js';
+import { ErrorCode, errorName } from '../protocol/error-codes.js';
+import { partitionForKey } from '../protocol/murmur2.js';
+import type { Principal, WsAuth } from './auth.js';
+import { AuthError, bearerProtocol } from './auth.js';
+import { CloseCode, closeReason } from './close-codes.js';
+import { BadRequest, parseControl, ProtocolViolation, type AckMsg, type ControlMessage, type PubMsg, type SubMsg } from './control.js';
+import { CursorError, decodeCursor } from './cursor.js';
+import { checkpointJson, encodeCheckpointFrame } from './frames.js';
+import { WsGroupMember, type GroupMemberEvents, type TopicPartition } from './group-member.js';
+import type { LiveTails } from './live.js';
+import { PartitionCursor, Subscription, type Policy, type SubscriptionSocket } from './subscription.js';
+import type { WebSocket } from './uws.js';
+
+/** What a session needs of its gateway. */
+export interface SessionHost {
+  readonly broker: Broker;
+  readonly config: WsConfig;
+  readonly live: LiveTails;
+  readonly auth: WsAuth;
+  readonly counters: { framesSent: number; recordsSent: number; slowConsumerActions: number; dropped: number };
+  log(msg: string): void;
+  /** Registers `s` under its session id; an older socket with that id is closed with 4409. */
+  takeOver(s: Session, id: string): void;
+  /** Group members a disconnected socket of this session left waiting for it. */
+  reclaimMember(sessionId: string, groupId: string): WsGroupMember | undefined;
+  /** Keeps a member of a socket that went away for ws.session.grace.ms. */
+  parkMember(sessionId: string, groupId: string, member: WsGroupMember): void;
+}
+
+export interface SocketData {
+  session?: Session;
+  protocol: string;
+  principal: Principal;
+  remoteAddress: string;
+  origin: string | undefined;
+}
+
+const DEFAULT_CREDIT = { records: 1000, bytes: 1 << 20 };
+const MAX_SUBSCRIPTIONS = 64;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type Reply = Record<string, unknown>;
+
+/** A failure to answer as {op:"error", code}. */
+class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function refuseKafka(code: number, message: string): Refusal {
+  return new Refusal(errorName(code), message);
+}
+
+export class Session implements SubscriptionSocket {
+  id: string;
+  closed = false;
+  readonly binary: boolean;
+  readonly maxFrameBytes: number;
+  principal: Principal;
+  readonly subs = new Map<number, Subscription>();
+  private readonly members = new Map<number, WsGroupMember>();
+  private nextSubId = 1;
+  private authTimers: NodeJS.Timeout[] = [];
+  /** Round-robin position of keyless `pub` records per topic. */
+  private readonly roundRobin = new Map<string, number>();
+
+  constructor(
+    readonly ws: WebSocket<SocketData>,
+    private readonly host: SessionHost,
+    readonly data: SocketData,
+  ) {
+    this.id = randomBytes(12).toString('base64url');
+    this.binary = data.protocol === 'brook.v1.bin';
+    this.maxFrameBytes = host.config.maxFrameBytes;
+    this.principal = data.principal;
+    this.armAuthExpiry();
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  canSend(): boolean {
+    return !this.closed && this.ws.getBufferedAmount() < this.host.config.maxBufferedBytes / 2;
+  }
+
+  send(frame: Buffer | string, binary: boolean): void {
+    if (this.closed) return;
+    const r = this.ws.send(frame, binary);
+    this.host.counters.framesSent++;
+    if (r === 2) this.host.counters.dropped++; // never expected: canSend() gates every data frame
+  }
+
+  countRecords(n: number): void {
+    this.host.counters.recordsSent += n;
+  }
+
+  corked(fn: () => void): void {
+    if (this.closed) return;
+    this.ws.cork(fn);
+  }
+
+  sendJson(msg: object): void {
+    this.sendControl(msg);
+  }
+
+  /** A control frame; closes 4429 instead of letting uWS drop it when the client does not read. */
+  sendControl(msg: object): void {
+    if (this.closed) return;
+    const text = JSON.stringify(msg);
+    if (this.ws.getBufferedAmount() + text.length > this.host.config.maxBufferedBytes) {
+      this.closeWith(CloseCode.TooSlow, 'too slow: control replies not read');
+      return;
+    }
+    this.ws.cork(() => this.send(text, false));
+  }
+
+  /** Sends `closing` with every subscription's cursor, then closes with `code`. */
+  closeWith(code: number, reason: string, withCursors = false): void {
+    if (this.closed) return;
+    const ws = this.ws;
+    ws.cork(() => {
+      if (withCursors) {
+        const cursors: Record<string, string> = {};
+        for (const s of this.subs.values()) cursors[s.id] = safeCursor(s);
+        // Sent even above half the buffer: it is small, and the last thing this socket gets.
+        ws.send(JSON.stringify({ op: 'closing', code, reason, cursors }), false);
+      }
+      ws.end(code, closeReason(reason));
+    });
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  /** A message from the client. `data` is only valid during this call (uWS neuters it on return). */
+  onMessage(data: ArrayBuffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.closeWith(CloseCode.UnsupportedData, 'control messages are JSON text frames');
+      return;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(data);
+    } catch {
+      this.closeWith(CloseCode.InvalidPayload, 'invalid UTF-8');
+      return;
+    }
+    let msg: ControlMessage;
+    try {
+      msg = parseControl(text);
+    } catch (e) {
+      if (e instanceof BadRequest) this.sendControl({ op: 'error', id: e.id, code: 'BAD_REQUEST', message: e.message });
+      else if (e instanceof ProtocolViolation) this.closeWith(CloseCode.ProtocolError, `protocol error: ${e.message}`);
+      else throw e;
+      return;
+    }
+    this.dispatch(msg).then(
+      (reply) => {
+        if (reply) this.sendControl({ op: 'ok', id: msg.id, ...reply });
+      },
+      (e: unknown) => {
+        if (e instanceof Refusal) this.sendControl({ op: 'error', id: msg.id, code: e.code, message: e.message });
+        else if (e instanceof AuthError) this.closeWith(e.closeCode, e.message);
+        else {
+          this.host.log(`ws gateway: ${msg.op} failed: ${(e as Error)?.stack ?? String(e)}`);
+          this.sendControl({ op: 'error', id: msg.id, code: 'UNKNOWN_SERVER_ERROR', message: 'internal error' });
+        }
+      },
+    );
+  }
+
+  /** The reply's fields, or undefined for no reply. Throws Refusal for an error reply. */
+  private async dispatch(msg: ControlMessage): Promise<Reply | undefined> {
+    switch (msg.op) {
+      case 'hello':
+        this.host.takeOver(this, msg.session);
+        return { session: this.id };
+      case 'sub':
+        return this.subscribe(msg);
+      case 'unsub': {
+        const sub = this.requireSub(msg.sub);
+        await this.unsubscribe(sub, true);
+        return {};
+      }
+      case 'credit': {
+        this.requireSub(msg.sub).addCredit(msg.records, msg.bytes);
+        return msg.id === undefined ? undefined : {};
+      }
+      case 'ack':
+        await this.ack(msg);
+        return msg.id === undefined ? undefined : {};
+      case 'pub':
+        return this.publish(msg);
+      case 'auth': {
+        const principal = await this.host.auth.authenticate({ protocols: [bearerProtocol(msg.token)], origin: this.data.origin, ticket: undefined, remoteAddress: this.data.remoteAddress });
+        this.principal = principal;
+        this.armAuthExpiry();
+        return { expiresAt: principal.expiresAt ?? null };
+      }
+    }
+  }
+
+  private requireSub(id: number): Subscription {
+    const sub = this.subs.get(id);
+    if (!sub) throw new Refusal('UNKNOWN_SUBSCRIPTION', `no subscription ${id} on this socket`);
+    return sub;
+  }
+
+  // ---- subscriptions -------------------------------------------------------------------------
+
+  private topicsOf(msg: SubMsg): Topic[] {
+    return msg.topics.map((name) => {
+      if (!this.host.auth.canRead(this.principal, name)) throw new Refusal('FORBIDDEN', `${this.principal.name} may not read ${name}`);
+      const topic = this.host.broker.topics.get(name);
+      if (!topic) throw refuseKafka(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      return topic;
+    });
+  }
+
+  private async subscribe(msg: SubMsg): Promise<Reply> {
+    if (this.subs.size >= MAX_SUBSCRIPTIONS) throw new Refusal('BAD_REQUEST', `at most ${MAX_SUBSCRIPTIONS} subscriptions per socket`);
+    const topics = this.topicsOf(msg);
+    const policy: Policy = msg.policy ?? (msg.mode === 'live' ? 'skip' : 'wait');
+    const sub = new Subscription(
+      { id: this.nextSubId++, mode: msg.mode, topics, filter: msg.filter, credit: msg.credit ?? DEFAULT_CREDIT, policy, encoding: msg.encoding ?? 'utf8', group: msg.group },
+      this.host.broker,
+      this,
+      msg.mode === 'live' ? this.host.live : undefined,
+    );
+    if (msg.mode === 'group') {
+      this.subs.set(sub.id, sub);
+      this.joinGroup(sub, msg);
+      return { sub: sub.id, topics: msg.topics, partitions: [] };
+    }
+    const cursors = await this.startCursors(sub, msg, topics);
+    if (this.closed) return { sub: sub.id };
+    for (const c of cursors) sub.addCursor(c);
+    this.subs.set(sub.id, sub);
+    // The ok goes first, then data: the client learns the subscription id before frames carry it.
+    setImmediate(() => sub.pump());
+    return { sub: sub.id, topics: msg.topics, partitions: cursors.map((c) => ({ topic: c.topic.name, partition: c.partition, offset: c.next })) };
+  }
+
+  /** Where each partition of an assign or live subscription starts (docs/websocket.md `from`). */
+  private async startCursors(sub: Subscription, msg: SubMsg, topics: Topic[]): Promise<PartitionCursor[]> {
+    const from = msg.from ?? { kind: msg.mode === 'live' ? 'latest' : 'earliest' };
+    const chosen = (t: Topic): number[] => {
+      const all = t.partitions.map((_, i) => i);
+      const wanted = msg.partitions ?? (from.kind === 'offsets' ? [...from.offsets.keys()] : all);
+      for (const p of wanted) if (!t.partitions[p]) throw refuseKafka(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${t.name}-${p}`);
+      return wanted;
+    };
+    const cursors: PartitionCursor[] = [];
+    if (from.kind === 'cursor') {
+      let decoded;
+      try {
+        decoded = decodeCursor(from.cursor);
+      } catch (e) {
+        if (e instanceof CursorError) throw new Refusal('BAD_REQUEST', `bad cursor: ${e.message}`);
+        throw e;
+      }
+      topics.forEach((t, topicIndex) => {
+        const saved = decoded.find((d) => d.topicId === t.id);
+        // A cursor of a deleted topic must not resume a new topic of the same name at old offsets.
+        if (!saved) throw refuseKafka(ErrorCode.UNKNOWN_TOPIC_ID, `the cursor has no position in topic ${t.name} (id ${t.id}): deleted and recreated?`);
+        for (const p of msg.partitions ?? t.partitions.map((_, i) => i)) {
+          const log = t.partitions[p];
+          if (!log) throw refuseKafka(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${t.name}-${p}`);
+          // A partition the cursor lacks was added after it was made: all of it is new.
+          cursors.push(new PartitionCursor(t, topicIndex, p, Math.min(saved.next.get(p) ?? log.logStartOffset, log.logEndOffset)));
+        }
+      });
+      return cursors;
+    }
+    let committed: Map<string, number> | undefined;
+    if (from.kind === 'committed') {
+      if (!msg.group) throw new Refusal('BAD_REQUEST', 'from "committed" needs a group');
+      committed = this.committedOffsets(msg.group, topics.map((t) => ({ name: t.name, partitions: chosen(t) })));
+    }
+    topics.forEach((t, topicIndex) => {
+      for (const p of chosen(t)) {
+        const log = t.partitions[p]!;
+        let next: number;
+        switch (from.kind) {
+          case 'earliest':
+            next = log.logStartOffset;
+            break;
+          case 'latest':
+            next = log.logEndOffset;
+            break;
+          case 'timestamp':
+            next = log.offsetForTimestamp(from.timestamp)?.offset ?? log.logEndOffset;
+            break;
+          case 'offsets': {
+            next = from.offsets.get(p) ?? log.logStartOffset;
+            if (next > log.logEndOffset) throw refuseKafka(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${next} is beyond the end of ${t.name}-${p} (${log.logEndOffset})`);
+            break;
+          }
+          case 'committed':
+            next = committed!.get(`${t.name}:${p}`) ?? log.logStartOffset;
+            break;
+        }
+        // Below the log start, pump() sends a gap frame first: never a silent jump.
+        cursors.push(new PartitionCursor(t, topicIndex, p, next));
+      }
+    });
+    void sub;
+    return cursors;
+  }
+
+  private committedOffsets(group: string, topics: { name: string; partitions: number[] }[]): Map<string, number> {
+    const out = new Map<string, number>();
+    const r = this.host.broker.groups.fetchOffsets(group, topics.map((t) => ({ name: t.name, partitionIndexes: t.partitions })));
+    for (const t of r.topics) for (const p of t.partitions) if (p.committedOffset >= 0n) out.set(`${t.name}:${p.partitionIndex}`, Number(p.committedOffset));
+    return out;
+  }
+
+  private joinGroup(sub: Subscription, msg: SubMsg): void {
+    const groupId = msg.group!;
+    const reset = msg.from?.kind === 'latest' ? 'latest' : 'earliest';
+    const events: GroupMemberEvents = {
+      assigned: (tps) => this.onAssigned(sub, tps, reset),
+      revoked: (tps) => {
+        this.sendControl({ op: 'revoked', sub: sub.id, partitions: tps.map((tp) => ({ topic: tp.topic, partition: tp.partition })) });
+        for (const tp of tps) sub.removeCursor(sub.topics.findIndex((t) => t.name === tp.topic), tp.partition);
+      },
+      failed: (err) => {
+        this.sendControl({ op: 'error', id: null, sub: sub.id, code: err.code, message: err.message });
+        this.subs.delete(sub.id);
+        this.members.delete(sub.id);
+        sub.close();
+      },
+    };
+    const reclaimed = this.host.reclaimMember(this.id, groupId);
+    if (reclaimed) {
+      this.members.set(sub.id, reclaimed);
+      reclaimed.reattach(events);
+      return;
+    }
+    const member = new WsGroupMember(
+      this.host.broker.groups,
+      {
+        groupId,
+        topics: msg.topics,
+        clientId: `brook-ws:${this.principal.name}`,
+        clientHost: `/${this.data.remoteAddress}`,
+        sessionTimeoutMs: Math.max(this.host.config.sessionGraceMs, this.host.broker.config.groupMinSessionTimeoutMs),
+        rebalanceTimeoutMs: 60_000,
+        groupInstanceId: `brook-ws-${this.id}`,
+        partitionCount: (name) => this.host.broker.topics.get(name)?.partitions.length,
+      },
+      events,
+    );
+    this.members.set(sub.id, member);
+    member.start();
+  }
+
+  private onAssigned(sub: Subscription, tps: TopicPartition[], reset: 'earliest' | 'latest'): void {
+    if (sub.closed) return;
+    const member = this.members.get(sub.id);
+    const out: { topic: string; partition: number; offset: number }[] = [];
+    for (const tp of tps) {
+      const topicIndex = sub.topics.findIndex((t) => t.name === tp.topic);
+      const topic = sub.topics[topicIndex];
+      const log = topic?.partitions[tp.partition];
+      if (!topic || !log) continue;
+      if (sub.cursors.has(`${topicIndex}:${tp.partition}`)) {
+        out.push({ topic: tp.topic, partition: tp.partition, offset: sub.cursors.get(`${topicIndex}:${tp.partition}`)!.next });
+        continue;
+      }
+      const next = member?.committed(tp.topic, tp.partition) ?? (reset === 'latest' ? log.logEndOffset : log.logStartOffset);
+      sub.addCursor(new PartitionCursor(topic, topicIndex, tp.partition, next));
+      out.push({ topic: tp.topic, partition: tp.partition, offset: next });
+    }
+    this.sendControl({ op: 'assigned', sub: sub.id, partitions: out });
+    sub.pump();
+  }
+
+  private async ack(msg: AckMsg): Promise<void> {
+    const sub = this.requireSub(msg.sub);
+    const topic = msg.topic ?? (sub.topics.length === 1 ? sub.topics[0]!.name : undefined);
+    if (topic === undefined) throw new Refusal('BAD_REQUEST', 'ack needs a topic on a subscription of several topics');
+    const member = this.members.get(sub.id);
+    if (member) {
+      try {
+        await member.commit([{ topic, partition: msg.partition, offset: msg.offset }]);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        throw new Refusal(code ?? 'UNKNOWN_SERVER_ERROR', (e as Error).message);
+      }
+      return;
+    }
+    if (!sub.group) throw new Refusal('NOT_GROUP_MODE', 'ack commits for a group: subscribe with mode "group", or "assign" with a group');
+    // An assign-mode socket with a group commits as a Kafka consumer using assign() does: generation -1.
+    const [t] = await this.host.broker.groups.commitOffsets({
+      groupId: sub.group,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: [{ name: topic, partitions: [{ partitionIndex: msg.partition, committedOffset: BigInt(msg.offset), committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    const code = t?.partitions[0]?.errorCode ?? ErrorCode.NONE;
+    if (code !== ErrorCode.NONE) throw refuseKafka(code, `commit of ${topic}-${msg.partition} refused`);
+  }
+
+  private async unsubscribe(sub: Subscription, leave: boolean): Promise<void> {
+    this.subs.delete(sub.id);
+    sub.close();
+    const member = this.members.get(sub.id);
+    this.members.delete(sub.id);
+    if (member && leave) await member.leave();
+  }
+
+  // ---- produce -------------------------------------------------------------------------------
+
+  private async publish(msg: PubMsg): Promise<Reply | undefined> {
+    if (!this.host.auth.canWrite(this.principal, msg.topic)) throw new Refusal('FORBIDDEN', `${this.principal.name} may not write ${msg.topic}`);
+    const broker = this.host.broker;
+    const topic = broker.topicOrCreate(msg.topic, true);
+    if (!topic) throw refuseKafka(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${msg.topic}`);
+    const n = topic.partitions.length;
+    let partition: number;
+    if (msg.partition !== undefined) partition = msg.partition;
+    else if (msg.key) partition = partitionForKey(msg.key, n);
+    else {
+      partition = (this.roundRobin.get(topic.name) ?? 0) % n;
+      this.roundRobin.set(topic.name, partition + 1);
+    }
+    if (partition >= n) throw refuseKafka(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic.name}-${partition}`);
+    const batch = buildBatch({ records: [{ key: msg.key, value: msg.value, headers: msg.headers }] });
+    const acks = msg.acks ?? -1;
+    const r = appendPartition(broker, topic, partition, batch, 11, acks === -1);
+    if (r.errorCode === ErrorCode.NONE && r.durable) {
+      try {
+        await r.durable;
+      } catch (e) {
+        throw refuseKafka(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message);
+      }
+    }
+    if (r.errorCode !== ErrorCode.NONE) throw refuseKafka(r.errorCode, r.errorMessage ?? `produce to ${topic.name}-${partition} failed`);
+    if (acks === 0) return undefined;
+    const timestamp = r.logAppendTimeMs >= 0n ? Number(r.logAppendTimeMs) : Date.now();
+    return { partition, offset: Number(r.baseOffset), timestamp };
+  }
+
+  // ---- auth expiry, checkpoints, close -----------------------------------------------------
+
+  private armAuthExpiry(): void {
+    for (const t of this.authTimers) clearTimeout(t);
+    this.authTimers = [];
+    const at = this.principal.expiresAt;
+    if (at === undefined) return;
+    const left = at - Date.now();
+    const warn = setTimeout(() => this.sendControl({ op: 'auth_expiring', expiresAt: at }), Math.max(0, left - 60_000));
+    const end = setTimeout(() => this.closeWith(CloseCode.Unauthenticated, 'expired'), Math.max(0, left));
+    warn.unref();
+    end.unref();
+    this.authTimers.push(warn, end);
+  }
+
+  /** Sends a checkpoint for every subscription that advanced since the last one. */
+  checkpoint(): void {
+    for (const s of this.subs.values()) {
+      if (!s.advanced || s.cursors.size === 0 || !this.canSend()) continue;
+      s.advanced = false;
+      const cursor = safeCursor(s);
+      this.ws.cork(() => this.send(this.binary ? encodeCheckpointFrame(s.id, cursor) : checkpointJson(s.id, cursor), this.binary));
+    }
+  }
+
+  /** The socket drained below its limit: resume every subscription. */
+  onDrain(): void {
+    for (const s of this.subs.values()) s.pump();
+  }
+
+  /** Applies the overflow policy of subscriptions held back longer than ws.slow.consumer.ms. */
+  checkSlow(now: number): void {
+    for (const s of this.subs.values()) {
+      if (s.heldSince === undefined || now - s.heldSince < this.host.config.slowConsumerMs) continue;
+      const verdict = s.overflow();
+      if (verdict === 'wait') continue;
+      this.host.counters.slowConsumerActions++;
+      if (verdict === 'close') {
+        this.closeWith(CloseCode.TooSlow, 'too slow', true);
+        return;
+      }
+    }
+  }
+
+  /** The socket closed (either side). Group members wait ws.session.grace.ms unless the client said goodbye. */
+  onClose(code: number): void {
+    this.closed = true;
+    for (const t of this.authTimers) clearTimeout(t);
+    for (const s of this.subs.values()) s.close();
+    const goodbye = code === CloseCode.Normal;
+    for (const [subId, member] of this.members) {
+      if (goodbye) void Promise.resolve(member.leave()).catch(() => {});
+      else {
+        member.detach();
+        this.host.parkMember(this.id, this.subs.get(subId)?.group ?? '', member);
+      }
+    }
+    this.members.clear();
+    this.subs.clear();
+  }
+}
+
+function safeCursor(s: Subscription): string {
+  try {
+    return s.cursor();
+  } catch {
+    // Over 2 KiB (hundreds of partitions): the client library keeps its own offsets to resume with.
+    return '';
+  }
+}
