@@ -152,8 +152,10 @@ export class WsAuth {
   constructor(opts: AuthOptions) {
     this.mode = opts.mode;
     this.hook = opts.authenticate;
-    this.tokens = opts.tokensFile === undefined ? [] : loadTokensFile(opts.tokensFile);
-    if (opts.mode === 'token' && opts.tokensFile === undefined && opts.authenticate === undefined) {
+    // '' is the config default for "no file" (ws.auth.tokens.file).
+    const tokensFile = opts.tokensFile === '' ? undefined : opts.tokensFile;
+    this.tokens = tokensFile === undefined ? [] : loadTokensFile(tokensFile);
+    if (opts.mode === 'token' && tokensFile === undefined && opts.authenticate === undefined) {
       throw new ConfigError('ws.auth', 'ws.auth=token needs ws.auth.tokens.file or an authenticate hook');
     }
     this.allowAnyOrigin = opts.allowedOrigins.includes('*');

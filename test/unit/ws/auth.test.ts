@@ -467,5 +467,7 @@ describe('the tokens file', () => {
 
   it('needs a token source in token mode', () => {
     expect(() => new WsAuth({ mode: 'token', allowedOrigins: [] })).toThrow(ConfigError);
+    expect(() => new WsAuth({ mode: 'token', tokensFile: '', allowedOrigins: [] })).toThrow(ConfigError);
+    expect(() => new WsAuth({ mode: 'none', tokensFile: '', allowedOrigins: [] })).not.toThrow();
   });
 });
