@@ -214,4 +214,64 @@ describe('WsGroupMember', () => {
     expect(Date.now() - detachedAt).toBeGreaterThanOrEqual(WS_SESSION_MS - 700); // its last heartbeat may predate detach()
     expect(back.assignedLog).toHaveLength(1); // a detached socket hears nothing
   });
+
+  it('as leader rejoins when a subscribed topic grows, and assigns the new partitions', async () => {
+    await createTopic('growing');
+    const { events } = startWs('growing-group', 'growing');
+    await until('assigned', () => events.latest()?.length === PARTITIONS);
+    await b.admin.createPartitions({ topicPartitions: [{ topic: 'growing', count: PARTITIONS + 2 }] });
+    await until('the new partitions assigned', () => events.latest()?.length === PARTITIONS + 2, 5000);
+    expect(events.revokedLog).toHaveLength(1);
+  });
+
+  it('a second member with the same instance id fences the first, which fails with FENCED_INSTANCE_ID', async () => {
+    await createTopic('fenced');
+    const first = startWs('fenced-group', 'fenced', { groupInstanceId: 'tab-1' });
+    await until('the first assigned', () => first.events.assignedLog.length > 0);
+    const second = startWs('fenced-group', 'fenced', { groupInstanceId: 'tab-1' });
+    await until('the second assigned', () => second.events.assignedLog.length > 0);
+    expect(second.events.latest()).toEqual([0, 1, 2, 3]); // the static member's assignment, no rebalance
+    await until('the first fenced', () => first.events.failures.length > 0, 5000);
+    expect(first.events.failures[0]!.code).toBe('FENCED_INSTANCE_ID');
+    expect(first.events.revokedLog.at(-1)).toHaveLength(PARTITIONS);
+    expect(second.events.failures).toEqual([]);
+    expect(coordinator().group('fenced-group')!.size).toBe(1);
+  });
+
+  it('fails with INCONSISTENT_GROUP_PROTOCOL in a group whose members offer none of its protocols', async () => {
+    await createTopic('other-protocol');
+    const consumer = b.kafka.consumer({
+      groupId: 'other-protocol-group',
+      sessionTimeout: 3000,
+      heartbeatInterval: 100,
+      maxWaitTimeInMs: 100,
+      partitionAssigners: [(cfg) => ({ ...cfg, name: 'custom', version: 0, assign: async () => [], protocol: () => ({ name: 'custom', metadata: Buffer.from([0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]) }) })],
+    });
+    await consumer.connect();
+    cleanups.push(() => consumer.disconnect());
+    await consumer.subscribe({ topic: 'other-protocol' });
+    await consumer.run({ eachMessage: async () => {} });
+    await until('the kafkajs group stable', () => coordinator().group('other-protocol-group')?.is('Stable') === true);
+    const { member, events } = startWs('other-protocol-group', 'other-protocol');
+    await until('failed', () => events.failures.length > 0);
+    expect(events.failures[0]!.code).toBe('INCONSISTENT_GROUP_PROTOCOL');
+    expect(member.assignment).toEqual([]);
+  });
+
+  it('leave() while the first JoinGroup waits leaves no member behind (static and dynamic)', async () => {
+    await createTopic('early-leave');
+    const k = await startKafkajs('early-leave-group', 'early-leave');
+    await until('kafkajs assigned', () => k.joins > 0);
+    const joins = k.joins;
+    const staticOne = startWs('early-leave-group', 'early-leave');
+    const dynamicOne = startWs('early-leave-group', 'early-leave', { groupInstanceId: null });
+    staticOne.member.leave();
+    dynamicOne.member.leave();
+    await until('kafkajs alone again with everything', () => {
+      const g = coordinator().group('early-leave-group')!;
+      return g.is('Stable') && g.size === 1 && k.joins > joins && k.assigned.length === PARTITIONS;
+    });
+    expect(staticOne.events.assignedLog).toEqual([]);
+    expect(dynamicOne.events.assignedLog).toEqual([]);
+  });
 });
