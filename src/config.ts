@@ -186,7 +186,7 @@ export const BROKER_DEFS = {
   'ws.session.grace.ms': { kind: 'int', default: 45_000, check: atLeast(0), doc: 'a group-mode socket that disconnects keeps its partitions this long for a reconnect with its session' },
   'ws.auth': { kind: 'string', default: 'none', oneOf: ['none', 'token'], doc: 'none, or token: bearer tokens (ws.auth.tokens.file or the startBroker authenticate hook) and single-use tickets' },
   'ws.auth.tokens.file': { kind: 'string', default: '', doc: 'JSON file of tokens and the topic prefixes each may read and write (src/ws/auth.ts)' },
-  'ws.allowed.origins': { kind: 'list', default: [] as string[], doc: 'Origin values allowed to connect without a bearer token; empty: any origin, but only from loopback' },
+  'ws.allowed.origins': { kind: 'list', default: [] as string[], doc: 'Origin values allowed to connect without a bearer token (tickets, ws.auth=none); empty with ws.auth=none: pages from loopback hosts (localhost, 127.x) connecting over loopback' },
   'log.segment.bytes': { ...TOPIC_CONFIGS['segment.bytes'] },
   'log.roll.ms': { ...TOPIC_CONFIGS['segment.ms'] },
   'log.retention.ms': { ...TOPIC_CONFIGS['retention.ms'] },

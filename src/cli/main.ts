@@ -19,6 +19,8 @@ Options for start:
   --port <n>             port to listen on (default 9092; 0 picks a free port)
   --host <addr>          address to bind (default 127.0.0.1)
   --data-dir <dir>       data directory (default ./data; same as log.dirs)
+  --ws-port <n>          port of the WebSocket / SSE gateway (default 9093; 0 picks a free port;
+                         ws.listeners sets the address too, ws.enabled=false turns it off)
   --set <key=value>      any broker setting by its Kafka name; repeatable; wins over --config
 
 Flags win over the file; unknown settings or invalid values are refused with the key named.
@@ -58,6 +60,7 @@ async function start(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string' },
         port: { type: 'string' },
+        'ws-port': { type: 'string' },
         host: { type: 'string' },
         'data-dir': { type: 'string' },
         set: { type: 'string', multiple: true },
@@ -83,18 +86,20 @@ async function start(argv: string[]): Promise<number> {
     }
     properties[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535) {
-      process.stderr.write(`brook start: --port expects a port number, got "${values.port}"\n`);
-      return 2;
-    }
-  }
+  const portFlag = (flag: string, raw: string | undefined): number | undefined | null => {
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (/^\d+$/.test(raw) && n <= 65535) return n;
+    process.stderr.write(`brook start: ${flag} expects a port number, got "${raw}"\n`);
+    return null;
+  };
+  const port = portFlag('--port', values.port);
+  const wsPort = portFlag('--ws-port', values['ws-port']);
+  if (port === null || wsPort === null) return 2;
 
   let broker;
   try {
-    broker = await startBroker({ configFile: values.config, port, host: values.host, dataDir: values['data-dir'], properties });
+    broker = await startBroker({ configFile: values.config, port, host: values.host, dataDir: values['data-dir'], properties, ws: wsPort === undefined ? undefined : { port: wsPort } });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`brook start: ${e.message}\n`);

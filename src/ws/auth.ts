@@ -25,7 +25,9 @@
  * - `allowedOrigins` contains `*`, or the origin equals an entry (compared as URL origins: scheme,
  *   host and non-default port, case-insensitive): allowed;
  * - `allowedOrigins` empty, `mode` none and the peer on loopback (127.0.0.0/8, ::1, IPv4-mapped
- *   loopback): any origin allowed, the zero-configuration local development case;
+ *   loopback): pages served from a loopback host (localhost, 127.x.x.x, [::1], any port) allowed,
+ *   the zero-configuration local development case. Any other site the local user visits is
+ *   refused, DNS rebinding included (its Origin still names the other site);
  * - otherwise refused. In particular tickets need `ws.allowed.origins` set.
  *
  * Tokens file (`ws.auth.tokens.file`), JSON:
@@ -304,9 +306,19 @@ export class WsAuth {
     if (c.origin === undefined || this.allowAnyOrigin) return;
     const normal = normalizeOrigin(c.origin);
     if (normal !== undefined && this.allowedOrigins.has(normal)) return;
-    if (this.allowedOrigins.size === 0 && this.mode === 'none' && isLoopback(c.remoteAddress)) return;
+    if (this.allowedOrigins.size === 0 && this.mode === 'none' && isLoopback(c.remoteAddress) && isLoopbackOrigin(c.origin)) return;
     const quoted = c.origin.length > maxQuotedOrigin ? `${c.origin.slice(0, maxQuotedOrigin)}…` : c.origin;
     throw new AuthError(4403, `origin not allowed: ${JSON.stringify(quoted)} (ws.allowed.origins)`);
+  }
+}
+
+/** An Origin whose host is localhost or a loopback address. */
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const host = new URL(origin).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host.endsWith('.localhost') || isLoopback(host);
+  } catch {
+    return false;
   }
 }
 

@@ -222,15 +222,13 @@ export class Gateway implements SessionHost {
   /** POST /ws/v1/ticket with `Authorization: Bearer <token>`: a single-use ticket for `?ticket=`. */
   private async ticket(r: GuardedResponse, req: HttpRequest): Promise<void> {
     const authz = req.getHeader('authorization');
-    const origin = req.getHeader('origin') || undefined;
-    const remoteAddress = Buffer.from(r.res.getRemoteAddressAsText()).toString();
     const m = /^Bearer\s+(.+)$/i.exec(authz);
     if (!m) {
       r.end('401 Unauthorized', '{"error":"send Authorization: Bearer <token>"}', { 'content-type': 'application/json' });
       return;
     }
     try {
-      const principal = await this.auth.authenticate({ protocols: [`bearer.${Buffer.from(m[1]!, 'utf8').toString('base64url')}`], origin, ticket: undefined, remoteAddress });
+      const principal = await this.auth.authenticateToken(m[1]!);
       const t = this.auth.issueTicket(principal);
       r.end('200 OK', JSON.stringify(t), { 'content-type': 'application/json', 'cache-control': 'no-store' });
     } catch (e) {

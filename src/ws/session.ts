@@ -13,7 +13,7 @@ import { buildBatch } from '../native/records.js';
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
 import { partitionForKey } from '../protocol/murmur2.js';
 import type { Principal, WsAuth } from './auth.js';
-import { AuthError, bearerProtocol } from './auth.js';
+import { AuthError } from './auth.js';
 import { CloseCode, closeReason } from './close-codes.js';
 import { BadRequest, parseControl, ProtocolViolation, type AckMsg, type ControlMessage, type PubMsg, type SubMsg } from './control.js';
 import { CursorError, decodeCursor } from './cursor.js';
@@ -206,7 +206,7 @@ export class Session implements SubscriptionSocket {
       case 'pub':
         return this.publish(msg);
       case 'auth': {
-        const principal = await this.host.auth.authenticate({ protocols: [bearerProtocol(msg.token)], origin: this.data.origin, ticket: undefined, remoteAddress: this.data.remoteAddress });
+        const principal = await this.host.auth.authenticateToken(msg.token);
         this.principal = principal;
         this.armAuthExpiry();
         return { expiresAt: principal.expiresAt ?? null };

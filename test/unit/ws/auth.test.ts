@@ -297,12 +297,17 @@ describe('no credentials', () => {
 describe('the Origin allow-list (ticket and anonymous)', () => {
   const none = (allowedOrigins: string[]): WsAuth => new WsAuth({ mode: 'none', allowedOrigins });
 
-  it('with an empty list allows any origin only from loopback', async () => {
+  it('with an empty list allows only loopback pages, and only from a loopback peer', async () => {
     for (const remoteAddress of ['127.0.0.1', '::1', '0000:0000:0000:0000:0000:ffff:7f00:0001']) {
-      const p = await none([]).authenticate(creds({ origin: 'https://anywhere.example', remoteAddress }));
-      expect(p.name).toBe('anonymous');
+      for (const origin of ['http://localhost:5173', 'http://127.0.0.1:9093', 'http://[::1]:3000', 'http://app.localhost']) {
+        const p = await none([]).authenticate(creds({ origin, remoteAddress }));
+        expect(p.name).toBe('anonymous');
+      }
+      // Any other site the local user visits (DNS rebinding too: its Origin still names that site).
+      const e = await refusal(none([]).authenticate(creds({ origin: 'https://anywhere.example', remoteAddress })));
+      expect(e.closeCode).toBe(4403);
     }
-    const e = await refusal(none([]).authenticate(creds({ origin: 'https://anywhere.example' })));
+    const e = await refusal(none([]).authenticate(creds({ origin: 'http://localhost:5173' })));
     expect(e.closeCode).toBe(4403);
   });
 
