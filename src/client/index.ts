@@ -99,6 +99,7 @@ export interface Subscription extends AsyncIterable<BrookRecord> {
 
 export interface BrookClient {
   subscribe(opts: SubscribeOptions): Subscription;
+  /** Resolves once written (acks 1, -1); with acks 0 at once, with -1 for partition, offset and timestamp. */
   publish(topic: string, value: string | Uint8Array | null, opts?: PublishOptions): Promise<{ partition: number; offset: number; timestamp: number }>;
   /** Closes with 1000 and never reconnects. */
   close(): void;
@@ -192,9 +193,13 @@ class Sub extends Emitter implements Subscription {
     return msg;
   }
 
+  /** The `ok` of a (re)subscription: each partition's start is where a resume begins if nothing is consumed. */
   subscribed(reply: ServerMessage): void {
     this.subId = reply.sub as number;
     this.topics = (reply.topics as string[] | undefined) ?? [this.opts.topic ?? ''];
+    for (const p of (reply.partitions as PartitionEvent[] | undefined) ?? []) {
+      if (p.offset !== undefined) this.advance(p.topic, p.partition, p.offset, false);
+    }
     this.owed = { records: 0, bytes: 0 };
     this.flushAcks();
   }
@@ -210,6 +215,7 @@ class Sub extends Emitter implements Subscription {
   onFrame(frame: DataFrame, bytes: number): void {
     if (this.ended) return;
     if (frame.kind === 'records') this.emit('records', frame.records);
+    else if (frame.kind === 'checkpoint') this.cursor = frame.cursor;
     // Credit is given back per record consumed: the frame's bytes spread over its records.
     const bytesPerRecord = frame.kind === 'records' ? bytes / Math.max(1, frame.records.length) : 0;
     this.queue.push({ frame, next: 0, bytesPerRecord });
@@ -262,11 +268,11 @@ class Sub extends Emitter implements Subscription {
     while (this.take() !== undefined);
   }
 
-  private advance(topic: string, partition: number, next: number): void {
+  private advance(topic: string, partition: number, next: number, consumed = true): void {
     let byPartition = this.positions.get(topic);
     if (byPartition === undefined) this.positions.set(topic, (byPartition = new Map()));
     byPartition.set(partition, Math.max(next, byPartition.get(partition) ?? 0));
-    this.consumedSinceCursor = true;
+    if (consumed) this.consumedSinceCursor = true;
   }
 
   /** One record consumed: give its credit back once half the window is used, or soon after. */
@@ -449,14 +455,14 @@ class Client extends Emitter implements BrookClient {
 
   private async resubscribe(s: Sub): Promise<void> {
     try {
-      const reply = await this.request(s.subMessage());
-      if (!this.subs.has(s)) {
-        // Unsubscribed while the request was in flight.
-        this.sendControl({ op: 'unsub', sub: reply.sub });
-        return;
-      }
-      s.subscribed(reply);
-      this.subsById.set(s.subId as number, s);
+      // Synchronously on the reply: a data frame may follow it in the same socket read.
+      await this.request(s.subMessage(), (reply) => {
+        if (!this.subs.has(s)) this.sendControl({ op: 'unsub', sub: reply.sub }); // unsubscribed meanwhile
+        else {
+          s.subscribed(reply);
+          this.subsById.set(reply.sub as number, s);
+        }
+      });
     } catch (err) {
       if (err instanceof BrookError) {
         this.subs.delete(s);
@@ -496,12 +502,13 @@ class Client extends Emitter implements BrookClient {
     if (this.open) this.ws?.send(JSON.stringify(msg));
   }
 
-  private request(msg: { [field: string]: unknown }): Promise<ServerMessage> {
+  /** Sends `msg` with a fresh id; `onOk` runs synchronously when the `ok` arrives, before later frames. */
+  private request(msg: { [field: string]: unknown }, onOk?: (reply: ServerMessage) => void): Promise<ServerMessage> {
     const ws = this.ws;
     if (ws === undefined) return Promise.reject(new Error('not connected'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.replies.set(id, { resolve, reject });
+      this.replies.set(id, { resolve: (m) => (onOk?.(m), resolve(m)), reject });
       ws.send(JSON.stringify({ ...msg, id }));
     });
   }
@@ -526,14 +533,19 @@ class Client extends Emitter implements BrookClient {
   }
 
   async publish(topic: string, value: string | Uint8Array | null, opts: PublishOptions = {}) {
-    // JSON carries text; binary keys or values travel as base64 (both, so one `encoding` fits).
+    // JSON carries text; binary keys or values travel as base64, and then so do the header
+    // values (one `encoding` covers them all).
     const binary = value instanceof Uint8Array || opts.key instanceof Uint8Array;
     const enc = (v: string | Uint8Array | null) =>
       v === null ? null : binary ? toBase64(typeof v === 'string' ? utf8.encode(v) : v) : (v as string);
-    const msg: { [field: string]: unknown } = { op: 'pub', topic, value: enc(value), headers: opts.headers, partition: opts.partition, acks: opts.acks };
-    if (opts.key !== undefined) msg.key = enc(opts.key);
-    if (binary) msg.encoding = 'base64';
+    const headers = opts.headers && Object.fromEntries(Object.entries(opts.headers).map(([k, v]) => [k, enc(v)]));
+    const msg = { op: 'pub', topic, value: enc(value), key: opts.key === undefined ? undefined : enc(opts.key), headers, partition: opts.partition, acks: opts.acks, encoding: binary ? 'base64' : undefined };
     await this.whenOpen();
+    if (opts.acks === 0) {
+      // The server answers acks=0 only with an error (reported as an `error` event).
+      this.sendControl(msg);
+      return { partition: -1, offset: -1, timestamp: -1 };
+    }
     const reply = await this.request(msg);
     return { partition: reply.partition as number, offset: reply.offset as number, timestamp: reply.timestamp as number };
   }
