@@ -104,6 +104,8 @@ export class WsGroupMember {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryBackoffMs = RETRY_BACKOFF_MS;
+  /** Why the member ended, for a socket that reattaches afterwards. */
+  private failure: { code: string; message: string } | undefined;
   /** As leader: the partition counts its assignment used, to rejoin when one changes. */
   private leaderCounts: Map<string, number | undefined> | undefined;
   private readonly subscription: Buffer;
@@ -152,20 +154,27 @@ export class WsGroupMember {
    */
   async commit(offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
     if (this.currentGenerationId < 0 || this.currentMemberId === '') throw new GroupMemberError('ILLEGAL_GENERATION', `not a member of group ${this.opts.groupId} yet`);
+    const bad = offsets.find((o) => !Number.isSafeInteger(o.offset) || o.offset < 0 || !Number.isInteger(o.partition));
+    if (bad) throw new GroupMemberError('INVALID_REQUEST', `cannot commit offset ${bad.offset} of ${bad.topic}-${bad.partition}`);
     const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
     for (const o of offsets) {
       let list = byTopic.get(o.topic);
       if (!list) byTopic.set(o.topic, (list = []));
       list.push({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1, committedMetadata: '' });
     }
-    const result = await this.coordinator.commitOffsets({
+    let result: Awaited<ReturnType<GroupCoordinator['commitOffsets']>>;
+    try {
+      result = await this.coordinator.commitOffsets({
       groupId: this.opts.groupId,
       generationId: this.currentGenerationId,
       memberId: this.currentMemberId,
       groupInstanceId: this.opts.groupInstanceId,
       retentionTimeMs: -1,
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
-    });
+      });
+    } catch (e) {
+      throw new GroupMemberError('UNKNOWN_SERVER_ERROR', `commit in group ${this.opts.groupId} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     for (const t of result) {
       for (const p of t.partitions) {
         if (p.errorCode !== ErrorCode.NONE) throw new GroupMemberError(errorName(p.errorCode), `commit of ${t.name}-${p.partitionIndex} failed: ${errorMessage(p.errorCode) ?? errorName(p.errorCode)}`);
@@ -189,7 +198,8 @@ export class WsGroupMember {
    */
   reattach(events: GroupMemberEvents): void {
     if (this.state === 'closed') {
-      safely(() => events.failed({ code: 'UNKNOWN_MEMBER_ID', message: `the membership in group ${this.opts.groupId} has ended` }));
+      const failure = this.failure ?? { code: 'UNKNOWN_MEMBER_ID', message: `this member left group ${this.opts.groupId}` };
+      safely(() => events.failed(failure));
       return;
     }
     this.events = events;
@@ -201,6 +211,8 @@ export class WsGroupMember {
   leave(): void {
     if (this.state === 'closed') return;
     const joinInFlight = this.state === 'joining';
+    this.current = [];
+    this.announced = false;
     this.stop();
     this.sendLeave(joinInFlight);
   }
@@ -243,6 +255,7 @@ export class WsGroupMember {
     this.current = [];
     this.announced = false;
     this.stop();
+    this.failure = { code, message };
     safely(() => this.sendLeave(false));
     if (held.length > 0) safely(() => events?.revoked(held));
     safely(() => events?.failed({ code, message }));

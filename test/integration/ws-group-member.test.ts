@@ -176,6 +176,7 @@ describe('WsGroupMember', () => {
 
     const failed = ws.member.commit([{ topic: 'no-such-topic', partition: 0, offset: 1 }]);
     await expect(failed).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(ws.member.commit([{ topic, partition: p, offset: -5 }])).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
 
     const { groups } = await b.admin.describeGroups([groupId]);
     const me = groups[0]!.members.find((m) => m.memberId === ws.member.memberId)!;
@@ -236,6 +237,9 @@ describe('WsGroupMember', () => {
     expect(first.events.revokedLog.at(-1)).toHaveLength(PARTITIONS);
     expect(second.events.failures).toEqual([]);
     expect(coordinator().group('fenced-group')!.size).toBe(1);
+    const late = recorder();
+    first.member.reattach(late); // a socket coming back to an ended member learns why
+    expect(late.failures.map((f) => f.code)).toEqual(['FENCED_INSTANCE_ID']);
   });
 
   it('fails with INCONSISTENT_GROUP_PROTOCOL in a group whose members offer none of its protocols', async () => {
