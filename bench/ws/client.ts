@@ -57,7 +57,11 @@ class Conn {
   closing: unknown;
   errors: string[] = [];
   stalled = false;
-  /** Stamps of the first records after the latest gap frame, and before it (the stalled one only). */
+  /**
+   * The stalled connection: send stamps of the last record before its first gap frame (about when
+   * the server stopped sending to it) and of the first record after it (about when its policy fired).
+   */
+  lastBeforeGap: number | undefined;
   firstAfterGap: number | undefined;
   awaitingGapRecord = false;
   sinceCredit = 0;
@@ -155,11 +159,15 @@ class Conn {
         forEachRecord(p, h.baseOffset, h.count, (_o, v) => {
           if (v && v.length >= 8) latencies.push(now - v.readDoubleBE(0));
         });
-      } else if (this.awaitingGapRecord && p.length === length) {
-        forEachRecord(p, h.baseOffset, 1, (_o, v) => {
-          if (v) this.firstAfterGap = v.readDoubleBE(0);
+      } else if (this.stalled && p.length === length) {
+        // The stalled connection: the send stamps around its first gap, which bracket the policy.
+        forEachRecord(p, h.baseOffset, h.count, (_o, v) => {
+          if (!v || v.length < 8) return;
+          if (this.awaitingGapRecord) {
+            this.firstAfterGap ??= v.readDoubleBE(0);
+            this.awaitingGapRecord = false;
+          } else if (this.gaps.length === 0) this.lastBeforeGap = v.readDoubleBE(0);
         });
-        this.awaitingGapRecord = false;
       }
       // Credit is spent per record; top it up well before a subscription could run dry.
       const credit = (this.target.sub?.credit as { records?: number } | undefined)?.records;
@@ -176,7 +184,7 @@ class Conn {
       this.skipped += Math.max(0, to - from);
       const expected = this.next.get(h.partition);
       if (expected === undefined || to > expected) this.next.set(h.partition, to);
-      this.awaitingGapRecord = true;
+      if (this.gaps.length === 1) this.awaitingGapRecord = true;
     }
   }
 
@@ -320,7 +328,7 @@ serve({
     const c = conns[index]!;
     c.socket.resume();
     await sleep(drainMs);
-    return { gaps: c.gaps, firstAfterGap: c.firstAfterGap, closeCode: c.closeCode, closing: c.closing, records: c.records, lost: c.lost, duplicated: c.duplicated };
+    return { gaps: c.gaps, lastBeforeGap: c.lastBeforeGap, firstAfterGap: c.firstAfterGap, closeCode: c.closeCode, closing: c.closing, records: c.records, lost: c.lost, duplicated: c.duplicated };
   },
   /**
    * `count` forced reconnects spread over `spreadMs`: a random non-sampled connection's socket is
@@ -359,7 +367,7 @@ serve({
   closeAll: async () => {
     for (const c of conns) c.socket.destroy();
     conns = [];
-    await sleep(200);
+    await sleep(100);
     return usage();
   },
   usage: () => usage(),
