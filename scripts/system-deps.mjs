@@ -31,6 +31,7 @@ const DEV_PACKAGES = [
   ['lz4', 'lz4'],
   ['iperf3', 'iperf3'],
   ['/usr/include/librdkafka/rdkafka.h', 'librdkafka-dev'],
+  ['/usr/bin/chromium', 'chromium'],
 ];
 const devCheckout = process.env.INIT_CWD === process.cwd() && existsSync('native/test');
 
