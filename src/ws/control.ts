@@ -58,7 +58,7 @@ export interface SubMsg {
   partitions?: number[];
   mode: SubMode;
   from: StartPosition;
-  /** Present iff mode is `group`. */
+  /** Required in group mode; optional in assign mode (commits and `committed`); never in live mode. */
   group?: string;
   filter?: RecordFilter;
   credit?: Credit;
@@ -248,7 +248,7 @@ function parseFrom(f: Fields, mode: SubMode): StartPosition {
   const from = f.msg.from;
   if (from === undefined) return { kind: mode === 'live' ? 'latest' : mode === 'group' ? 'committed' : 'earliest' };
   if (from === 'earliest' || from === 'latest' || from === 'committed') {
-    if (from === 'committed' && mode !== 'group') f.fail('from "committed" needs mode "group"');
+    if (from === 'committed' && mode === 'live') f.fail('from "committed" needs mode "group", or "assign" with a group');
     return { kind: from };
   }
   if (!isObject(from)) f.fail('from must be "earliest", "latest", "committed" or an object');
@@ -305,8 +305,11 @@ function parseSub(f: Fields): SubMsg {
   const mode = f.oneOf('mode', ['live', 'assign', 'group'] as const);
   if (mode === undefined) f.fail('sub needs mode: live, assign or group');
   let group: string | undefined;
+  // assign mode may name a group too: it starts from the group's commits and acks commit to it,
+  // as a Kafka consumer using assign() with a group.id does (generation -1).
   if (mode === 'group') group = f.string('group', MAX_NAME_CHARS);
-  else if (f.has('group')) f.fail(`group is only for mode "group", not "${mode}"`);
+  else if (mode === 'assign' && f.has('group')) group = f.string('group', MAX_NAME_CHARS);
+  else if (f.has('group')) f.fail('group is only for modes "group" and "assign", not "live"');
   const partitions = parsePartitions(f);
   if (mode === 'group' && partitions !== undefined) f.fail('partitions cannot be chosen in mode "group": the group assigns them');
   const msg: SubMsg = {

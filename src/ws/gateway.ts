@@ -21,7 +21,7 @@ import { CloseCode } from './close-codes.js';
 import type { WsGroupMember } from './group-member.js';
 import { Guard, type GuardedResponse } from './guard.js';
 import { LiveTails } from './live.js';
-import { Session, type SessionHost, type SocketData } from './session.js';
+import { frameLimit, Session, type SessionHost, type SocketData } from './session.js';
 import { SseStreams } from './sse.js';
 import type { HttpRequest, TemplatedApp, UwsModule, WebSocket, us_listen_socket } from './uws.js';
 
@@ -72,7 +72,7 @@ export class Gateway implements SessionHost {
   ) {
     this.guard = new Guard(this.counters, log);
     this.auth = new WsAuth({ mode: config.auth, tokensFile: config.tokensFile || undefined, authenticate: opts.authenticate, allowedOrigins: config.allowedOrigins });
-    this.live = new LiveTails(broker, config.maxFrameBytes, (fn) => this.guard.task('live fan-out', fn)(), (sub) => sub.binary);
+    this.live = new LiveTails(broker, frameLimit(config), (fn) => this.guard.task('live fan-out', fn)(), (sub) => sub.binary);
     this.sse = new SseStreams(this, this.guard);
     this.app = uws.App();
     this.routes();
@@ -164,7 +164,7 @@ export class Gateway implements SessionHost {
     this.byId.set(session.id, session);
     // The first send after a corked async upgrade can dirty-close the socket (uWebSockets#1928):
     // the hello waits one turn.
-    setImmediate(() => session.sendControl({ op: 'hello', session: session.id, protocol: data.protocol, maxFrameBytes: this.config.maxFrameBytes }));
+    setImmediate(() => session.sendControl({ op: 'hello', session: session.id, protocol: data.protocol, maxFrameBytes: frameLimit(this.config) }));
   }
 
   private closed(ws: WebSocket<SocketData>, code: number): void {

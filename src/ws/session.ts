@@ -48,6 +48,15 @@ export interface SocketData {
 }
 
 const DEFAULT_CREDIT = { records: 1000, bytes: 1 << 20 };
+/** Control replies kept while the socket is full before the client is cut as not reading. */
+const MAX_QUEUED_CONTROL = 1000;
+/** How long a close waits for a stalled client to read its `closing` frame. */
+const CLOSE_WAIT_MS = 10_000;
+
+/** The largest data frame: ws.max.frame.bytes, but at most a quarter of the socket's buffer limit. */
+export function frameLimit(c: WsConfig): number {
+  return Math.min(c.maxFrameBytes, Math.floor(c.maxBufferedBytes / 4));
+}
 const MAX_SUBSCRIPTIONS = 64;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -70,6 +79,10 @@ function refuseKafka(code: number, message: string): Refusal {
 export class Session implements SubscriptionSocket {
   id: string;
   closed = false;
+  /** closeWith() was called: no more data; the close may wait for the socket to drain. */
+  private closing = false;
+  private pendingClose: { code: number; reason: string; closing: string | undefined } | undefined;
+  private readonly controlQueue: string[] = [];
   readonly binary: boolean;
   readonly maxFrameBytes: number;
   principal: Principal;
@@ -87,15 +100,20 @@ export class Session implements SubscriptionSocket {
   ) {
     this.id = randomBytes(12).toString('base64url');
     this.binary = data.protocol === 'brook.v1.bin';
-    this.maxFrameBytes = host.config.maxFrameBytes;
+    this.maxFrameBytes = frameLimit(host.config);
     this.principal = data.principal;
     this.armAuthExpiry();
   }
 
   // ---- sending -------------------------------------------------------------------------------
 
+  /**
+   * Data frames go only below half of ws.max.buffered.bytes, and a frame is at most a quarter of
+   * it (frameLimit), so data never takes the socket past three quarters: the last quarter is kept
+   * for control frames, which uWS would drop above the limit like anything else.
+   */
   canSend(): boolean {
-    return !this.closed && this.ws.getBufferedAmount() < this.host.config.maxBufferedBytes / 2;
+    return !this.closed && !this.closing && this.controlQueue.length === 0 && this.ws.getBufferedAmount() < this.host.config.maxBufferedBytes / 2;
   }
 
   send(frame: Buffer | string, binary: boolean): void {
@@ -118,30 +136,75 @@ export class Session implements SubscriptionSocket {
     this.sendControl(msg);
   }
 
-  /** A control frame; closes 4429 instead of letting uWS drop it when the client does not read. */
+  /**
+   * A control frame. uWS drops any message sent while the socket holds more than maxBackpressure
+   * (ws.max.buffered.bytes), so a reply that would not fit waits in a small queue flushed on
+   * drain; a client that floods requests without reading the answers overflows it and is cut.
+   */
   sendControl(msg: object): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     const text = JSON.stringify(msg);
-    if (this.ws.getBufferedAmount() + text.length > this.host.config.maxBufferedBytes) {
-      this.closeWith(CloseCode.TooSlow, 'too slow: control replies not read');
+    if (this.controlQueue.length > 0 || !this.fits(text.length)) {
+      if (this.controlQueue.length >= MAX_QUEUED_CONTROL) {
+        this.host.log(`ws gateway: ${this.data.remoteAddress} does not read its replies; connection cut`);
+        this.hardClose();
+        return;
+      }
+      this.controlQueue.push(text);
       return;
     }
     this.ws.cork(() => this.send(text, false));
   }
 
-  /** Sends `closing` with every subscription's cursor, then closes with `code`. */
+  /** Whether `bytes` more can be sent without uWS dropping them. */
+  private fits(bytes: number): boolean {
+    return this.ws.getBufferedAmount() + bytes <= this.host.config.maxBufferedBytes;
+  }
+
+  /**
+   * Sends `closing` (with every subscription's cursor when asked) and closes with `code`. When the
+   * socket is too full for them to arrive, they wait for drain (the client must read them to
+   * resume without loss); a client that never reads again is cut after CLOSE_WAIT_MS.
+   */
   closeWith(code: number, reason: string, withCursors = false): void {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    for (const s of this.subs.values()) s.close(); // no more data: the cursors below are final
+    let closing: string | undefined;
+    if (withCursors) {
+      const cursors: Record<string, string> = {};
+      for (const s of this.subs.values()) cursors[s.id] = safeCursor(s);
+      closing = JSON.stringify({ op: 'closing', code, reason, cursors });
+    }
+    this.pendingClose = { code, reason, closing };
+    this.flushControl();
+    if (!this.closed && this.pendingClose) {
+      const t = setTimeout(() => this.hardClose(), CLOSE_WAIT_MS);
+      t.unref();
+      this.authTimers.push(t);
+    }
+  }
+
+  /** Sends queued control frames and a pending close while they fit. */
+  private flushControl(): void {
     if (this.closed) return;
-    const ws = this.ws;
-    ws.cork(() => {
-      if (withCursors) {
-        const cursors: Record<string, string> = {};
-        for (const s of this.subs.values()) cursors[s.id] = safeCursor(s);
-        // Sent even above half the buffer: it is small, and the last thing this socket gets.
-        ws.send(JSON.stringify({ op: 'closing', code, reason, cursors }), false);
-      }
-      ws.end(code, closeReason(reason));
+    this.ws.cork(() => {
+      while (this.controlQueue.length > 0 && this.fits(this.controlQueue[0]!.length)) this.send(this.controlQueue.shift()!, false);
+      const pc = this.pendingClose;
+      if (!pc || this.controlQueue.length > 0) return;
+      if (pc.closing !== undefined) {
+        if (!this.fits(pc.closing.length + 200)) return;
+        this.send(pc.closing, false);
+      } else if (!this.fits(200)) return;
+      this.pendingClose = undefined;
+      this.ws.end(pc.code, closeReason(pc.reason));
     });
+  }
+
+  /** Closes without a close frame (the client sees 1006): for clients that stopped reading. */
+  private hardClose(): void {
+    if (this.closed) return;
+    this.ws.close();
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -483,8 +546,10 @@ export class Session implements SubscriptionSocket {
     }
   }
 
-  /** The socket drained below its limit: resume every subscription. */
+  /** The socket drained below its limit: queued control frames first, then every subscription. */
   onDrain(): void {
+    this.flushControl();
+    if (this.closing) return;
     for (const s of this.subs.values()) s.pump();
   }
 
@@ -505,6 +570,7 @@ export class Session implements SubscriptionSocket {
   /** The socket closed (either side). Group members wait ws.session.grace.ms unless the client said goodbye. */
   onClose(code: number): void {
     this.closed = true;
+    this.controlQueue.length = 0;
     for (const t of this.authTimers) clearTimeout(t);
     for (const s of this.subs.values()) s.close();
     const goodbye = code === CloseCode.Normal;

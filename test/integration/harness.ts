@@ -250,7 +250,7 @@ export interface BrokerProcess {
 export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = [], opts: { fileSizeLimit?: number; openFilesLimit?: number } = {}): Promise<BrokerProcess> {
   const p = port ?? (await freePort());
   const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const node = [process.execPath, '--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), '--data-dir', dataDir, ...extraArgs];
+  const node = [process.execPath, '--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), '--ws-port', '0', '--data-dir', dataDir, ...extraArgs];
   // A file size limit (RLIMIT_FSIZE) stands in for a full disk: writes past it fail with EFBIG.
   // SIGXFSZ must be ignored, or the kernel kills the process instead; only a shell can set that
   // before exec. sh and prlimit exec in turn, so the child's pid is the broker's. Only the soft
