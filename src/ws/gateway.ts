@@ -164,7 +164,7 @@ export class Gateway implements SessionHost {
     this.byId.set(session.id, session);
     // The first send after a corked async upgrade can dirty-close the socket (uWebSockets#1928):
     // the hello waits one turn.
-    setImmediate(() => session.sendControl({ op: 'hello', session: session.id, protocol: data.protocol, maxFrameBytes: frameLimit(this.config) }));
+    this.defer(() => session.sendControl({ op: 'hello', session: session.id, protocol: data.protocol, maxFrameBytes: frameLimit(this.config) }));
   }
 
   private closed(ws: WebSocket<SocketData>, code: number): void {
@@ -173,6 +173,14 @@ export class Gateway implements SessionHost {
     this.sessions.delete(session);
     if (this.byId.get(session.id) === session) this.byId.delete(session.id);
     session.onClose(code);
+  }
+
+  defer(fn: () => void): void {
+    setImmediate(this.guard.task('deferred', fn));
+  }
+
+  guarded(where: string, fn: () => void): () => void {
+    return this.guard.task(where, fn);
   }
 
   takeOver(s: Session, id: string): void {

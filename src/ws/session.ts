@@ -35,6 +35,10 @@ export interface SessionHost {
   takeOver(s: Session, id: string): void;
   /** Group members a disconnected socket of this session left waiting for it. */
   reclaimMember(sessionId: string, groupId: string): WsGroupMember | undefined;
+  /** Runs `fn` on a later turn; an exception is counted and logged, never thrown to the loop. */
+  defer(fn: () => void): void;
+  /** Wraps a timer callback the same way. */
+  guarded(where: string, fn: () => void): () => void;
   /** Keeps a member of a socket that went away for ws.session.grace.ms. */
   parkMember(sessionId: string, groupId: string, member: WsGroupMember): void;
 }
@@ -123,6 +127,10 @@ export class Session implements SubscriptionSocket {
     if (r === 2) this.host.counters.dropped++; // never expected: canSend() gates every data frame
   }
 
+  defer(fn: () => void): void {
+    this.host.defer(fn);
+  }
+
   countRecords(n: number): void {
     this.host.counters.recordsSent += n;
   }
@@ -179,7 +187,7 @@ export class Session implements SubscriptionSocket {
     this.pendingClose = { code, reason, closing };
     this.flushControl();
     if (!this.closed && this.pendingClose) {
-      const t = setTimeout(() => this.hardClose(), CLOSE_WAIT_MS);
+      const t = setTimeout(this.host.guarded('close wait', () => this.hardClose()), CLOSE_WAIT_MS);
       t.unref();
       this.authTimers.push(t);
     }
@@ -314,7 +322,7 @@ export class Session implements SubscriptionSocket {
     for (const c of cursors) sub.addCursor(c);
     this.subs.set(sub.id, sub);
     // The ok goes first, then data: the client learns the subscription id before frames carry it.
-    setImmediate(() => sub.pump());
+    this.defer(() => sub.pump());
     return { sub: sub.id, topics: msg.topics, partitions: cursors.map((c) => ({ topic: c.topic.name, partition: c.partition, offset: c.next })) };
   }
 
@@ -529,8 +537,8 @@ export class Session implements SubscriptionSocket {
     const at = this.principal.expiresAt;
     if (at === undefined) return;
     const left = at - Date.now();
-    const warn = setTimeout(() => this.sendControl({ op: 'auth_expiring', expiresAt: at }), Math.max(0, left - 60_000));
-    const end = setTimeout(() => this.closeWith(CloseCode.Unauthenticated, 'expired'), Math.max(0, left));
+    const warn = setTimeout(this.host.guarded('auth expiry', () => this.sendControl({ op: 'auth_expiring', expiresAt: at })), Math.max(0, left - 60_000));
+    const end = setTimeout(this.host.guarded('auth expiry', () => this.closeWith(CloseCode.Unauthenticated, 'expired')), Math.max(0, left));
     warn.unref();
     end.unref();
     this.authTimers.push(warn, end);

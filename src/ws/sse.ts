@@ -80,7 +80,11 @@ class SseStream {
     this.unpark = undefined;
     const full = !this.r.cork(() => this.writeSome());
     if (full || this.done) return;
-    if (!this.blocked) this.unpark = this.owner.gateway.broker.waiters.park(this.topic.partitions, () => this.pump());
+    // Woken inside the appending handler: write on a later turn, guarded.
+    if (!this.blocked) this.unpark = this.owner.gateway.broker.waiters.park(this.topic.partitions, () => {
+      this.unpark = undefined;
+      setImmediate(this.owner.guard.task('sse', () => this.pump()));
+    });
   }
 
   private writeSome(): void {

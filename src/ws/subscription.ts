@@ -44,6 +44,8 @@ export interface SubscriptionSocket {
   corked(fn: () => void): void;
   /** Counts records sent (the gateway's stats). */
   countRecords(n: number): void;
+  /** Runs `fn` on a later turn, guarded: append wake-ups arrive inside the producer's handler. */
+  defer(fn: () => void): void;
   /** A JSON control frame (assigned, revoked, error). */
   sendJson(msg: object): void;
 }
@@ -325,7 +327,12 @@ export class Subscription {
     }
     if (idle.length > 0 && !this.closed) {
       const logs = idle.map((c) => c.log).filter((l) => l !== undefined);
-      this.unpark = this.broker.waiters.park(logs, () => this.pump());
+      // The wake-up runs inside whichever handler appended: pump on a later turn, so a Kafka
+      // produce is never held up by WebSocket sends and an error here cannot reach the producer.
+      this.unpark = this.broker.waiters.park(logs, () => {
+        this.unpark = undefined;
+        this.socket.defer(() => this.pump());
+      });
     }
   }
 

@@ -2,7 +2,8 @@
  * The layers of src/, read from the import statements (type-only imports count: they couple the
  * files as much for a reader). From the bottom: util/ (paths and bytes), protocol/ and network/
  * (the wire and sockets), native/ and storage/ (files and offsets), broker/ and coordinator/ (Kafka
- * semantics), then the entry points (index.ts, cli/). A lower layer never imports a higher one, and no files import each
+ * semantics), the WebSocket gateway (ws/), then the entry points (index.ts, cli/). The browser
+ * client (client/) stands alone. A lower layer never imports a higher one, and no files import each
  * other in a circle.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -91,6 +92,16 @@ describe('the import layers of src/', () => {
 
   it('keeps broker/ and coordinator/ free of network/', () => {
     expect(importsAcross(graph, ['broker', 'coordinator'], ['network'])).toEqual([]);
+  });
+
+  it('keeps the WebSocket gateway (ws/) above the broker: nothing below imports it', () => {
+    expect(importsAcross(graph, ['util', 'protocol', 'network', 'native', 'storage', 'broker', 'coordinator'], ['ws'])).toEqual([]);
+  });
+
+  it('keeps the client library (client/) free of the rest of src/, so it loads in a browser as it is', () => {
+    const others = [...new Set([...graph.keys()].map(topDir))].filter((d) => d !== 'client');
+    expect(importsAcross(graph, ['client'], others)).toEqual([]);
+    expect(importsAcross(graph, others.filter((d) => d !== 'index.ts'), ['client'])).toEqual([]);
   });
 
   it('leaves the entry points (index.ts, cli/) on top: nothing else imports them', () => {
