@@ -211,18 +211,16 @@ describe.skipIf(!hasChromium)('the gateway from Chromium', () => {
     const total = 3000;
     await admin!.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     const problems: string[] = [];
-    const pages: Page[] = [];
     const openedAt = Date.now();
-    for (let t = 0; t < tabs; t++) {
+    const openLiveTab = async (): Promise<Page> => {
       const page = await openTab(problems);
-      pages.push(page);
       await page.addScriptTag({ type: 'module', content: `import * as brook from '/client/index.js'; globalThis.brook = brook;` });
       await page.waitForFunction(() => 'brook' in globalThis);
       // Resolves on the client's `open`, which it emits once every subscription's `ok` is in:
       // from then on the live tail (from latest: the empty topic's offset 0) sees every record.
       await page.evaluate(
         (topic) =>
-          new Promise<void>((resolve) => {
+          new Promise<void>((resolve, reject) => {
             const g = globalThis as unknown as WsTab;
             g.values = [];
             g.arrivals = [];
@@ -241,12 +239,17 @@ describe.skipIf(!hasChromium)('the gateway from Chromium', () => {
             });
             sub.on('gap', (gap) => g.gaps.push(gap));
             g.client.on('error', (e) => g.errors.push(e.message));
-            g.client.on('close', (e) => g.closes.push(e.code));
+            g.client.on('close', (e) => {
+              g.closes.push(e.code);
+              reject(new Error(`closed ${e.code} ${e.reason} before the subscription was in`));
+            });
             g.client.on('open', () => resolve());
           }),
         topic,
       );
-    }
+      return page;
+    };
+    const pages = await Promise.all(Array.from({ length: tabs }, openLiveTab));
     const subscribedMs = Date.now() - openedAt;
     expect(tb!.broker.wsStats()?.connections).toBe(tabs);
 
