@@ -214,14 +214,15 @@ class Sub extends Emitter implements Subscription {
 
   onFrame(frame: DataFrame, bytes: number): void {
     if (this.ended) return;
-    if (frame.kind === 'records') this.emit('records', frame.records);
-    else if (frame.kind === 'checkpoint') this.cursor = frame.cursor;
+    if (frame.kind === 'checkpoint') this.cursor = frame.cursor;
+    else if (frame.kind === 'records' && this.iterating) this.emit('records', frame.records); // watching the iterator's intake
     // Credit is given back per record consumed: the frame's bytes spread over its records.
     const bytesPerRecord = frame.kind === 'records' ? bytes / Math.max(1, frame.records.length) : 0;
     this.queue.push({ frame, next: 0, bytesPerRecord });
     if (!this.iterating) {
-      // Callback mode: delivered is consumed.
-      if (this.has('records') || frame.kind !== 'records') this.drainAll();
+      // Callback mode: delivered is consumed. With neither callback nor iterator yet, the queue
+      // waits (bounded by credit) for an iterator.
+      if (this.has('records')) this.drainAll();
     } else if (this.waiter !== undefined) {
       const w = this.waiter;
       this.waiter = undefined;
@@ -240,32 +241,49 @@ class Sub extends Emitter implements Subscription {
     this.emit(msg.op, parts);
   }
 
-  /** Consumes queued items up to and including the next record, which it returns. */
-  private take(): BrookRecord | undefined {
-    while (this.queue.length > 0) {
-      const item = this.queue[0];
-      const f = item.frame;
-      if (f.kind === 'records' && item.next < f.records.length) {
-        const r = f.records[item.next++];
-        this.advance(r.topic, r.partition, r.offset + 1);
-        this.owe(item.bytesPerRecord);
-        if (item.next === f.records.length) this.queue.shift();
-        return r;
-      }
-      this.queue.shift();
-      if (f.kind === 'gap') {
-        this.advance(f.topic, f.partition, f.to);
-        this.emit('gap', { topic: f.topic, partition: f.partition, from: f.from, to: f.to, reason: f.reason });
-      } else if (f.kind === 'checkpoint') {
-        this.consumedCursor = f.cursor;
-        this.consumedSinceCursor = false;
-      }
+  /** Consumes the head of the queue: one record (returned), or a whole gap or checkpoint. */
+  private step(): BrookRecord | undefined {
+    const item = this.queue[0];
+    const f = item.frame;
+    if (f.kind === 'records') {
+      const r = f.records[item.next++];
+      if (item.next >= f.records.length) this.queue.shift();
+      if (r === undefined) return undefined;
+      this.advance(r.topic, r.partition, r.offset + 1);
+      this.owe(item.bytesPerRecord);
+      return r;
+    }
+    this.queue.shift();
+    if (f.kind === 'gap') {
+      this.advance(f.topic, f.partition, f.to);
+      this.emit('gap', { topic: f.topic, partition: f.partition, from: f.from, to: f.to, reason: f.reason });
+    } else {
+      this.consumedCursor = f.cursor;
+      this.consumedSinceCursor = false;
     }
     return undefined;
   }
 
+  /** Consumes queued items up to and including the next record, which it returns. */
+  private take(): BrookRecord | undefined {
+    while (this.queue.length > 0) {
+      const r = this.step();
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+
+  /** Callback mode: consumes the whole queue, handing each frame's records to the listeners. */
   private drainAll(): void {
-    while (this.take() !== undefined);
+    while (this.queue.length > 0) {
+      const item = this.queue[0];
+      if (item.frame.kind !== 'records') this.step();
+      else {
+        const rs = item.frame.records.slice(item.next);
+        while (this.queue[0] === item) this.step();
+        if (rs.length > 0) this.emit('records', rs);
+      }
+    }
   }
 
   private advance(topic: string, partition: number, next: number, consumed = true): void {
@@ -360,6 +378,8 @@ class Client extends Emitter implements BrookClient {
   private readonly replies = new Map<number, { resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();
   private readonly subs = new Set<Sub>();
   private readonly subsById = new Map<number, Sub>();
+  private subscribing = 0;
+  private readonly early: unknown[] = [];
   private openWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly WebSocketClass: WebSocketClass;
 
@@ -390,15 +410,26 @@ class Client extends Emitter implements BrookClient {
     };
   }
 
+  /** Whether a message for an unknown subscription arrived ahead of its `ok`, and was kept for it. */
+  private heldForOk(data: unknown, subId: unknown): boolean {
+    if (this.subscribing === 0 || typeof subId !== 'number' || this.subsById.has(subId)) return false;
+    // A group member reclaimed within its session's grace can announce its partitions and send
+    // records before the `ok` of the sub that reclaimed it: keep them (credit bounds them) until then.
+    this.early.push(data);
+    return true;
+  }
+
   private onMessage(data: unknown): void {
     try {
       if (typeof data !== 'string') {
         const bytes = data as ArrayBuffer;
+        if (bytes.byteLength >= 8 && this.heldForOk(data, new DataView(bytes).getUint32(4))) return;
         const frame = decodeBinaryFrame(bytes, (sub, i) => this.subsById.get(sub)?.topics[i] ?? '');
         this.subsById.get(frame.sub)?.onFrame(frame, bytes.byteLength);
         return;
       }
       const msg = JSON.parse(data) as ServerMessage;
+      if (msg.op !== 'ok' && msg.op !== 'error' && this.heldForOk(data, msg.sub)) return;
       const sub = typeof msg.sub === 'number' ? this.subsById.get(msg.sub) : undefined;
       switch (msg.op) {
         case 'hello':
@@ -412,6 +443,7 @@ class Client extends Emitter implements BrookClient {
           else {
             const err = new BrookError(msg.code as string, msg.message as string);
             if (reply !== undefined) reply.reject(err);
+            else if (sub !== undefined) this.failSub(sub, err); // e.g. its group membership failed
             else this.emit('error', err);
           }
           return;
@@ -454,6 +486,7 @@ class Client extends Emitter implements BrookClient {
   }
 
   private async resubscribe(s: Sub): Promise<void> {
+    this.subscribing++;
     try {
       // Synchronously on the reply: a data frame may follow it in the same socket read.
       await this.request(s.subMessage(), (reply) => {
@@ -461,14 +494,19 @@ class Client extends Emitter implements BrookClient {
         else {
           s.subscribed(reply);
           this.subsById.set(reply.sub as number, s);
+          for (const data of this.early.splice(0)) this.onMessage(data);
         }
       });
     } catch (err) {
-      if (err instanceof BrookError) {
-        this.subs.delete(s);
-        s.end(err);
-      }
+      if (err instanceof BrookError) this.failSub(s, err);
+    } finally {
+      if (--this.subscribing === 0) this.early.length = 0;
     }
+  }
+
+  private failSub(s: Sub, err: Error): void {
+    this.forget(s);
+    s.end(err);
   }
 
   private onClose(code: number, reason: string): void {
