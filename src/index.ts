@@ -165,7 +165,7 @@ async function startGateway(
     const uws = await loadUws();
     gateway = new Gateway(uws, broker, ws, log, { authenticate: opts.ws?.authenticate });
     const bound = await gateway.listen(ws.listener.host, port);
-    log(`ws gateway listening on ${ws.listener.host}:${bound} (/ws/v1, /sse/v1)`);
+    log(`ws gateway serving /ws/v1 and /sse/v1 on ${ws.listener.host}:${bound}`);
     return gateway;
   } catch (e) {
     gateway?.close();

@@ -12,18 +12,24 @@
  *       the files exactly as a crash at that step would. Used by test/integration/compaction.test.ts
  *       ("SIGKILL at swap step N: Open completes or rolls back the swap").
  *
+ *   BROOK_TEST_UWS_UNLOADABLE=1  `uwsUnloadable`. uWebSockets.js fails to load as it does on a Node
+ *       or libc it has no binary for (src/ws/uws.ts), so test/integration/ws-load.test.ts can check
+ *       that the broker then serves Kafka alone, or refuses to start when ws.enabled was set.
+ *
  * Tests of PartitionLog itself pass CompactOptions.crashAt directly; that option is marked @internal.
  */
 
 export interface Faults {
   /** Swap step (1-8) at which every cleaner pass simulates a crash; 0 = off. */
   readonly cleanerCrashAt: number;
+  /** uWebSockets.js fails to load. */
+  readonly uwsUnloadable: boolean;
 }
 
 /** The hooks set in `env` (exported for tests of this module). */
 export function readFaults(env: NodeJS.ProcessEnv): Faults {
   const step = Number(env.BROOK_TEST_CLEANER_CRASH_AT ?? 0);
-  return Object.freeze({ cleanerCrashAt: Number.isInteger(step) && step >= 1 && step <= 8 ? step : 0 });
+  return Object.freeze({ cleanerCrashAt: Number.isInteger(step) && step >= 1 && step <= 8 ? step : 0, uwsUnloadable: env.BROOK_TEST_UWS_UNLOADABLE === '1' });
 }
 
 /** The hooks of this process. */

@@ -11,7 +11,7 @@
  * (the gateway's own flow control keeps every socket under half of it: a `dropped` callback is a
  * bug and is counted), compression off, maxLifetime 0.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Broker } from '../broker/broker.js';
@@ -46,7 +46,11 @@ export interface GatewayOptions {
 }
 
 const WS_PATH = '/ws/v1';
-const CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '../client');
+/**
+ * The compiled client library: beside this module when it runs from dist/, under dist/ when it runs
+ * from the TypeScript sources (tsx, vitest).
+ */
+const CLIENT_DIR = ((here) => [join(here, '../client'), join(here, '../../dist/src/client')].find((d) => existsSync(join(d, 'index.js'))) ?? join(here, '../client'))(dirname(fileURLToPath(import.meta.url)));
 
 export class Gateway implements SessionHost {
   readonly counters = { handlerErrors: 0, dropped: 0, framesSent: 0, recordsSent: 0, slowConsumerActions: 0, refused: 0 };
@@ -106,6 +110,8 @@ export class Gateway implements SessionHost {
     this.app.post(`${WS_PATH}/ticket`, guard.http('ticket', (r, req) => this.ticket(r, req)));
     this.app.get('/sse/v1/topics/:topic', guard.http('sse', (r, req) => this.sse.open(r, req)));
     this.app.get('/client/:file', guard.http('client', (r, req) => this.clientFile(r, req)));
+    // Browsers ask every origin for one; an empty answer keeps their consoles free of 404s.
+    this.app.get('/favicon.ico', guard.http('favicon', (r) => r.end('204 No Content', '')));
     this.app.get('/healthz', guard.http('healthz', (r) => r.end('200 OK', 'ok\n', { 'content-type': 'text/plain' })));
     this.app.any('/*', guard.http('not found', (r) => r.end('404 Not Found', 'not found\n', { 'content-type': 'text/plain' })));
   }

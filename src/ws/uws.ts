@@ -4,6 +4,7 @@
  * the gateway (or refuses to start when ws.enabled was set explicitly: src/index.ts).
  */
 import type * as Uws from 'uWebSockets.js';
+import { faults } from '../util/faults.js';
 
 export type UwsModule = typeof Uws;
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
@@ -12,7 +13,7 @@ let loaded: Promise<UwsModule> | undefined;
 
 /** The module, or a rejection whose message says why it cannot load here. */
 export function loadUws(): Promise<UwsModule> {
-  loaded ??= import('uWebSockets.js').catch((e: unknown) => {
+  loaded ??= (faults.uwsUnloadable ? Promise.reject(new Error('no binary for this platform (simulated: BROOK_TEST_UWS_UNLOADABLE=1)')) : import('uWebSockets.js')).catch((e: unknown) => {
     const why = (e as Error).message.split('\n')[0];
     throw new Error(`uWebSockets.js cannot load on Node ${process.versions.node} (${process.platform}-${process.arch}): ${why}`);
   });

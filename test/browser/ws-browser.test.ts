@@ -11,7 +11,7 @@
  *   every record exactly once, in order.
  * Screenshots of the tabs are kept in test/browser/artifacts/ (git-ignored).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,6 @@ import { kafkajs, startTestBroker, until, type TestBroker } from '../integration
 const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-/** The built client library (npm test runs build:ts first). */
-const BUILT_CLIENT = join(dirname(fileURLToPath(import.meta.url)), '../../dist/src/client');
 
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
@@ -143,25 +141,9 @@ describe.skipIf(!hasChromium)('the gateway from Chromium', () => {
     return `http://127.0.0.1:${port}`;
   }
 
-  /**
-   * Files of /client/ the gateway could not serve. It reads them from `../client` beside its own
-   * module: dist/src/client when the broker runs built, but src/client (TypeScript only) when
-   * vitest runs it from src/, where it answers 404. Those answers are replaced with the built
-   * file, and each is reported.
-   */
-  const clientFilesNotServed = new Set<string>();
-
   /** A tab on the gateway's origin, its console errors and page errors collected. */
   async function openTab(problems: string[]): Promise<Page> {
     const page = await context!.newPage();
-    await page.route('**/client/*.js', async (route) => {
-      const served = await route.fetch();
-      const file = new URL(route.request().url()).pathname.slice('/client/'.length);
-      if (served.status() !== 404 || !existsSync(join(BUILT_CLIENT, file))) return route.fulfill({ response: served });
-      if (!clientFilesNotServed.has(file)) console.warn(`the gateway answered 404 for /client/${file}; the test serves dist/src/client/${file} instead`);
-      clientFilesNotServed.add(file);
-      return route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: readFileSync(join(BUILT_CLIENT, file), 'utf8') });
-    });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);

@@ -245,12 +245,13 @@ export interface BrokerProcess {
 
 /**
  * Runs `brook start` in a child process (from the TypeScript sources through tsx, so no build is
- * needed), for tests that kill the broker with SIGKILL or SIGTERM. Resolves once it listens.
+ * needed), for tests that kill the broker with SIGKILL or SIGTERM. Resolves once it listens. Its
+ * WebSocket gateway gets a free port (`--ws-port 0`) unless `defaultWsPort` (then ws.listeners' 9093).
  */
-export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = [], opts: { fileSizeLimit?: number; openFilesLimit?: number } = {}): Promise<BrokerProcess> {
+export async function spawnBroker(dataDir: string, port?: number, extraArgs: string[] = [], opts: { fileSizeLimit?: number; openFilesLimit?: number; env?: NodeJS.ProcessEnv; defaultWsPort?: boolean } = {}): Promise<BrokerProcess> {
   const p = port ?? (await freePort());
   const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const node = [process.execPath, '--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), '--ws-port', '0', '--data-dir', dataDir, ...extraArgs];
+  const node = [process.execPath, '--import', 'tsx', '-e', entry, '--', 'start', '--port', String(p), ...(opts.defaultWsPort ? [] : ['--ws-port', '0']), '--data-dir', dataDir, ...extraArgs];
   // A file size limit (RLIMIT_FSIZE) stands in for a full disk: writes past it fail with EFBIG.
   // SIGXFSZ must be ignored, or the kernel kills the process instead; only a shell can set that
   // before exec. sh and prlimit exec in turn, so the child's pid is the broker's. Only the soft
@@ -258,7 +259,7 @@ export async function spawnBroker(dataDir: string, port?: number, extraArgs: str
   // An open-files limit (RLIMIT_NOFILE) makes opening partitions fail with EMFILE.
   const limits = [opts.fileSizeLimit === undefined ? '' : `--fsize=${opts.fileSizeLimit}:unlimited`, opts.openFilesLimit === undefined ? '' : `--nofile=${opts.openFilesLimit}`].filter(Boolean);
   const [cmd, ...args] = limits.length === 0 ? node : ['sh', '-c', `trap '' XFSZ; exec prlimit ${limits.join(' ')} -- "$@"`, 'sh', ...node];
-  const child = spawn(cmd, args, { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let err = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@ import { faults, readFaults } from '../../../src/util/faults.js';
 
 describe('fault hooks', () => {
   it('are all off without their variables', () => {
-    expect(readFaults({})).toEqual({ cleanerCrashAt: 0 });
+    expect(readFaults({})).toEqual({ cleanerCrashAt: 0, uwsUnloadable: false });
     expect(faults.cleanerCrashAt).toBe(0); // the test process sets none
   });
 
