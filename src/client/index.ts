@@ -180,9 +180,13 @@ class Sub extends Emitter implements Subscription {
   }
 
   /** The `sub` message for this (re)subscription, resuming after what the application consumed. */
+  get mode(): 'live' | 'assign' | 'group' {
+    return this.opts.mode ?? (this.opts.group !== undefined ? 'group' : 'live');
+  }
+
   subMessage(): { [field: string]: unknown } {
     const { credit, ...rest } = this.opts;
-    const mode = this.opts.mode ?? (this.opts.group !== undefined ? 'group' : 'live');
+    const mode = this.mode;
     const msg: { [field: string]: unknown } = { op: 'sub', ...rest, mode, credit };
     if (mode === 'group') return msg; // committed offsets, and the session keeps the assignment
     const single = this.opts.topic ?? (this.opts.topics?.length === 1 ? this.opts.topics[0] : undefined);
@@ -214,10 +218,19 @@ class Sub extends Emitter implements Subscription {
 
   onFrame(frame: DataFrame, bytes: number): void {
     if (this.ended) return;
-    if (frame.kind === 'checkpoint') this.cursor = frame.cursor;
-    else if (frame.kind === 'records' && this.iterating) this.emit('records', frame.records); // watching the iterator's intake
     // Credit is given back per record consumed: the frame's bytes spread over its records.
     const bytesPerRecord = frame.kind === 'records' ? bytes / Math.max(1, frame.records.length) : 0;
+    if (frame.kind === 'checkpoint') this.cursor = frame.cursor;
+    else if (frame.kind === 'records' && this.mode !== 'group') {
+      // After a resume from a cursor older than what was consumed, the application has seen these
+      // already. (A group member re-reads from the commits instead, as Kafka consumers do.)
+      const next = this.positions.get(frame.topic)?.get(frame.partition) ?? 0;
+      const fresh = frame.records.filter((r) => r.offset >= next);
+      for (let i = fresh.length; i < frame.records.length; i++) this.owe(bytesPerRecord);
+      if (fresh.length === 0) return;
+      frame = { ...frame, records: fresh };
+    }
+    if (frame.kind === 'records' && this.iterating) this.emit('records', frame.records); // watching the iterator's intake
     this.queue.push({ frame, next: 0, bytesPerRecord });
     if (!this.iterating) {
       // Callback mode: delivered is consumed. With neither callback nor iterator yet, the queue

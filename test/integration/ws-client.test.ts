@@ -116,6 +116,31 @@ describe('brook/client', () => {
     });
   }
 
+  it('resumes a subscription of several topics from its last consumed checkpoint, dropping what the app already had', async () => {
+    await createTopic('multi-a', 2);
+    await createTopic('multi-b', 1);
+    await produce('multi-a', 1000, 2);
+    await produce('multi-b', 500, 1);
+    const { Tracked, sockets } = trackedWebSocket();
+    const client = connect(url(), { WebSocket: Tracked as typeof WebSocket, reconnect: { initialDelayMs: 20 } });
+    try {
+      const sub = client.subscribe({ topics: ['multi-a', 'multi-b'], mode: 'assign', credit: { records: 100, bytes: 1 << 20 } });
+      const it = sub[Symbol.asyncIterator]();
+      const got: Record[] = [];
+      await take(it, 400, got);
+      await until('a checkpoint', () => sub.cursor !== undefined);
+      await take(it, 150, got);
+      sockets.at(-1)!.terminate();
+      await take(it, 950, got);
+      expect(sockets.length).toBe(2);
+      const seen = (topic: string) => got.filter((r) => r.topic === topic);
+      expect(byPartition(seen('multi-a'))).toEqual(expectedValues(1000, 2));
+      expect(byPartition(seen('multi-b'))).toEqual(expectedValues(500, 1));
+    } finally {
+      client.close();
+    }
+  });
+
   it('keeps the iterator buffer within the credit window while the app does not read', async () => {
     await createTopic('bounded', 1);
     await produce('bounded', 2000, 1);
