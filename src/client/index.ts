@@ -56,10 +56,8 @@ export type WebSocketClass = new (url: string, protocols: string[]) => object;
 
 interface Socket {
   binaryType: string;
-  readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: (() => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: { error?: unknown; message?: string }) => void) | null;
@@ -217,7 +215,8 @@ class Sub extends Emitter implements Subscription {
   }
 
   onFrame(frame: DataFrame, bytes: number): void {
-    if (this.ended) return;
+    // The server sends an empty cursor when a subscription's would exceed 2 KiB: positions cover it.
+    if (this.ended || (frame.kind === 'checkpoint' && frame.cursor === '')) return;
     // Credit is given back per record consumed: the frame's bytes spread over its records.
     const bytesPerRecord = frame.kind === 'records' ? bytes / Math.max(1, frame.records.length) : 0;
     if (frame.kind === 'checkpoint') this.cursor = frame.cursor;
