@@ -16,7 +16,6 @@ import type { Principal, WsAuth } from './auth.js';
 import { AuthError } from './auth.js';
 import { CloseCode, closeReason } from './close-codes.js';
 import { BadRequest, parseControl, ProtocolViolation, type AckMsg, type ControlMessage, type PubMsg, type SubMsg } from './control.js';
-import { CursorError, decodeCursor } from './cursor.js';
 import { checkpointJson, encodeCheckpointFrame } from './frames.js';
 import { WsGroupMember, type GroupMemberEvents, type TopicPartition } from './group-member.js';
 import type { LiveTails } from './live.js';
@@ -317,7 +316,7 @@ export class Session implements SubscriptionSocket {
       this.joinGroup(sub, msg);
       return { sub: sub.id, topics: msg.topics, partitions: [] };
     }
-    const cursors = await this.startCursors(sub, msg, topics);
+    const cursors = this.startCursors(msg, topics);
     if (this.closed) return { sub: sub.id };
     for (const c of cursors) sub.addCursor(c);
     this.subs.set(sub.id, sub);
@@ -327,7 +326,7 @@ export class Session implements SubscriptionSocket {
   }
 
   /** Where each partition of an assign or live subscription starts (docs/websocket.md `from`). */
-  private async startCursors(sub: Subscription, msg: SubMsg, topics: Topic[]): Promise<PartitionCursor[]> {
+  private startCursors(msg: SubMsg, topics: Topic[]): PartitionCursor[] {
     const from = msg.from ?? { kind: msg.mode === 'live' ? 'latest' : 'earliest' };
     const chosen = (t: Topic): number[] => {
       const all = t.partitions.map((_, i) => i);
@@ -337,13 +336,7 @@ export class Session implements SubscriptionSocket {
     };
     const cursors: PartitionCursor[] = [];
     if (from.kind === 'cursor') {
-      let decoded;
-      try {
-        decoded = decodeCursor(from.cursor);
-      } catch (e) {
-        if (e instanceof CursorError) throw new Refusal('BAD_REQUEST', `bad cursor: ${e.message}`);
-        throw e;
-      }
+      const decoded = from.decoded; // validated by parseControl
       topics.forEach((t, topicIndex) => {
         const saved = decoded.find((d) => d.topicId === t.id);
         // A cursor of a deleted topic must not resume a new topic of the same name at old offsets.
@@ -389,7 +382,6 @@ export class Session implements SubscriptionSocket {
         cursors.push(new PartitionCursor(t, topicIndex, p, next));
       }
     });
-    void sub;
     return cursors;
   }
 
