@@ -173,6 +173,24 @@ describe('a WebSocket member and a kafkajs member in one group', () => {
     expect(new Set(p.records(sub).map((r) => r.partition))).toEqual(new Set(wsParts));
     expect(new Set(k.values.map((v) => Number(v.split('-')[0])))).toEqual(new Set(k.assigned));
     expect([...wsValues, ...k.values].sort()).toEqual([...values].sort());
+
+    // Hand-over: both commit what they consumed, the kafkajs member leaves, and the WS member
+    // takes every partition at the committed offsets: nothing old again, everything new once.
+    for (const part of wsParts) expect(await p.request({ op: 'ack', sub, partition: part, offset: 10 })).toMatchObject({ op: 'ok' });
+    await until('the kafkajs commits', async () => {
+      const [t] = await withAdmin(kafka, (a) => a.fetchOffsets({ groupId: group, topics: [topic] }));
+      return t!.partitions.every((x) => x.offset === '10');
+    });
+    const before = p.json.length;
+    await k.consumer.disconnect();
+    const allOf = (m: Json) => m.op === 'assigned' && (m.partitions as Assigned).length === PARTITIONS;
+    await until('the WS member to get every partition', () => p.json.slice(before).some(allOf), 10_000);
+    expect((p.json.slice(before).find(allOf)!.partitions as Assigned).map((tp) => tp.offset)).toEqual([10, 10, 10, 10]);
+    const already = p.records(sub).length;
+    const more = await produceEach(topic, 5, 'more-');
+    await p.waitRecords(already + more.length, sub);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.records(sub).slice(already).map((r) => r.value).sort()).toEqual([...more].sort());
   });
 
   it('keeps its partitions across a cut when it comes back with its session in the grace, and loses them without', async () => {
