@@ -384,6 +384,8 @@ class Client extends Emitter implements BrookClient {
   private ws: Socket | undefined;
   private open = false;
   private closed = false;
+  /** Why the client stopped: a final close code, or close(). */
+  private failure: Error | undefined;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
@@ -541,8 +543,9 @@ class Client extends Emitter implements BrookClient {
 
   private shutDown(failure: Error | undefined): void {
     this.closed = true;
+    this.failure ??= failure ?? new Error('client closed');
     clearTimeout(this.reconnectTimer);
-    for (const w of this.openWaiters.splice(0)) w.reject(failure ?? new Error('client closed'));
+    for (const w of this.openWaiters.splice(0)) w.reject(this.failure);
     for (const s of this.subs) s.end(failure);
     this.subs.clear();
   }
@@ -565,7 +568,7 @@ class Client extends Emitter implements BrookClient {
 
   private whenOpen(): Promise<void> {
     if (this.open) return Promise.resolve();
-    if (this.closed) return Promise.reject(new Error('client closed'));
+    if (this.closed) return Promise.reject(this.failure ?? new Error('client closed'));
     return new Promise((resolve, reject) => this.openWaiters.push({ resolve, reject }));
   }
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connect, type BrookClient, type Record } from '../../src/client/index.js';
-import { GROUP_TEST_PROPERTIES, until, useBrokerWithKafkajs } from './harness.js';
+import { GROUP_TEST_PROPERTIES, startTestBroker, until, useBrokerWithKafkajs } from './harness.js';
 
 const b = useBrokerWithKafkajs({ properties: { ...GROUP_TEST_PROPERTIES, 'ws.checkpoint.ms': 50 } });
 
@@ -249,6 +249,29 @@ describe('brook/client', () => {
       await until('every ack committed', async () => (await committed()) === 400, 5000);
     } finally {
       client.close();
+    }
+  });
+
+  it('offers its token as a bearer subprotocol, and stops at 4401 when it is refused', async () => {
+    const token = 'sécret/ü+';
+    const tb = await startTestBroker({
+      properties: { 'ws.auth': 'token' },
+      ws: { authenticate: (t) => (t === token ? { name: 'alice', read: ['auth-'], write: ['auth-'] } : undefined) },
+    });
+    const good = connect(`ws://127.0.0.1:${tb.broker.wsPort}/ws/v1`, { WebSocket, token });
+    const { Tracked, sockets } = trackedWebSocket();
+    const bad = connect(`ws://127.0.0.1:${tb.broker.wsPort}/ws/v1`, { WebSocket: Tracked as typeof WebSocket, token: 'wrong', reconnect: { initialDelayMs: 10 } });
+    const closed = new Promise<{ code: number }>((resolve) => bad.on('close', resolve));
+    try {
+      expect((await good.publish('auth-t', 'v')).offset).toBe(0);
+      await expect(good.publish('other', 'v')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect((await closed).code).toBe(4401);
+      await expect(bad.publish('auth-t', 'v')).rejects.toThrow(/4401/);
+      expect(sockets.length).toBe(1);
+    } finally {
+      good.close();
+      bad.close();
+      await tb.close();
     }
   });
 });
