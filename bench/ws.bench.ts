@@ -25,7 +25,7 @@ import { Admin, Producer } from '@platformatic/kafka';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sized, statsOf, type Figure, type Stats } from './lib.js';
-import { benchPayload } from './ws/frames.js';
+import { benchPayload, nowMs } from './ws/frames.js';
 import { Child } from './ws/ipc.js';
 
 export const title = 'ws: gateway fan-out to live subscribers beside a raw uWebSockets.js publish loop (same client, same run)';
@@ -64,6 +64,8 @@ interface ClientStats {
 interface Produced {
   published: number;
   seconds: number;
+  /** Kafka only: when each sequence number's produce was acknowledged (nowMs), by sequence. */
+  ackedAt?: Float64Array;
 }
 interface StallReport {
   gaps: { at: number; from: number; to: number; reason: number }[];
@@ -113,35 +115,50 @@ function rawSide(server: Child, port: number): Side {
 }
 
 /**
- * Produces `rate` records/s from a 1 ms timer (whatever is due goes in one send), or with
- * `rate` = Infinity batches of 100 with up to 4 in flight, until `seconds` pass. Each value carries
- * its send time.
+ * Produces `perSecond` records/s from a 1 ms timer, or with `perSecond` = Infinity batches of 100,
+ * until `seconds` pass. At most 4 sends are in flight (the client's own limit is 5): a value is
+ * created, and stamped with its send time, only when its send can go out at once, so a lagging
+ * producer sends what is due in bigger batches instead of queueing stamped records in the client
+ * (which would count the producer's queue as gateway latency).
  */
 async function produce(producer: Producer, topic: string, seconds: number, perSecond: number): Promise<Produced> {
+  const maxInFlight = 4;
   const t0 = performance.now();
   let sent = 0;
   const inFlight = new Set<Promise<unknown>>();
+  let ackedAt = new Float64Array(Number.isFinite(perSecond) ? Math.round(perSecond * seconds) : 1 << 16);
   const send = (count: number) => {
+    const first = sent;
     const messages = Array.from({ length: count }, () => ({ topic, partition: 0, value: benchPayload(payloadSize, sent++) }));
-    const p = producer.send({ messages, acks: 1 }).finally(() => inFlight.delete(p));
+    const p = producer
+      .send({ messages, acks: 1 })
+      .then(() => {
+        const at = nowMs();
+        if (ackedAt.length < sent) {
+          const grown = new Float64Array(Math.max(sent, ackedAt.length * 2));
+          grown.set(ackedAt);
+          ackedAt = grown;
+        }
+        ackedAt.fill(at, first, first + count);
+      })
+      .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
   if (Number.isFinite(perSecond)) {
     const total = Math.round(perSecond * seconds);
     while (sent < total) {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * perSecond));
-      if (due > sent) send(due - sent);
+      if (due > sent && inFlight.size < maxInFlight) send(due - sent);
       await sleep(1);
     }
   } else {
     while (performance.now() - t0 < seconds * 1000) {
-      while (inFlight.size < 4) send(100);
+      while (inFlight.size < maxInFlight) send(100);
       await Promise.race(inFlight);
     }
   }
-  const elapsed = (performance.now() - t0) / 1000;
   await Promise.all(inFlight);
-  return { published: sent, seconds: elapsed };
+  return { published: sent, seconds: (performance.now() - t0) / 1000, ackedAt: ackedAt.subarray(0, sent) };
 }
 
 function brookSide(server: Child, wsPort: number, admin: Admin, producer: Producer, policy?: string): Side {
@@ -175,6 +192,8 @@ interface RunResult {
   clientCpu: number;
   /** Records each subscriber was sent and did not get (counted from the producer's side). */
   missing: number;
+  /** Kafka only: ms from the produce acknowledgement to WS receipt (sampled connections; < 0 when the record beat its ack). */
+  fromAck?: { p50: number; p99: number; p999: number };
   /**
    * The stalled subscriber: ms from when it stopped reading until its policy fired (ours: the send
    * stamp of the first record after the gap; raw uWS: its first drop), and for ours the part of that
@@ -244,10 +263,17 @@ async function fanOut(side: Side, client: Child, topic: string, n: number, o: Ru
       out.stall = { report, stalledAt, fireMs: fired !== undefined ? fired - stalledAt : NaN, heldMs: fired !== undefined && report.lastBeforeGap !== undefined ? fired - report.lastBeforeGap : NaN };
     }
   }
+  if (produced.ackedAt) {
+    const r = await client.call<{ seq: number[]; at: number[] }>('receipts');
+    const d = Float64Array.from(r.seq, (seq, i) => r.at[i]! - produced.ackedAt![seq]!).sort();
+    const q = (x: number) => (d.length ? d[Math.min(d.length - 1, Math.floor(x * d.length))]! : NaN);
+    out.fromAck = { p50: q(0.5), p99: q(0.99), p999: q(0.999) };
+  }
   await client.call('closeAll');
   console.log(
     `  ${side.name} ${topic}: ${Math.round(stats.records / produced.seconds)} deliveries/s from ${produced.published} records in ${produced.seconds.toFixed(1)} s to ${stats.connections}; ` +
-      `missing ${out.missing}, lost ${stats.lost}, dup ${stats.duplicated}, skipped ${stats.skipped}; latency p50/p99/p99.9 ${stats.latency.p50.toFixed(1)}/${stats.latency.p99.toFixed(1)}/${stats.latency.p999.toFixed(1)} ms (${stats.latency.samples}); ` +
+      `missing ${out.missing}, lost ${stats.lost}, dup ${stats.duplicated}, skipped ${stats.skipped}; latency p50/p99/p99.9 ${stats.latency.p50.toFixed(1)}/${stats.latency.p99.toFixed(1)}/${stats.latency.p999.toFixed(1)} ms (${stats.latency.samples})` +
+      `${out.fromAck ? `, from the ack ${out.fromAck.p50.toFixed(1)}/${out.fromAck.p99.toFixed(1)}/${out.fromAck.p999.toFixed(1)} ms` : ''}; ` +
       `server ${out.serverCpu.toFixed(0)}% client ${out.clientCpu.toFixed(0)}%${stats.errors.length ? `; errors ${stats.errors.join(' | ')}` : ''}${Object.keys(stats.closes).length ? `; closes ${JSON.stringify(stats.closes)}` : ''}`,
   );
   return out;
@@ -296,6 +322,8 @@ export async function run(): Promise<Figure[]> {
   const rawServer = new Child(join(here, 'ws/raw-server.ts'));
   const brookServer = new Child(join(here, 'ws/broker-server.ts'));
   let producer: Producer | undefined;
+  /** The Kafka isolation loop's own producer: its own connection, so it never queues the steady one's sends. */
+  let loadProducer: Producer | undefined;
   let admin: Admin | undefined;
   const figures: Figure[] = [];
   try {
@@ -304,6 +332,7 @@ export async function run(): Promise<Figure[]> {
     const bootstrapBrokers = [`127.0.0.1:${port}`];
     admin = new Admin({ clientId: 'ws-bench', bootstrapBrokers });
     producer = new Producer({ clientId: 'ws-bench', bootstrapBrokers, acks: 1 });
+    loadProducer = new Producer({ clientId: 'ws-bench-load', bootstrapBrokers, acks: 1 });
     const raw = rawSide(rawServer, rawPort);
     const ours = brookSide(brookServer, wsPort, admin, producer, process.env.BENCH_WS_POLICY);
     console.log(`ws bench: ${n} subscribers, ${payloadSize} B records, ${rate}/s for ${seconds} s; brook pid ${brookServer.pid}, raw uWS pid ${rawServer.pid}, client pid ${client.pid}`);
@@ -334,6 +363,16 @@ export async function run(): Promise<Figure[]> {
       };
       figures.push({ name: `steady ${n} subs x ${rate} rec/s: deliveries/s`, unit: 'deliveries/s', ours: await rateOf(o.stats.records / o.produced.seconds), baseline: await rateOf(r.stats.records / r.produced.seconds), baselineName: 'raw uWS app.publish, 1 per 1 ms turn', target: `${n * rate}/s, 0 lost`, extra });
       figures.push({ name: `steady: produce -> receive p99`, unit: 'ms', higherIsBetter: false, ours: await one(o.stats.latency.p99), baseline: await one(r.stats.latency.p99), baselineName: 'raw uWS publish -> receive p99', target: 'p50 <= 10, p99 <= 50, p99.9 <= 100 ms', extra });
+      figures.push({
+        name: `steady: produce-ack -> receive p99`,
+        unit: 'ms',
+        higherIsBetter: false,
+        ours: await one(o.fromAck!.p99),
+        baseline: await one(r.stats.latency.p99),
+        baselineName: 'raw uWS publish -> receive p99',
+        target: 'p99 <= 50 ms',
+        extra: { p50: r1(o.fromAck!.p50), 'p99.9': r1(o.fromAck!.p999) },
+      });
       figures.push({ name: `steady: server CPU`, unit: '% of a core', higherIsBetter: false, ours: await one(o.serverCpu), baseline: await one(r.serverCpu), baselineName: 'raw uWS process', extra: { oursClientCpuPct: Math.round(o.clientCpu), rawClientCpuPct: Math.round(r.clientCpu) } });
     }
 
@@ -393,10 +432,11 @@ export async function run(): Promise<Figure[]> {
       const isoSeconds = sized(10, 0.3);
       await ours.prepare('kafka-alone');
       await ours.prepare('kafka-beside');
-      await kafkaProduceRate(producer, 'kafka-alone', isoSeconds / 2); // warm-up, not counted
-      const before = await kafkaProduceRate(producer, 'kafka-alone', isoSeconds);
-      const o = await fanOut(ours, client, 'isolation', n, { seconds: Math.max(seconds, isoSeconds * 1.5), beside: () => kafkaProduceRate(producer!, 'kafka-beside', isoSeconds) });
-      const after = await kafkaProduceRate(producer, 'kafka-alone', isoSeconds);
+      const load = loadProducer;
+      await kafkaProduceRate(load, 'kafka-alone', isoSeconds / 2); // warm-up, not counted
+      const before = await kafkaProduceRate(load, 'kafka-alone', isoSeconds);
+      const o = await fanOut(ours, client, 'isolation', n, { seconds: Math.max(seconds, isoSeconds * 1.5), beside: () => kafkaProduceRate(load, 'kafka-beside', isoSeconds) });
+      const after = await kafkaProduceRate(load, 'kafka-alone', isoSeconds);
       console.log(`  kafka produce: alone ${Math.round(before)} and ${Math.round(after)} rec/s (before, after), during the steady run ${Math.round(o.isolation!)} rec/s`);
       figures.push({
         name: 'Kafka isolation: produce rec/s during the steady run',
@@ -426,6 +466,7 @@ export async function run(): Promise<Figure[]> {
     }
   } finally {
     await producer?.close().catch(() => {});
+    await loadProducer?.close().catch(() => {});
     await admin?.close().catch(() => {});
     await Promise.all([client.stop(), rawServer.stop(), brookServer.stop()]);
   }

@@ -157,7 +157,10 @@ class Conn {
       if (this.sampled && !this.stalled && p.length === length) {
         const now = nowMs();
         forEachRecord(p, h.baseOffset, h.count, (_o, v) => {
-          if (v && v.length >= 8) latencies.push(now - v.readDoubleBE(0));
+          if (!v || v.length < 12) return;
+          latencies.push(now - v.readDoubleBE(0));
+          receipts.seq.push(v.readUInt32BE(8));
+          receipts.at.push(now);
         });
       } else if (this.stalled && p.length === length) {
         // The stalled connection: the send stamps around its first gap, which bracket the policy.
@@ -242,6 +245,11 @@ class Conn {
 let conns: Conn[] = [];
 /** Produce-to-receive ms of every record the sampled connections decoded since the last reset. */
 let latencies: number[] = [];
+/**
+ * Brook mode, the same records: the producer's sequence number and the receive time, so the bench
+ * can also time from the produce acknowledgement it saw (it knows when each sequence was acked).
+ */
+let receipts = { seq: [] as number[], at: [] as number[] };
 
 /** Opens `count` connections, at most `parallel` handshakes at a time (a burst overflows the accept queue). */
 async function openAll(list: Conn[], parallel = 100): Promise<void> {
@@ -276,6 +284,7 @@ serve({
   reset: () => {
     for (const c of conns) c.reset();
     latencies = [];
+    receipts = { seq: [], at: [] };
     return usage();
   },
   /**
@@ -370,5 +379,7 @@ serve({
     await sleep(100);
     return usage();
   },
+  /** The sampled connections' (sequence, receive time) pairs since the last reset. */
+  receipts: () => receipts,
   usage: () => usage(),
 });
