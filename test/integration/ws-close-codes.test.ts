@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bearerProtocol } from '../../src/ws/auth.js';
+import { decodeCursor } from '../../src/ws/cursor.js';
 import { kafkajs, startTestBroker, withAdmin, withProducer, type TestBroker } from './harness.js';
 import { WsProbe, type Json } from './ws-harness.js';
 
@@ -272,6 +273,49 @@ describe('1001: shutdown', () => {
     expect(all.length).toBe(26); // nothing lost
     expect(rest.length).toBe(26 - seen.length);
     await expectServing(tb);
+  });
+});
+
+describe('1001: shutdown while a client is not reading', () => {
+  let tb: TestBroker | undefined;
+  afterAll(async () => {
+    await tb?.close();
+  });
+
+  it('the closing frame and 1001 still reach it once it reads again', async () => {
+    tb = await startTestBroker({ properties: { 'ws.max.buffered.bytes': 65536 } });
+    const kafka = kafkajs(tb.bootstrap);
+    const topic = 'stalled';
+    await withAdmin(kafka, (a) => a.createTopics({ topics: [{ topic }] }));
+    const value = 'x'.repeat(8192);
+    await withProducer(kafka, async (p) => {
+      for (let i = 0; i < 60; i++) await p.send({ topic, messages: Array.from({ length: 50 }, () => ({ value })) });
+    });
+    const p = await open(tb.broker.wsPort!);
+    await p.waitJson((m) => m.op === 'hello');
+    // Stop reading at the TCP level: the kernel buffers fill, then uWS's own buffer.
+    const raw = (p.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    const sub = await p.sub({ topic, mode: 'assign', from: 'earliest', credit: { records: 100_000, bytes: 1 << 30 } });
+    raw.pause();
+    await sleep(1000);
+    const closing = tb.close();
+    tb = undefined;
+    await sleep(200);
+    raw.resume();
+    const closed = await p.closed;
+    await closing;
+    const got = p.records(sub);
+    // The stall happened (else this test would prove nothing): the kernel's loopback buffers took
+    // about 9 MB of the 24 MB here, so most records were never sent.
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(3000);
+    const closingFrame = p.json.find((m) => m.op === 'closing');
+    expect(closingFrame).toMatchObject({ code: 1001 });
+    expect(closed.code).toBe(1001);
+    // Its cursor starts exactly after the last record that arrived: nothing lost, nothing repeated.
+    const [position] = decodeCursor((closingFrame!.cursors as Record<string, string>)[String(sub)]!);
+    expect(position!.next.get(0)).toBe(got.at(-1)!.offset + 1);
+    expect(got.map((r) => r.offset)).toEqual(got.map((_, i) => i));
   });
 });
 
