@@ -274,4 +274,30 @@ describe('brook/client', () => {
       await tb.close();
     }
   });
+
+  it('survives a broker restart on the same ports, resuming after what was consumed', async () => {
+    const tb = await startTestBroker();
+    const port = tb.broker.wsPort!;
+    const client = connect(`ws://127.0.0.1:${port}/ws/v1`, { WebSocket, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+    const closes: number[] = [];
+    client.on('close', (e) => closes.push(e.code));
+    const publishAll = (from: number, n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => client.publish('restarted', `v${from + i}`, { partition: 0, acks: 1 })));
+    try {
+      await publishAll(0, 300);
+      const it = client.subscribe({ topic: 'restarted', mode: 'assign', credit: { records: 50, bytes: 1 << 20 } })[Symbol.asyncIterator]();
+      const got: Record[] = [];
+      await take(it, 120, got);
+      await tb.restart({ ws: { port } });
+      await take(it, 180, got);
+      await publishAll(300, 100);
+      await take(it, 100, got);
+      expect(closes[0]).toBe(1001);
+      expect(got.map((r) => r.offset)).toEqual(got.map((_, i) => i));
+      expect(got.map((r) => r.text())).toEqual(got.map((_, i) => `v${i}`));
+    } finally {
+      client.close();
+      await tb.close();
+    }
+  });
 });
