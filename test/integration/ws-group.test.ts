@@ -4,7 +4,7 @@
  * a group shared with a kafkajs consumer, commits by `ack` as Kafka tools see them (OffsetFetch,
  * DescribeGroups, lag), and the reconnect grace that lets a reloaded tab keep its partitions.
  */
-import type { Consumer, Kafka } from 'kafkajs';
+import { AssignerProtocol, type Consumer, type Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kafkajs, startTestBroker, until, withAdmin, withProducer, type TestBroker } from './harness.js';
 import { WsProbe, type Json } from './ws-harness.js';
@@ -150,6 +150,8 @@ describe('a WebSocket group member alone', () => {
       const member = groups[0]!.members[0]!;
       expect(member.clientId.startsWith('brook-ws')).toBe(true);
       expect(member.clientHost).toContain('127.0.0.1');
+      // kafka-consumer-groups --describe maps partitions to members by this assignment.
+      expect(AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment).toEqual({ [topic]: [0, 1, 2, 3] });
     });
   });
 });
@@ -256,6 +258,38 @@ describe('a WebSocket member and a kafkajs member in one group', () => {
     expect(groupFrames(q, sub).map((f) => f.op)).toEqual(['assigned']);
     expect(latestAssigned(q, sub)).toEqual(wsParts);
     expect(k.joins).toBe(joins);
+  });
+
+  it('a socket taking over the session of one still open (4409) keeps its partitions, no rebalance', async () => {
+    const topic = 'takeover';
+    const group = 'g-takeover';
+    await createTopic(topic);
+    const { p, sub: firstSub, hello, k } = await sharedGroup(group, topic);
+    const wsParts = latestAssigned(p, firstSub)!;
+    const joins = k.joins;
+    const q = await open();
+    await q.waitJson((m) => m.op === 'hello');
+    expect(await q.request({ op: 'hello', session: hello.session })).toMatchObject({ op: 'ok', session: hello.session });
+    expect((await p.closed).code).toBe(4409);
+    const sub = await q.sub({ topic, mode: 'group', group });
+    await q.waitJson((m) => m.op === 'assigned' && m.sub === sub, 1500);
+    expect(latestAssigned(q, sub)).toEqual(wsParts);
+    await produceEach(topic, 2);
+    await q.waitRecords(2 * wsParts.length, sub);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(groupFrames(q, sub).map((f) => f.op)).toEqual(['assigned']);
+    expect(k.joins).toBe(joins);
+  });
+
+  it('leaves the group at once on unsub', async () => {
+    const topic = 'unsub';
+    const group = 'g-unsub';
+    await createTopic(topic);
+    const { p, sub, k } = await sharedGroup(group, topic);
+    const t0 = Date.now();
+    expect(await p.request({ op: 'unsub', sub })).toMatchObject({ op: 'ok' });
+    await until('the kafkajs member to get every partition', () => k.assigned.length === PARTITIONS, GRACE_MS);
+    expect(Date.now() - t0).toBeLessThan(GRACE_MS - 1000);
   });
 
   it('leaves the group at once on a clean close (1000)', async () => {
