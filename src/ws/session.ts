@@ -421,7 +421,10 @@ export class Session implements SubscriptionSocket {
         topics: msg.topics,
         clientId: `brook-ws:${this.principal.name}`,
         clientHost: `/${this.data.remoteAddress}`,
-        sessionTimeoutMs: Math.max(this.host.config.sessionGraceMs, this.host.broker.config.groupMinSessionTimeoutMs),
+        // A detached member stops heartbeating, and the coordinator expires it one session timeout
+        // after its last heartbeat, which came up to a third of that before the cut: 1.5 x the
+        // grace keeps it alive for the whole grace, whose own timer (parkMember) then ends it.
+        sessionTimeoutMs: Math.max(Math.ceil(this.host.config.sessionGraceMs * 1.5), this.host.broker.config.groupMinSessionTimeoutMs),
         rebalanceTimeoutMs: 60_000,
         groupInstanceId: `brook-ws-${this.id}`,
         partitionCount: (name) => this.host.broker.topics.get(name)?.partitions.length,
