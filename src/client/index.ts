@@ -177,11 +177,15 @@ class Sub extends Emitter implements Subscription {
     this.window = opts.credit ?? DEFAULT_CREDIT;
   }
 
-  /** The `sub` message for this (re)subscription, resuming after what the application consumed. */
   get mode(): 'live' | 'assign' | 'group' {
     return this.opts.mode ?? (this.opts.group !== undefined ? 'group' : 'live');
   }
 
+  /**
+   * The `sub` message for this (re)subscription, resuming after what the application consumed:
+   * the last cursor consumed past if nothing was consumed after it, else (one topic) every
+   * partition's next offset, else (several topics) that cursor, duplicates then dropped on arrival.
+   */
   subMessage(): { [field: string]: unknown } {
     const { credit, ...rest } = this.opts;
     const mode = this.mode;
@@ -245,10 +249,13 @@ class Sub extends Emitter implements Subscription {
   onControl(msg: ServerMessage): void {
     const parts = (msg.partitions as PartitionEvent[]).map((p) => ({ ...p, topic: p.topic ?? this.topics[0] }));
     if (msg.op === 'revoked') {
+      this.flushAcks(); // while this member still holds the partitions
       // Another member now owns these: what is queued for them would be read twice.
+      // Their credit comes back as if consumed.
       const gone = new Set(parts.map((p) => `${p.topic}\0${p.partition}`));
-      const keep = this.queue.filter((q) => q.frame.kind === 'checkpoint' || !gone.has(`${q.frame.topic}\0${q.frame.partition}`));
-      this.queue.splice(0, this.queue.length, ...keep);
+      const dropped = new Set(this.queue.filter((q) => q.frame.kind !== 'checkpoint' && gone.has(`${q.frame.topic}\0${q.frame.partition}`)));
+      for (const q of dropped) if (q.frame.kind === 'records') for (let i = q.next; i < q.frame.records.length; i++) this.owe(q.bytesPerRecord);
+      this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => !dropped.has(q)));
     }
     this.emit(msg.op, parts);
   }

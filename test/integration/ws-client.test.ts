@@ -300,4 +300,40 @@ describe('brook/client', () => {
       await tb.close();
     }
   });
+
+  it('group mode: a second member takes partitions over by rebalance, and together they read everything', async () => {
+    await createTopic('rebalanced', 2);
+    await produce('rebalanced', 400, 2);
+    const ca = connect(url(), { WebSocket });
+    const cb = connect(url(), { WebSocket });
+    const seen = new Map<string, string[]>(); // value -> members that read it
+    const events: string[] = [];
+    const consume = async (name: string, client: BrookClient) => {
+      const sub = client.subscribe({ topic: 'rebalanced', group: 'ws-client-rebalance', credit: { records: 20, bytes: 1 << 20 } });
+      sub.on('assigned', (ps) => events.push(`${name} assigned ${ps.map((p) => p.partition).join(',')}`));
+      sub.on('revoked', (ps) => events.push(`${name} revoked ${ps.map((p) => p.partition).join(',')}`));
+      for await (const r of sub) {
+        seen.set(r.text()!, [...(seen.get(r.text()!) ?? []), name]);
+        sub.ack(r);
+        await new Promise((resolve) => setTimeout(resolve, 2)); // a slow reader: the rebalance lands mid-stream
+      }
+    };
+    const a = consume('a', ca);
+    try {
+      await until('a read 60', () => seen.size >= 60);
+      const b = consume('b', cb);
+      await until('b assigned', () => events.some((e) => e.startsWith('b assigned')));
+      await produce('rebalanced', 200, 2, 400);
+      await until('every record read', () => seen.size === 600);
+      expect(events).toContain('a revoked 0,1');
+      expect(events.filter((e) => e.startsWith('a assigned')).at(-1)).toMatch(/^a assigned \d$/);
+      expect([...seen.values()].filter((m) => m.includes('b')).length).toBeGreaterThan(0);
+      ca.close();
+      cb.close();
+      await Promise.all([a, b]);
+    } finally {
+      ca.close();
+      cb.close();
+    }
+  });
 });
