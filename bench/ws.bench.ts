@@ -195,10 +195,11 @@ interface RunResult {
   /** Kafka only: ms from the produce acknowledgement to WS receipt (sampled connections; < 0 when the record beat its ack). */
   fromAck?: { p50: number; p99: number; p999: number };
   /**
-   * The stalled subscriber: ms from when it stopped reading until its policy fired (ours: the send
-   * stamp of the first record after the gap; raw uWS: its first drop), and for ours the part of that
-   * after the server stopped sending to it (the stamp of the last record before the gap): what
-   * ws.slow.consumer.ms governs. The rest is the kernel's socket buffers filling. NaN: did not fire.
+   * The stalled subscriber: ms from when it stopped reading until its policy fired (ours: when the
+   * gateway's slowConsumerActions counter went up; raw uWS: its first drop), and for ours the part of
+   * that after the gateway stopped sending to it (the send stamp of the last record it got before
+   * the gap): what ws.slow.consumer.ms governs. The rest is the kernel's socket buffers filling.
+   * NaN: did not fire within the run.
    */
   stall?: { report: StallReport; stalledAt: number; fireMs: number; heldMs: number };
   reconnect?: { times: number[]; failures: string[]; failed: number };
@@ -227,6 +228,7 @@ async function fanOut(side: Side, client: Child, topic: string, n: number, o: Ru
   const c0 = await client.call<Usage>('reset');
   const s0 = await side.server.call<Usage>('usage');
   let stalledAt: number | undefined;
+  if (o.stallOne && side.name === 'ours') await side.server.call('gateway'); // forgets earlier firings
   if (o.stallOne) stalledAt = (await client.call<{ at: number }>('stall', { index: n - 1 })).at;
   const production = o.saturate ? side.saturate(topic, o.seconds) : side.steady(topic, o.seconds);
   const reconnect = o.reconnects ? sleep(500).then(() => client.call<RunResult['reconnect']>('reconnect', { count: o.reconnects, spreadMs: o.seconds * 1000 * 0.6 })) : undefined;
@@ -259,7 +261,7 @@ async function fanOut(side: Side, client: Child, topic: string, n: number, o: Ru
       const delays = (await side.server.call<{ delays: number[] }>('stalls')).delays;
       out.stall = { report, stalledAt, fireMs: delays[0] ?? NaN, heldMs: NaN };
     } else {
-      const fired = report.firstAfterGap;
+      const fired = (await side.server.call<{ policyFiredAt: number[] }>('gateway')).policyFiredAt[0];
       out.stall = { report, stalledAt, fireMs: fired !== undefined ? fired - stalledAt : NaN, heldMs: fired !== undefined && report.lastBeforeGap !== undefined ? fired - report.lastBeforeGap : NaN };
     }
   }
@@ -348,6 +350,7 @@ export async function run(): Promise<Figure[]> {
       const r = await fanOut(raw, client, 'steady', n, { seconds });
       const o = await fanOut(ours, client, 'steady', n, { seconds });
       steadyP99 = o.stats.latency.p99;
+      const gw = await brookServer.call<{ dropped?: number; slowConsumerActions?: number }>('gateway');
       const extra = {
         lost: o.missing,
         duplicated: o.stats.duplicated,
@@ -360,6 +363,8 @@ export async function run(): Promise<Figure[]> {
         rawServerCpuPct: Math.round(r.serverCpu),
         clientCpuPct: Math.round(o.clientCpu),
         rawLost: r.missing,
+        uwsDropped: gw.dropped ?? 'n/a',
+        policyFirings: gw.slowConsumerActions ?? 'n/a',
       };
       figures.push({ name: `steady ${n} subs x ${rate} rec/s: deliveries/s`, unit: 'deliveries/s', ours: await rateOf(o.stats.records / o.produced.seconds), baseline: await rateOf(r.stats.records / r.produced.seconds), baselineName: 'raw uWS app.publish, 1 per 1 ms turn', target: `${n * rate}/s, 0 lost`, extra });
       figures.push({ name: `steady: produce -> receive p99`, unit: 'ms', higherIsBetter: false, ours: await one(o.stats.latency.p99), baseline: await one(r.stats.latency.p99), baselineName: 'raw uWS publish -> receive p99', target: 'p50 <= 10, p99 <= 50, p99.9 <= 100 ms', extra });
