@@ -355,7 +355,7 @@ class Sub extends Emitter implements Subscription {
     const key = `${r.topic}\0${r.partition}`;
     const prev = this.pendingAcks.get(key);
     if (prev === undefined || prev.offset < r.offset + 1) this.pendingAcks.set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
-    this.ackTimer ??= setTimeout(() => this.flushAcks(), ACK_INTERVAL_MS);
+    if (this.ackTimer === undefined) this.ackTimer = setTimeout(() => this.flushAcks(), ACK_INTERVAL_MS);
   }
 
   private flushAcks(): void {
@@ -550,7 +550,7 @@ class Client extends Emitter implements BrookClient {
 
   private shutDown(failure: Error | undefined): void {
     this.closed = true;
-    this.failure ??= failure ?? new Error('client closed');
+    if (this.failure === undefined) this.failure = failure ?? new Error('client closed');
     clearTimeout(this.reconnectTimer);
     for (const w of this.openWaiters.splice(0)) w.reject(this.failure);
     for (const s of this.subs) s.end(failure);

@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, decodeJsonFrame, fromBase64, toBase64, type BrookRecord } from '../../../src/client/frames.js';
 import type { KafkaRecord } from '../../../src/native/records.js';
@@ -143,4 +145,20 @@ it('base64 helpers round-trip every byte value, in both alphabets', () => {
   const all = Uint8Array.from({ length: 256 }, (_, i) => i);
   expect(toBase64(all)).toBe(Buffer.from(all).toString('base64'));
   expect(fromBase64(Buffer.from(all).toString('base64url'))).toEqual(all);
+});
+
+it('src/client compiles for a browser: ES2020 and DOM libraries, no Node types (no Buffer, no node: imports)', () => {
+  const root = fileURLToPath(new URL('../../../src/client/', import.meta.url));
+  const program = ts.createProgram([`${root}index.ts`], {
+    target: ts.ScriptTarget.ES2020,
+    module: ts.ModuleKind.ES2020,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ['lib.es2020.d.ts', 'lib.dom.d.ts'],
+    types: [],
+    strict: true,
+    noEmit: true,
+  });
+  expect(program.getSourceFiles().filter((f) => !f.isDeclarationFile).map((f) => f.fileName.slice(root.length)).sort()).toEqual(['frames.ts', 'index.ts']);
+  const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  expect(errors).toEqual([]);
 });
