@@ -77,19 +77,6 @@ class DecodedRecord implements BrookRecord {
   }
 }
 
-/** Builds a record from already-decoded parts (the JSON frames, and tests). */
-export function makeRecord(
-  topic: string,
-  partition: number,
-  offset: number,
-  timestamp: number,
-  key: Uint8Array | null,
-  value: Uint8Array | null,
-  headers: { key: string; value: Uint8Array | null }[] = [],
-): BrookRecord {
-  return new DecodedRecord(topic, partition, offset, timestamp, key, value, headers);
-}
-
 /** A cursor over a byte range that reads Kafka's zigzag varints. */
 class VarintReader {
   constructor(
@@ -232,7 +219,7 @@ export function decodeJsonFrame(msg: { op: string; [field: string]: unknown }): 
   const decode = msg.encoding === 'base64' ? fromBase64 : (s: string) => utf8Encoder.encode(s);
   const field = (s: string | null | undefined) => (s === null || s === undefined ? null : decode(s));
   const records = (msg.records as JsonRecord[]).map((j) =>
-    makeRecord(
+    new DecodedRecord(
       topic,
       partition,
       j.offset,
