@@ -58,7 +58,8 @@ export interface TestBroker {
 export async function startTestBroker(opts: StartOptions = {}): Promise<TestBroker> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'brook-it-'));
   const start = (port = 0, extra: StartOptions = {}) =>
-    startBroker({ log: process.env.BROOK_TEST_LOG ? undefined : false, ...opts, ...extra, port, host: '127.0.0.1', dataDir });
+    // The gateway on a free port too, also after a restart on the old Kafka port.
+    startBroker({ log: process.env.BROOK_TEST_LOG ? undefined : false, ...opts, ...extra, port, host: '127.0.0.1', dataDir, ws: { port: 0, ...opts.ws, ...extra.ws } });
   const tb: TestBroker = {
     broker: await start(),
     get bootstrap() {
