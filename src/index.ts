@@ -128,7 +128,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     close() {
       closing ??= (async () => {
         // WebSocket clients get their cursors (closing frame) and 1001 while the logs are still open.
-        gateway?.close();
+        await gateway?.close();
         broker.stopServing();
         // Answers JoinGroup/SyncGroup requests waiting on a rebalance, so draining does not wait on them.
         broker.groups.shutdown();
@@ -168,7 +168,7 @@ async function startGateway(
     log(`ws gateway serving /ws/v1 and /sse/v1 on ${ws.listener.host}:${bound}`);
     return gateway;
   } catch (e) {
-    gateway?.close();
+    await gateway?.close();
     const why = (e as Error).message;
     if (required) throw new Error(`ws gateway: ${why}`);
     log(`ws gateway not started, serving Kafka only (set ws.enabled=false to silence this): ${why}`);

@@ -116,6 +116,16 @@ export class ProtocolViolation extends Error {
   override readonly name = 'ProtocolViolation';
 }
 
+/**
+ * JSON whose strings are not valid Unicode (a lone surrogate written as a \u escape): it would
+ * reach UTF-8 (topic names, keys, values, headers) as U+FFFD, silently altered, so the gateway
+ * closes with 1007 instead. (Invalid UTF-8 bytes never get here: uWebSockets.js checks text
+ * frames itself and drops such a connection, which the client sees as 1006.)
+ */
+export class InvalidUnicode extends ProtocolViolation {}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** A well-formed message with invalid content: answered with a BAD_REQUEST error carrying `id`. */
 export class BadRequest extends Error {
   override readonly name = 'BadRequest';
@@ -402,8 +412,12 @@ const parsers: Record<ControlMessage['op'], (f: Fields) => ControlMessage> = {
 export function parseControl(text: string): ControlMessage {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
-  } catch {
+    raw = JSON.parse(text, (_key, value: unknown) => {
+      if (typeof value === 'string' && LONE_SURROGATE.test(value)) throw new InvalidUnicode('a string in the control message is not valid Unicode (lone surrogate)');
+      return value;
+    });
+  } catch (e) {
+    if (e instanceof InvalidUnicode) throw e;
     throw new ProtocolViolation('control message is not JSON');
   }
   if (!isObject(raw)) throw new ProtocolViolation('control message is not a JSON object');

@@ -46,6 +46,8 @@ export interface GatewayOptions {
 }
 
 const WS_PATH = '/ws/v1';
+/** How long a shutdown waits for sockets to take their closing frame. */
+const SHUTDOWN_WAIT_MS = 3000;
 /**
  * The compiled client library: beside this module when it runs from dist/, under dist/ when it runs
  * from the TypeScript sources (tsx, vitest).
@@ -304,9 +306,13 @@ export class Gateway implements SessionHost {
 
   /**
    * Graceful shutdown: stop accepting, send every socket `closing` with its cursors and close it
-   * with 1001, end SSE streams, then close the App.
+   * with 1001, end SSE streams. Resolves once every socket has closed, or after SHUTDOWN_WAIT_MS
+   * (a client that does not read may still hold its `closing` frame unsent: those are cut then).
+   * The App itself is not closed: uWS's app.close() drops sockets at once with what they still
+   * have buffered, which would lose the `closing` frame of a client that was reading slowly;
+   * uWS finishes each closing socket by itself.
    */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.timer);
@@ -322,6 +328,8 @@ export class Gateway implements SessionHost {
       }
     }
     this.parked.clear();
-    this.app.close();
+    const deadline = Date.now() + SHUTDOWN_WAIT_MS;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of [...this.sessions]) s.cut();
   }
 }

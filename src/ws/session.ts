@@ -15,7 +15,7 @@ import { partitionForKey } from '../protocol/murmur2.js';
 import type { Principal, WsAuth } from './auth.js';
 import { AuthError } from './auth.js';
 import { CloseCode, closeReason } from './close-codes.js';
-import { BadRequest, parseControl, ProtocolViolation, type AckMsg, type ControlMessage, type PubMsg, type SubMsg } from './control.js';
+import { BadRequest, InvalidUnicode, parseControl, ProtocolViolation, type AckMsg, type ControlMessage, type PubMsg, type SubMsg } from './control.js';
 import { checkpointJson, encodeCheckpointFrame } from './frames.js';
 import { WsGroupMember, type GroupMemberEvents, type TopicPartition } from './group-member.js';
 import type { LiveTails } from './live.js';
@@ -61,7 +61,7 @@ export function frameLimit(c: WsConfig): number {
   return Math.min(c.maxFrameBytes, Math.floor(c.maxBufferedBytes / 4));
 }
 const MAX_SUBSCRIPTIONS = 64;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8');
 
 type Reply = Record<string, unknown>;
 
@@ -208,7 +208,11 @@ export class Session implements SubscriptionSocket {
     });
   }
 
-  /** Closes without a close frame (the client sees 1006): for clients that stopped reading. */
+  /** Closes at once, without a close frame (the client sees 1006): for clients that stopped reading. */
+  cut(): void {
+    this.hardClose();
+  }
+
   private hardClose(): void {
     if (this.closed) return;
     this.ws.close();
@@ -222,18 +226,14 @@ export class Session implements SubscriptionSocket {
       this.closeWith(CloseCode.UnsupportedData, 'control messages are JSON text frames');
       return;
     }
-    let text: string;
-    try {
-      text = utf8.decode(data);
-    } catch {
-      this.closeWith(CloseCode.InvalidPayload, 'invalid UTF-8');
-      return;
-    }
+    // uWS has checked the UTF-8 of text frames (an invalid one never reaches here: 1006).
+    const text = utf8.decode(data);
     let msg: ControlMessage;
     try {
       msg = parseControl(text);
     } catch (e) {
       if (e instanceof BadRequest) this.sendControl({ op: 'error', id: e.id, code: 'BAD_REQUEST', message: e.message });
+      else if (e instanceof InvalidUnicode) this.closeWith(CloseCode.InvalidPayload, e.message);
       else if (e instanceof ProtocolViolation) this.closeWith(CloseCode.ProtocolError, `protocol error: ${e.message}`);
       else throw e;
       return;
@@ -408,10 +408,11 @@ export class Session implements SubscriptionSocket {
         sub.close();
       },
     };
+    // The member starts (or resumes) on a later turn: the sub's ok goes out first, then `assigned`.
     const reclaimed = this.host.reclaimMember(this.id, groupId);
     if (reclaimed) {
       this.members.set(sub.id, reclaimed);
-      reclaimed.reattach(events);
+      this.defer(() => reclaimed.reattach(events));
       return;
     }
     const member = new WsGroupMember(
@@ -432,7 +433,9 @@ export class Session implements SubscriptionSocket {
       events,
     );
     this.members.set(sub.id, member);
-    member.start();
+    this.defer(() => {
+      if (!sub.closed) member.start();
+    });
   }
 
   private onAssigned(sub: Subscription, tps: TopicPartition[], reset: 'earliest' | 'latest'): void {

@@ -67,17 +67,20 @@ describe('close codes on a default broker', () => {
     expect((await p.closed).code).toBe(1003);
   });
 
-  // Fails today: uWebSockets.js validates text frames itself and drops the connection without a
-  // close frame ("Received invalid UTF-8", so the client sees 1006) before the message handler
-  // runs, which leaves session.ts's 1007 branch unreachable. The documented code stays the
-  // expectation until docs/websocket.md or the gateway changes; the broker survives either way
-  // (afterEach).
-  it.fails('1007: a text frame that is not valid UTF-8', async () => {
+  it('1007: a control message whose JSON strings are not valid Unicode (a lone surrogate escape)', async () => {
+    const p = await open(port());
+    await p.waitJson((m) => m.op === 'hello');
+    // Valid UTF-8 and valid JSON, but the key would reach the log as U+FFFD, silently altered.
+    p.send('{"op":"pub","id":1,"topic":"t","key":"k\\ud800","value":"v"}');
+    expect((await p.closed).code).toBe(1007);
+  });
+
+  it('1006: a text frame of invalid UTF-8 (uWebSockets.js checks it and drops the connection, no close frame)', async () => {
     const p = await open(port());
     await p.waitJson((m) => m.op === 'hello');
     // `{"op":"` then a lone continuation byte and an overlong encoding of '/'.
     p.ws.send(Buffer.concat([Buffer.from('{"op":"'), Buffer.from([0x80, 0xc0, 0xaf]), Buffer.from('"}')]), { binary: false });
-    expect((await p.closed).code).toBe(1007);
+    expect((await p.closed).code).toBe(1006);
   });
 
   it('4400: a text frame that is not JSON, and JSON without op', async () => {
@@ -282,12 +285,8 @@ describe('1001: shutdown while a client is not reading', () => {
     await tb?.close();
   });
 
-  // Intermittent today (3 runs in 5 with ws-guard.test.ts running beside it, none alone): the
-  // client sees 1006 and no closing frame. Instrumented, the session did send closing and
-  // end(1001) with about 37 KB still in uWS's buffer for the socket (close handler run, nothing
-  // pending), so the bytes are lost after that, during the broker's shutdown; the same sequence
-  // on a bare uWS App (cork{send; end}, us_listen_socket_close, app.close()) always delivered
-  // them. The expectation is docs/websocket.md's; the fix belongs in the gateway.
+  // Found by this test: the gateway called uWS's app.close() right after the closes, which dropped
+  // the sockets with their buffers (closing frame included); it now lets uWS finish each socket.
   it('the closing frame and 1001 still reach it once it reads again', async () => {
     tb = await startTestBroker({ properties: { 'ws.max.buffered.bytes': 65536 } });
     const kafka = kafkajs(tb.bootstrap);
