@@ -36,6 +36,7 @@ class LivePartition {
     private readonly owner: LiveTails,
     readonly log: PartitionLog,
     readonly topicName: string,
+    readonly topicId: string,
     readonly partition: number,
     /** Where the tail reads next: every attached member's cursor equals it. */
     public next: number,
@@ -76,8 +77,16 @@ class LivePartition {
   private turn(): void {
     this.scheduled = false;
     if (this.owner.closed) return;
+    if (this.owner.broker.topics.byId(this.topicId) === undefined || this.next < this.log.logStartOffset) {
+      // The topic was deleted, or records the tail had not read were (DeleteRecords): every member
+      // goes on alone, where its pump ends the subscription or sends the gap.
+      for (const m of [...this.members]) {
+        this.owner.detach(m.cursor);
+        m.sub.heldBack(m.cursor);
+      }
+      return;
+    }
     const hw = this.log.logEndOffset;
-    if (this.next < this.log.logStartOffset) this.next = this.log.logStartOffset;
     const frames: { records: KafkaRecord[]; start: number; end: number; encoded: Map<string, Buffer | string> }[] = [];
     let bytes = 0;
     while (this.next < hw && bytes < TURN_BYTES) {
@@ -156,7 +165,7 @@ export class LiveTails {
     if (!log) return false;
     let tail = this.tails.get(log);
     if (!tail) {
-      tail = new LivePartition(this, log, cursor.topic.name, cursor.partition, log.logEndOffset);
+      tail = new LivePartition(this, log, cursor.topic.name, cursor.topic.id, cursor.partition, log.logEndOffset);
       this.tails.set(log, tail);
     }
     return tail.attach(cursor, sub);

@@ -130,6 +130,10 @@ export class Session implements SubscriptionSocket {
     this.host.defer(fn);
   }
 
+  ended(sub: Subscription): void {
+    void this.unsubscribe(sub, true).catch(() => {});
+  }
+
   countRecords(n: number): void {
     this.host.counters.recordsSent += n;
   }

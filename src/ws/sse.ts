@@ -88,6 +88,11 @@ class SseStream {
   }
 
   private writeSome(): void {
+    // A deleted topic's logs are closed: the stream ends (the browser reconnects and gets 404).
+    if (this.owner.gateway.broker.topics.byId(this.topic.id) !== this.topic) {
+      this.end();
+      return;
+    }
     let progress = true;
     while (progress && !this.done && !this.blocked) {
       progress = false;

@@ -44,6 +44,8 @@ export interface SubscriptionSocket {
   corked(fn: () => void): void;
   /** Counts records sent (the gateway's stats). */
   countRecords(n: number): void;
+  /** The subscription ended by itself (its topic was deleted): forget it. */
+  ended(sub: Subscription): void;
   /** Runs `fn` on a later turn, guarded: append wake-ups arrive inside the producer's handler. */
   defer(fn: () => void): void;
   /** A JSON control frame (assigned, revoked, error). */
@@ -282,6 +284,13 @@ export class Subscription {
   private pumpOnce(): void {
     this.unpark?.();
     this.unpark = undefined;
+    // A deleted topic's logs are closed: the subscription ends with an error, not a read of a closed file.
+    const gone = this.topics.find((t) => this.broker.topics.byId(t.id) !== t);
+    if (gone) {
+      this.socket.sendJson({ op: 'error', id: null, sub: this.id, code: 'UNKNOWN_TOPIC_OR_PARTITION', message: `topic ${gone.name} was deleted; the subscription ended` });
+      this.socket.ended(this);
+      return;
+    }
     const idle: PartitionCursor[] = [];
     let progress = true;
     // Round robin over the partitions, one frame each per turn, so one busy partition does not starve the rest.
@@ -290,7 +299,7 @@ export class Subscription {
       for (const c of this.cursors.values()) {
         if (c.shared) continue;
         const log = c.log;
-        if (!log) continue; // topic deleted: session.ts drops the subscription
+        if (!log) continue;
         if (!this.socket.canSend()) {
           if (c.hasData()) this.heldSince ??= Date.now();
           return; // drain() pumps again

@@ -169,6 +169,26 @@ describe('where a subscription starts', () => {
   });
 });
 
+describe('a topic deleted under its subscribers', () => {
+  it('ends assign and live subscriptions with UNKNOWN_TOPIC_OR_PARTITION and keeps the socket', async () => {
+    const t = 'doomed';
+    await createTopic(t);
+    await produce(t, [{ value: 'a' }]);
+    const p = await open();
+    const assigned = await p.sub({ topic: t, mode: 'assign', from: 'earliest' });
+    const live = await p.sub({ topic: t, mode: 'live' });
+    await p.waitRecords(1, assigned);
+    await withAdmin(kafka, (a) => a.deleteTopics({ topics: [t] }));
+    await produce('elsewhere', [{ value: 'b' }]).catch(() => {}); // auto-created; wakes nothing of t
+    for (const sub of [assigned, live]) {
+      const e = await p.waitJson((m) => m.op === 'error' && m.sub === sub);
+      expect(e.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    }
+    expect((await p.request({ op: 'credit', sub: assigned, records: 1, bytes: 1 })).code).toBe('UNKNOWN_SUBSCRIPTION');
+    expect(p.closeInfo).toBeUndefined();
+  });
+});
+
 describe('filters and tombstones', () => {
   const topic = 'filtered';
   beforeAll(async () => {
