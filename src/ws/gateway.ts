@@ -61,6 +61,10 @@ export class Gateway implements SessionHost {
   private readonly app: TemplatedApp;
   private readonly guard: Guard;
   private readonly sessions = new Set<Session>();
+  /**
+   * Open sessions and parked group members by sessionKey: a session id names a session only
+   * within its principal, so knowing another principal's id takes nothing over.
+   */
   private readonly byId = new Map<string, Session>();
   private readonly parked = new Map<string, { groupId: string; member: WsGroupMember; timer: NodeJS.Timeout }[]>();
   private readonly sse: SseStreams;
@@ -169,7 +173,7 @@ export class Gateway implements SessionHost {
       session.closeWith(CloseCode.Overloaded, `over ws.max.connections (${this.config.maxConnections})`);
       return;
     }
-    this.byId.set(session.id, session);
+    this.byId.set(sessionKey(session), session);
     // The first send after a corked async upgrade can dirty-close the socket (uWebSockets#1928):
     // the hello waits one turn.
     this.defer(() => session.sendControl({ op: 'hello', session: session.id, protocol: data.protocol, maxFrameBytes: frameLimit(this.config) }));
@@ -179,7 +183,7 @@ export class Gateway implements SessionHost {
     const session = ws.getUserData().session;
     if (!session) return;
     this.sessions.delete(session);
-    if (this.byId.get(session.id) === session) this.byId.delete(session.id);
+    if (this.byId.get(sessionKey(session)) === session) this.byId.delete(sessionKey(session));
     session.onClose(code);
   }
 
@@ -193,39 +197,42 @@ export class Gateway implements SessionHost {
 
   takeOver(s: Session, id: string): void {
     if (id === s.id) return;
-    const old = this.byId.get(id);
+    const key = sessionKey(s, id);
+    const old = this.byId.get(key);
     if (old && old !== s) old.closeWith(CloseCode.SessionTakenOver, 'session taken over by a newer connection', true);
-    if (this.byId.get(s.id) === s) this.byId.delete(s.id);
+    if (this.byId.get(sessionKey(s)) === s) this.byId.delete(sessionKey(s));
     s.id = id;
-    this.byId.set(id, s);
+    this.byId.set(key, s);
   }
 
-  reclaimMember(sessionId: string, groupId: string): WsGroupMember | undefined {
-    const list = this.parked.get(sessionId);
+  reclaimMember(s: Session, groupId: string): WsGroupMember | undefined {
+    const key = sessionKey(s);
+    const list = this.parked.get(key);
     const i = list?.findIndex((p) => p.groupId === groupId) ?? -1;
     if (!list || i < 0) return undefined;
     const [p] = list.splice(i, 1);
-    if (list.length === 0) this.parked.delete(sessionId);
+    if (list.length === 0) this.parked.delete(key);
     clearTimeout(p!.timer);
     return p!.member;
   }
 
-  parkMember(sessionId: string, groupId: string, member: WsGroupMember): void {
+  parkMember(s: Session, groupId: string, member: WsGroupMember): void {
     if (this.closing) {
       void Promise.resolve(member.leave()).catch(() => {});
       return;
     }
-    let list = this.parked.get(sessionId);
-    if (!list) this.parked.set(sessionId, (list = []));
+    const key = sessionKey(s);
+    let list = this.parked.get(key);
+    if (!list) this.parked.set(key, (list = []));
     const entry = {
       groupId,
       member,
       timer: setTimeout(
         this.guard.task('session grace', () => {
-          const l = this.parked.get(sessionId);
+          const l = this.parked.get(key);
           const i = l?.indexOf(entry) ?? -1;
           if (l && i >= 0) l.splice(i, 1);
-          if (l?.length === 0) this.parked.delete(sessionId);
+          if (l?.length === 0) this.parked.delete(key);
           void Promise.resolve(member.leave()).catch(() => {});
         }),
         this.config.sessionGraceMs,
@@ -332,4 +339,9 @@ export class Gateway implements SessionHost {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of [...this.sessions]) s.cut();
   }
+}
+
+/** A session's id within its principal (see Gateway.byId). */
+function sessionKey(s: Session, id = s.id): string {
+  return `${s.principal.name}\u0000${id}`;
 }

@@ -1,8 +1,9 @@
 /**
  * One WebSocket connection of the gateway: its control messages (docs/websocket.md), its
  * subscriptions and every byte it sends. Data frames go out only through Subscription.deliver
- * (which checks `canSend()`); control replies through `sendControl`, which closes the socket with
- * 4429 rather than let uWS drop a reply when a client floods requests without reading answers.
+ * (which checks `canSend()`); control replies through `sendControl`, which queues a reply that
+ * would not fit rather than let uWS drop it, and cuts a client that floods requests without
+ * reading the answers.
  */
 import { randomBytes } from 'node:crypto';
 import type { Broker } from '../broker/broker.js';
@@ -32,14 +33,14 @@ export interface SessionHost {
   log(msg: string): void;
   /** Registers `s` under its session id; an older socket with that id is closed with 4409. */
   takeOver(s: Session, id: string): void;
-  /** Group members a disconnected socket of this session left waiting for it. */
-  reclaimMember(sessionId: string, groupId: string): WsGroupMember | undefined;
+  /** The group member a disconnected socket of this session (and principal) left waiting for it. */
+  reclaimMember(s: Session, groupId: string): WsGroupMember | undefined;
   /** Runs `fn` on a later turn; an exception is counted and logged, never thrown to the loop. */
   defer(fn: () => void): void;
   /** Wraps a timer callback the same way. */
   guarded(where: string, fn: () => void): () => void;
   /** Keeps a member of a socket that went away for ws.session.grace.ms. */
-  parkMember(sessionId: string, groupId: string, member: WsGroupMember): void;
+  parkMember(s: Session, groupId: string, member: WsGroupMember): void;
 }
 
 export interface SocketData {
@@ -60,6 +61,8 @@ const CLOSE_WAIT_MS = 10_000;
 export function frameLimit(c: WsConfig): number {
   return Math.min(c.maxFrameBytes, Math.floor(c.maxBufferedBytes / 4));
 }
+
+/** Subscriptions one socket may hold. */
 const MAX_SUBSCRIPTIONS = 64;
 const utf8 = new TextDecoder('utf-8');
 
@@ -121,9 +124,10 @@ export class Session implements SubscriptionSocket {
 
   send(frame: Buffer | string, binary: boolean): void {
     if (this.closed) return;
-    const r = this.ws.send(frame, binary);
+    // A drop (send returning 2) is counted by the gateway's `dropped` handler: canSend() and
+    // sendControl's queue exist so that it never happens.
+    this.ws.send(frame, binary);
     this.host.counters.framesSent++;
-    if (r === 2) this.host.counters.dropped++; // never expected: canSend() gates every data frame
   }
 
   defer(fn: () => void): void {
@@ -281,6 +285,8 @@ export class Session implements SubscriptionSocket {
         return this.publish(msg);
       case 'auth': {
         const principal = await this.host.auth.authenticateToken(msg.token);
+        // A renewal, not a change of identity: sessions and group members belong to a principal.
+        if (principal.name !== this.principal.name) throw new Refusal('FORBIDDEN', `the token is ${principal.name}'s, this socket is ${this.principal.name}'s`);
         this.principal = principal;
         this.armAuthExpiry();
         return { expiresAt: principal.expiresAt ?? null };
@@ -413,7 +419,7 @@ export class Session implements SubscriptionSocket {
       },
     };
     // The member starts (or resumes) on a later turn: the sub's ok goes out first, then `assigned`.
-    const reclaimed = this.host.reclaimMember(this.id, groupId);
+    const reclaimed = this.host.reclaimMember(this, groupId);
     if (reclaimed) {
       this.members.set(sub.id, reclaimed);
       this.defer(() => reclaimed.reattach(events));
@@ -588,7 +594,7 @@ export class Session implements SubscriptionSocket {
       if (goodbye) void Promise.resolve(member.leave()).catch(() => {});
       else {
         member.detach();
-        this.host.parkMember(this.id, this.subs.get(subId)?.group ?? '', member);
+        this.host.parkMember(this, this.subs.get(subId)?.group ?? '', member);
       }
     }
     this.members.clear();

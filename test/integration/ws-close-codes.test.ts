@@ -350,10 +350,14 @@ describe('4401 / 4403 with ws.auth=token', () => {
   let tb: TestBroker;
   let dir: string;
   const token = 'logs-reader-token';
+  const bobToken = 'bob-token';
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'brook-ws-auth-'));
     const file = join(dir, 'tokens.json');
-    writeFileSync(file, JSON.stringify({ tokens: [{ token, principal: 'alice', read: ['logs.'], write: ['logs.'] }] }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify({ tokens: [{ token, principal: 'alice', read: ['logs.'], write: ['logs.'] }, { token: bobToken, principal: 'bob', read: ['*'], write: [] }] }, null, 2),
+    );
     tb = await startTestBroker({ properties: { 'ws.auth': 'token', 'ws.auth.tokens.file': file } });
     await withAdmin(kafkajs(tb.bootstrap), (a) => a.createTopics({ topics: [{ topic: 'other' }, { topic: 'logs.app' }] }));
   });
@@ -408,6 +412,21 @@ describe('4401 / 4403 with ws.auth=token', () => {
     const { ticket } = (await res.json()) as { ticket: string };
     const p = await open(port(), { query: `?ticket=${ticket}`, headers: { Origin: 'https://evil.example' } });
     expect((await p.closed).code).toBe(4403);
+  });
+
+  it("a session id names a session only within its principal: bob cannot take over alice's, nor renew with her token", async () => {
+    const alice = await open(port(), { protocols: ['brook.v1.bin', bearerProtocol(token)] });
+    const { session } = await alice.waitJson((m) => m.op === 'hello');
+    const bob = await open(port(), { protocols: ['brook.v1.bin', bearerProtocol(bobToken)] });
+    await bob.waitJson((m) => m.op === 'hello');
+    expect(await bob.request({ op: 'hello', session })).toMatchObject({ op: 'ok', session });
+    expect(await bob.request({ op: 'auth', token })).toMatchObject({ op: 'error', code: 'FORBIDDEN' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alice.closeInfo).toBeUndefined(); // no 4409: bob's "same" session is another one
+    const alice2 = await open(port(), { protocols: ['brook.v1.bin', bearerProtocol(token)] });
+    await alice2.waitJson((m) => m.op === 'hello');
+    expect(await alice2.request({ op: 'hello', session })).toMatchObject({ op: 'ok', session });
+    expect((await alice.closed).code).toBe(4409);
   });
 
   it('auth: a valid token is accepted; an unknown one closes 4401', async () => {
