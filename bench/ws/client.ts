@@ -90,26 +90,33 @@ class Conn {
     return new Promise<void>((resolve, reject) => {
       const s = connect({ host: t.host, port: t.port, noDelay: true });
       this.socket = s;
-      s.on('error', (e) => fail(e));
-      s.on('close', () => fail(new Error(`connection ${this.index} closed (${this.closeCode ?? 'no close frame'})`)));
-      const fail = (e: Error) => {
-        if (this.socket !== s) return; // an old socket of a forced reconnect
-        const w = this.waitingOk;
-        this.waitingOk = undefined;
-        if (w) w.reject(e);
-        else if (!this.upgraded) reject(e);
+      // Settles once: upgraded (raw) or subscribed (brook), or failed, or 10 s passed. Events of a
+      // socket a forced reconnect has replaced settle only its own open().
+      let settled = false;
+      const settle = (e?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (this.waitingOk === mine) this.waitingOk = undefined;
+        if (e) reject(e);
+        else resolve();
       };
+      const mine = { resolve: () => settle(), reject: (e: Error) => settle(e) };
+      const timer = setTimeout(() => settle(new Error(`connection ${this.index}: no upgrade or subscription within 10 s`)), 10_000);
+      s.on('error', (e) => settle(e));
+      s.on('close', () => settle(new Error(`connection ${this.index} closed (${this.closeCode ?? 'no close frame'})`)));
       s.once('connect', () => s.write(upgradeRequest(t.host, t.port, t.path, t.protocols)));
       s.on('data', (chunk: Buffer) => {
+        if (this.socket !== s) return;
         if (this.upgraded) return this.onData(chunk);
         this.handshake += chunk.toString('latin1');
         const end = this.handshake.indexOf('\r\n\r\n');
         if (end < 0) return;
-        if (!this.handshake.startsWith('HTTP/1.1 101')) return fail(new Error(`upgrade refused: ${this.handshake.slice(0, end)}`));
+        if (!this.handshake.startsWith('HTTP/1.1 101')) return settle(new Error(`upgrade refused: ${this.handshake.slice(0, end)}`));
         this.upgraded = true;
-        if (t.mode === 'raw') resolve();
+        if (t.mode === 'raw') settle();
         else {
-          this.waitingOk = { resolve, reject };
+          this.waitingOk = mine;
           this.sendJson({ ...t.sub, id: this.index, ...(from !== undefined ? { from } : {}) });
         }
         const rest = Buffer.from(this.handshake.slice(end + 4), 'latin1');
@@ -349,8 +356,13 @@ serve({
     const times: number[] = [];
     const failures: string[] = [];
     const runs: Promise<void>[] = [];
-    for (let i = 0; i < count; i++) {
-      const c = candidates[Math.floor(Math.random() * candidates.length)]!;
+    // Distinct connections (a shuffle's head): one socket reconnected twice at once would race itself.
+    for (let i = candidates.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+    }
+    for (let i = 0; i < Math.min(count, candidates.length); i++) {
+      const c = candidates[i]!;
       runs.push(
         (async () => {
           c.socket.destroy();

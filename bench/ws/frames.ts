@@ -209,9 +209,26 @@ export function benchPayload(size: number, seq: number): Buffer {
 }
 
 /**
+ * performance.now() plus this is wall-clock ms. Read at the moment Date.now() ticks to a new
+ * millisecond; a read delayed by preemption only makes it smaller, so the largest of 8 ticks is
+ * kept (8 ms at start-up). `performance.timeOrigin` is not good enough: two processes'
+ * `timeOrigin + now()` differed by 12 ms here on a loaded machine, showing as negative latencies.
+ */
+const wallOffset = (() => {
+  let best = -Infinity;
+  for (let i = 0; i < 8; i++) {
+    const start = Date.now();
+    let now = start;
+    while (now === start) now = Date.now();
+    best = Math.max(best, now - performance.now());
+  }
+  return best;
+})();
+
+/**
  * Wall-clock milliseconds with sub-millisecond resolution, comparable between processes on one
- * machine (timeOrigin is each process's start on the same clock).
+ * machine (every process calibrates against the same realtime clock).
  */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return wallOffset + performance.now();
 }
