@@ -313,11 +313,9 @@ export class Gateway implements SessionHost {
 
   /**
    * Graceful shutdown: stop accepting, send every socket `closing` with its cursors and close it
-   * with 1001, end SSE streams. Resolves once every socket has closed, or after SHUTDOWN_WAIT_MS
-   * (a client that does not read may still hold its `closing` frame unsent: those are cut then).
-   * The App itself is not closed: uWS's app.close() drops sockets at once with what they still
-   * have buffered, which would lose the `closing` frame of a client that was reading slowly;
-   * uWS finishes each closing socket by itself.
+   * with 1001 once uWS has handed all it buffered for the socket to the kernel, end SSE streams
+   * (and their connections), then close the App, which drops whatever is left. A client that does
+   * not read within SHUTDOWN_WAIT_MS loses its closing frame; the rest get theirs whole.
    */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -325,7 +323,7 @@ export class Gateway implements SessionHost {
     clearInterval(this.timer);
     if (this.listenSocket) this.uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
-    for (const s of [...this.sessions]) s.closeWith(CloseCode.GoingAway, 'broker shutting down', true);
+    for (const s of [...this.sessions]) s.closeWith(CloseCode.GoingAway, 'broker shutting down', true, { afterDrain: true });
     this.sse.close();
     this.live.close();
     for (const list of this.parked.values()) {
@@ -336,8 +334,15 @@ export class Gateway implements SessionHost {
     }
     this.parked.clear();
     const deadline = Date.now() + SHUTDOWN_WAIT_MS;
-    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const s of [...this.sessions]) s.cut();
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      // drain is only a hint (uWS): look at the buffers here too.
+      for (const s of this.sessions) s.flushControl();
+    }
+    // Keep-alive HTTP connections (pages, SSE clients between retries) must not stay on a gateway
+    // whose broker is gone: app.close() ends them, and any socket still open.
+    await new Promise((r) => setTimeout(r, 50));
+    this.app.close();
   }
 }
 

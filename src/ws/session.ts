@@ -87,7 +87,8 @@ export class Session implements SubscriptionSocket {
   closed = false;
   /** closeWith() was called: no more data; the close may wait for the socket to drain. */
   private closing = false;
-  private pendingClose: { code: number; reason: string; closing: string | undefined } | undefined;
+  /** afterDrain: the close waits until uWS has handed every buffered byte to the kernel. */
+  private pendingClose: { code: number; reason: string; closing: string | undefined; afterDrain: boolean } | undefined;
   private readonly controlQueue: string[] = [];
   readonly binary: boolean;
   readonly maxFrameBytes: number;
@@ -181,7 +182,7 @@ export class Session implements SubscriptionSocket {
    * socket is too full for them to arrive, they wait for drain (the client must read them to
    * resume without loss); a client that never reads again is cut after CLOSE_WAIT_MS.
    */
-  closeWith(code: number, reason: string, withCursors = false): void {
+  closeWith(code: number, reason: string, withCursors = false, opts: { afterDrain?: boolean } = {}): void {
     if (this.closed || this.closing) return;
     this.closing = true;
     for (const s of this.subs.values()) s.close(); // no more data: the cursors below are final
@@ -191,7 +192,7 @@ export class Session implements SubscriptionSocket {
       for (const s of this.subs.values()) cursors[s.id] = safeCursor(s);
       closing = JSON.stringify({ op: 'closing', code, reason, cursors });
     }
-    this.pendingClose = { code, reason, closing };
+    this.pendingClose = { code, reason, closing, afterDrain: opts.afterDrain ?? false };
     this.flushControl();
     if (!this.closed && this.pendingClose) {
       const t = setTimeout(this.host.guarded('close wait', () => this.hardClose()), CLOSE_WAIT_MS);
@@ -201,12 +202,13 @@ export class Session implements SubscriptionSocket {
   }
 
   /** Sends queued control frames and a pending close while they fit. */
-  private flushControl(): void {
+  flushControl(): void {
     if (this.closed) return;
     this.ws.cork(() => {
       while (this.controlQueue.length > 0 && this.fits(this.controlQueue[0]!.length)) this.send(this.controlQueue.shift()!, false);
       const pc = this.pendingClose;
       if (!pc || this.controlQueue.length > 0) return;
+      if (pc.afterDrain && this.ws.getBufferedAmount() > 0) return;
       if (pc.closing !== undefined) {
         if (!this.fits(pc.closing.length + 200)) return;
         this.send(pc.closing, false);
@@ -217,10 +219,6 @@ export class Session implements SubscriptionSocket {
   }
 
   /** Closes at once, without a close frame (the client sees 1006): for clients that stopped reading. */
-  cut(): void {
-    this.hardClose();
-  }
-
   private hardClose(): void {
     if (this.closed) return;
     this.ws.close();

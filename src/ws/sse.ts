@@ -177,7 +177,7 @@ class SseStream {
     this.r.cork(() => this.write(': hb\n\n'));
   }
 
-  /** Ends the response (shutdown, topic deleted). */
+  /** Ends the response (shutdown, topic deleted): the browser reconnects by itself after `retry`. */
   end(): void {
     if (this.done) return;
     this.r.cork(() => this.r.res.end());
