@@ -181,6 +181,7 @@ export const BROKER_DEFS = {
   'ws.max.frame.bytes': { kind: 'int', default: 262_144, check: atLeast(1024), doc: 'largest data frame the gateway sends (a single larger record still goes, alone)' },
   'ws.max.connections': { kind: 'int', default: 10_000, check: atLeast(1), doc: 'WebSocket connections beyond this are closed with 4503' },
   'ws.checkpoint.ms': { kind: 'int', default: 1000, check: atLeast(10), doc: 'how often an advancing subscription gets a checkpoint frame with its cursor' },
+  'ws.linger.ms': { kind: 'int', default: 5, check: atLeast(0), doc: 'how long a live tail gathers appends before one fan-out: fewer, fuller frames per subscriber (0: at the next loop turn)' },
   'ws.slow.consumer.ms': { kind: 'int', default: 2000, check: atLeast(10), doc: 'how long a subscription may be held back by its socket before its overflow policy fires' },
   'ws.idle.timeout.seconds': { kind: 'int', default: 60, check: (v: number) => (v === 0 || (v >= 8 && v <= 960) ? undefined : 'must be 0 or between 8 and 960'), doc: 'uWebSockets.js idleTimeout; pings are sent automatically before it' },
   'ws.session.grace.ms': { kind: 'int', default: 45_000, check: atLeast(0), doc: 'a group-mode socket that disconnects keeps its partitions this long for a reconnect with its session' },
@@ -356,6 +357,7 @@ export interface WsConfig {
   maxConnections: number;
   checkpointMs: number;
   slowConsumerMs: number;
+  lingerMs: number;
   idleTimeoutSeconds: number;
   sessionGraceMs: number;
   auth: 'none' | 'token';
@@ -578,6 +580,7 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
       maxConnections: get('ws.max.connections'),
       checkpointMs: get('ws.checkpoint.ms'),
       slowConsumerMs: get('ws.slow.consumer.ms'),
+      lingerMs: get('ws.linger.ms'),
       idleTimeoutSeconds: get('ws.idle.timeout.seconds'),
       sessionGraceMs: get('ws.session.grace.ms'),
       auth: get('ws.auth') as 'none' | 'token',

@@ -82,7 +82,7 @@ export class Gateway implements SessionHost {
   ) {
     this.guard = new Guard(this.counters, log);
     this.auth = new WsAuth({ mode: config.auth, tokensFile: config.tokensFile || undefined, authenticate: opts.authenticate, allowedOrigins: config.allowedOrigins });
-    this.live = new LiveTails(broker, frameLimit(config), (fn) => this.guard.task('live fan-out', fn)(), (sub) => sub.binary);
+    this.live = new LiveTails(broker, frameLimit(config), config.lingerMs, (fn) => this.guard.task('live fan-out', fn)(), (sub) => sub.binary);
     this.sse = new SseStreams(this, this.guard);
     this.app = uws.App();
     this.routes();
