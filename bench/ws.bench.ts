@@ -331,7 +331,7 @@ export async function run(): Promise<Figure[]> {
   const figures: Figure[] = [];
   try {
     const rawPort = await rawServer.call<number>('listen');
-    const { port, wsPort } = await brookServer.call<{ port: number; wsPort: number }>('start', { properties: {} });
+    const { port, wsPort } = await brookServer.call<{ port: number; wsPort: number }>('start', { properties: process.env.BENCH_WS_LINGER_MS === undefined ? {} : { 'ws.linger.ms': Number(process.env.BENCH_WS_LINGER_MS) } });
     const bootstrapBrokers = [`127.0.0.1:${port}`];
     admin = new Admin({ clientId: 'ws-bench', bootstrapBrokers });
     producer = new Producer({ clientId: 'ws-bench', bootstrapBrokers, acks: 1 });
