@@ -25,12 +25,25 @@ interface Member {
 
 /** Most bytes one wake-up reads before yielding the event loop to other work. */
 const TURN_BYTES = 1 << 20;
+/** Sockets served per event-loop turn in a fan-out. */
+const FANOUT_SLICE = 100;
+
+/** A chunk read once, with its encodings by (subprotocol, sub id, topic index). */
+interface Frame {
+  records: KafkaRecord[];
+  start: number;
+  end: number;
+  encoded: Map<string, Buffer | string>;
+}
 
 class LivePartition {
   readonly members = new Set<Member>();
   private readonly byCursor = new Map<PartitionCursor, Member>();
   private unpark: (() => void) | undefined;
   private scheduled = false;
+  private closed = false;
+  /** The last turn stopped at TURN_BYTES with data left. */
+  private cutShort = false;
 
   constructor(
     private readonly owner: LiveTails,
@@ -83,7 +96,7 @@ class LivePartition {
 
   private turn(): void {
     this.scheduled = false;
-    if (this.owner.closed) return;
+    if (this.owner.closed || this.closed) return;
     if (this.owner.broker.topics.byId(this.topicId) === undefined || this.next < this.log.logStartOffset) {
       // The topic was deleted, or records the tail had not read were (DeleteRecords): every member
       // goes on alone, where its pump ends the subscription or sends the gap.
@@ -94,9 +107,14 @@ class LivePartition {
       return;
     }
     const hw = this.log.logEndOffset;
-    const frames: { records: KafkaRecord[]; start: number; end: number; encoded: Map<string, Buffer | string> }[] = [];
+    const frames: Frame[] = [];
     let bytes = 0;
-    while (this.next < hw && bytes < TURN_BYTES) {
+    this.cutShort = false;
+    while (this.next < hw) {
+      if (bytes >= TURN_BYTES) {
+        this.cutShort = true;
+        break;
+      }
       const chunk = readRecords(this.log, this.next, this.owner.maxFrameBytes, hw);
       if (chunk.end <= this.next) break;
       // An empty chunk (control batches only) still moves every member past it.
@@ -105,48 +123,82 @@ class LivePartition {
       this.next = chunk.end;
     }
     if (frames.length > 0) this.fanOut(frames);
-    if (this.next < this.log.logEndOffset) this.wake(true);
+    else this.afterTurn();
+  }
+
+  /**
+   * Once a turn's frames have reached every member: read on at once if the turn stopped at
+   * TURN_BYTES, after the linger if appends came during the fan-out, else park.
+   */
+  private afterTurn(): void {
+    if (this.closed) return;
+    if (this.next < this.log.logEndOffset) this.wake(this.cutShort);
     else this.park();
   }
 
-  private fanOut(frames: { records: KafkaRecord[]; start: number; end: number; encoded: Map<string, Buffer | string> }[]): void {
+  /**
+   * Hands the turn's frames to every member, FANOUT_SLICE sockets per loop turn: between slices
+   * the event loop serves other I/O (Kafka requests share this thread), so a fan-out to thousands
+   * of sockets delays a produce by one slice, not by the whole fan-out. The next turn waits for
+   * the last slice, so every member still gets frames in offset order.
+   */
+  private fanOut(frames: Frame[]): void {
     const hw = this.log.logEndOffset;
-    const leaving: Member[] = [];
-    for (const m of this.members) {
-      const { cursor, sub } = m;
-      const binary = this.owner.binaryOf(sub);
-      const key = `${binary ? 'b' : `j${sub.encoding}`}:${sub.id}:${cursor.topicIndex}`;
-      sub.withSocket(() => {
-        for (const f of frames) {
-          if (cursor.next !== f.start) continue;
-          if (f.records.length === 0) {
-            cursor.next = f.end;
-            continue;
-          }
-          let frame = f.encoded.get(key);
-          if (frame === undefined && !sub.filter) {
-            frame = binary
-              ? encodeRecordsFrame({ subId: sub.id, topicIndex: cursor.topicIndex, partition: this.partition }, hw, f.records)
-              : recordsJson({ subId: sub.id, topic: this.topicName, partition: this.partition }, hw, f.records, sub.encoding);
-            f.encoded.set(key, frame);
-          }
-          const taken = sub.deliver(cursor, f.records, f.end, frame);
-          if (taken < f.records.length) {
-            if (taken > 0) cursor.pending = f.records.slice(taken);
-            if (taken > 0) cursor.pendingEnd = f.end;
-            leaving.push(m);
-            break;
-          }
+    const members = [...this.members];
+    let i = 0;
+    const slice = () => {
+      if (this.closed) return;
+      const leaving: Member[] = [];
+      for (const stop = Math.min(i + FANOUT_SLICE, members.length); i < stop; i++) {
+        const m = members[i]!;
+        if (this.members.has(m) && !this.deliverTo(m, frames, hw)) leaving.push(m);
+      }
+      for (const m of leaving) {
+        this.detach(m.cursor);
+        m.sub.heldBack(m.cursor);
+      }
+      if (i < members.length) setImmediate(() => this.owner.guard(slice));
+      else this.afterTurn();
+    };
+    slice();
+  }
+
+  /** The frames this member has not had yet; false when it could not take one (it leaves the tail). */
+  private deliverTo(m: Member, frames: Frame[], hw: number): boolean {
+    const { cursor, sub } = m;
+    const binary = this.owner.binaryOf(sub);
+    const key = `${binary ? 'b' : `j${sub.encoding}`}:${sub.id}:${cursor.topicIndex}`;
+    let kept = true;
+    sub.withSocket(() => {
+      for (const f of frames) {
+        if (cursor.next !== f.start) continue;
+        if (f.records.length === 0) {
+          cursor.next = f.end;
+          continue;
         }
-      });
-    }
-    for (const m of leaving) {
-      this.detach(m.cursor);
-      m.sub.heldBack(m.cursor);
-    }
+        let frame = f.encoded.get(key);
+        if (frame === undefined && !sub.filter) {
+          frame = binary
+            ? encodeRecordsFrame({ subId: sub.id, topicIndex: cursor.topicIndex, partition: this.partition }, hw, f.records)
+            : recordsJson({ subId: sub.id, topic: this.topicName, partition: this.partition }, hw, f.records, sub.encoding);
+          f.encoded.set(key, frame);
+        }
+        const taken = sub.deliver(cursor, f.records, f.end, frame);
+        if (taken < f.records.length) {
+          if (taken > 0) {
+            cursor.pending = f.records.slice(taken);
+            cursor.pendingEnd = f.end;
+          }
+          kept = false;
+          return;
+        }
+      }
+    });
+    return kept;
   }
 
   close(): void {
+    this.closed = true;
     this.unpark?.();
     this.unpark = undefined;
     for (const m of this.members) m.cursor.shared = false;
