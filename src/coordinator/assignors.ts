@@ -29,6 +29,7 @@
  * Topics whose partition count is unknown are left out, as Kafka's assignors leave out topics
  * without metadata.
  */
+import { Reader } from '../protocol/reader.js';
 
 export interface TopicPartition {
   topic: string;
@@ -136,56 +137,13 @@ export function encodeSubscription(topics: string[]): Buffer {
   return buf;
 }
 
-/** A reader over a buffer that throws a plain Error on anything out of bounds. */
-class Reader {
-  private pos = 0;
-
-  constructor(
-    private readonly buf: Buffer,
-    private readonly what: string,
-  ) {}
-
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  string(): string {
-    const len = this.int16();
-    if (len < 0) throw new Error(`${this.what}: null string`);
-    this.need(len);
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
-  }
-
-  /** An int32 count that cannot exceed what is left (each element takes at least `minSize` bytes). */
-  count(minSize: number): number {
-    const n = this.int32();
-    if (n < 0 || n * minSize > this.buf.length - this.pos) throw new Error(`${this.what}: bad array length ${n}`);
-    return n;
-  }
-
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new Error(`${this.what}: truncated at byte ${this.pos}`);
-  }
-}
-
 /** The topics of a ConsumerProtocolSubscription of any version (later fields are not read). Throws if malformed. */
 export function decodeSubscription(buf: Buffer): { version: number; topics: string[] } {
-  const r = new Reader(buf, 'consumer subscription');
+  // protocol/reader.ts: bounds-checked (ProtocolError), counts checked against the bytes left.
+  const r = new Reader(buf);
   const version = r.int16();
   if (version < 0) throw new Error(`consumer subscription: version ${version}`);
-  const n = r.count(2);
+  const n = r.arrayLength() ?? 0;
   const topics: string[] = [];
   for (let i = 0; i < n; i++) topics.push(r.string());
   return { version, topics };
@@ -221,14 +179,14 @@ export function encodeAssignment(partitions: TopicPartition[]): Buffer {
  */
 export function decodeAssignment(buf: Buffer): TopicPartition[] {
   if (buf.length === 0) return [];
-  const r = new Reader(buf, 'consumer assignment');
+  const r = new Reader(buf);
   const version = r.int16();
   if (version < 0) throw new Error(`consumer assignment: version ${version}`);
   const out: TopicPartition[] = [];
-  const topics = r.count(6);
+  const topics = r.arrayLength() ?? 0;
   for (let i = 0; i < topics; i++) {
     const topic = r.string();
-    const n = r.count(4);
+    const n = r.arrayLength() ?? 0;
     for (let j = 0; j < n; j++) out.push({ topic, partition: r.int32() });
   }
   return out;

@@ -330,23 +330,11 @@ export class WsGroupMember {
       if (this.state === 'closed' && r.errorCode === ErrorCode.NONE) this.coordinator.leaveGroup(this.opts.groupId, [{ memberId: r.memberId, groupInstanceId: this.opts.groupInstanceId }]);
       return;
     }
-    switch (r.errorCode) {
-      case ErrorCode.NONE:
-        break;
-      case ErrorCode.MEMBER_ID_REQUIRED:
-        this.currentMemberId = r.memberId;
-        return this.rejoinNow();
-      case ErrorCode.UNKNOWN_MEMBER_ID:
-        this.currentMemberId = '';
-        this.currentGenerationId = -1;
-        return this.rejoinNow();
-      case ErrorCode.ILLEGAL_GENERATION:
-      case ErrorCode.REBALANCE_IN_PROGRESS:
-        return this.rejoinNow();
-      default:
-        if (RETRY_LATER.has(r.errorCode)) return this.rejoinLater();
-        return this.failWith(r.errorCode, 'JoinGroup');
+    if (r.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+      this.currentMemberId = r.memberId;
+      return this.rejoinNow();
     }
+    if (r.errorCode !== ErrorCode.NONE) return this.recover(r.errorCode, 'JoinGroup');
     this.currentMemberId = r.memberId;
     this.currentGenerationId = r.generationId;
     const assignments: { memberId: string; assignment: Buffer }[] = [];
@@ -389,11 +377,12 @@ export class WsGroupMember {
     );
   }
 
-  private onSynced(attempt: number, r: SyncResult): void {
-    if (attempt !== this.attempt) return;
-    switch (r.errorCode) {
-      case ErrorCode.NONE:
-        break;
+  /**
+   * A JoinGroup or SyncGroup error: a member the group forgot joins afresh, a stale generation
+   * rejoins now, a coordinator not ready yet is retried later, anything else ends the member.
+   */
+  private recover(code: number, what: string): void {
+    switch (code) {
       case ErrorCode.UNKNOWN_MEMBER_ID:
         this.currentMemberId = '';
         this.currentGenerationId = -1;
@@ -402,9 +391,14 @@ export class WsGroupMember {
       case ErrorCode.REBALANCE_IN_PROGRESS:
         return this.rejoinNow();
       default:
-        if (RETRY_LATER.has(r.errorCode)) return this.rejoinLater();
-        return this.failWith(r.errorCode, 'SyncGroup');
+        if (RETRY_LATER.has(code)) return this.rejoinLater();
+        return this.failWith(code, what);
     }
+  }
+
+  private onSynced(attempt: number, r: SyncResult): void {
+    if (attempt !== this.attempt) return;
+    if (r.errorCode !== ErrorCode.NONE) return this.recover(r.errorCode, 'SyncGroup');
     let partitions: TopicPartition[];
     try {
       partitions = decodeAssignment(r.assignment);

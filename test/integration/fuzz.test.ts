@@ -20,6 +20,7 @@ import { metadataApi } from '../../src/protocol/schemas/metadata.js';
 import { kafkajs, spawnBroker, withAdmin, type BrokerProcess } from './harness.js';
 import { RawClient } from './raw-client.js';
 import { loadGoldens, type Golden } from '../fixtures/protocol/goldens.js';
+import { mulberry32 } from '../prng.js';
 
 const SEED = process.env.BROOK_FUZZ_SEED !== undefined ? Number(process.env.BROOK_FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const FRAMES = Number(process.env.BROOK_FUZZ_FRAMES ?? 30_000);
@@ -43,16 +44,9 @@ const BROKER_HEAP_MB = 384;
 
 // ---------------------------------------------------------------------------------------- PRNG
 
-/** mulberry32: small, fast, good enough to pick mutations; the same seed gives the same frames. */
+/** Picks mutations; the same seed gives the same frames. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number): number => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   return { next, int, pick, chance: (p: number) => next() < p };

@@ -69,7 +69,7 @@ describe('consumer protocol encoding', () => {
     const v3 = Buffer.concat([encodeSubscription(['x']).subarray(0, -4), Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 5, 0xff, 0xff])]);
     v3.writeInt16BE(3, 0);
     expect(decodeSubscription(v3)).toEqual({ version: 3, topics: ['x'] });
-    expect(() => decodeSubscription(Buffer.from([0, 0, 0, 0, 0, 9]))).toThrow(/bad array length/);
+    expect(() => decodeSubscription(Buffer.from([0, 0, 0, 0, 0, 9]))).toThrow(/invalid array length 9/);
   });
 
   it('writes a v0 assignment kafkajs reads, and reads what kafkajs writes', () => {
@@ -90,6 +90,6 @@ describe('consumer protocol encoding', () => {
   it('reads empty bytes (a member the leader left out) as no partitions and refuses garbage', () => {
     expect(decodeAssignment(Buffer.alloc(0))).toEqual([]);
     expect(() => decodeAssignment(Buffer.from([0xff, 0xff]))).toThrow(/version/);
-    expect(() => decodeAssignment(Buffer.from([0, 0, 0, 0, 0, 1, 0, 5, 0x61, 0, 0, 0]))).toThrow(/truncated/);
+    expect(() => decodeAssignment(Buffer.from([0, 0, 0, 0, 0, 1, 0, 5, 0x61, 0, 0, 0]))).toThrow(/need 5 bytes, 4 left/);
   });
 });

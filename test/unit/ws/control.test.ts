@@ -8,6 +8,7 @@ import {
   type SubMsg,
 } from '../../../src/ws/control.js';
 import { encodeCursor } from '../../../src/ws/cursor.js';
+import { mulberry32 } from '../../prng.js';
 
 const parse = (msg: unknown): ControlMessage => parseControl(JSON.stringify(msg));
 const sub = (fields: Record<string, unknown>): SubMsg => parse({ op: 'sub', ...fields }) as SubMsg;
@@ -24,16 +25,6 @@ function badRequest(fn: () => unknown): BadRequest {
   throw new Error('expected a BadRequest');
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('protocol violations (close 4400)', () => {
   it('refuses text that is not a JSON object with a string op', () => {
@@ -253,7 +244,7 @@ describe('fuzz', () => {
       { op: 'credit', sub: 1, records: 1, bytes: 1, id: 'x' },
       { op: 'hello', session: 's' },
     ].map((m) => JSON.stringify(m));
-    const random = prng(3);
+    const random = mulberry32(3);
     const int = (n: number): number => Math.floor(random() * n);
     const pieces = ['{', '}', '[', ']', '"', ':', ',', 'null', '-1', '1e400', '0', '"op"', '"sub"', 'true', '\\', ' ', '"__proto__"', '2147483648', '9007199254740993'];
     const started = Date.now();

@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type CursorTopic, CursorError, decodeCursor, encodeCursor, MAX_CURSOR_CHARS } from '../../../src/ws/cursor.js';
+import { mulberry32 } from '../../prng.js';
 
 const ID_A = 'a1b2c3d4-0000-4000-8000-000000000001';
 const ID_B = 'ffffffff-ffff-4fff-bfff-ffffffffffff';
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('encodeCursor / decodeCursor', () => {
   it('writes the documented bytes', () => {
@@ -114,7 +105,7 @@ describe('decodeCursor on malformed input', () => {
       ]),
       'base64url',
     );
-    const random = prng(7);
+    const random = mulberry32(7);
     const int = (n: number): number => Math.floor(random() * n);
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=é ';
     const started = Date.now();

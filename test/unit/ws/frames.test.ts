@@ -13,6 +13,7 @@ import {
   recordsJson,
   setFrameSubId,
 } from '../../../src/ws/frames.js';
+import { mulberry32 } from '../../prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -22,16 +23,6 @@ function rec(offset: number, timestamp: number, key: Buffer | null, value: Buffe
 }
 
 /** Deterministic PRNG so a failing fuzz case reproduces. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('records frames', () => {
   it('encodes the documented header and Kafka v2 record bytes', () => {
@@ -187,7 +178,7 @@ describe('decodeFrame on malformed input', () => {
         rec(2 ** 40 + 5, 2 ** 41 - 100, null, b('z')),
       ]),
     ];
-    const random = prng(1);
+    const random = mulberry32(1);
     const int = (n: number): number => Math.floor(random() * n);
     const started = Date.now();
     let decodedOk = 0;
