@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeAssignment, encodeSubscription } from '../src/coordinator/assignors.js';
 import { startBroker } from '../src/index.js';
 import { buildBatch } from '../src/native/records.js';
 import { decodeResponse, encodeRequest } from '../src/protocol/frames.js';
@@ -78,30 +79,6 @@ class Conn {
   }
 }
 
-function subscription(topic: string): Buffer {
-  const t = Buffer.from(topic);
-  const b = Buffer.alloc(2 + 4 + 2 + t.length + 4);
-  let o = b.writeInt16BE(0, 0);
-  o = b.writeInt32BE(1, o);
-  o = b.writeInt16BE(t.length, o);
-  o += t.copy(b, o);
-  b.writeInt32BE(-1, o);
-  return b;
-}
-
-function assignment(topic: string, partitions: number[]): Buffer {
-  const t = Buffer.from(topic);
-  const b = Buffer.alloc(2 + 4 + 2 + t.length + 4 + 4 * partitions.length + 4);
-  let o = b.writeInt16BE(0, 0);
-  o = b.writeInt32BE(1, o);
-  o = b.writeInt16BE(t.length, o);
-  o += t.copy(b, o);
-  o = b.writeInt32BE(partitions.length, o);
-  for (const p of partitions) o = b.writeInt32BE(p, o);
-  b.writeInt32BE(-1, o);
-  return b;
-}
-
 async function rebalance(conns: Conn[], topic: string, memberIds: string[]): Promise<{ ms: number; memberIds: string[]; generation: number }> {
   const joinBody = (memberId: string) => ({
     groupId: 'bench-group',
@@ -110,7 +87,7 @@ async function rebalance(conns: Conn[], topic: string, memberIds: string[]): Pro
     memberId,
     groupInstanceId: null,
     protocolType: 'consumer',
-    protocols: [{ name: 'roundrobin', metadata: subscription(topic) }],
+    protocols: [{ name: 'roundrobin', metadata: encodeSubscription([topic]) }],
   });
   const joins = conns.map((c, i) => c.request(joinGroupApi, 5, joinBody(memberIds[i]!)));
   const t0 = process.hrtime.bigint(); // the last JoinGroup has been written
@@ -120,7 +97,7 @@ async function rebalance(conns: Conn[], topic: string, memberIds: string[]): Pro
     let assignments: { memberId: string; assignment: Buffer }[] = [];
     if (a.leader === a.memberId) {
       const ids = a.members.map((m) => m.memberId).sort();
-      assignments = ids.map((id, k) => ({ memberId: id, assignment: assignment(topic, [...Array(PARTITIONS).keys()].filter((p) => p % ids.length === k)) }));
+      assignments = ids.map((id, k) => ({ memberId: id, assignment: encodeAssignment([...Array(PARTITIONS).keys()].filter((p) => p % ids.length === k).map((partition) => ({ topic, partition }))) }));
     }
     return conns[i]!.request(syncGroupApi, 3, { groupId: 'bench-group', generationId: a.generationId, memberId: a.memberId, groupInstanceId: null, assignments });
   });
@@ -171,7 +148,7 @@ export async function run(): Promise<Figure[]> {
     // The first JoinGroup (v5, no member id) answers MEMBER_ID_REQUIRED with each member's id;
     // tinybench's warmup rounds follow.
     let ids = Array.from({ length: MEMBERS }, () => '');
-    const first = await Promise.all(conns.map((c) => c.request(joinGroupApi, 5, { groupId: 'bench-group', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'roundrobin', metadata: subscription(topic) }] })));
+    const first = await Promise.all(conns.map((c) => c.request(joinGroupApi, 5, { groupId: 'bench-group', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'roundrobin', metadata: encodeSubscription([topic]) }] })));
     ids = first.map((r) => r.memberId);
     let generation = 0;
     const rounds = await measure(
