@@ -570,6 +570,9 @@ export class Session implements SubscriptionSocket {
   /** Applies the overflow policy of subscriptions held back longer than ws.slow.consumer.ms. */
   checkSlow(now: number): void {
     for (const s of this.subs.values()) {
+      // uWS's drain is a hint, not a promise: a subscription waiting on its socket is also
+      // resumed from here once the socket has room.
+      if (s.waitingForSocket && this.canSend()) s.pump();
       if (s.heldSince === undefined || now - s.heldSince < this.host.config.slowConsumerMs) continue;
       const verdict = s.overflow();
       if (verdict === 'wait') continue;

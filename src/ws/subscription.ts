@@ -304,7 +304,10 @@ export class Subscription {
           if (c.hasData()) this.heldSince ??= Date.now();
           return; // drain() pumps again
         }
-        if (this.credit.records <= 0 || this.credit.bytes <= 0) return; // credit() pumps again
+        if (this.credit.records <= 0 || this.credit.bytes <= 0) {
+          this.heldSince = undefined; // the application's pace, not its socket: no policy
+          return; // credit() pumps again
+        }
         if (this.resumeAction) this.applyResumeAction();
         if (c.pending.length === 0 && c.next < log.logStartOffset) {
           // Retention (or DeleteRecords) removed records this cursor had not read: say so.
@@ -343,6 +346,11 @@ export class Subscription {
         this.socket.defer(() => this.pump());
       });
     }
+  }
+
+  /** Held back by its socket, or with a policy action to apply: drain (or the gateway's tick) resumes it. */
+  get waitingForSocket(): boolean {
+    return this.heldSince !== undefined || this.resumeAction !== undefined;
   }
 
   /** The policy's decision when the socket has held records back for ws.slow.consumer.ms. */
