@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Broker } from '../broker/broker.js';
 import type { WsConfig } from '../config.js';
-import { AuthError, WsAuth, type Authenticate, type Principal } from './auth.js';
+import { AuthError, parseSubprotocols, WsAuth, type Authenticate, type Principal } from './auth.js';
 import { CloseCode } from './close-codes.js';
 import type { WsGroupMember } from './group-member.js';
 import { Guard, type GuardedResponse } from './guard.js';
@@ -82,7 +82,7 @@ export class Gateway implements SessionHost {
   ) {
     this.guard = new Guard(this.counters, log);
     this.auth = new WsAuth({ mode: config.auth, tokensFile: config.tokensFile || undefined, authenticate: opts.authenticate, allowedOrigins: config.allowedOrigins });
-    this.live = new LiveTails(broker, frameLimit(config), config.lingerMs, (fn) => this.guard.task('live fan-out', fn)(), (sub) => sub.binary);
+    this.live = new LiveTails(broker, frameLimit(config), config.lingerMs, (fn) => this.guard.task('live fan-out', fn)());
     this.sse = new SseStreams(this, this.guard);
     this.app = uws.App();
     this.routes();
@@ -134,7 +134,7 @@ export class Gateway implements SessionHost {
     const origin = req.getHeader('origin') || undefined;
     const ticket = new URLSearchParams(req.getQuery() ?? '').get('ticket') ?? undefined;
     const remoteAddress = Buffer.from(r.res.getRemoteAddressAsText()).toString();
-    const protocols = protocolHeader.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const protocols = parseSubprotocols(protocolHeader);
     const protocol = WsAuth.chooseProtocol(protocols);
     if (!protocol) {
       r.end('400 Bad Request', 'offer the subprotocol brook.v1.bin or brook.v1.json (Sec-WebSocket-Protocol)\n', { 'content-type': 'text/plain' });

@@ -166,7 +166,7 @@ class LivePartition {
   /** The frames this member has not had yet; false when it could not take one (it leaves the tail). */
   private deliverTo(m: Member, frames: Frame[], hw: number): boolean {
     const { cursor, sub } = m;
-    const binary = this.owner.binaryOf(sub);
+    const binary = sub.binary;
     const key = `${binary ? 'b' : `j${sub.encoding}`}:${sub.id}:${cursor.topicIndex}`;
     let kept = true;
     sub.withSocket(() => {
@@ -216,7 +216,6 @@ export class LiveTails {
     readonly maxFrameBytes: number,
     readonly lingerMs: number,
     readonly guard: (fn: () => void) => void,
-    readonly binaryOf: (sub: Subscription) => boolean,
   ) {}
 
   /** Joins the tail if the cursor is where the tail reads; false leaves the cursor to its own pump. */

@@ -148,10 +148,6 @@ export class Session implements SubscriptionSocket {
     this.ws.cork(fn);
   }
 
-  sendJson(msg: object): void {
-    this.sendControl(msg);
-  }
-
   /**
    * A control frame. uWS drops any message sent while the socket holds more than maxBackpressure
    * (ws.max.buffered.bytes), so a reply that would not fit waits in a small queue flushed on

@@ -15,7 +15,7 @@
  */
 import type { Topic } from '../broker/topics.js';
 import type { KafkaRecord } from '../native/records.js';
-import { AuthError } from './auth.js';
+import { AuthError, bearerProtocol } from './auth.js';
 import { CursorError, decodeCursor, encodeCursor } from './cursor.js';
 import type { Broker } from '../broker/broker.js';
 import type { WsAuth } from './auth.js';
@@ -220,7 +220,7 @@ export class SseStreams {
     const { auth, broker } = this.gateway;
     let principal;
     try {
-      const protocols = authz ? [`bearer.${Buffer.from(authz[1]!, 'utf8').toString('base64url')}`] : [];
+      const protocols = authz ? [bearerProtocol(authz[1]!)] : [];
       principal = await auth.authenticate({ protocols, origin, ticket: q.get('ticket') ?? undefined, remoteAddress });
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;

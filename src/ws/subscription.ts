@@ -49,7 +49,7 @@ export interface SubscriptionSocket {
   /** Runs `fn` on a later turn, guarded: append wake-ups arrive inside the producer's handler. */
   defer(fn: () => void): void;
   /** A JSON control frame (assigned, revoked, error). */
-  sendJson(msg: object): void;
+  sendControl(msg: object): void;
 }
 
 export class PartitionCursor {
@@ -287,7 +287,7 @@ export class Subscription {
     // A deleted topic's logs are closed: the subscription ends with an error, not a read of a closed file.
     const gone = this.topics.find((t) => this.broker.topics.byId(t.id) !== t);
     if (gone) {
-      this.socket.sendJson({ op: 'error', id: null, sub: this.id, code: 'UNKNOWN_TOPIC_OR_PARTITION', message: `topic ${gone.name} was deleted; the subscription ended` });
+      this.socket.sendControl({ op: 'error', id: null, sub: this.id, code: 'UNKNOWN_TOPIC_OR_PARTITION', message: `topic ${gone.name} was deleted; the subscription ended` });
       this.socket.ended(this);
       return;
     }
