@@ -13,7 +13,7 @@ import { KafkaServer } from './network/server.js';
 import { ApiKey } from './protocol/api-keys.js';
 import { preadWrite, readSlice, sendfile, shutdownSocket } from './storage/partition-log.js';
 import type { Authenticate } from './ws/auth.js';
-import { Gateway, type GatewayStats } from './ws/gateway.js';
+import { Gateway, type GatewayStats, type HttpRoutes } from './ws/gateway.js';
 import { loadUws } from './ws/uws.js';
 
 export { ConfigError } from './config.js';
@@ -163,7 +163,9 @@ async function startGateway(
   let gateway: Gateway | undefined;
   try {
     const uws = await loadUws();
-    gateway = new Gateway(uws, broker, ws, log, { authenticate: opts.ws?.authenticate });
+    // Other HTTP pages served on the gateway's listener.
+    const routes: HttpRoutes[] = [];
+    gateway = new Gateway(uws, broker, ws, log, { authenticate: opts.ws?.authenticate, routes });
     const bound = await gateway.listen(ws.listener.host, port);
     log(`ws gateway serving /ws/v1 and /sse/v1 on ${ws.listener.host}:${bound}`);
     return gateway;

@@ -43,7 +43,15 @@ export interface GatewayStats {
 
 export interface GatewayOptions {
   authenticate?: Authenticate;
+  /**
+   * More HTTP routes on the same listener (metrics, the console), registered before the catch-all
+   * 404. Every handler must go through `guard.http` (see guard.ts for why).
+   */
+  routes?: HttpRoutes[];
 }
+
+/** Registers routes on the gateway's app; `guard` wraps each handler. */
+export type HttpRoutes = (app: TemplatedApp, guard: Guard, gateway: Gateway) => void;
 
 const WS_PATH = '/ws/v1';
 /** How long a shutdown waits for sockets to take their closing frame. */
@@ -85,14 +93,14 @@ export class Gateway implements SessionHost {
     this.live = new LiveTails(broker, frameLimit(config), config.lingerMs, (fn) => this.guard.task('live fan-out', fn)());
     this.sse = new SseStreams(this, this.guard);
     this.app = uws.App();
-    this.routes();
+    this.routes(opts.routes ?? []);
   }
 
   get stats(): GatewayStats {
     return { connections: this.sessions.size, ...this.counters, sseStreams: this.sse.size, liveSubscribers: this.live.size };
   }
 
-  private routes(): void {
+  private routes(extra: HttpRoutes[]): void {
     const { uws, guard } = this;
     const closed = (ws: WebSocket<SocketData>) => ws.getUserData().session?.closed ?? true;
     this.app.ws<SocketData>(WS_PATH, {
@@ -119,6 +127,7 @@ export class Gateway implements SessionHost {
     // Browsers ask every origin for one; an empty answer keeps their consoles free of 404s.
     this.app.get('/favicon.ico', guard.http('favicon', (r) => r.end('204 No Content', '')));
     this.app.get('/healthz', guard.http('healthz', (r) => r.end('200 OK', 'ok\n', { 'content-type': 'text/plain' })));
+    for (const register of extra) register(this.app, guard, this);
     this.app.any('/*', guard.http('not found', (r) => r.end('404 Not Found', 'not found\n', { 'content-type': 'text/plain' })));
   }
 
