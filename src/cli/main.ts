@@ -7,12 +7,21 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
 import { startBroker } from '../index.js';
+import { runCommand, type Command } from './command.js';
 
-const HELP = `Usage: brook <command> [options]
+/**
+ * The client commands, loaded only when run (so `brook start` does not load them). Each module
+ * exports `command: Command`. Order here is the order of `brook --help`.
+ */
+const COMMANDS: { name: string; summary: string; load: () => Promise<{ command: Command }> }[] = [];
+
+const HELP = () => `Usage: brook <command> [options]
 
 Commands:
   start       Run a broker (single node) until SIGTERM or SIGINT.
-  help        Show this help.
+${COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}${COMMANDS.length ? '\n' : ''}  help        Show this help.
+
+Every command takes --help. Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.
 
 Options for start:
   --config <file>        server.properties (Kafka's names: listeners, log.dirs, num.partitions, ...)
@@ -38,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(HELP);
+      process.stdout.write(HELP());
       return 0;
     case '--version':
     case '-v':
@@ -46,9 +55,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'start':
       return start(rest);
-    default:
-      process.stderr.write(`brook: unknown command "${command}"\n\n${HELP}`);
+    default: {
+      const entry = COMMANDS.find((c) => c.name === command);
+      if (entry) return runCommand((await entry.load()).command, rest);
+      process.stderr.write(`brook: unknown command "${command}"\n\n${HELP()}`);
       return 2;
+    }
   }
 }
 
@@ -70,11 +82,11 @@ async function start(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (e) {
-    process.stderr.write(`brook start: ${(e as Error).message}\n\n${HELP}`);
+    process.stderr.write(`brook start: ${(e as Error).message}\n\n${HELP()}`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP());
     return 0;
   }
   const properties: Record<string, string> = {};
