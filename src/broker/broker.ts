@@ -12,6 +12,7 @@ import { FetchWaiters } from './fetch-waiters.js';
 import { loadDynamicConfigs } from './dynamic-configs.js';
 import { LogCleaner, type CleanedLog } from './log-cleaner.js';
 import { PartitionProducers, ProducerIdAllocator } from './producers.js';
+import { BrokerStats } from './stats.js';
 import { topicNameProblem, TopicRegistry, type Topic } from './topics.js';
 import { join } from 'node:path';
 
@@ -21,6 +22,8 @@ export class Broker {
   readonly topics: TopicRegistry;
   readonly producerIds: ProducerIdAllocator;
   readonly waiters = new FetchWaiters<PartitionLog>();
+  /** Traffic counters (stats.ts): per topic, per API key; read by /metrics and the console. */
+  readonly stats = new BrokerStats();
   /** Consumer groups and committed offsets (src/coordinator/). */
   readonly groups: GroupCoordinator;
   private readonly producerState = new Map<PartitionLog, PartitionProducers>();
