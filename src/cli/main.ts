@@ -13,7 +13,9 @@ import { runCommand, type Command } from './command.js';
  * The client commands, loaded only when run (so `brook start` does not load them). Each module
  * exports `command: Command`. Order here is the order of `brook --help`.
  */
-const COMMANDS: { name: string; summary: string; load: () => Promise<{ command: Command }> }[] = [];
+const COMMANDS: { name: string; summary: string; load: () => Promise<{ command: Command }> }[] = [
+  { name: 'dump-log', summary: 'Print segment files and check their indexes (kafka-dump-log.sh).', load: () => import('./dump-log.js') },
+];
 
 const HELP = () => `Usage: brook <command> [options]
 
