@@ -8,6 +8,7 @@
 import { Broker, type Logger } from './broker/broker.js';
 import { Dispatcher } from './broker/dispatcher.js';
 import { setUnexpectedErrorLog } from './broker/errors.js';
+import { consoleRoutes } from './console/routes.js';
 import { buildBrokerConfig, defaultAdvertised, readPropertiesFile, type BrokerConfig } from './config.js';
 import { KafkaServer } from './network/server.js';
 import { ApiKey } from './protocol/api-keys.js';
@@ -165,6 +166,7 @@ async function startGateway(
     const uws = await loadUws();
     // Other HTTP pages served on the gateway's listener.
     const routes: HttpRoutes[] = [];
+    routes.push(consoleRoutes());
     gateway = new Gateway(uws, broker, ws, log, { authenticate: opts.ws?.authenticate, routes });
     const bound = await gateway.listen(ws.listener.host, port);
     log(`ws gateway serving /ws/v1 and /sse/v1 on ${ws.listener.host}:${bound}`);
