@@ -188,6 +188,7 @@ export const BROKER_DEFS = {
   'ws.auth': { kind: 'string', default: 'none', oneOf: ['none', 'token'], doc: 'none, or token: bearer tokens (ws.auth.tokens.file or the startBroker authenticate hook) and single-use tickets' },
   'ws.auth.tokens.file': { kind: 'string', default: '', doc: 'JSON file of tokens and the topic prefixes each may read and write (src/ws/auth.ts)' },
   'ws.allowed.origins': { kind: 'list', default: [] as string[], doc: 'Origin values allowed to connect without a bearer token (tickets, ws.auth=none); empty with ws.auth=none: pages from loopback hosts (localhost, 127.x) connecting over loopback' },
+  'metrics.enabled': { kind: 'boolean', default: true, doc: 'count traffic and serve GET /metrics (Prometheus text) on the ws gateway listener (docs/metrics.md); false: 404 and no counting' },
   'log.segment.bytes': { ...TOPIC_CONFIGS['segment.bytes'] },
   'log.roll.ms': { ...TOPIC_CONFIGS['segment.ms'] },
   'log.retention.ms': { ...TOPIC_CONFIGS['retention.ms'] },
@@ -394,6 +395,8 @@ export interface BrokerConfig {
   groupMaxSize: number;
   /** The WebSocket / SSE gateway (ws.* settings). */
   ws: WsConfig;
+  /** metrics.enabled: traffic counters and GET /metrics (docs/metrics.md). */
+  metricsEnabled: boolean;
   /** Defaults for every topic config, from the broker's log.* settings. */
   topicDefaults: Record<TopicConfigName, TopicConfigValue>;
   /** Topic config names whose default was set explicitly (file or flag), for DescribeConfigs sources. */
@@ -587,6 +590,7 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
       tokensFile: get('ws.auth.tokens.file'),
       allowedOrigins: get('ws.allowed.origins') as string[],
     },
+    metricsEnabled: get('metrics.enabled'),
     topicDefaults,
     staticTopicDefaults,
     raw,

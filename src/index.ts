@@ -10,6 +10,7 @@ import { Dispatcher } from './broker/dispatcher.js';
 import { setUnexpectedErrorLog } from './broker/errors.js';
 import { consoleRoutes } from './console/routes.js';
 import { buildBrokerConfig, defaultAdvertised, readPropertiesFile, type BrokerConfig } from './config.js';
+import { metricsRoute } from './metrics/route.js';
 import { KafkaServer } from './network/server.js';
 import { ApiKey } from './protocol/api-keys.js';
 import { preadWrite, readSlice, sendfile, shutdownSocket } from './storage/partition-log.js';
@@ -97,6 +98,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     shutdownSocket,
     log,
   });
+  broker.stats.connectionCount = () => server.connectionCount;
   let port: number;
   try {
     port = await server.listen(config.listener.port, config.listener.host);
@@ -166,6 +168,7 @@ async function startGateway(
     const uws = await loadUws();
     // Other HTTP pages served on the gateway's listener.
     const routes: HttpRoutes[] = [];
+    routes.push(metricsRoute(broker));
     routes.push(consoleRoutes());
     gateway = new Gateway(uws, broker, ws, log, { authenticate: opts.ws?.authenticate, routes });
     const bound = await gateway.listen(ws.listener.host, port);

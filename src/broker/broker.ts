@@ -37,6 +37,7 @@ export class Broker {
     readonly log: Logger,
   ) {
     this.advertised = config.advertised;
+    this.stats.enabled = config.metricsEnabled !== false; // metrics.enabled=false: the hooks skip counting
     loadDynamicConfigs(config, log); // before any log opens: they change topic defaults
     this.topics = new TopicRegistry(config, log);
     this.producerIds = new ProducerIdAllocator(config.dataDir);

@@ -12,6 +12,20 @@ import type { Broker } from './broker.js';
 import type { ApiRange, Handler, RequestContext } from './handler.js';
 import { HANDLERS } from './handlers/index.js';
 
+/** Calls `found` for every non-zero `errorCode` field in a decoded response (objects and arrays; byte arrays skipped). */
+export function countErrorCodes(value: unknown, found: (code: number) => void): void {
+  if (Array.isArray(value)) {
+    for (const v of value) if (typeof v === 'object' && v !== null) countErrorCodes(v, found);
+    return;
+  }
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'errorCode') {
+      if (typeof v === 'number' && v !== 0) found(v);
+    } else if (typeof v === 'object' && v !== null) countErrorCodes(v, found);
+  }
+}
+
 export class Dispatcher implements RequestSink {
   private readonly byKey: (Handler | undefined)[] = [];
   readonly apis: readonly ApiRange[];
@@ -25,6 +39,8 @@ export class Dispatcher implements RequestSink {
   }
 
   onRequest(frame: Buffer, info: RequestInfo, origin: RequestOrigin): OutChunk[] | null | Promise<OutChunk[] | null> {
+    // The connection calls this as soon as the frame is cut: latency runs from here to the encoded answer.
+    const started = this.broker.stats.enabled ? performance.now() : -1;
     const handler = this.byKey[info.apiKey];
     if (!handler) throw new CloseConnection(`unsupported api key ${info.apiKey}`);
     if (info.apiVersion > handler.maxVersion && info.apiKey === ApiKey.ApiVersions) {
@@ -45,7 +61,21 @@ export class Dispatcher implements RequestSink {
     }
     const result = handler.handle(body, ctx);
     // The only external chunks handlers put in responses are storage file slices (Fetch records).
-    const encode = (res: unknown) => (res === null ? null : (encodeResponse(handler.api, info.apiVersion, info.correlationId, res) as OutChunk[]));
+    const encode = (res: unknown) => {
+      const out = res === null ? null : (encodeResponse(handler.api, info.apiVersion, info.correlationId, res) as OutChunk[]);
+      if (started >= 0) this.count(info, res, performance.now() - started);
+      return out;
+    };
     return result instanceof Promise ? result.then(encode) : encode(result);
+  }
+
+  /**
+   * One answered request into the broker's stats: count and latency per API key and version, and its
+   * error codes. Produce and Fetch count their partition errors in their handlers (which know when
+   * there is one); other responses are small control-plane answers, walked here for errorCode fields.
+   */
+  private count(info: RequestInfo, res: unknown, latencyMs: number): void {
+    const api = this.broker.stats.request(info.apiKey, info.apiVersion, latencyMs);
+    if (res !== null && info.apiKey !== ApiKey.Produce && info.apiKey !== ApiKey.Fetch) countErrorCodes(res, (code) => api.addError(code));
   }
 }

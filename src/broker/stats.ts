@@ -45,12 +45,19 @@ export class LatencyHistogram {
   }
 }
 
-/** Per API key: requests, errors by code, and request latency. */
+/** Per API key: requests by version, errors by code, and request latency. */
 export class ApiStats {
-  requests = 0;
+  /** Requests answered, indexed by request version (Kafka's RequestsPerSec has a version tag). */
+  readonly byVersion: number[] = [];
   /** Error code -> count, for requests or partitions answered with a non-zero code. */
   readonly errors = new Map<number, number>();
   readonly latency = new LatencyHistogram();
+
+  get requests(): number {
+    let n = 0;
+    for (const v of this.byVersion) n += v ?? 0;
+    return n;
+  }
 
   addError(code: number, n = 1): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + n);
@@ -66,8 +73,11 @@ export interface TrafficTotals {
 export class BrokerStats {
   /** False when metrics.enabled is off: hooks check it once per request and skip the counting. */
   enabled = true;
+  /** Open Kafka connections; whoever owns the listener sets it (src/index.ts: KafkaServer.connectionCount). */
+  connectionCount: () => number = () => 0;
   private readonly topics = new Map<string, TopicStats>();
-  private readonly apis = new Map<number, ApiStats>();
+  /** Indexed by api key: an array lookup per request, not a hash. */
+  private readonly apis: (ApiStats | undefined)[] = [];
   // Running sums across topics, so totals() costs nothing and survives topic deletion.
   private messagesIn = 0;
   private bytesIn = 0;
@@ -95,16 +105,21 @@ export class BrokerStats {
 
   /** The API key's counters (created at zero on first use). */
   api(apiKey: number): ApiStats {
-    let a = this.apis.get(apiKey);
+    let a = this.apis[apiKey];
     if (!a) {
       a = new ApiStats();
-      this.apis.set(apiKey, a);
+      this.apis[apiKey] = a;
     }
     return a;
   }
 
-  allApis(): ReadonlyMap<number, ApiStats> {
-    return this.apis;
+  /** [api key, its counters] for every key seen so far. */
+  allApis(): [number, ApiStats][] {
+    const out: [number, ApiStats][] = [];
+    this.apis.forEach((a, key) => {
+      if (a) out.push([key, a]);
+    });
+    return out;
   }
 
   /** One partition batch appended: `records` from its header, `bytes` its size. */
@@ -121,11 +136,11 @@ export class BrokerStats {
     this.bytesOut += bytes;
   }
 
-  /** One request answered: latency from frame received to response queued; errorCode 0 for none. */
-  request(apiKey: number, latencyMs: number, errorCode: number): void {
+  /** One request answered: latency from frame received to response queued. */
+  request(apiKey: number, version: number, latencyMs: number): ApiStats {
     const a = this.api(apiKey);
-    a.requests++;
+    a.byVersion[version] = (a.byVersion[version] ?? 0) + 1;
     a.latency.observe(latencyMs);
-    if (errorCode !== 0) a.addError(errorCode);
+    return a;
   }
 }

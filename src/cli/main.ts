@@ -14,7 +14,12 @@ import { runCommand, type Command } from './command.js';
  * exports `command: Command`. Order here is the order of `brook --help`.
  */
 const COMMANDS: { name: string; summary: string; load: () => Promise<{ command: Command }> }[] = [
+  { name: 'produce', summary: 'Send stdin lines to a topic (kafka-console-producer).', load: () => import('./produce.js') },
+  { name: 'consume', summary: 'Print records of a topic (kafka-console-consumer).', load: () => import('./consume.js') },
   { name: 'dump-log', summary: 'Print segment files and check their indexes (kafka-dump-log.sh).', load: () => import('./dump-log.js') },
+  { name: 'topics', summary: 'Create, list, describe, alter or delete topics (kafka-topics.sh).', load: () => import('./topics.js') },
+  { name: 'configs', summary: 'Describe or alter topic and broker configs (kafka-configs.sh).', load: () => import('./configs.js') },
+  { name: 'groups', summary: 'List, describe, delete consumer groups and reset their offsets (kafka-consumer-groups.sh).', load: () => import('./groups.js') },
 ];
 
 const HELP = () => `Usage: brook <command> [options]

@@ -28,6 +28,7 @@
  * every client supports (reference §5 #12). Not implemented: rack-aware preferred read replica,
  * read_committed filtering (nothing is transactional here), node endpoints (v16, tagged).
  */
+import { ApiKey } from '../../protocol/api-keys.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { firstZstdBatch } from '../../protocol/record-batch.js';
 import { fetchApi, type FetchRequest } from '../../protocol/schemas/fetch.js';
@@ -57,6 +58,8 @@ interface FetchResult {
   /** A partition answered with an error: Kafka responds at once rather than waiting. */
   hasError: boolean;
   logs: PartitionLog[];
+  /** Record bytes per topic in this answer, for BytesOut: [topic name, bytes], topics with data only. */
+  sent: [string, number][];
 }
 
 function readAll(broker: Broker, req: FetchRequest, version: number): FetchResult {
@@ -66,9 +69,11 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
   let bytes = 0;
   let hasError = false;
   const logs: PartitionLog[] = [];
+  const sent: [string, number][] = [];
   const byId = version >= 13;
   const topics = req.topics.map((t) => {
     const topic = byId ? broker.topics.byId(t.topicId) : broker.topics.get(t.topic);
+    const bytesBefore = bytes;
     const partitions = t.partitions.map((p): PartitionAnswer => {
       const answer: PartitionAnswer = {
         partitionIndex: p.partition,
@@ -125,9 +130,10 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
       }
       return answer;
     });
+    if (topic && bytes > bytesBefore) sent.push([topic.name, bytes - bytesBefore]);
     return { topic: t.topic, topicId: t.topicId, partitions };
   });
-  return { topics, bytes, hasError, logs };
+  return { topics, bytes, hasError, logs, sent };
 }
 
 /**
@@ -140,7 +146,25 @@ function release(r: FetchResult): void {
   for (const t of r.topics) for (const p of t.partitions) if (!Buffer.isBuffer(p.records)) releaseSlices(p.records.chunks as readonly OutChunk[]);
 }
 
-function respond(r: FetchResult) {
+/**
+ * The answer that goes out. Counts it (src/broker/stats.ts): bytes out per topic from the sums
+ * readAll kept, error codes only when a partition failed (one pass over the partitions then).
+ */
+function respond(broker: Broker, r: FetchResult) {
+  const stats = broker.stats;
+  if (stats.enabled) {
+    for (const [name, n] of r.sent) stats.fetched(stats.topic(name), n);
+    if (r.hasError) {
+      for (const t of r.topics) {
+        for (const p of t.partitions) {
+          if (p.errorCode === ErrorCode.NONE) continue;
+          stats.api(ApiKey.Fetch).addError(p.errorCode);
+          const name = t.topic || broker.topics.byId(t.topicId)?.name;
+          if (name) stats.topic(name).failedFetch++;
+        }
+      }
+    }
+  }
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: r.topics };
 }
 
@@ -152,7 +176,7 @@ export const fetchHandler = defineHandler({
     const { broker, version } = ctx;
     const first = readAll(broker, req, version);
     const satisfied = (r: FetchResult) => r.bytes >= req.minBytes || r.hasError || broker.isClosing;
-    if (satisfied(first) || req.maxWaitMs <= 0 || first.logs.length === 0) return respond(first);
+    if (satisfied(first) || req.maxWaitMs <= 0 || first.logs.length === 0) return respond(broker, first);
 
     return new Promise((resolve) => {
       let unpark = () => {};
@@ -161,7 +185,7 @@ export const fetchHandler = defineHandler({
         clearTimeout(timer);
         unpark();
         forgetClose();
-        resolve(r && respond(r));
+        resolve(r && respond(broker, r));
       };
       const timer = setTimeout(() => finish(readAll(broker, req, version)), req.maxWaitMs);
       const park = (r: FetchResult) => {

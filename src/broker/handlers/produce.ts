@@ -27,6 +27,7 @@
  * outlive the call.
  */
 import type { TopicConfigName, TopicConfigValue } from '../../config.js';
+import { ApiKey } from '../../protocol/api-keys.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { Codec, CRC_START, peekBatch, storedCrc } from '../../protocol/record-batch.js';
 import { produceApi, type ProduceRequest } from '../../protocol/schemas/produce.js';
@@ -119,6 +120,8 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
     const bytes = wanted !== undefined && wanted !== batch.codec ? recompressBatch(records, wanted, levelFor(wanted, topicConfig)) : records;
 
     const r = log.append(bytes);
+    // Per batch, from its header: never per record (src/broker/stats.ts). Bytes as received.
+    if (broker.stats.enabled) broker.stats.produced(broker.stats.topic(topic.name), batch.recordsCount, records.length);
     if (producers && identity) producers.record(identity, r.baseOffset, r.lastOffset, r.logAppendTime);
     broker.appended(log);
     return {
@@ -133,6 +136,7 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
     };
   } catch (e) {
     const { errorCode, message } = toErrorCode(e);
+    if (broker.stats.enabled) broker.stats.topic(topic.name).failedProduce++;
     return failed(index, errorCode, message);
   }
 }
@@ -154,6 +158,11 @@ function levelFor(codec: Codec, cfg: Readonly<Record<TopicConfigName, TopicConfi
   }
 }
 
+/** Produce's error codes for the request metrics: one comparison per partition, not per record. */
+function countErrors(broker: Broker, results: PartitionResult[]): void {
+  for (const p of results) if (p.errorCode !== ErrorCode.NONE) broker.stats.api(ApiKey.Produce).addError(p.errorCode);
+}
+
 export const produceHandler = defineHandler({
   api: produceApi,
   minVersion: 0,
@@ -170,6 +179,7 @@ export const produceHandler = defineHandler({
         if (!topic) return failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         return appendPartition(broker, topic, p.index, p.records, version, acks === -1);
       });
+      if (broker.stats.enabled) countErrors(broker, partitionResponses);
       return { name: t.name, partitionResponses };
     });
 
