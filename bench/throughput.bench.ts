@@ -49,13 +49,13 @@ const workloads = () => [
 
 // ------------------------------------------------------------------------------------ processes
 
-interface Done {
+export interface Done {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Done> {
+export function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Done> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -71,13 +71,13 @@ function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; time
   });
 }
 
-function lastJson<T>(d: Done, what: string): T {
+export function lastJson<T>(d: Done, what: string): T {
   const line = d.stdout.trim().split('\n').pop() ?? '';
   if (d.code !== 0 || !line.startsWith('{')) throw new Error(`${what} failed (exit ${d.code}): ${d.stderr.slice(-2000)}`);
   return JSON.parse(line) as T;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -91,7 +91,7 @@ function freePort(): Promise<number> {
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /** utime + stime of a process (all its threads), in seconds. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
@@ -111,7 +111,7 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-function buildDist(): void {
+export function buildDist(): void {
   // tsc takes seconds on this VM (most of a smoke run); npm test has just run it.
   const built = join(root, 'dist/src/index.js');
   if (existsSync(built) && statSync(built).mtimeMs > newestMtime(join(root, 'src'))) return;
@@ -122,7 +122,7 @@ function buildDist(): void {
   }
 }
 
-function buildLoadgen(): string {
+export function buildLoadgen(): string {
   const src = join(here, 'loadgen', 'rdkafka-load.c');
   const out = join(resultsDir, 'bin', 'rdkafka-load');
   mkdirSync(dirname(out), { recursive: true });
@@ -136,18 +136,19 @@ function buildLoadgen(): string {
 
 // ------------------------------------------------------------------------------------- broker
 
-interface Brook {
+export interface Brook {
   pid: number;
   port: number;
   bootstrap: string;
   stop(): Promise<void>;
 }
 
-async function startBrook(dataDir: string, profileDir?: string): Promise<Brook> {
+/** Brook as a child process; `extraArgs` go to `brook start` (e.g. --set key=value, --ws-port). */
+export async function startBrook(dataDir: string, profileDir?: string, extraArgs: string[] = []): Promise<Brook> {
   const port = await freePort();
   const nodeFlags = (process.env.BROOK_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, join(root, 'bin/brook.js'), 'start', '--port', String(port), '--data-dir', dataDir], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, join(root, 'bin/brook.js'), 'start', '--port', String(port), '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

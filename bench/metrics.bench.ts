@@ -1,0 +1,155 @@
+/**
+ * The cost of metrics on the produce path: librdkafka produce throughput (100 B, acks=1, one
+ * partition) against Brook as a child process with metrics.enabled=true and /metrics scraped every
+ * second, beside the same produce against Brook with metrics.enabled=false (no counting, no route).
+ * The two alternate within each run (which goes first alternates too), each on a fresh broker and
+ * data directory, so drift on the shared VM hits both sides. Target: >= 97% of the throughput
+ * without metrics (issue 10); the broker CPU per GB is the second figure.
+ *
+ * Reuses throughput.bench.ts's process plumbing (Brook child process, the librdkafka load
+ * generator, /proc CPU accounting). Each run gives one sample per side; BENCH_RUNS (default 5)
+ * runs, summarised with lib.ts statsOf. The scraper runs in this process (HTTP GET over loopback,
+ * one at a time); every scrape must answer 200, and the last one, taken after the produce, must
+ * count exactly the messages the load generator had acknowledged (metrics that cost nothing because
+ * they count nothing would otherwise pass). --smoke: one run of 20,000 messages.
+ *
+ * Environment: BENCH_RUNS (default 5), BENCH_METRICS_COUNT (messages per produce, default 3,000,000),
+ * BENCH_METRICS_SIZE (bytes per message, default 100), BROOK_BENCH_DIR (data directory parent).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isSmoke, sized, statsOf, type Figure } from './lib.js';
+import { buildDist, buildLoadgen, cpuSeconds, exec, freePort, lastJson, startBrook, type Brook } from './throughput.bench.js';
+
+export const title = 'metrics: produce with /metrics scraped every second vs metrics.enabled=false (librdkafka, Brook child process)';
+
+const GB = 1e9;
+
+interface Sample {
+  msgsPerSec: number;
+  cpuPerGB: number;
+  brokerCores: number;
+  scrapes: number;
+}
+
+/** GETs /metrics every `everyMs` until stopped; counts answers, rejects on a non-200. */
+function scraper(url: string, everyMs: number) {
+  let scrapes = 0;
+  let failure: Error | undefined;
+  const once = async () => {
+    try {
+      const res = await fetch(url);
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${body.slice(0, 200)}`);
+      scrapes++;
+    } catch (e) {
+      failure ??= e as Error;
+    }
+  };
+  let inFlight = once(); // one at the start, so even a short (smoke) run scrapes under load
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(once);
+  }, everyMs);
+  return {
+    async stop(): Promise<number> {
+      clearInterval(timer);
+      await inFlight;
+      if (failure) throw failure;
+      return scrapes;
+    },
+  };
+}
+
+/** The value of an unlabelled-or-labelled sample line `name{...} value` in a /metrics text. */
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (!line) throw new Error(`no ${series} in /metrics`);
+  return Number(line.slice(series.length + 1));
+}
+
+async function produceOnce(loadgen: string, metrics: boolean, count: number, size: number): Promise<Sample> {
+  const dataDir = mkdtempSync(join(process.env.BROOK_BENCH_DIR ?? tmpdir(), 'brook-metrics-'));
+  const wsPort = await freePort();
+  let brook: Brook | undefined;
+  try {
+    brook = await startBrook(dataDir, undefined, ['--ws-port', String(wsPort), '--set', `metrics.enabled=${metrics}`]);
+    const topic = 'bench-metrics';
+    lastJson(await exec(loadgen, ['create', brook.bootstrap, topic, '1']), 'create topic');
+    const url = `http://127.0.0.1:${wsPort}/metrics`;
+    const scrape = metrics ? scraper(url, 1000) : undefined;
+    const c0 = cpuSeconds(brook.pid);
+    const d = await exec(loadgen, ['produce', brook.bootstrap, topic, String(count), String(size), '1']);
+    const brokerCpu = cpuSeconds(brook.pid) - c0;
+    const scrapes = (await scrape?.stop()) ?? 0;
+    const r = lastJson<{ msgs: number; bytes: number; seconds: number; errors: number }>(d, `produce (metrics ${metrics ? 'on' : 'off'})`);
+    if (r.errors > 0) throw new Error(`produce: ${r.errors} errors`);
+    const res = await fetch(url);
+    const text = await res.text();
+    if (metrics) {
+      const counted = metricValue(text, `kafka_server_brokertopicmetrics_messagesin_total{topic="${topic}"}`);
+      if (counted !== r.msgs) throw new Error(`/metrics counted ${counted} messages in, the producer had ${r.msgs} acknowledged`);
+    } else if (res.status !== 404) throw new Error(`metrics.enabled=false: GET /metrics answered ${res.status}, expected 404`);
+    return { msgsPerSec: r.msgs / r.seconds, cpuPerGB: brokerCpu / (r.bytes / GB), brokerCores: brokerCpu / r.seconds, scrapes };
+  } finally {
+    await brook?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export async function run(): Promise<Figure[]> {
+  buildDist();
+  const loadgen = buildLoadgen();
+  const runs = isSmoke() ? 1 : Number(process.env.BENCH_RUNS ?? 5);
+  const count = Number(process.env.BENCH_METRICS_COUNT ?? sized(3_000_000, 20_000));
+  const size = Number(process.env.BENCH_METRICS_SIZE ?? 100);
+  const on: Sample[] = [];
+  const off: Sample[] = [];
+  for (let r = 0; r < runs; r++) {
+    // Alternate which side goes first, so a trend across the run does not favour one.
+    for (const metrics of r % 2 === 0 ? [true, false] : [false, true]) {
+      const s = await produceOnce(loadgen, metrics, count, size);
+      (metrics ? on : off).push(s);
+      console.log(
+        `run ${r + 1}/${runs} metrics ${metrics ? 'on, scraped 1/s' : 'off'}: ${Math.round(s.msgsPerSec)} msgs/s, broker ${s.brokerCores.toFixed(2)} cores (${s.cpuPerGB.toFixed(2)} CPU s/GB)${metrics ? `, ${s.scrapes} scrapes` : ''}`,
+    );
+    }
+  }
+  const perSecond = (msPer: number) => 1000 / msPer;
+  const label = `produce ${size} B, 1p, acks=1`;
+  const extra = {
+    'on msgs/s': Math.round(mean(on.map((s) => s.msgsPerSec))),
+    'off msgs/s': Math.round(mean(off.map((s) => s.msgsPerSec))),
+    'on cores': Number(mean(on.map((s) => s.brokerCores)).toFixed(2)),
+    'off cores': Number(mean(off.map((s) => s.brokerCores)).toFixed(2)),
+    scrapes: on.reduce((n, s) => n + s.scrapes, 0),
+  };
+  return [
+    {
+      name: `${label}: msgs/s, metrics on + scraped 1/s`,
+      unit: 'msgs/s',
+      ours: await statsOf(
+        on.map((s) => 1000 / s.msgsPerSec),
+        perSecond,
+      ),
+      baseline: await statsOf(
+        off.map((s) => 1000 / s.msgsPerSec),
+        perSecond,
+      ),
+      baselineName: 'metrics.enabled=false',
+      target: '>= 97%',
+      extra,
+    },
+    {
+      name: `${label}: broker CPU, metrics on + scraped 1/s`,
+      unit: 'CPU s/GB',
+      higherIsBetter: false,
+      ours: await statsOf(on.map((s) => s.cpuPerGB)),
+      baseline: await statsOf(off.map((s) => s.cpuPerGB)),
+      baselineName: 'metrics.enabled=false',
+      extra,
+    },
+  ];
+}
