@@ -173,6 +173,24 @@ export function decodeBatches(buf: Uint8Array, options: DecodeOptions = {}): Dec
   return { batches, bytesRead: flat.bytesRead };
 }
 
+/**
+ * The decoder's flat output itself, for hot loops that must not build an object per record (the
+ * `brook consume` formatter). Batch i's fields start at batches[i * FLAT.BATCH_FIELDS]: position,
+ * baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes, lastOffsetDelta,
+ * baseTimestamp, maxTimestamp, producerId, producerEpoch, baseSequence, recordsCount, source
+ * (index into `buffers` of the decompressed records, or -1 for the input), firstRecord. Record j at
+ * records[j * FLAT.RECORD_FIELDS]: offset, timestamp (the batch's maxTimestamp for LogAppendTime),
+ * keyPos, keyLen, valuePos, valueLen (-1: null), firstHeader, headerCount; header k at
+ * headers[k * FLAT.HEADER_FIELDS]: keyPos, keyLen, valuePos, valueLen. Positions are in the source.
+ */
+export function decodeBatchesFlat(buf: Uint8Array, options: DecodeOptions = {}): NativeDecoded {
+  if (!(buf instanceof Uint8Array)) throw new TypeError('decodeBatchesFlat: expected a Uint8Array');
+  const max = checkMaxSize(options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE);
+  return addon().decodeBatches(buf, max, options.verifyCrc ?? true, options.allowTruncated ?? false);
+}
+
+export const FLAT = { BATCH_FIELDS, RECORD_FIELDS, HEADER_FIELDS } as const;
+
 /** Decodes a buffer that must hold exactly one batch. */
 export function decodeBatch(buf: Uint8Array, options: Omit<DecodeOptions, 'allowTruncated'> = {}): RecordBatch {
   const { batches } = decodeBatches(buf, { ...options, allowTruncated: false });

@@ -1,0 +1,299 @@
+/**
+ * A Kafka consumer's fetch loop: assigned partitions are fetched from their leaders (one Fetch in
+ * flight per leader, carrying all its partitions), and each partition's record bytes are handed to
+ * the caller as they came (whole batches; the caller decodes). The next fetch of a leader is sent
+ * as soon as its previous answer arrives, before the caller processes that answer, so the broker
+ * reads the next slice while we format this one. The next offset of a partition comes from the
+ * batch headers (baseOffset + lastOffsetDelta + 1 of the last complete batch), so it is known
+ * without decoding records.
+ *
+ * Errors per partition: OFFSET_OUT_OF_RANGE resets to the log start or end (`autoOffsetReset`, as
+ * auto.offset.reset), leadership errors refresh metadata and retry, others stop the consumer with
+ * the error. Fetch is v4-12 (topic names; isolation level read_uncommitted).
+ */
+import { peekBatch } from '../protocol/record-batch.js';
+import { fetchApi, listOffsetsApi } from '../protocol/messages.js';
+import type { Res } from '../protocol/schema.js';
+import type { KafkaClient } from './client.js';
+import type { BrokerConnection } from './connection.js';
+import { check, ConnectionError, KafkaResponseError, RequestTimeoutError } from './errors.js';
+
+export interface FetchedRecords {
+  topic: string;
+  partition: number;
+  /** The offset asked for: batches may start below it (a compressed batch); skip records before it. */
+  fetchOffset: number;
+  /** Whole RecordBatches, possibly several; never a partial batch. */
+  records: Buffer;
+  /** Offset after the last record in `records`. */
+  nextOffset: number;
+  highWatermark: number;
+}
+
+export interface ConsumerOptions {
+  /** Default 500 ms (fetch.max.wait.ms). */
+  maxWaitMs?: number;
+  /** Default 1 (fetch.min.bytes). */
+  minBytes?: number;
+  /** Default 50 MiB (fetch.max.bytes). */
+  maxBytes?: number;
+  /** Default 1 MiB (max.partition.fetch.bytes). */
+  partitionMaxBytes?: number;
+  autoOffsetReset?: 'earliest' | 'latest' | 'none';
+}
+
+/** ListOffsets special timestamps. */
+export const LATEST = -1;
+export const EARLIEST = -2;
+
+/**
+ * Offsets of `topic`'s partitions at `timestamp` (LATEST, EARLIEST or a time in ms: the first offset
+ * whose timestamp is at or after it, or -1 when there is none), asked of each partition's leader.
+ */
+export async function listOffsets(client: KafkaClient, topic: string, partitions: number[], timestamp: number): Promise<Map<number, number>> {
+  const info = await client.topic(topic);
+  const byLeader = new Map<number, number[]>();
+  for (const p of partitions) {
+    const leader = info.partitions.find((x) => x.partition === p)?.leader;
+    if (leader === undefined) throw new KafkaResponseError(3, `${topic}-${p}`);
+    byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+  }
+  const out = new Map<number, number>();
+  await Promise.all(
+    [...byLeader].map(async ([leader, ps]) => {
+      const conn = await client.broker(leader);
+      const res = await conn.request(listOffsetsApi, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: ps.map((partitionIndex) => ({ partitionIndex, timestamp: BigInt(timestamp) })) }],
+      });
+      for (const t of res.topics)
+        for (const p of t.partitions) {
+          check(p.errorCode, `ListOffsets ${topic}-${p.partitionIndex}`);
+          out.set(p.partitionIndex, Number(p.offset));
+        }
+    }),
+  );
+  return out;
+}
+
+interface Assigned {
+  topic: string;
+  partition: number;
+  offset: number;
+  leader: number;
+}
+
+const RETRY_BACKOFF_MS = 100;
+
+export class Consumer {
+  private readonly maxWaitMs: number;
+  private readonly minBytes: number;
+  private readonly maxBytes: number;
+  private readonly partitionMaxBytes: number;
+  private readonly autoOffsetReset: 'earliest' | 'latest' | 'none';
+  private assigned = new Map<string, Assigned>();
+  /** Leaders with a fetch loop running. */
+  private readonly loops = new Set<number>();
+  private stopped = false;
+  private failure: Error | undefined;
+  private doneWaiters: ((e: Error | undefined) => void)[] = [];
+  private handler: ((f: FetchedRecords) => void | Promise<void>) | undefined;
+  /** Bumped on every assign(): answers to fetches sent under an older assignment are dropped. */
+  private generation = 0;
+
+  constructor(
+    private readonly client: KafkaClient,
+    opts: ConsumerOptions = {},
+  ) {
+    this.maxWaitMs = opts.maxWaitMs ?? 500;
+    this.minBytes = opts.minBytes ?? 1;
+    this.maxBytes = opts.maxBytes ?? 50 * 1024 * 1024;
+    this.partitionMaxBytes = opts.partitionMaxBytes ?? 1024 * 1024;
+    this.autoOffsetReset = opts.autoOffsetReset ?? 'latest';
+  }
+
+  /** Current position of each assigned partition (the next offset to read). */
+  positions(): { topic: string; partition: number; offset: number }[] {
+    return [...this.assigned.values()].map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  /**
+   * Replaces the assignment. Offsets are exact positions (resolve earliest/latest with listOffsets
+   * first). Fetching starts (or goes on) when run() has been called.
+   */
+  async assign(list: { topic: string; partition: number; offset: number }[]): Promise<void> {
+    this.generation++;
+    const next = new Map<string, Assigned>();
+    const topics = [...new Set(list.map((a) => a.topic))];
+    const infos = new Map(await Promise.all(topics.map(async (t) => [t, await this.client.topic(t)] as const)));
+    for (const a of list) {
+      const p = infos.get(a.topic)!.partitions.find((x) => x.partition === a.partition);
+      if (!p) throw new KafkaResponseError(3, `${a.topic}-${a.partition}`);
+      next.set(`${a.topic}\0${a.partition}`, { ...a, leader: p.leader });
+    }
+    this.assigned = next;
+    if (this.handler) this.startLoops();
+  }
+
+  /**
+   * Starts fetching; `handler` gets each partition's records in offset order (it may return a
+   * promise: the next answer of that leader waits for it). Resolves when stop() is called, rejects
+   * with the error that stopped the consumer.
+   */
+  run(handler: (f: FetchedRecords) => void | Promise<void>): Promise<void> {
+    this.handler = handler;
+    const done = new Promise<void>((resolve, reject) => this.doneWaiters.push((e) => (e ? reject(e) : resolve())));
+    this.startLoops();
+    return done;
+  }
+
+  stop(error?: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.failure = error;
+    for (const w of this.doneWaiters.splice(0)) w(error);
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private startLoops(): void {
+    for (const a of this.assigned.values()) {
+      if (a.leader < 0 || this.loops.has(a.leader)) continue;
+      this.loops.add(a.leader);
+      void this.loop(a.leader);
+    }
+  }
+
+  /** The fetch loop of one leader: runs while it leads an assigned partition. */
+  private async loop(leader: number): Promise<void> {
+    let conn: BrokerConnection | undefined;
+    let next: Promise<{ gen: number; res: FetchResponse }> | undefined;
+    try {
+      while (!this.stopped) {
+        const mine = [...this.assigned.values()].filter((a) => a.leader === leader);
+        if (mine.length === 0) break;
+        if (!conn || conn.closed) conn = await this.client.broker(leader);
+        const answer = await (next ?? this.fetch(conn, mine));
+        next = undefined;
+        if (this.stopped) break;
+        if (answer.gen !== this.generation) continue;
+        // Advance positions from batch headers, send the next fetch, then hand over this answer.
+        const fetched = this.absorb(answer.res, leader);
+        const after = [...this.assigned.values()].filter((a) => a.leader === leader);
+        if (after.length > 0 && !this.stopped && !conn.closed) next = this.fetch(conn, after);
+        for (const f of fetched) {
+          if (this.stopped) break;
+          await this.handler!(f);
+        }
+        if (fetched.length === 0 && next === undefined) await sleep(RETRY_BACKOFF_MS);
+      }
+    } catch (e) {
+      if (e instanceof ConnectionError || e instanceof RequestTimeoutError || (e instanceof KafkaResponseError && e.retriable)) {
+        // The leader went away or moved: learn where each partition lives now and start again.
+        this.loops.delete(leader);
+        await sleep(RETRY_BACKOFF_MS);
+        if (!this.stopped) await this.relocate().catch((err: Error) => this.stop(err));
+        return;
+      }
+      this.stop(e as Error);
+    } finally {
+      next?.catch(() => {});
+      this.loops.delete(leader);
+    }
+  }
+
+  private fetch(conn: BrokerConnection, parts: Assigned[]) {
+    const gen = this.generation;
+    const byTopic = new Map<string, { partition: number; fetchOffset: bigint; partitionMaxBytes: number }[]>();
+    for (const a of parts) {
+      let list = byTopic.get(a.topic);
+      if (!list) byTopic.set(a.topic, (list = []));
+      list.push({ partition: a.partition, fetchOffset: BigInt(a.offset), partitionMaxBytes: this.partitionMaxBytes });
+    }
+    return conn
+      .request(
+        fetchApi,
+        {
+          replicaId: -1,
+          maxWaitMs: this.maxWaitMs,
+          minBytes: this.minBytes,
+          maxBytes: this.maxBytes,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        { extraWaitMs: this.maxWaitMs },
+      )
+      .then((res) => ({ gen, res }));
+  }
+
+  /** Moves positions past what `res` holds and returns it per partition; handles partition errors. */
+  private absorb(res: FetchResponse, leader: number): FetchedRecords[] {
+    check(res.errorCode, 'Fetch');
+    const out: FetchedRecords[] = [];
+    for (const t of res.responses) {
+      for (const p of t.partitions) {
+        const a = this.assigned.get(`${t.topic}\0${p.partitionIndex}`);
+        if (!a || a.leader !== leader) continue;
+        if (p.errorCode === 1) {
+          // OFFSET_OUT_OF_RANGE: the log start or end moved past our position.
+          if (this.autoOffsetReset === 'none') throw new KafkaResponseError(1, `${a.topic}-${a.partition} at offset ${a.offset}`);
+          const target = this.autoOffsetReset === 'earliest' ? Number(p.logStartOffset) : Number(p.highWatermark);
+          if (target >= 0) a.offset = target;
+          else void this.resetFromListOffsets(a);
+          continue;
+        }
+        if (p.errorCode !== 0) {
+          const e = new KafkaResponseError(p.errorCode, `fetch ${a.topic}-${a.partition}`);
+          if (!e.retriable) throw e;
+          a.leader = -1; // relocated by the next metadata refresh
+          void sleep(RETRY_BACKOFF_MS).then(() => this.relocate().catch((err: Error) => this.stop(err)));
+          continue;
+        }
+        const records = p.records;
+        if (!records || records.length === 0) continue;
+        // Whole batches only: a fetch may end inside a batch.
+        let pos = 0;
+        let nextOffset = a.offset;
+        for (;;) {
+          const h = peekBatch(records, pos);
+          if (!h || h.size <= 12 || pos + h.size > records.length) break;
+          nextOffset = Number(records.readBigInt64BE(pos)) + h.lastOffsetDelta + 1;
+          pos += h.size;
+        }
+        if (pos === 0) continue;
+        const fetchOffset = a.offset;
+        a.offset = Math.max(nextOffset, a.offset);
+        out.push({ topic: a.topic, partition: a.partition, fetchOffset, records: records.subarray(0, pos), nextOffset: a.offset, highWatermark: Number(p.highWatermark) });
+      }
+    }
+    return out;
+  }
+
+  private async resetFromListOffsets(a: Assigned): Promise<void> {
+    const offsets = await listOffsets(this.client, a.topic, [a.partition], this.autoOffsetReset === 'earliest' ? EARLIEST : LATEST);
+    a.offset = offsets.get(a.partition) ?? a.offset;
+  }
+
+  /** Fresh metadata for every assigned partition's leader, then the loops that are missing. */
+  private async relocate(): Promise<void> {
+    const topics = [...new Set([...this.assigned.values()].map((a) => a.topic))];
+    for (const topic of topics) {
+      const info = await this.client.topic(topic);
+      for (const a of this.assigned.values()) if (a.topic === topic) a.leader = info.partitions.find((x) => x.partition === a.partition)?.leader ?? -1;
+    }
+    if (!this.stopped) this.startLoops();
+  }
+}
+
+type FetchResponse = Res<typeof fetchApi>;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
