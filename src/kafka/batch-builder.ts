@@ -51,10 +51,16 @@ export class BatchBuilder {
   /** Sum and minimum of the records' creation times (performance.now()), for latency accounting. */
   createdSum = 0;
   createdMin = Infinity;
+  /** Each record's creation time, in order, when asked for (perf tools: exact per-record latency). */
+  created: Float64Array | undefined;
 
   /** `capacity`: bytes the batch may reach before append refuses more (the producer's batch.size). */
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    keepCreated = false,
+  ) {
     this.buf = Buffer.allocUnsafe(Math.max(BATCH_HEADER_SIZE + 64, Math.min(capacity, 64 * 1024)));
+    if (keepCreated) this.created = new Float64Array(256);
   }
 
   /** Bytes the batch holds so far (header included, uncompressed). */
@@ -113,6 +119,14 @@ export class BatchBuilder {
     this.count++;
     this.createdSum += created;
     if (created < this.createdMin) this.createdMin = created;
+    if (this.created !== undefined) {
+      if (this.count > this.created.length) {
+        const grown = new Float64Array(this.created.length * 2);
+        grown.set(this.created);
+        this.created = grown;
+      }
+      this.created[this.count - 1] = created;
+    }
     return true;
   }
 

@@ -44,6 +44,8 @@ export interface ProducerOptions {
   deliveryTimeoutMs?: number;
   /** Default 32 MiB. */
   bufferMemory?: number;
+  /** Keep every record's `created` stamp and report them in BatchResult.created (perf tools). */
+  keepCreated?: boolean;
   onBatch?: (result: BatchResult) => void;
 }
 
@@ -57,6 +59,8 @@ export interface BatchResult {
   /** Sum and minimum of the records' `created` stamps (performance.now() at send), for latency. */
   createdSum: number;
   createdMin: number;
+  /** Each record's `created` stamp, in append order, with `keepCreated`. */
+  created: Float64Array | undefined;
   /** performance.now() when the answer came (or the request was written, acks=0). */
   doneAt: number;
 }
@@ -68,6 +72,7 @@ interface Sealed {
   count: number;
   createdSum: number;
   createdMin: number;
+  created: Float64Array | undefined;
   deadline: number;
 }
 
@@ -102,6 +107,7 @@ export class Producer {
   private readonly deliveryTimeoutMs: number;
   private readonly bufferMemory: number;
   private readonly onBatch: ((r: BatchResult) => void) | undefined;
+  private readonly keepCreated: boolean;
   private readonly topics = new Map<string, TopicState>();
   private readonly nodes = new Map<number, NodeState>();
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -129,6 +135,7 @@ export class Producer {
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? 120_000;
     this.bufferMemory = opts.bufferMemory ?? 32 * 1024 * 1024;
     this.onBatch = opts.onBatch;
+    this.keepCreated = opts.keepCreated ?? false;
   }
 
   /** Loads `topic`'s partitions and leaders; must be called before sending to it. Throws for an unknown topic. */
@@ -162,11 +169,11 @@ export class Producer {
     } else if (key !== null) p = (murmur2(key) & 0x7fffffff) % t.partitions.length;
     else p = t.sticky;
     const ps = t.partitions[p]!;
-    let b = ps.open ?? (ps.open = new BatchBuilder(this.batchSize));
+    let b = ps.open ?? (ps.open = new BatchBuilder(this.batchSize, this.keepCreated));
     let before = b.size;
     if (!b.append(timestamp, key, value, headers, created)) {
       this.seal(topic, p, ps);
-      b = ps.open = new BatchBuilder(this.batchSize);
+      b = ps.open = new BatchBuilder(this.batchSize, this.keepCreated);
       before = 0; // the new batch's header counts too
       b.append(timestamp, key, value, headers, created);
     }
@@ -217,7 +224,7 @@ export class Producer {
     const batch = b.finish(this.compression);
     this.buffered += batch.length - uncompressed;
     this.pendingBatches++;
-    this.enqueue({ topic, partition, batch, count: b.count, createdSum: b.createdSum, createdMin: b.createdMin, deadline: Date.now() + this.deliveryTimeoutMs }, ps.leader);
+    this.enqueue({ topic, partition, batch, count: b.count, createdSum: b.createdSum, createdMin: b.createdMin, created: b.created?.subarray(0, b.count), deadline: Date.now() + this.deliveryTimeoutMs }, ps.leader);
   }
 
   private enqueue(s: Sealed, leader: number): void {
@@ -356,7 +363,7 @@ export class Producer {
       this.failed += s.count;
       this.firstError ??= error;
     } else this.acked += s.count;
-    this.onBatch?.({ topic: s.topic, partition: s.partition, count: s.count, baseOffset, error, createdSum: s.createdSum, createdMin: s.createdMin, doneAt: performance.now() });
+    this.onBatch?.({ topic: s.topic, partition: s.partition, count: s.count, baseOffset, error, createdSum: s.createdSum, createdMin: s.createdMin, created: s.created, doneAt: performance.now() });
     if (this.buffered < this.bufferMemory / 2 && this.roomWaiters.length) for (const w of this.roomWaiters.splice(0)) w();
     if (this.pendingBatches === 0 && this.idleWaiters.length) for (const w of this.idleWaiters.splice(0)) w();
   }
