@@ -140,6 +140,8 @@ export function dumpLog(path: string, opts: DumpOptions, sink: Sink): FileResult
         const why = `cannot decode the records of the batch at position ${b.position}: ${(e as Error).message}`;
         if (json) json.recordsError = why;
         else sink.out(`| ${why}`);
+        // The batch header still says which offsets it held: no false gap after it.
+        lastOffset = b.lastOffset;
         return;
       }
       for (const r of decoded) {
@@ -236,11 +238,17 @@ function logOf(indexPath: string): string {
  * The base offset of an index: from its name, or (a copy renamed by hand) the first batch of its
  * log. Undefined when neither tells.
  */
-function indexBaseOffset(path: string, log: SegmentFile | undefined): number | undefined {
+function indexBaseOffset(path: string): number | undefined {
   const fromName = baseOffsetFromName(path);
   if (fromName !== undefined) return fromName;
+  const log = openLog(logOf(path));
+  if (!log) return undefined;
   let first: number | undefined;
-  if (log) scanBatches(log, (_buf, b) => ((first = b.baseOffset), false));
+  try {
+    scanBatches(log, (_buf, b) => ((first = b.baseOffset), false));
+  } finally {
+    log.close();
+  }
   return first;
 }
 
@@ -267,11 +275,13 @@ function batchAt(log: SegmentFile, position: number): BatchInfo | undefined {
  * position).
  */
 export function dumpIndex(path: string, opts: DumpOptions, sink: Sink): FileResult {
+  const base = indexBaseOffset(path);
+  if (base === undefined) throw new Error(`cannot tell the base offset of ${path}: its name is not a base offset and ${logOf(path)} has no batch`);
+  // The index before the log: a running broker writes an entry only after its batch, so every
+  // entry read here points inside the log size taken just after.
+  const idx = readOffsetIndex(path, base);
   const log = openLog(logOf(path));
   try {
-    const base = indexBaseOffset(path, log);
-    if (base === undefined) throw new Error(`cannot tell the base offset of ${path}: its name is not a base offset and ${logOf(path)} has no batch`);
-    const idx = readOffsetIndex(path, base);
     if (opts.indexSanityCheck) return sanity(path, sink, opts, offsetIndexSanity(idx.entries, idx.partialBytes, base, log?.size));
     if (idx.entries.length === 0) {
       if (opts.json) sink.out(JSON.stringify({ file: path, type: 'index', baseOffset: base, entries: [], mismatches: [] }));
@@ -324,19 +334,19 @@ function lookup(entries: OffsetIndexEntry[], target: number): number {
  * timestamp, and timestamps must grow. Reports on stderr at the end, in Kafka's words.
  */
 export function dumpTimeIndex(path: string, opts: DumpOptions, sink: Sink): FileResult {
+  const base = indexBaseOffset(path);
+  if (base === undefined) throw new Error(`cannot tell the base offset of ${path}: its name is not a base offset and ${logOf(path)} has no batch`);
+  // Both indexes before the log, as in dumpIndex.
+  const tidx = readTimeIndex(path, base);
+  if (opts.indexSanityCheck) return sanity(path, sink, opts, timeIndexSanity(tidx.entries, tidx.partialBytes, base));
+  let offsetEntries: OffsetIndexEntry[] = [];
+  try {
+    offsetEntries = readOffsetIndex(path.replace(/\.timeindex$/, '.index'), base).entries;
+  } catch {
+    // No .index: every lookup starts at position 0, which is only slower.
+  }
   const log = openLog(logOf(path));
   try {
-    const base = indexBaseOffset(path, log);
-    if (base === undefined) throw new Error(`cannot tell the base offset of ${path}: its name is not a base offset and ${logOf(path)} has no batch`);
-    const tidx = readTimeIndex(path, base);
-    if (opts.indexSanityCheck) return sanity(path, sink, opts, timeIndexSanity(tidx.entries, tidx.partialBytes, base));
-    const offsetPath = path.replace(/\.timeindex$/, '.index');
-    let offsetEntries: OffsetIndexEntry[] = [];
-    try {
-      offsetEntries = readOffsetIndex(offsetPath, base).entries;
-    } catch {
-      // No .index: every lookup starts at position 0, which is only slower.
-    }
     if (tidx.entries.length > 0 && !log) throw new Error(`cannot verify ${path}: ${logOf(path)} cannot be opened`);
     const timestampMismatches: { indexTimestamp: number; logTimestamp: number }[] = [];
     const outOfOrder: { indexTimestamp: number; previousTimestamp: number }[] = [];
