@@ -189,6 +189,9 @@ export const BROKER_DEFS = {
   'ws.auth.tokens.file': { kind: 'string', default: '', doc: 'JSON file of tokens and the topic prefixes each may read and write (src/ws/auth.ts)' },
   'ws.allowed.origins': { kind: 'list', default: [] as string[], doc: 'Origin values allowed to connect without a bearer token (tickets, ws.auth=none); empty with ws.auth=none: pages from loopback hosts (localhost, 127.x) connecting over loopback' },
   'metrics.enabled': { kind: 'boolean', default: true, doc: 'count traffic and serve GET /metrics (Prometheus text) on the ws gateway listener (docs/metrics.md); false: 404 and no counting' },
+  // Brook's own log lines (src/util/logger.ts): Brook's settings; Kafka configures log4j instead.
+  'log.level': { kind: 'string', default: 'info', oneOf: ['error', 'warn', 'info', 'debug'], doc: 'least severe log records written: error, warn, info or debug' },
+  'log.format': { kind: 'string', default: 'text', oneOf: ['text', 'json'], doc: 'text: one human line per record; json: one JSON object per line (pino\'s)' },
   'log.segment.bytes': { ...TOPIC_CONFIGS['segment.bytes'] },
   'log.roll.ms': { ...TOPIC_CONFIGS['segment.ms'] },
   'log.retention.ms': { ...TOPIC_CONFIGS['retention.ms'] },
@@ -397,6 +400,8 @@ export interface BrokerConfig {
   ws: WsConfig;
   /** metrics.enabled: traffic counters and GET /metrics (docs/metrics.md). */
   metricsEnabled: boolean;
+  /** Brook's own log lines (log.level, log.format). */
+  log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'text' | 'json' };
   /** Defaults for every topic config, from the broker's log.* settings. */
   topicDefaults: Record<TopicConfigName, TopicConfigValue>;
   /** Topic config names whose default was set explicitly (file or flag), for DescribeConfigs sources. */
@@ -591,6 +596,7 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
       allowedOrigins: get('ws.allowed.origins') as string[],
     },
     metricsEnabled: get('metrics.enabled'),
+    log: { level: get('log.level') as BrokerConfig['log']['level'], format: get('log.format') as BrokerConfig['log']['format'] },
     topicDefaults,
     staticTopicDefaults,
     raw,

@@ -5,9 +5,8 @@
  *   // clients connect to `localhost:${b.port}`
  *   await b.close();                                       // graceful: flush, clean-shutdown markers
  */
-import { Broker, type Logger } from './broker/broker.js';
+import { Broker } from './broker/broker.js';
 import { Dispatcher } from './broker/dispatcher.js';
-import { setUnexpectedErrorLog } from './broker/errors.js';
 import { consoleRoutes } from './console/routes.js';
 import { buildBrokerConfig, defaultAdvertised, readPropertiesFile, type BrokerConfig } from './config.js';
 import { metricsRoute } from './metrics/route.js';
@@ -17,11 +16,13 @@ import { preadWrite, readSlice, sendfile, shutdownSocket } from './storage/parti
 import type { Authenticate } from './ws/auth.js';
 import { Gateway, type GatewayStats, type HttpRoutes } from './ws/gateway.js';
 import { loadUws } from './ws/uws.js';
+import { createLogger, functionLogger, PeerLogLimiter, silentLogger, type Logger } from './util/logger.js';
 
 export { ConfigError } from './config.js';
 export type { BrokerConfig } from './config.js';
 export type { Authenticate, Principal } from './ws/auth.js';
 export type { GatewayStats } from './ws/gateway.js';
+export type { LogFields, Logger, LogFormat, LogLevel } from './util/logger.js';
 
 export interface StartOptions {
   /** Port to listen on; 0 picks a free one. Overrides `listeners`. */
@@ -34,8 +35,12 @@ export interface StartOptions {
   configFile?: string;
   /** Settings by Kafka name, e.g. `{ 'num.partitions': 3 }`; these win over the file. */
   properties?: Record<string, string | number | boolean>;
-  /** Where log lines go; false for silence. Default: stderr with a timestamp. */
-  log?: Logger | false;
+  /**
+   * Where log records go. Default: stderr, in log.format at log.level. A Logger takes them as
+   * they are (its own level applies); a function gets each record at log.level or above as one
+   * string (message, then fields as key=value); false: silence.
+   */
+  log?: Logger | ((msg: string) => void) | false;
   /**
    * Send fetched record bytes from the page cache with sendfile (default). false copies them
    * through a Buffer instead: the fallback for sockets without a file descriptor, kept testable.
@@ -61,6 +66,8 @@ export interface RunningBroker {
   readonly host: string;
   readonly config: BrokerConfig;
   readonly broker: Broker;
+  /** This broker's logger (for an embedding program's own lines, in the same format). */
+  readonly log: Logger;
   /** Port of the WebSocket / SSE gateway, or undefined when it is not running. */
   readonly wsPort: number | undefined;
   /** The gateway's counters (connections, frames, dropped: always 0), or undefined without it. */
@@ -69,10 +76,14 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-const defaultLog: Logger = (msg) => process.stderr.write(`${new Date().toISOString()} brook: ${msg}\n`);
+/** The broker's own logger, from log.level and log.format, unless the caller gave one. */
+function brokerLogger(given: StartOptions['log'], config: BrokerConfig): Logger {
+  if (given === false) return silentLogger;
+  if (typeof given === 'function') return functionLogger(given, config.log.level);
+  return given ?? createLogger({ level: config.log.level, format: config.log.format });
+}
 
 export async function startBroker(opts: StartOptions = {}): Promise<RunningBroker> {
-  const log: Logger = opts.log === false ? () => {} : (opts.log ?? defaultLog);
   const overrides: Record<string, string | number | boolean> = { ...(opts.properties ?? {}) };
   if (opts.dataDir !== undefined) overrides['log.dirs'] = opts.dataDir;
   const properties = opts.configFile ? readPropertiesFile(opts.configFile) : undefined;
@@ -82,7 +93,9 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     const explicitAdvertised = properties?.has('advertised.listeners') || overrides['advertised.listeners'] !== undefined;
     config = { ...config, listener, advertised: explicitAdvertised ? config.advertised : defaultAdvertised(listener) };
   }
-  setUnexpectedErrorLog(log);
+  const log = brokerLogger(opts.log, config);
+  // Lines about connections closed for bad input, limited per client address (util/logger.ts).
+  const peerLog = new PeerLogLimiter(log);
 
   const broker = new Broker(config, log);
   const dispatcher = new Dispatcher(broker);
@@ -97,6 +110,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     readSlice,
     shutdownSocket,
     log,
+    peerLog,
   });
   broker.stats.connectionCount = () => server.connectionCount;
   let port: number;
@@ -117,8 +131,8 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
   }
   if (config.advertised.port === 0) config = { ...config, advertised: { ...config.advertised, port } };
   broker.setAdvertised(config.advertised);
-  if (config.inertKeys.length > 0) log(`accepted with no effect on a single Brook node: ${config.inertKeys.join(', ')}`);
-  log(`listening on ${config.listener.host}:${port}, advertised as ${config.advertised.host}:${config.advertised.port}, data in ${config.dataDir}, cluster ${broker.clusterId}`);
+  if (config.inertKeys.length > 0) log.warn(`accepted with no effect on a single Brook node: ${config.inertKeys.join(', ')}`);
+  log.info(`listening on ${config.listener.host}:${port}, advertised as ${config.advertised.host}:${config.advertised.port}, data in ${config.dataDir}, cluster ${broker.clusterId}`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -126,6 +140,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     host: config.listener.host,
     config,
     broker,
+    log,
     wsPort: gateway?.port,
     wsStats: () => gateway?.stats,
     close() {
@@ -138,7 +153,9 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
         await server.drain(5000);
         server.closeAll();
         await broker.close();
-        log('stopped');
+        peerLog.close();
+        log.info('stopped');
+        log.flush();
       })();
       return closing;
     },
@@ -172,13 +189,13 @@ async function startGateway(
     routes.push(consoleRoutes());
     gateway = new Gateway(uws, broker, ws, log, { authenticate: opts.ws?.authenticate, routes });
     const bound = await gateway.listen(ws.listener.host, port);
-    log(`ws gateway serving /ws/v1 and /sse/v1 on ${ws.listener.host}:${bound}`);
+    log.info(`ws gateway serving /ws/v1 and /sse/v1 on ${ws.listener.host}:${bound}`);
     return gateway;
   } catch (e) {
     await gateway?.close();
     const why = (e as Error).message;
     if (required) throw new Error(`ws gateway: ${why}`);
-    log(`ws gateway not started, serving Kafka only (set ws.enabled=false to silence this): ${why}`);
+    log.warn(`ws gateway not started, serving Kafka only (set ws.enabled=false to silence this): ${why}`);
     return undefined;
   }
 }

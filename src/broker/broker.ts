@@ -15,8 +15,9 @@ import { PartitionProducers, ProducerIdAllocator } from './producers.js';
 import { BrokerStats } from './stats.js';
 import { topicNameProblem, TopicRegistry, type Topic } from './topics.js';
 import { join } from 'node:path';
+import type { Logger } from '../util/logger.js';
 
-export type Logger = (msg: string) => void;
+export type { Logger } from '../util/logger.js';
 
 export class Broker {
   readonly topics: TopicRegistry;
@@ -116,7 +117,7 @@ export class Broker {
       for (let p = 0; p < topic.partitions.length; p++, partitions++) maxId = Math.max(maxId, this.producersOf(topic, p).maxProducerId());
     }
     this.producerIds.recover(maxId);
-    if (partitions > 0) this.log(`producer-id-block missing or unreadable: new producer ids start above ${maxId}, the highest in ${partitions} partition log(s)`);
+    if (partitions > 0) this.log.warn(`producer-id-block missing or unreadable: new producer ids start above ${maxId}, the highest in ${partitions} partition log(s)`);
   }
 
   /** Called after every append so parked fetches re-check. */
@@ -148,9 +149,9 @@ export class Broker {
   private runRetention(): void {
     try {
       const deleted = this.topics.applyRetention();
-      if (deleted > 0) this.log(`retention deleted ${deleted} segment(s)`);
+      if (deleted > 0) this.log.info(`retention deleted ${deleted} segment(s)`);
     } catch (e) {
-      this.log(`retention failed: ${(e as Error).message}`);
+      this.log.error(`retention failed: ${(e as Error).message}`);
     }
   }
 

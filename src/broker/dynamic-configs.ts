@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { asTopicDefault, ConfigError, DYNAMIC_BROKER_KEYS, isBrokerKey, parseBrokerSetting, TOPIC_CONFIGS, type BrokerConfig, type TopicConfigName, type TopicConfigValue } from '../config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { writeAtomic } from '../util/fs.js';
+import type { Logger } from '../util/logger.js';
 import { KafkaError } from './errors.js';
 import { AlterOp, rejectDuplicateNames } from './topic-configs.js';
 
@@ -26,14 +27,14 @@ export const DYNAMIC_CONFIG_FILE = 'broker-configs.json';
 export type DynamicLevel = 'broker' | 'clusterDefault';
 
 /** Reads the persisted dynamic configs into `config` and recomputes its topic defaults. */
-export function loadDynamicConfigs(config: BrokerConfig, log: (msg: string) => void): void {
+export function loadDynamicConfigs(config: BrokerConfig, log: Logger): void {
   const path = join(config.dataDir, DYNAMIC_CONFIG_FILE);
   if (!existsSync(path)) return;
   let stored: Partial<Record<DynamicLevel, Record<string, unknown>>>;
   try {
     stored = JSON.parse(readFileSync(path, 'utf8')) as typeof stored;
   } catch (e) {
-    log(`${path}: unreadable (${(e as Error).message}); dynamic broker configs ignored`);
+    log.warn(`${path}: unreadable (${(e as Error).message}); dynamic broker configs ignored`);
     return;
   }
   for (const level of ['broker', 'clusterDefault'] as const) {
@@ -42,7 +43,7 @@ export function loadDynamicConfigs(config: BrokerConfig, log: (msg: string) => v
         if (!DYNAMIC_BROKER_KEYS.has(key)) throw new Error('not a dynamic config');
         config.dynamic[level][key] = parseBrokerSetting(key, String(value));
       } catch (e) {
-        log(`${path}: skipping ${level} ${key}=${JSON.stringify(value)}: ${(e as Error).message}`);
+        log.warn(`${path}: skipping ${level} ${key}=${JSON.stringify(value)}: ${(e as Error).message}`);
       }
     }
   }

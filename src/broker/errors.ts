@@ -7,6 +7,7 @@
 import { ConfigError } from '../config.js';
 import { BrookNativeError } from '../native/errors.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import type { Logger } from '../util/logger.js';
 
 /** A failure the broker chose, with the Kafka code it maps to. */
 export class KafkaError extends Error {
@@ -40,21 +41,20 @@ export interface MappedError {
   message: string;
 }
 
-let logUnexpected: (msg: string) => void = (msg) => console.error(msg);
-export function setUnexpectedErrorLog(log: (msg: string) => void): void {
-  logUnexpected = log;
-}
-
-export function toErrorCode(e: unknown): MappedError {
+/**
+ * Maps `e` to a Kafka code. Unexpected failures (and storage errors) are logged at error level on
+ * `log`: the logger of the broker that met them, so brokers sharing a process keep their own logs.
+ */
+export function toErrorCode(e: unknown, log: Pick<Logger, 'error'>): MappedError {
   if (e instanceof KafkaError) return { errorCode: e.errorCode, message: e.message };
   if (e instanceof BrookNativeError) {
     const code = NATIVE_CODES[e.code];
     if (code !== undefined) {
-      if (code === ErrorCode.KAFKA_STORAGE_ERROR) logUnexpected(`storage error: ${e.message}`);
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) log.error(`storage error: ${e.message}`);
       return { errorCode: code, message: e.message };
     }
   }
   if (e instanceof ConfigError) return { errorCode: ErrorCode.INVALID_CONFIG, message: e.message };
-  logUnexpected(`UNKNOWN_SERVER_ERROR: ${(e as Error)?.stack ?? String(e)}`);
+  log.error(`UNKNOWN_SERVER_ERROR: ${(e as Error)?.stack ?? String(e)}`);
   return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, message: 'unexpected server error' };
 }

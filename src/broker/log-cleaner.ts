@@ -17,6 +17,7 @@
  */
 import type { CompactionResult, PartitionLog } from '../storage/partition-log.js';
 import { crashIfSimulated, faults } from '../util/faults.js';
+import type { Logger } from '../util/logger.js';
 import { SerialQueue } from '../util/serial.js';
 import type { TopicRegistry } from './topics.js';
 import { cleanupPolicyOf } from './topics.js';
@@ -43,7 +44,7 @@ export class LogCleaner {
 
   constructor(
     private readonly topics: TopicRegistry,
-    private readonly log: (msg: string) => void,
+    private readonly log: Logger,
     private readonly options: CleanerOptions,
   ) {}
 
@@ -115,13 +116,13 @@ export class LogCleaner {
       try {
         const result = await best.log.compact({ now, force: opts.force, mapBytes: this.options.mapBytes, crashAt: faults.cleanerCrashAt });
         done.push({ name: best.name, result });
-        if (!result.skipped) this.log(describe(best.name, result));
-        else if (result.skipped === 'discarded') this.log(`compaction of ${best.name} discarded: the log changed during the pass`);
+        if (!result.skipped) this.log.info(describe(best.name, result));
+        else if (result.skipped === 'discarded') this.log.info(`compaction of ${best.name} discarded: the log changed during the pass`);
       } catch (e) {
         const error = e as Error & { code?: string };
         crashIfSimulated(error); // an injected fault (util/faults.ts): die as a crash would
         done.push({ name: best.name, error });
-        if (error.code !== 'CANCELLED' && error.code !== 'CLOSED') this.log(`compaction of ${best.name} failed: ${error.message}`);
+        if (error.code !== 'CANCELLED' && error.code !== 'CLOSED') this.log.error(`compaction of ${best.name} failed: ${error.message}`);
       }
     }
     return done;

@@ -23,6 +23,7 @@ import type { BrokerConfig, TopicConfigName, TopicConfigValue, TopicOverrides } 
 import { effectiveTopicConfig } from '../config.js';
 import { PartitionLog, type CleanupPolicy, type LogConfig } from '../storage/partition-log.js';
 import { writeAtomic } from '../util/fs.js';
+import type { Logger } from '../util/logger.js';
 
 export interface Topic {
   name: string;
@@ -103,7 +104,7 @@ export class TopicRegistry {
 
   constructor(
     private readonly config: BrokerConfig,
-    private readonly log: (msg: string) => void,
+    private readonly log: Logger,
   ) {
     mkdirSync(config.dataDir, { recursive: true });
     this.clusterId = this.loadMetaProperties();
@@ -172,7 +173,7 @@ export class TopicRegistry {
       this.save();
       throw e;
     }
-    this.log(`created topic ${name} with ${partitions} partition(s)`);
+    this.log.info(`created topic ${name} with ${partitions} partition(s)`);
     return topic;
   }
 
@@ -229,7 +230,7 @@ export class TopicRegistry {
     };
     this.pendingRemovals.add(remove);
     setTimeout(remove, this.effectiveConfig(topic)['file.delete.delay.ms'] as number).unref();
-    this.log(`deleted topic ${topic.name}`);
+    this.log.info(`deleted topic ${topic.name}`);
   }
 
   /** Deleted topics whose files are still open (see delete()); close() removes them at once. */
@@ -333,7 +334,7 @@ export class TopicRegistry {
       if (!m) continue;
       const topic = this.topics.get(m[1]);
       if (!topic || Number(m[2]) >= topic.partitions.length) {
-        this.log(`removing ${dir}: its topic or partition no longer exists`);
+        this.log.info(`removing ${dir}: its topic or partition no longer exists`);
         rmSync(dir, { recursive: true, force: true });
       }
     }

@@ -26,6 +26,7 @@
  */
 import { toErrorCode } from '../broker/errors.js';
 import type { BrokerConfig } from '../config.js';
+import type { Logger } from '../util/logger.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Group, type CommittedOffset, type GroupEnv, type GroupState, type JoinRequest, type JoinResult, type LeavingMember, type SyncRequest, type SyncResult } from './group.js';
 import { OffsetStore, type OffsetStoreHost, type StoredRecord } from './offset-store.js';
@@ -117,7 +118,7 @@ export interface CoordinatorHost extends OffsetStoreHost {
     | 'groupMinSessionTimeoutMs'
     | 'groupMaxSessionTimeoutMs'
   >;
-  readonly log: (msg: string) => void;
+  readonly log: Logger;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -142,7 +143,7 @@ export class GroupCoordinator {
       log: broker.log,
     };
     this.load();
-    this.expiryTimer = setInterval(() => void this.expireOffsets().catch((e: Error) => broker.log(`offset expiry failed: ${e.message}`)), opts.expiryCheckIntervalMs ?? broker.config.offsetsRetentionCheckIntervalMs);
+    this.expiryTimer = setInterval(() => void this.expireOffsets().catch((e: Error) => broker.log.error(`offset expiry failed: ${e.message}`)), opts.expiryCheckIntervalMs ?? broker.config.offsetsRetentionCheckIntervalMs);
     this.expiryTimer.unref();
   }
 
@@ -185,7 +186,7 @@ export class GroupCoordinator {
         byGroup.set(tp, { topic: key.topic, partition: key.partition, value: decodeOffsetCommitValue(valueBuf) });
       } catch (e) {
         bad++;
-        if (bad <= 10) this.broker.log(`${OFFSETS_TOPIC}: skipping an unreadable record: ${(e as Error).message}`);
+        if (bad <= 10) this.broker.log.warn(`${OFFSETS_TOPIC}: skipping an unreadable record: ${(e as Error).message}`);
       }
     });
     for (const [groupId, meta] of metadata) {
@@ -201,7 +202,7 @@ export class GroupCoordinator {
       for (const o of byGroup.values()) group.setOffset(o.topic, o.partition, o.value);
     }
     for (const g of this.groups.values()) g.onLoaded();
-    if (records > 0) this.broker.log(`loaded ${this.groups.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}`);
+    if (records > 0) this.broker.log.info(`loaded ${this.groups.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}`);
   }
 
   // ------------------------------------------------------------------------------- persistence
@@ -336,7 +337,7 @@ export class GroupCoordinator {
       for (const a of accepted) group.setOffset(a.topic, a.partition, a.value);
       await durable;
     } catch (e) {
-      const code = commitStoreError(e);
+      const code = commitStoreError(e, this.broker.log);
       for (const a of accepted) setCode(a.topic, a.partition, code);
     }
     return answer();
@@ -386,7 +387,7 @@ export class GroupCoordinator {
       try {
         await this.store.write(this.partitionFor(groupId), this.tombstones(groupId, deleted, false));
       } catch (e) {
-        return { errorCode: toErrorCode(e).errorCode, topics: [] };
+        return { errorCode: toErrorCode(e, this.broker.log).errorCode, topics: [] };
       }
     }
     return { errorCode: ErrorCode.NONE, topics: result };
@@ -453,7 +454,7 @@ export class GroupCoordinator {
         try {
           await this.store.write(this.partitionFor(group.groupId), this.tombstones(group.groupId, partitions, true));
         } catch (e) {
-          codes.set(group.groupId, toErrorCode(e).errorCode);
+          codes.set(group.groupId, toErrorCode(e, this.broker.log).errorCode);
         }
       }),
     );
@@ -482,7 +483,7 @@ export class GroupCoordinator {
       if (records.length > 0) writes.push(this.store.write(this.partitionFor(group.groupId), records));
     }
     await Promise.all(writes);
-    if (removed > 0) this.broker.log(`expired ${removed} committed offset(s)`);
+    if (removed > 0) this.broker.log.info(`expired ${removed} committed offset(s)`);
     return removed;
   }
 
@@ -536,8 +537,8 @@ function nowOrLater<T>(start: (done: (result: T) => void) => void): T | Promise<
 }
 
 /** Kafka's maybeConvertOffsetCommitError: storage failures become codes clients know to retry. */
-function commitStoreError(e: unknown): number {
-  const { errorCode } = toErrorCode(e);
+function commitStoreError(e: unknown, log: Logger): number {
+  const { errorCode } = toErrorCode(e, log);
   if (errorCode === ErrorCode.MESSAGE_TOO_LARGE) return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
   if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE || errorCode === ErrorCode.NOT_COORDINATOR) return errorCode;
   return ErrorCode.COORDINATOR_NOT_AVAILABLE;

@@ -56,6 +56,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { subscribedTopics } from './consumer-protocol.js';
 import type { GroupMetadataValue, OffsetCommitValue } from './records.js';
+import type { Logger } from '../util/logger.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -131,7 +132,7 @@ export interface GroupEnv {
    * acknowledged (appended, and fsynced when the log's flush policy asks), rejects on failure.
    */
   storeGroup(group: Group, assignments: Map<string, Buffer>): Promise<void>;
-  log(msg: string): void;
+  log: Logger;
 }
 
 type JoinCallback = (r: JoinResult) => void;
@@ -408,7 +409,7 @@ export class Group {
   private addPendingMember(memberId: string, sessionTimeoutMs: number): void {
     const t = setTimeout(() => {
       if (!this.pendingMembers.has(memberId)) return;
-      this.env.log(`group ${this.groupId}: pending member ${memberId} never joined; dropped after its session timeout`);
+      this.env.log.info(`group ${this.groupId}: pending member ${memberId} never joined; dropped after its session timeout`);
       this.removePendingMember(memberId);
     }, sessionTimeoutMs);
     t.unref();
@@ -468,7 +469,7 @@ export class Group {
     this.swapMemberId(member, instanceId, newMemberId);
     this.scheduleHeartbeat(member, req.sessionTimeoutMs);
     this.updateMember(member, req, respond);
-    this.env.log(`group ${this.groupId}: static member ${instanceId} rejoined as ${newMemberId}, replacing ${oldMemberId}`);
+    this.env.log.info(`group ${this.groupId}: static member ${instanceId} rejoined as ${newMemberId}, replacing ${oldMemberId}`);
 
     switch (this.state) {
       case 'Stable': {
@@ -491,7 +492,7 @@ export class Group {
             }
           },
           (e: Error) => {
-            this.env.log(`group ${this.groupId}: storing static member ${instanceId}'s new id failed: ${e.message}`);
+            this.env.log.error(`group ${this.groupId}: storing static member ${instanceId}'s new id failed: ${e.message}`);
             if (member.awaitingJoin !== respond) return;
             member.awaitingJoin = undefined;
             if (this.generationId === generation && this.members.get(newMemberId) === member) {
@@ -586,7 +587,7 @@ export class Group {
     } else {
       this.startJoinTimer(this.rebalanceTimeoutMs);
     }
-    this.env.log(`group ${this.groupId}: preparing to rebalance from generation ${this.generationId} (${reason})`);
+    this.env.log.info(`group ${this.groupId}: preparing to rebalance from generation ${this.generationId} (${reason})`);
     this.transitionTo('PreparingRebalance');
     this.tryCompleteJoin();
   }
@@ -629,7 +630,7 @@ export class Group {
     this.initialJoin = false;
     for (const m of [...this.members.values()]) {
       if (!m.awaitingJoin && m.groupInstanceId === null) {
-        this.env.log(`group ${this.groupId}: removing member ${m.memberId}, which did not rejoin in time`);
+        this.env.log.info(`group ${this.groupId}: removing member ${m.memberId}, which did not rejoin in time`);
         this.removeMember(m);
       }
     }
@@ -642,13 +643,13 @@ export class Group {
     if (this.members.size === 0) {
       this.protocolName = null;
       this.transitionTo('Empty');
-      this.env.log(`group ${this.groupId}: generation ${this.generationId} is empty`);
-      this.env.storeGroup(this, new Map()).catch((e: Error) => this.env.log(`group ${this.groupId}: storing the empty group failed: ${e.message}`));
+      this.env.log.info(`group ${this.groupId}: generation ${this.generationId} is empty`);
+      this.env.storeGroup(this, new Map()).catch((e: Error) => this.env.log.error(`group ${this.groupId}: storing the empty group failed: ${e.message}`));
       return;
     }
     this.protocolName = this.selectProtocol();
     this.transitionTo('CompletingRebalance');
-    this.env.log(`group ${this.groupId}: generation ${this.generationId} with ${this.members.size} member(s), protocol ${this.protocolName}, leader ${this.leaderId}`);
+    this.env.log.info(`group ${this.groupId}: generation ${this.generationId} with ${this.members.size} member(s), protocol ${this.protocolName}, leader ${this.leaderId}`);
     for (const m of this.members.values()) {
       const respond = m.awaitingJoin;
       m.awaitingJoin = undefined;
@@ -735,7 +736,7 @@ export class Group {
             this.propagateAssignment(ErrorCode.NONE);
           },
           (e: Error) => {
-            this.env.log(`group ${this.groupId}: storing the assignment of generation ${generation} failed: ${e.message}`);
+            this.env.log.error(`group ${this.groupId}: storing the assignment of generation ${generation} failed: ${e.message}`);
             if (!this.is('CompletingRebalance') || this.generationId !== generation) return;
             this.resetAndPropagateAssignmentError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
             this.maybePrepareRebalance('storing the assignment failed');
@@ -798,7 +799,7 @@ export class Group {
     if (this.is('Dead') || this.members.get(member.memberId) !== member) return;
     // Waiting in a rebalance keeps a member alive; its timer restarts when the wait ends.
     if (member.keptAliveByRebalance) return;
-    this.env.log(`group ${this.groupId}: member ${member.memberId} session expired (${member.isNew ? 'never completed its first join' : `${member.sessionTimeoutMs} ms without a heartbeat`})`);
+    this.env.log.info(`group ${this.groupId}: member ${member.memberId} session expired (${member.isNew ? 'never completed its first join' : `${member.sessionTimeoutMs} ms without a heartbeat`})`);
     this.removeMemberAndUpdateGroup(member, `member ${member.memberId} expired`);
   }
 

@@ -20,6 +20,7 @@ import { KafkaError } from '../broker/errors.js';
 import type { TopicRegistry } from '../broker/topics.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { OFFSETS_TOPIC } from './records.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * What the store needs of the broker: the registry that holds (or creates) its topic, and the
@@ -46,13 +47,13 @@ export class OffsetStore {
 
   constructor(
     private readonly broker: OffsetStoreHost,
-    log: (msg: string) => void,
+    log: Logger,
   ) {
     const existing = broker.topics.get(OFFSETS_TOPIC);
     if (existing) {
       this.partitions = existing.partitions.length;
       if (this.partitions !== broker.config.offsetsTopicNumPartitions) {
-        log(`${OFFSETS_TOPIC} has ${this.partitions} partitions; offsets.topic.num.partitions=${broker.config.offsetsTopicNumPartitions} only applies when the topic is created`);
+        log.warn(`${OFFSETS_TOPIC} has ${this.partitions} partitions; offsets.topic.num.partitions=${broker.config.offsetsTopicNumPartitions} only applies when the topic is created`);
       }
     } else {
       this.partitions = broker.config.offsetsTopicNumPartitions;

@@ -35,6 +35,7 @@
  */
 import type { Socket } from 'node:net';
 import { CloseConnection, releaseSlices, type FileSlice, type OutChunk, type RequestInfo, type RequestOrigin, type RequestSink } from '../protocol/request-sink.js';
+import type { LogLevel, Logger, PeerLogLimiter } from '../util/logger.js';
 
 export interface ConnectionOptions {
   /** Frames above this size close the connection (socket.request.max.bytes). */
@@ -66,7 +67,12 @@ export interface ConnectionOptions {
    * buffer the connection reuses for the next such frame.
    */
   recyclableApiKeys?: ReadonlySet<number>;
-  log: (msg: string) => void;
+  log: Logger;
+  /**
+   * Limits the lines written about closed connections per remote address (a client sending garbage
+   * on connection after connection); without it every close with a reason is written.
+   */
+  peerLog?: PeerLogLimiter;
 }
 
 interface Slot {
@@ -177,10 +183,17 @@ export class Connection implements RequestOrigin {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  close(reason?: string): void {
+  /** Closes the socket; a `reason` is logged at `level` (warn: the peer sent something we refuse). */
+  close(reason?: string, level: LogLevel = 'warn'): void {
     if (this.closed) return;
     this.closed = true;
-    if (reason) this.opts.log(`closing connection from ${this.remote}: ${reason}`);
+    if (reason) {
+      const msg = `closing connection from ${this.remote}: ${reason}`;
+      // By address, not address:port: a misbehaving client reconnects from a new port each time.
+      const peer = this.socket.remoteAddress ?? this.remote;
+      if (this.opts.peerLog) this.opts.peerLog.write(level, peer, msg);
+      else this.opts.log[level](msg, { peer });
+    }
     for (const slot of this.slots) releaseSlices(slot.response);
     this.slots.length = 0;
     // A send in flight writes to its own duplicate of the descriptor (the number may be reused
@@ -350,7 +363,8 @@ export class Connection implements RequestOrigin {
 
   private fail(info: RequestInfo, e: unknown): void {
     const what = `api_key ${info.apiKey} v${info.apiVersion} correlation_id ${info.correlationId}`;
-    this.close(e instanceof CloseConnection ? `${e.message} (${what})` : `handler failed on ${what}: ${(e as Error)?.stack ?? e}`);
+    if (e instanceof CloseConnection) this.close(`${e.message} (${what})`);
+    else this.close(`handler failed on ${what}: ${(e as Error)?.stack ?? e}`, 'error');
   }
 
   // ------------------------------------------------------------------ writing
@@ -375,7 +389,7 @@ export class Connection implements RequestOrigin {
         }
       }
     } catch (e) {
-      this.close(`write failed: ${(e as Error).message}`);
+      this.close(`write failed: ${(e as Error).message}`, 'info');
     } finally {
       this.pumping = false;
       if (this.slots.length === 0) this.notifyIdle();

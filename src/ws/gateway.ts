@@ -19,6 +19,7 @@ import type { WsConfig } from '../config.js';
 import { AuthError, parseSubprotocols, WsAuth, type Authenticate, type Principal } from './auth.js';
 import { CloseCode } from './close-codes.js';
 import type { WsGroupMember } from './group-member.js';
+import type { Logger } from '../util/logger.js';
 import { Guard, type GuardedResponse } from './guard.js';
 import { LiveTails } from './live.js';
 import { frameLimit, Session, type SessionHost, type SocketData } from './session.js';
@@ -85,15 +86,20 @@ export class Gateway implements SessionHost {
     private readonly uws: UwsModule,
     readonly broker: Broker,
     readonly config: WsConfig,
-    readonly log: (msg: string) => void,
+    readonly logger: Logger,
     opts: GatewayOptions = {},
   ) {
-    this.guard = new Guard(this.counters, log);
+    this.guard = new Guard(this.counters, logger);
     this.auth = new WsAuth({ mode: config.auth, tokensFile: config.tokensFile || undefined, authenticate: opts.authenticate, allowedOrigins: config.allowedOrigins });
     this.live = new LiveTails(broker, frameLimit(config), config.lingerMs, (fn) => this.guard.task('live fan-out', fn)());
     this.sse = new SseStreams(this, this.guard);
     this.app = uws.App();
     this.routes(opts.routes ?? []);
+  }
+
+  /** An info line on the broker's log (for routes registered from outside; `logger` has every level). */
+  log(msg: string): void {
+    this.logger.info(msg);
   }
 
   get stats(): GatewayStats {
@@ -352,6 +358,7 @@ export class Gateway implements SessionHost {
     // whose broker is gone: app.close() ends them, and any socket still open.
     await new Promise((r) => setTimeout(r, 50));
     this.app.close();
+    this.guard.close();
   }
 }
 

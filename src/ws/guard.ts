@@ -12,6 +12,7 @@
  * their user data (Session.closed), set by the close handler.
  */
 import { CloseCode, closeReason } from './close-codes.js';
+import { PeerLogLimiter, type Logger } from '../util/logger.js';
 import type { HttpRequest, HttpResponse, WebSocket } from './uws.js';
 
 export interface GuardCounters {
@@ -60,14 +61,28 @@ export class GuardedResponse {
 export type HttpHandler = (r: GuardedResponse, req: HttpRequest, context: unknown) => void | Promise<void>;
 
 export class Guard {
+  /**
+   * Failures are logged with their stack, at most `burst` per handler per interval: a client that
+   * finds a way to make a handler throw must not be able to fill the disk with stack traces.
+   */
+  private readonly failures: PeerLogLimiter;
+
   constructor(
     private readonly counters: GuardCounters,
-    private readonly log: (msg: string) => void,
-  ) {}
+    log: Logger,
+    limits = { burst: 10, intervalMs: 10_000 },
+  ) {
+    this.failures = new PeerLogLimiter(log, { ...limits, subject: (where) => `about ws gateway handler ${where}`, keyField: 'handler' });
+  }
 
   private failed(where: string, e: unknown): void {
     this.counters.handlerErrors++;
-    this.log(`ws gateway: ${where} failed: ${(e as Error)?.stack ?? String(e)}`);
+    this.failures.write('error', where, `ws gateway: ${where} failed: ${(e as Error)?.stack ?? String(e)}`);
+  }
+
+  /** Writes the counts of failures not logged; call when the gateway closes. */
+  close(): void {
+    this.failures.close();
   }
 
   /**

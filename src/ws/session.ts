@@ -22,6 +22,7 @@ import { WsGroupMember, type GroupMemberEvents, type TopicPartition } from './gr
 import type { LiveTails } from './live.js';
 import { PartitionCursor, Subscription, type Policy, type SubscriptionSocket } from './subscription.js';
 import type { WebSocket } from './uws.js';
+import type { Logger } from '../util/logger.js';
 
 /** What a session needs of its gateway. */
 export interface SessionHost {
@@ -30,7 +31,7 @@ export interface SessionHost {
   readonly live: LiveTails;
   readonly auth: WsAuth;
   readonly counters: { framesSent: number; recordsSent: number; slowConsumerActions: number; dropped: number };
-  log(msg: string): void;
+  readonly logger: Logger;
   /** Registers `s` under its session id; an older socket with that id is closed with 4409. */
   takeOver(s: Session, id: string): void;
   /** The group member a disconnected socket of this session (and principal) left waiting for it. */
@@ -158,7 +159,7 @@ export class Session implements SubscriptionSocket {
     const text = JSON.stringify(msg);
     if (this.controlQueue.length > 0 || !this.fits(text.length)) {
       if (this.controlQueue.length >= MAX_QUEUED_CONTROL) {
-        this.host.log(`ws gateway: ${this.data.remoteAddress} does not read its replies; connection cut`);
+        this.host.logger.warn(`ws gateway: ${this.data.remoteAddress} does not read its replies; connection cut`);
         this.hardClose();
         return;
       }
@@ -248,7 +249,7 @@ export class Session implements SubscriptionSocket {
         if (e instanceof Refusal) this.sendControl({ op: 'error', id: msg.id, code: e.code, message: e.message });
         else if (e instanceof AuthError) this.closeWith(e.closeCode, e.message);
         else {
-          this.host.log(`ws gateway: ${msg.op} failed: ${(e as Error)?.stack ?? String(e)}`);
+          this.host.logger.error(`ws gateway: ${msg.op} failed: ${(e as Error)?.stack ?? String(e)}`);
           this.sendControl({ op: 'error', id: msg.id, code: 'UNKNOWN_SERVER_ERROR', message: 'internal error' });
         }
       },

@@ -8,6 +8,7 @@ import { createConnection } from 'node:net';
 import { App, us_listen_socket_close, us_socket_local_port, type TemplatedApp, type us_listen_socket, type WebSocket } from 'uWebSockets.js';
 import WsClient from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionLogger } from '../../src/util/logger.js';
 import { Guard, type GuardCounters } from '../../src/ws/guard.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +29,7 @@ const slow = { finished: 0, answeredAfterAbort: 0 };
 
 beforeAll(async () => {
   process.on('uncaughtException', onUncaught);
-  const guard = new Guard(counters, (msg) => logged.push(msg));
+  const guard = new Guard(counters, functionLogger((msg) => logged.push(msg)));
   app = App();
   app.get(
     '/throw',

@@ -59,7 +59,7 @@ export function alterResources<R extends Resource>(
         if (!validateOnly) {
           setDynamicValues(broker.config, level, next);
           broker.topics.refreshDefaults();
-          broker.log(`altered dynamic broker configs (${level === 'broker' ? `broker ${broker.config.nodeId}` : 'cluster default'}): ${JSON.stringify(next)}`);
+          broker.log.info(`altered dynamic broker configs (${level === 'broker' ? `broker ${broker.config.nodeId}` : 'cluster default'}): ${JSON.stringify(next)}`);
         }
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
       }
@@ -73,11 +73,11 @@ export function alterResources<R extends Resource>(
       const next = change(topic, r);
       if (!validateOnly) {
         broker.topics.setConfigs(topic, next);
-        broker.log(`altered configs of topic ${topic.name}: ${JSON.stringify(next)}`);
+        broker.log.info(`altered configs of topic ${topic.name}: ${JSON.stringify(next)}`);
       }
       return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
     } catch (e) {
-      const { errorCode, message } = toErrorCode(e);
+      const { errorCode, message } = toErrorCode(e, broker.log);
       return { ...base, errorCode, errorMessage: message };
     }
   });

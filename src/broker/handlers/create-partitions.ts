@@ -52,7 +52,7 @@ export const createPartitionsHandler = defineHandler({
           if (!req.validateOnly) broker.topics.grow(topic, t.count);
           return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
         } catch (e) {
-          const { errorCode, message } = toErrorCode(e);
+          const { errorCode, message } = toErrorCode(e, broker.log);
           return { name: t.name, errorCode, errorMessage: message };
         }
       }),

@@ -146,7 +146,7 @@ export const createTopicsHandler = defineHandler({
             })),
           };
         } catch (e) {
-          const { errorCode, message } = toErrorCode(e);
+          const { errorCode, message } = toErrorCode(e, broker.log);
           return failed(t.name, errorCode, message);
         }
       }),

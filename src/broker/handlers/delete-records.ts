@@ -46,7 +46,7 @@ export const deleteRecordsHandler = defineHandler({
           }
           partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: BigInt(log.logStartOffset), errorCode: ErrorCode.NONE });
         } catch (e) {
-          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: toErrorCode(e).errorCode });
+          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: toErrorCode(e, broker.log).errorCode });
         }
       }
       topics.push({ name: t.name, partitions });

@@ -62,7 +62,7 @@ export const deleteTopicsHandler = defineHandler({
         await broker.deleteTopic(topic);
         responses.push({ name: topic.name, topicId: topic.id, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (e) {
-        const { errorCode, message } = toErrorCode(e);
+        const { errorCode, message } = toErrorCode(e, broker.log);
         // v0-5 need a name in every answer (non-nullable there); v6 echoes what was asked.
         responses.push({ name: topic?.name ?? (version >= 6 ? w.name : (w.name ?? '')), topicId: topic?.id ?? w.topicId, errorCode, errorMessage: message });
       }

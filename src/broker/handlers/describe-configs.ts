@@ -65,7 +65,7 @@ export const describeConfigsHandler = defineHandler({
           const configs = describe(broker, r.resourceType, r.resourceName, { ...opts, keys: r.configurationKeys });
           return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
         } catch (e) {
-          const { errorCode, message } = toErrorCode(e);
+          const { errorCode, message } = toErrorCode(e, broker.log);
           return { ...base, errorCode, errorMessage: message, configs: [] };
         }
       }),

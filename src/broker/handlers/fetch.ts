@@ -125,7 +125,7 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
           budget -= r.bytes;
         }
       } catch (e) {
-        answer.errorCode = toErrorCode(e).errorCode;
+        answer.errorCode = toErrorCode(e, broker.log).errorCode;
         hasError = true;
       }
       return answer;

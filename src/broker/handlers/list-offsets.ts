@@ -35,7 +35,7 @@ export const listOffsetsHandler = defineHandler({
             const found = p.timestamp === MAX_TIMESTAMP ? log.maxTimestampOffset() : log.offsetForTimestamp(Number(p.timestamp));
             return found ? { ...base, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) } : base;
           } catch (e) {
-            return { ...base, errorCode: toErrorCode(e).errorCode };
+            return { ...base, errorCode: toErrorCode(e, broker.log).errorCode };
           }
         }),
       })),

@@ -66,7 +66,7 @@ export const metadataHandler = defineHandler({
           topic ??= broker.topicOrCreate(name, req.allowAutoTopicCreation);
         } catch (e) {
           // Auto-creation failed (a full disk, say): this topic's error, not the connection's.
-          topics.push({ errorCode: toErrorCode(e).errorCode, name, topicId: ZERO_UUID, partitions: [] });
+          topics.push({ errorCode: toErrorCode(e, broker.log).errorCode, name, topicId: ZERO_UUID, partitions: [] });
           continue;
         }
         topics.push(topic ? describeTopic(broker, topic) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, partitions: [] });

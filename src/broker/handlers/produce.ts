@@ -135,7 +135,7 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
       durable: wantDurable ? r.flushed : undefined,
     };
   } catch (e) {
-    const { errorCode, message } = toErrorCode(e);
+    const { errorCode, message } = toErrorCode(e, broker.log);
     if (broker.stats.enabled) broker.stats.topic(topic.name).failedProduce++;
     return failed(index, errorCode, message);
   }
@@ -192,7 +192,7 @@ export const produceHandler = defineHandler({
     // A failed fsync turns that partition's answer into KAFKA_STORAGE_ERROR: the client retries.
     const waits = responses.flatMap((t) =>
       t.partitionResponses.flatMap((p) =>
-        p.durable ? [p.durable.catch((e: Error) => void Object.assign(p, failed(p.index, toErrorCode(e).errorCode, e.message)))] : [],
+        p.durable ? [p.durable.catch((e: Error) => void Object.assign(p, failed(p.index, toErrorCode(e, broker.log).errorCode, e.message)))] : [],
       ),
     );
     return waits.length === 0 ? response : Promise.all(waits).then(() => response);

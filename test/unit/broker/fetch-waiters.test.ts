@@ -17,6 +17,7 @@ import { fetchHandler } from '../../../src/broker/handlers/fetch.js';
 import { buildBrokerConfig } from '../../../src/config.js';
 import { buildBatch } from '../../../src/native/records.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
+import { silentLogger } from '../../../src/util/logger.js';
 
 describe('FetchWaiters', () => {
   const a = { name: 'a' };
@@ -103,7 +104,7 @@ describe('a long-polling Fetch ends', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'brook-waiters-'));
-    broker = new Broker(buildBrokerConfig({ overrides: { 'log.dirs': dir, 'log.cleaner.enable': false, 'offsets.topic.num.partitions': 1 } }), () => {});
+    broker = new Broker(buildBrokerConfig({ overrides: { 'log.dirs': dir, 'log.cleaner.enable': false, 'offsets.topic.num.partitions': 1 } }), silentLogger);
     broker.topics.create('t', 2);
     closeListeners.clear();
     ctx = {

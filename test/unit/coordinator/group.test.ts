@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Group, NEW_MEMBER_JOIN_TIMEOUT_MS, type GroupEnv, type JoinRequest, type JoinResult, type SyncResult } from '../../../src/coordinator/group.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
+import { silentLogger } from '../../../src/util/logger.js';
 
 interface Env extends GroupEnv {
   stored: { generation: number; assignments: Map<string, Buffer> }[];
@@ -21,7 +22,7 @@ function makeEnv(over: Partial<GroupEnv> = {}): Env {
       env.stored.push({ generation: group.generationId, assignments });
       return env.failStore ? Promise.reject(new Error('disk on fire')) : Promise.resolve();
     },
-    log: () => {},
+    log: silentLogger,
     ...over,
   };
   return env;

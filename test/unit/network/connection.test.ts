@@ -7,6 +7,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, type ConnectionOptions } from '../../../src/network/connection.js';
 import type { OutChunk, RequestInfo } from '../../../src/protocol/request-sink.js';
+import { silentLogger } from '../../../src/util/logger.js';
 
 const RECYCLED_KEY = 0;
 const KEPT_KEY = 3;
@@ -85,7 +86,7 @@ async function start(opts: Partial<ConnectionOptions> & { delayMs?: number; hold
         maxInFlight: 64,
         readSlice: () => Buffer.alloc(0),
         recyclableApiKeys: new Set([RECYCLED_KEY]),
-        log: () => {},
+        log: silentLogger,
         ...opts,
       }),
     );
