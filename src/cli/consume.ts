@@ -77,6 +77,7 @@ async function run(argv: string[]): Promise<number> {
   const consumer = new Consumer(client, consumerOptions(cprops, autoOffsetReset));
   let membership: GroupMembership | undefined;
   let printed = 0;
+  let lastJsonOffset = -1;
   let stopping = false;
   let brokenPipe = false;
 
@@ -125,12 +126,13 @@ async function run(argv: string[]): Promise<number> {
       const left = maxMessages - printed;
       let n: number;
       if (printer) n = printer.print(f.topic, f.partition, f.records, f.fetchOffset, left);
-      else n = printJsonLines(write, f.topic, f.partition, f.records, f.fetchOffset, left);
+      else ({ n, last: lastJsonOffset } = printJsonLines(write, f.topic, f.partition, f.records, f.fetchOffset, left));
       printed += n;
       if (n > 0) armIdle();
       if (printed >= maxMessages) {
         stop();
-        return;
+        // Records past the limit were not shown: a group commits only up to the last one printed.
+        return (printer ? printer.lastOffset : lastJsonOffset) + 1;
       }
       // Hand the output to the pipe between fetches; wait when the reader is slower than the broker.
       printer?.flush();
@@ -190,12 +192,14 @@ async function startPositions(
 }
 
 /** --json: one object per record; bytes as UTF-8 when they are valid UTF-8, else base64. */
-function printJsonLines(write: (b: Buffer) => void, topic: string, partition: number, records: Buffer, fromOffset: number, limit: number): number {
+function printJsonLines(write: (b: Buffer) => void, topic: string, partition: number, records: Buffer, fromOffset: number, limit: number): { n: number; last: number } {
   const lines: string[] = [];
+  let last = -1;
   for (const batch of decodeBatches(records).batches) {
     if (batch.isControl) continue;
     for (const r of batch.records) {
       if (r.offset < fromOffset || lines.length >= limit) continue;
+      last = r.offset;
       lines.push(
         JSON.stringify({
           topic,
@@ -211,7 +215,7 @@ function printJsonLines(write: (b: Buffer) => void, topic: string, partition: nu
     }
   }
   if (lines.length) write(Buffer.from(lines.join('\n') + '\n'));
-  return lines.length;
+  return { n: lines.length, last };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

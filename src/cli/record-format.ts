@@ -93,6 +93,8 @@ export class RecordPrinter {
   private pos = 0;
   /** Records printed so far. */
   count = 0;
+  /** Offset of the last record printed. */
+  lastOffset = -1;
 
   constructor(
     private readonly format: RecordFormat,
@@ -120,6 +122,7 @@ export class RecordPrinter {
         if (offset < fromOffset) continue;
         if (this.format.kind === 'console') this.console(this.format, src, r, h, i, partition, timestampType);
         else this.kcat(this.format, src, r, h, i, topic, partition);
+        this.lastOffset = offset;
         printed++;
       }
     }

@@ -80,7 +80,10 @@ export async function listOffsets(client: KafkaClient, topic: string, partitions
 interface Assigned {
   topic: string;
   partition: number;
+  /** The next offset to fetch (ahead of `consumed` while an answer is being handled). */
   offset: number;
+  /** The offset after the last record the handler has taken: what a group commits. */
+  consumed: number;
   leader: number;
 }
 
@@ -98,7 +101,7 @@ export class Consumer {
   private stopped = false;
   private failure: Error | undefined;
   private doneWaiters: ((e: Error | undefined) => void)[] = [];
-  private handler: ((f: FetchedRecords) => void | Promise<void>) | undefined;
+  private handler: Handler | undefined;
   /** Bumped on every assign(): answers to fetches sent under an older assignment are dropped. */
   private generation = 0;
 
@@ -113,9 +116,9 @@ export class Consumer {
     this.autoOffsetReset = opts.autoOffsetReset ?? 'latest';
   }
 
-  /** Current position of each assigned partition (the next offset to read). */
+  /** Position of each assigned partition: the offset after the last record the handler took. */
   positions(): { topic: string; partition: number; offset: number }[] {
-    return [...this.assigned.values()].map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    return [...this.assigned.values()].map(({ topic, partition, consumed }) => ({ topic, partition, offset: consumed }));
   }
 
   /**
@@ -130,7 +133,7 @@ export class Consumer {
     for (const a of list) {
       const p = infos.get(a.topic)!.partitions.find((x) => x.partition === a.partition);
       if (!p) throw new KafkaResponseError(3, `${a.topic}-${a.partition}`);
-      next.set(`${a.topic}\0${a.partition}`, { ...a, leader: p.leader });
+      next.set(`${a.topic}\0${a.partition}`, { ...a, consumed: a.offset, leader: p.leader });
     }
     this.assigned = next;
     if (this.handler) this.startLoops();
@@ -138,10 +141,11 @@ export class Consumer {
 
   /**
    * Starts fetching; `handler` gets each partition's records in offset order (it may return a
-   * promise: the next answer of that leader waits for it). Resolves when stop() is called, rejects
-   * with the error that stopped the consumer.
+   * promise: the next answer of that leader waits for it). The handler answers the offset after the
+   * last record it took when it did not take them all (a record limit), else nothing. Resolves when
+   * stop() is called, rejects with the error that stopped the consumer.
    */
-  run(handler: (f: FetchedRecords) => void | Promise<void>): Promise<void> {
+  run(handler: Handler): Promise<void> {
     this.handler = handler;
     const done = new Promise<void>((resolve, reject) => this.doneWaiters.push((e) => (e ? reject(e) : resolve())));
     this.startLoops();
@@ -184,9 +188,12 @@ export class Consumer {
         const fetched = this.absorb(answer.res, leader);
         const after = [...this.assigned.values()].filter((a) => a.leader === leader);
         if (after.length > 0 && !this.stopped && !conn.closed) next = this.fetch(conn, after);
+        const gen = this.generation;
         for (const f of fetched) {
           if (this.stopped) break;
-          await this.handler!(f);
+          const took = await this.handler!(f);
+          const a = this.assigned.get(`${f.topic}\0${f.partition}`);
+          if (a && gen === this.generation) a.consumed = typeof took === 'number' ? took : f.nextOffset;
         }
         if (fetched.length === 0 && next === undefined) await sleep(RETRY_BACKOFF_MS);
       }
@@ -293,6 +300,9 @@ export class Consumer {
 }
 
 type FetchResponse = Res<typeof fetchApi>;
+
+/** Receives one partition's records; may answer the offset after the last record it took. */
+export type Handler = (f: FetchedRecords) => void | number | undefined | Promise<void | number | undefined>;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
