@@ -129,7 +129,7 @@ function resetForm(groupId) {
     h('div', { class: 'field' }, h('label', { for: 'reset-to' }, 'Reset to'), to),
     offsetField,
     timeField,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, 'Reset offsets')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger', id: 'reset-submit' }, 'Reset offsets')),
     status,
   );
   form.addEventListener('submit', async (e) => {

@@ -64,7 +64,7 @@ function createForm(status, done) {
     h('div', { class: 'field' }, h('label', { for: 'new-topic-name' }, 'Name'), name, h('small', { id: 'new-topic-name-help' }, "Letters, digits, '.', '_' and '-'.")),
     h('div', { class: 'field' }, h('label', { for: 'new-topic-partitions' }, 'Partitions'), partitions),
     h('div', { class: 'field' }, h('label', { for: 'new-topic-configs' }, 'Configs'), configs, h('small', { id: 'new-topic-configs-help' }, 'One name=value per line; optional.')),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Create topic')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'create-topic' }, 'Create topic')),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -253,7 +253,7 @@ function produceForm(topic, tail) {
     h('div', { class: 'field' }, h('label', { for: 'produce-key' }, 'Key (optional)'), key),
     h('div', { class: 'field' }, h('label', { for: 'produce-value' }, 'Value'), value),
     h('div', { class: 'field' }, h('label', { for: 'produce-partition' }, 'Partition (optional)'), partition),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Produce')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'produce-submit' }, 'Produce')),
     status,
   );
   form.addEventListener('submit', async (e) => {
