@@ -8,9 +8,13 @@
  *   and its produce form writes a record kcat then reads.
  * - The group page follows a kafkajs group's commits (lag table and chart), and its offset reset
  *   is refused while the group runs and works once it stopped.
+ * - Behind a reverse proxy that serves it under a path prefix, the console works unchanged (its
+ *   URLs are relative): pages, the API, a change and the live tail's WebSocket.
  * Screenshots are kept in test/browser/artifacts/ (git-ignored).
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
@@ -41,6 +45,53 @@ async function closeAll(steps: (() => Promise<unknown> | undefined)[]): Promise<
     }
   }
   if (first !== undefined) throw first;
+}
+
+/**
+ * A reverse proxy serving `target` under `prefix` (as nginx's `location /prefix/ { proxy_pass
+ * http://broker/; }` does): HTTP requests and WebSocket upgrades, the prefix stripped, every
+ * header (Host, Origin) passed unchanged.
+ */
+async function prefixProxy(target: number, prefix: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createHttpServer((req, res) => {
+    if (!req.url?.startsWith(`${prefix}/`)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const upstream = httpRequest({ host: '127.0.0.1', port: target, method: req.method, path: req.url.slice(prefix.length), headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    const upstream = netConnect(target, '127.0.0.1', () => {
+      const lines = [`${req.method} ${req.url!.slice(prefix.length)} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      upstream.write(head);
+      socket.pipe(upstream).pipe(socket);
+    });
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 describe.skipIf(!hasChromium)('the web console in Chromium', () => {
@@ -349,4 +400,42 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     expect(problems.filter((p) => !/status of 409/.test(p))).toEqual([]);
     expect(problems.filter((p) => /status of 409/.test(p))).toHaveLength(1);
   }, 60_000);
+  it('works unchanged behind a reverse proxy that adds a path prefix: pages, API, a change and the live tail', async () => {
+    const proxy = await prefixProxy(tb!.broker.wsPort!, '/tools/brook');
+    try {
+      const topic = 'console-prefixed';
+      await admin!.createTopics({ topics: [{ topic }], waitForLeaders: true });
+      const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+      });
+      const requested: string[] = [];
+      page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+      page.on('websocket', (ws) => requested.push(new URL(ws.url()).pathname));
+      const res = await page.goto(`http://127.0.0.1:${proxy.port}/tools/brook/#/`);
+      expect(res?.status()).toBe(200);
+      await page.waitForFunction(() => Number(document.getElementById('chart-bytes')?.dataset.points) >= 1);
+      await go(page, `/topics/${topic}`);
+      await page.waitForSelector('#partitions tbody tr');
+      await page.waitForSelector('#tail-status >> text=Live: waiting');
+      expectOk(await run('kcat', ['-P', '-b', tb!.bootstrap, '-t', topic], { input: 'through-the-proxy\n' }), 'kcat -P');
+      await page.waitForSelector('#tail-rows >> text=through-the-proxy');
+      await go(page, '/topics');
+      await page.fill('#new-topic-name', 'made-behind-proxy');
+      await page.click('#create-topic');
+      await page.waitForSelector('#topics-list a:text-is("made-behind-proxy")');
+      expect(await admin!.listTopics()).toContain('made-behind-proxy');
+      // Every request stayed under the prefix: nothing was asked of the proxy's root.
+      expect(requested.filter((p) => !p.startsWith('/tools/brook/'))).toEqual([]);
+      expect(requested).toEqual(expect.arrayContaining(['/tools/brook/console/app.js', '/tools/brook/vendor/uPlot.esm.js', '/tools/brook/client/index.js', '/tools/brook/api/v1/overview', '/tools/brook/api/v1/topics', '/tools/brook/ws/v1']));
+      await shot(page, 'behind-proxy');
+      expect(problems).toEqual([]);
+    } finally {
+      await closeAll(contexts.splice(0).map((c) => () => c.close()));
+      await proxy.close();
+    }
+  }, 30_000);
 });
