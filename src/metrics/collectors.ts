@@ -142,24 +142,26 @@ export function createBrokerRegistry(src: MetricsSource): Registry {
 
   // ---------------------------------------------------------------- BrokerTopicMetrics
   // Kafka has one MBean per topic plus one for all topics (no topic tag); the JMX exporter turns
-  // both into the same name, the total without a topic label. Brook does the same.
-  const topicCounter = (name: string, mbean: string, pick: (t: TopicStats) => number) =>
+  // both into the same name, the total without a topic label. Brook does the same. Per-topic series
+  // are those of topics that exist now (a deleted topic's series ends, as in Kafka); the total keeps
+  // counting what deleted topics took, so it never goes down.
+  const topicCounter = (name: string, mbean: string, pick: (t: TopicStats) => number, total: () => number) =>
     family(`kafka_server_brokertopicmetrics_${name}_total`, `kafka.server:type=BrokerTopicMetrics,name=${mbean}`, 'counter', () => {
       const out: Sample[] = [];
-      let total = 0;
-      for (const [topic, t] of stats.allTopics()) {
-        const v = pick(t);
-        total += v;
-        out.push({ value: v, labels: { topic } });
-      }
-      out.push({ value: total });
+      for (const [topic, t] of stats.allTopics()) if (broker.topics.get(topic)) out.push({ value: pick(t), labels: { topic } });
+      out.push({ value: total() });
       return out;
     });
-  topicCounter('messagesin', 'MessagesInPerSec', (t) => t.messagesIn);
-  topicCounter('bytesin', 'BytesInPerSec', (t) => t.bytesIn);
-  topicCounter('bytesout', 'BytesOutPerSec', (t) => t.bytesOut);
-  topicCounter('failedproducerequests', 'FailedProduceRequestsPerSec (partitions whose append failed)', (t) => t.failedProduce);
-  topicCounter('failedfetchrequests', 'FailedFetchRequestsPerSec (partitions answered with an error)', (t) => t.failedFetch);
+  const sumAll = (pick: (t: TopicStats) => number) => () => {
+    let n = 0;
+    for (const t of stats.allTopics().values()) n += pick(t);
+    return n;
+  };
+  topicCounter('messagesin', 'MessagesInPerSec', (t) => t.messagesIn, () => stats.totals().messagesIn);
+  topicCounter('bytesin', 'BytesInPerSec', (t) => t.bytesIn, () => stats.totals().bytesIn);
+  topicCounter('bytesout', 'BytesOutPerSec', (t) => t.bytesOut, () => stats.totals().bytesOut);
+  topicCounter('failedproducerequests', 'FailedProduceRequestsPerSec (partitions whose append failed)', (t) => t.failedProduce, sumAll((t) => t.failedProduce));
+  topicCounter('failedfetchrequests', 'FailedFetchRequestsPerSec (partitions answered with an error)', (t) => t.failedFetch, sumAll((t) => t.failedFetch));
 
   // ---------------------------------------------------------------- RequestMetrics
   family('kafka_network_requestmetrics_requests_total', 'kafka.network:type=RequestMetrics,name=RequestsPerSec: requests answered by API and version', 'counter', () => {

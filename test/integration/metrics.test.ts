@@ -6,6 +6,8 @@
  * metrics.enabled=false answers 404 and counts nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { connect } from '../../src/client/index.js';
 import { parsePrometheusText, sampleValue, samples, type PromFamily } from '../prom-text.js';
 import { GROUP_TEST_PROPERTIES, kafkajs, startTestBroker, until, withAdmin, withProducer, type TestBroker } from './harness.js';
 
@@ -159,6 +161,22 @@ describe('GET /metrics', () => {
     expect(a.broker.broker.stats.totals()).toMatchObject({ messagesIn: N, bytesIn });
   });
 
+  it('counts WebSocket sessions and the records delivered to them, and drops nothing', async () => {
+    const client = connect(`ws://127.0.0.1:${a.broker.wsPort}/ws/v1`, { WebSocket });
+    try {
+      const it = client.subscribe({ topic: TOPIC, mode: 'assign', from: 'earliest' })[Symbol.asyncIterator]();
+      for (let i = 0; i < N; i++) expect((await it.next()).done).toBe(false);
+      const m = await scrape(a);
+      expect(sampleValue(m, 'brook_ws_sessions')).toBe(1);
+      expect(sampleValue(m, 'brook_ws_records_delivered_total')).toBe(N);
+      expect(sampleValue(m, 'brook_ws_frames_sent_total')).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(m, 'brook_ws_frames_dropped_total')).toBe(0);
+    } finally {
+      client.close();
+    }
+    await until('the session closed', async () => sampleValue(await scrape(a), 'brook_ws_sessions') === 0);
+  });
+
   it('counts open Kafka connections', async () => {
     const kafka = kafkajs(a.bootstrap);
     await withAdmin(kafka, async (admin) => {
@@ -179,6 +197,13 @@ describe('GET /metrics', () => {
     const ma = await scrape(a);
     expect(sampleValue(ma, 'kafka_server_brokertopicmetrics_messagesin_total', {}, true)).toBe(before);
     expect(samples(ma, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: 'other' })).toEqual([]);
+
+    // A deleted topic's series ends; the all-topics counter keeps what it took (it never goes down).
+    await withAdmin(kafkajs(b.bootstrap), (admin) => admin.deleteTopics({ topics: ['other'] }));
+    const gone = await scrape(b);
+    expect(samples(gone, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: 'other' })).toEqual([]);
+    expect(samples(gone, 'kafka_log_log_size', { topic: 'other' })).toEqual([]);
+    expect(sampleValue(gone, 'kafka_server_brokertopicmetrics_messagesin_total', {}, true)).toBe(3);
   });
 
   it('answers 404 and counts nothing with metrics.enabled=false', async () => {

@@ -159,8 +159,9 @@ function respond(broker: Broker, r: FetchResult) {
         for (const p of t.partitions) {
           if (p.errorCode === ErrorCode.NONE) continue;
           stats.api(ApiKey.Fetch).addError(p.errorCode);
-          const name = t.topic || broker.topics.byId(t.topicId)?.name;
-          if (name) stats.topic(name).failedFetch++;
+          // Only topics that exist: a client asking for made-up names must not grow the metrics.
+          const topic = t.topic ? broker.topics.get(t.topic) : broker.topics.byId(t.topicId);
+          if (topic) stats.topic(topic.name).failedFetch++;
         }
       }
     }
