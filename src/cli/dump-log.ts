@@ -89,8 +89,12 @@ class StdSink implements Sink {
   #chunks: string[] = [];
   #bytes = 0;
   out(line: string): void {
-    this.#chunks.push(line, '\n');
-    this.#bytes += line.length + 1;
+    this.write(line);
+    this.write('\n');
+  }
+  write(text: string): void {
+    this.#chunks.push(text);
+    this.#bytes += text.length;
     if (this.#bytes >= 1 << 16) this.flush();
   }
   err(line: string): void {
@@ -136,8 +140,8 @@ export const command: Command = {
 
     // Kafka's tool ends quietly when its output is closed (`| head`): so do we.
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(0);
-      throw e;
+      if (e.code !== 'EPIPE') process.stderr.write(`brook dump-log: cannot write the output: ${e.message}\n`);
+      process.exit(e.code === 'EPIPE' ? 0 : 1);
     });
 
     const sink = new StdSink();

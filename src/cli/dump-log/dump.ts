@@ -34,6 +34,8 @@ export interface DumpOptions {
 /** Where lines go: stdout for the dump, stderr for Kafka's end-of-run reports. */
 export interface Sink {
   out(line: string): void;
+  /** Part of a line: a JSON document written piece by piece (a whole segment may not fit one string). */
+  write(text: string): void;
   err(line: string): void;
 }
 
@@ -120,15 +122,13 @@ export function dumpLog(path: string, opts: DumpOptions, sink: Sink): FileResult
     const nameOffset = baseOffsetFromName(path);
     const end = opts.maxBytes === undefined ? file.size : Math.min(file.size, opts.maxBytes);
     const deep = opts.deepIteration || opts.printDataLog;
-    const batches: Record<string, unknown>[] = [];
+    let batches = 0;
     const nonConsecutive: [number, number][] = [];
     let lastOffset = -1;
     let first: number | undefined;
-    const onBatch = (buf: Buffer, b: BatchInfo): void => {
+    const onBatch = (buf: Buffer, b: BatchInfo, json: Record<string, unknown> | undefined): void => {
       first ??= b.baseOffset;
-      const json = opts.json ? batchJson(b) : undefined;
-      if (json) batches.push(json);
-      else sink.out(batchLine(b));
+      if (!json) sink.out(batchLine(b));
       if (!deep) return;
       const records: Record<string, unknown>[] = [];
       let decoded;
@@ -192,26 +192,28 @@ export function dumpLog(path: string, opts: DumpOptions, sink: Sink): FileResult
       }
       if (json) json.records = records;
     };
-    if (!opts.json) {
-      sink.out(`Log starting offset: ${nameOffset ?? 0}`);
-    }
-    const scan = scanBatches(file, (buf, b) => onBatch(buf, b), 0, end);
+    // JSON goes out batch by batch, inside one document per file: {"file", "type", "size",
+    // "batches": [...], then the totals}, so memory stays one batch whatever the segment's size.
+    if (opts.json) sink.write(`{"file":${JSON.stringify(path)},"type":"log","size":${file.size},"batches":[`);
+    else sink.out(`Log starting offset: ${nameOffset ?? 0}`);
+    const scan = scanBatches(
+      file,
+      (buf, b) => {
+        const json = opts.json ? batchJson(b) : undefined;
+        onBatch(buf, b, json);
+        if (json) sink.write(`${batches++ ? ',' : ''}${JSON.stringify(json)}`);
+      },
+      0,
+      end,
+    );
     // A limit that cut the file leaves a partial batch behind it on purpose: not worth a report.
     const trailing = end < file.size && !scan.corrupt ? 0 : scan.trailingBytes;
     const name = path.split('/').pop()!;
     if (opts.json) {
-      const doc: Record<string, unknown> = {
-        file: path,
-        type: 'log',
-        logStartOffset: nameOffset ?? first ?? 0,
-        size: file.size,
-        batches,
-        validBytes: scan.validBytes,
-        trailingBytes: trailing,
-      };
-      if (scan.corrupt) doc.corrupt = scan.corrupt;
-      if (deep) doc.nonConsecutiveOffsets = nonConsecutive;
-      sink.out(JSON.stringify(doc));
+      const totals: Record<string, unknown> = { logStartOffset: nameOffset ?? first ?? 0, validBytes: scan.validBytes, trailingBytes: trailing };
+      if (scan.corrupt) totals.corrupt = scan.corrupt;
+      if (deep) totals.nonConsecutiveOffsets = nonConsecutive;
+      sink.out(`],${JSON.stringify(totals).slice(1)}`);
     } else {
       if (trailing > 0) sink.out(`Found ${trailing} invalid bytes at the end of ${name}`);
       if (nonConsecutive.length > 0) {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dumpIndex, dumpLog, type DumpOptions } from '../../../src/cli/dump-log/dump.js';
+import { dumpIndex, dumpLog, type DumpOptions, type Sink } from '../../../src/cli/dump-log/dump.js';
 import { incrementSequence, readOffsetIndex, readTimeIndex } from '../../../src/cli/dump-log/segment.js';
 import { crc32c } from '../../../src/native/crc32c.js';
 import { buildBatch } from '../../../src/native/records.js';
@@ -17,10 +17,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const OPTS: DumpOptions = { json: false, printDataLog: false, deepIteration: false, skipRecordMetadata: false, verifyIndexOnly: false, indexSanityCheck: false, maxBytes: undefined };
 
-function capture(fn: (sink: { out(l: string): void; err(l: string): void }) => unknown) {
+function capture(fn: (sink: Sink) => unknown) {
   const out: string[] = [];
   const err: string[] = [];
-  const result = fn({ out: (l) => out.push(l), err: (l) => err.push(l) });
+  let partial = '';
+  const result = fn({ out: (l) => (out.push(partial + l), (partial = '')), write: (t) => (partial += t), err: (l) => err.push(l) });
   return { out, err, result };
 }
 
@@ -94,6 +95,18 @@ describe('dump-log segment reading', () => {
     const b = capture((sink) => dumpLog(corrupt, OPTS, sink));
     expect(b.result).toEqual({ failed: true, mismatches: 0 });
     expect(b.err).toEqual([`brook dump-log: ${corrupt}: corrupt data at position ${good.length} (batch size 32 is below the 61-byte batch header); the ${good.length} bytes from there were not dumped`]);
+    // The JSON document, written batch by batch, is still one valid document per file.
+    const j = capture((sink) => dumpLog(corrupt, { ...OPTS, json: true, deepIteration: true }, sink));
+    expect(j.out).toHaveLength(1);
+    expect(JSON.parse(j.out[0]!)).toMatchObject({
+      file: corrupt,
+      type: 'log',
+      batches: [{ baseOffset: 0, crcValid: true, records: [{ offset: 0, keySize: -1, valueSize: 1 }] }],
+      validBytes: good.length,
+      trailingBytes: good.length,
+      corrupt: { position: good.length },
+      nonConsecutiveOffsets: [],
+    });
   });
 
   it("stops at the zero entries of Kafka's preallocated index files", () => {
