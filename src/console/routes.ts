@@ -10,11 +10,14 @@
  * - no token, ws.auth=token: 401.
  * - no token, ws.auth=none: the anonymous principal (everything). Reads are open (another site's
  *   page cannot read the answers: no CORS headers are sent). Changes (POST, DELETE) are refused
- *   with 403 unless they come from the console's own origin, against cross-site request forgery:
- *   `Sec-Fetch-Site`, when the browser sends it, must be `same-origin`, and `Origin`, when present,
- *   must name this very host (the `Host` header) or be listed in ws.allowed.origins. A request with
- *   neither header is not from a browser (curl, scripts) and is allowed, as for WebSockets.
- *   POST bodies must also be `application/json`, which a cross-site HTML form cannot send.
+ *   with 403 unless they come from the console's own page, against cross-site request forgery:
+ *   `Sec-Fetch-Site`, when the browser sends it, must be `same-origin` (another port of localhost is
+ *   `same-site`: refused), and `Origin`, when present, must pass the gateway's WebSocket origin rule
+ *   (WsAuth: listed in ws.allowed.origins, or with an empty list a loopback page over loopback).
+ *   The `Host` header is not trusted for this: under DNS rebinding a hostile page's Origin and Host
+ *   agree, and only the Origin still names the hostile site. A request with neither header is not
+ *   from a browser (curl, scripts) and is allowed, as for WebSockets. POST bodies must also be
+ *   `application/json`, which a cross-site HTML form cannot send.
  *
  * Requests: JSON bodies up to 64 KiB (413 above). Answers: JSON, `{"error", "code"}` on failure
  * (400 bad input, 401/403 auth, 404 unknown topic or group, 409 conflicts, 413, 415).
@@ -95,7 +98,7 @@ interface Asked {
   authorization: string;
   origin: string;
   secFetchSite: string;
-  host: string;
+  remoteAddress: string;
   contentType: string;
   body: Promise<Buffer> | undefined;
 }
@@ -154,7 +157,7 @@ class ConsoleRoutes {
       authorization: req.getHeader('authorization'),
       origin: req.getHeader('origin'),
       secFetchSite: req.getHeader('sec-fetch-site'),
-      host: req.getHeader('host'),
+      remoteAddress: Buffer.from(r.res.getRemoteAddressAsText()).toString(),
       contentType: req.getHeader('content-type'),
       // The body must be claimed before the handler returns (uWS delivers it to onData only then).
       body: method === 'POST' ? readBody(r) : undefined,
@@ -178,33 +181,17 @@ class ConsoleRoutes {
       return this.gateway.auth.authenticateToken(m[1]!);
     }
     if (this.gateway.config.auth === 'token') throw new ApiError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <token> (ws.auth=token)');
-    if (mutating) this.checkSameOrigin(q);
+    if (mutating) await this.checkSameOrigin(q);
     return anonymousPrincipal;
   }
 
   /** See the header: cross-site request forgery protection for token-less changes. */
-  private checkSameOrigin(q: Asked): void {
+  private async checkSameOrigin(q: Asked): Promise<void> {
     if (q.secFetchSite !== '' && q.secFetchSite !== 'same-origin') {
       throw new ApiError(403, 'FORBIDDEN', `cross-site request refused (Sec-Fetch-Site: ${q.secFetchSite}); send a bearer token or use the console's own page`);
     }
-    if (q.origin !== '') {
-      let host: string | undefined;
-      let normal: string | undefined;
-      try {
-        const u = new URL(q.origin);
-        if (u.protocol === 'http:' || u.protocol === 'https:') {
-          host = u.host;
-          normal = u.origin;
-        }
-      } catch {
-        // Unparseable ("null" from a sandboxed frame): not this origin.
-      }
-      const allowed = this.gateway.config.allowedOrigins.filter((o) => o !== '*').map((o) => o.toLowerCase().replace(/\/$/, ''));
-      const sameHost = host !== undefined && q.host !== '' && host.toLowerCase() === q.host.toLowerCase();
-      if (!sameHost && !(normal !== undefined && allowed.includes(normal))) {
-        throw new ApiError(403, 'FORBIDDEN', `cross-origin request refused (Origin ${JSON.stringify(q.origin.slice(0, 60))} is not this host and not in ws.allowed.origins)`);
-      }
-    }
+    // The WebSocket rule itself (AuthError 4403 when the Origin is not allowed; no Origin passes).
+    await this.gateway.auth.authenticate({ protocols: [], origin: q.origin === '' ? undefined : q.origin, ticket: undefined, remoteAddress: q.remoteAddress });
     if (q.method === 'POST' && !/^application\/json\s*(;|$)/i.test(q.contentType)) {
       throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
     }

@@ -29,7 +29,7 @@ const consumers: Consumer[] = [];
 const clients: BrookClient[] = [];
 
 beforeAll(async () => {
-  tb = await startTestBroker({ properties: { ...GROUP_TEST_PROPERTIES, 'ws.allowed.origins': ALLOWED_ORIGIN } });
+  tb = await startTestBroker({ properties: GROUP_TEST_PROPERTIES });
   kafka = kafkajs(tb.bootstrap, { clientId: 'console-api-it' });
 });
 
@@ -161,20 +161,25 @@ describe('overview and topics', () => {
     const r = await call('configs/broker');
     expect(r.status).toBe(200);
     const configs = r.body.configs as { name: string; value: string; source: string; readOnly: boolean }[];
-    expect(configs.find((c) => c.name === 'ws.allowed.origins')).toMatchObject({ value: ALLOWED_ORIGIN, source: 'STATIC_BROKER_CONFIG', readOnly: true });
+    expect(configs.find((c) => c.name === 'group.initial.rebalance.delay.ms')).toMatchObject({ value: '0', source: 'STATIC_BROKER_CONFIG', readOnly: true });
+    expect(configs.find((c) => c.name === 'ws.allowed.origins')).toMatchObject({ value: '', source: 'DEFAULT_CONFIG' });
     expect(configs.find((c) => c.name === 'log.retention.ms')).toMatchObject({ readOnly: false });
   });
 });
 
 describe('cross-site request forgery (ws.auth=none)', () => {
-  it('refuses token-less changes from another origin, from a cross-site fetch and as a form post; allows same-origin, listed origins and non-browser clients', async () => {
+  it('refuses token-less changes from another origin, a cross-site fetch, DNS rebinding and a form post; allows the console page and non-browser clients', async () => {
     await withAdmin(kafka, (a) => a.createTopics({ topics: [{ topic: 'csrf-target' }], waitForLeaders: true }));
     const refused: [string, Parameters<typeof call>[1]][] = [
       ['DELETE from another origin', { method: 'DELETE', headers: { origin: 'http://evil.example' } }],
       ['DELETE from a cross-site fetch', { method: 'DELETE', headers: { 'sec-fetch-site': 'cross-site' } }],
       ['DELETE from a same-site subdomain', { method: 'DELETE', headers: { 'sec-fetch-site': 'same-site' } }],
       ['DELETE from a sandboxed frame', { method: 'DELETE', headers: { origin: 'null' } }],
-      ['DELETE from the same host on another port', { method: 'DELETE', headers: { origin: `http://127.0.0.1:${tb.broker.port}` } }],
+      // Another web app on this machine: a browser calls it same-site (ports do not count for sites).
+      ['DELETE from another port of this host', { method: 'DELETE', headers: { origin: `http://127.0.0.1:${tb.broker.port}`, 'sec-fetch-site': 'same-site' } }],
+      // DNS rebinding: the hostile name now resolves to this broker, so the browser says same-origin
+      // and Host matches; only the Origin still names the hostile site.
+      ['DELETE after DNS rebinding', { method: 'DELETE', headers: { origin: `http://rebound.example:${tb.broker.wsPort}`, host: `rebound.example:${tb.broker.wsPort}`, 'sec-fetch-site': 'same-origin' } }],
     ];
     for (const [what, init] of refused) {
       const r = await call('topics/csrf-target', init);
@@ -196,12 +201,32 @@ describe('cross-site request forgery (ws.auth=none)', () => {
     expect(read.status).toBe(200);
     expect(read.headers.get('access-control-allow-origin')).toBeNull();
 
+    // The console's own page, served from a loopback host (the gateway's rule with no allow-list).
     const sameOrigin = await call('topics', { method: 'POST', body: { name: 'csrf-same' }, headers: { origin: base(), 'sec-fetch-site': 'same-origin' } });
     expect(sameOrigin.status).toBe(201);
-    const listed = await call('topics', { method: 'POST', body: { name: 'csrf-listed' }, headers: { origin: ALLOWED_ORIGIN } });
-    expect(listed.status).toBe(201);
     const script = await call('topics/csrf-target', { method: 'DELETE' });
     expect(script.status).toBe(200);
+  });
+});
+
+describe('cross-site request forgery with ws.allowed.origins set', () => {
+  let listed: TestBroker;
+  beforeAll(async () => {
+    listed = await startTestBroker({ properties: { 'ws.allowed.origins': ALLOWED_ORIGIN } });
+  });
+  afterAll(async () => {
+    await listed?.close();
+  });
+
+  it('accepts token-less changes only from the listed origins, as WebSockets', async () => {
+    const from = (origin: string, name: string) => call('topics', { method: 'POST', body: { name }, headers: { origin, 'sec-fetch-site': 'same-origin' } }, listed);
+    expect((await from(ALLOWED_ORIGIN, 'from-listed')).status).toBe(201);
+    // With a list, a loopback page is not implied any more: the console's own origin must be listed too.
+    expect(await from(base(listed), 'from-loopback')).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect((await from('https://other.example.com', 'from-other')).status).toBe(403);
+    const names = (await call('topics', {}, listed)).body.topics as { name: string }[];
+    expect(names.map((t) => t.name)).toEqual(expect.arrayContaining(['from-listed']));
+    expect(names.map((t) => t.name)).not.toContain('from-loopback');
   });
 });
 
