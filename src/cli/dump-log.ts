@@ -43,6 +43,8 @@ and on copied files, including segments written by Kafka.
 
 A directory argument dumps each segment file in it (.log, .index, .timeindex by base offset;
 only the indexes with --verify-index-only or --index-sanity-check); other files there are skipped.
+A directory without segment files but with partition directories (a broker's data directory)
+dumps those, one level down, in name order.
 
 Per batch: base and last offset, record count, base and last sequence, producer id and epoch,
 leader epoch, transactional and control flags, delete horizon, byte position, max timestamp,
@@ -155,9 +157,15 @@ export const command: Command = {
       let paths: string[];
       try {
         if (statSync(arg).isDirectory()) {
-          paths = segmentFiles(arg, opts.verifyIndexOnly || opts.indexSanityCheck);
+          const indexesOnly = opts.verifyIndexOnly || opts.indexSanityCheck;
+          paths = segmentFiles(arg, indexesOnly);
           if (paths.length === 0) {
-            fail(arg, 'no segment files (.log, .index, .timeindex) in this directory');
+            // A data directory: its partition directories (topic-N), one level down only.
+            const subdirs = readdirSync(arg, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+            paths = subdirs.flatMap((d) => segmentFiles(join(arg, d), indexesOnly));
+          }
+          if (paths.length === 0) {
+            fail(arg, 'no segment files (.log, .index, .timeindex) in this directory or the directories in it');
             continue;
           }
         } else paths = [arg];

@@ -210,6 +210,13 @@ describe('brook dump-log', { timeout: 90_000 }, () => {
     // A directory: its segment files by base offset, .log then .index then .timeindex.
     const d = expectOk(await dumpLog(segmentDir), 'dump-log DIR');
     expect(d.stdout.split('\n').filter((l) => l.startsWith('Dumping '))).toEqual([`Dumping ${join(segmentDir, `${SEGMENT}.log`)}`, `Dumping ${index}`, `Dumping ${timeindex}`]);
+    // The data directory: every partition directory in it, one level down.
+    const all = expectOk(await dumpLog('--verify-index-only', tb.dataDir), 'dump-log DATA_DIR');
+    expect(all.stdout).toContain(`Dumping ${index}\nDumping ${timeindex}\n`);
+    expect(all.stdout).toContain(`Dumping ${join(tb.dataDir, '__consumer_offsets-0', `${SEGMENT}.index`)}\n`);
+    // Kafka's --files, comma-separated, is the same as naming the files.
+    const files = expectOk(await dumpLog('--verify-index-only', '--files', `${index},${timeindex}`), 'dump-log --files');
+    expect(files.stdout).toBe(`Dumping ${index}\nDumping ${timeindex}\n`);
   });
 
   it('reports index entries that do not match the log, in Kafka words, and exits 1 under --verify-index-only', async () => {
