@@ -8,6 +8,7 @@
  *   and its produce form writes a record kcat then reads.
  * - The group page follows a kafkajs group's commits (lag table and chart), and its offset reset
  *   is refused while the group runs and works once it stopped.
+ * - With ws.auth=token the page asks for a token and then works with it, live tail included.
  * - Behind a reverse proxy that serves it under a path prefix, the console works unchanged (its
  *   URLs are relative): pages, the API, a change and the live tail's WebSocket.
  * Screenshots are kept in test/browser/artifacts/ (git-ignored).
@@ -436,6 +437,41 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     } finally {
       await closeAll(contexts.splice(0).map((c) => () => c.close()));
       await proxy.close();
+    }
+  }, 30_000);
+
+  it('with ws.auth=token asks for a token, then serves the pages and the live tail with it', async () => {
+    const secured = await startTestBroker({ properties: { 'ws.auth': 'token' }, ws: { authenticate: (t) => (t === 'op-token' ? { name: 'operator', read: ['*'], write: ['*'] } : undefined) } });
+    try {
+      const topic = 'console-secured';
+      expectOk(await run('kcat', ['-P', '-b', secured.bootstrap, '-t', topic], { input: 'first\n' }), 'kcat -P');
+      const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+      });
+      await page.goto(`http://127.0.0.1:${secured.broker.wsPort}/#/`);
+      await page.waitForSelector('#login[open]');
+      expect(await page.textContent('#login-message')).toMatch(/requires a token/);
+      await page.fill('#login-token', 'not-the-token');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#login[open] >> text=The token was refused');
+      await page.fill('#login-token', 'op-token');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector(`#overview-facts >> text=${secured.broker.broker.clusterId}`);
+      await go(page, `/topics/${topic}`);
+      await page.waitForSelector('#tail-status >> text=Live: waiting');
+      expectOk(await run('kcat', ['-P', '-b', secured.bootstrap, '-t', topic], { input: 'with-a-token\n' }), 'kcat -P');
+      await page.waitForSelector('#tail-rows >> text=with-a-token');
+      await shot(page, 'token-mode');
+      // Only the refused calls (401) failed; nothing else did.
+      expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
+      expect(problems.length).toBeGreaterThan(0);
+    } finally {
+      await closeAll(contexts.splice(0).map((c) => () => c.close()));
+      await secured.close();
     }
   }, 30_000);
 });
