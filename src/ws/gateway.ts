@@ -19,7 +19,7 @@ import type { WsConfig } from '../config.js';
 import { AuthError, parseSubprotocols, WsAuth, type Authenticate, type Principal } from './auth.js';
 import { CloseCode } from './close-codes.js';
 import type { WsGroupMember } from './group-member.js';
-import type { Logger } from '../util/logger.js';
+import { PeerLogLimiter, type Logger } from '../util/logger.js';
 import { Guard, type GuardedResponse } from './guard.js';
 import { LiveTails } from './live.js';
 import { frameLimit, Session, type SessionHost, type SocketData } from './session.js';
@@ -69,6 +69,7 @@ export class Gateway implements SessionHost {
   readonly auth: WsAuth;
   private readonly app: TemplatedApp;
   private readonly guard: Guard;
+  readonly peerLog: PeerLogLimiter;
   private readonly sessions = new Set<Session>();
   /**
    * Open sessions and parked group members by sessionKey: a session id names a session only
@@ -90,6 +91,7 @@ export class Gateway implements SessionHost {
     opts: GatewayOptions = {},
   ) {
     this.guard = new Guard(this.counters, logger);
+    this.peerLog = new PeerLogLimiter(logger);
     this.auth = new WsAuth({ mode: config.auth, tokensFile: config.tokensFile || undefined, authenticate: opts.authenticate, allowedOrigins: config.allowedOrigins });
     this.live = new LiveTails(broker, frameLimit(config), config.lingerMs, (fn) => this.guard.task('live fan-out', fn)());
     this.sse = new SseStreams(this, this.guard);
@@ -359,6 +361,7 @@ export class Gateway implements SessionHost {
     await new Promise((r) => setTimeout(r, 50));
     this.app.close();
     this.guard.close();
+    this.peerLog.close();
   }
 }
 

@@ -22,7 +22,7 @@ import { WsGroupMember, type GroupMemberEvents, type TopicPartition } from './gr
 import type { LiveTails } from './live.js';
 import { PartitionCursor, Subscription, type Policy, type SubscriptionSocket } from './subscription.js';
 import type { WebSocket } from './uws.js';
-import type { Logger } from '../util/logger.js';
+import type { Logger, PeerLogLimiter } from '../util/logger.js';
 
 /** What a session needs of its gateway. */
 export interface SessionHost {
@@ -32,6 +32,8 @@ export interface SessionHost {
   readonly auth: WsAuth;
   readonly counters: { framesSent: number; recordsSent: number; slowConsumerActions: number; dropped: number };
   readonly logger: Logger;
+  /** Lines a client can cause (failed requests, cut connections), limited per remote address. */
+  readonly peerLog: PeerLogLimiter;
   /** Registers `s` under its session id; an older socket with that id is closed with 4409. */
   takeOver(s: Session, id: string): void;
   /** The group member a disconnected socket of this session (and principal) left waiting for it. */
@@ -159,7 +161,7 @@ export class Session implements SubscriptionSocket {
     const text = JSON.stringify(msg);
     if (this.controlQueue.length > 0 || !this.fits(text.length)) {
       if (this.controlQueue.length >= MAX_QUEUED_CONTROL) {
-        this.host.logger.warn(`ws gateway: ${this.data.remoteAddress} does not read its replies; connection cut`);
+        this.host.peerLog.write('warn', this.data.remoteAddress, `ws gateway: ${this.data.remoteAddress} does not read its replies; connection cut`);
         this.hardClose();
         return;
       }
@@ -249,7 +251,7 @@ export class Session implements SubscriptionSocket {
         if (e instanceof Refusal) this.sendControl({ op: 'error', id: msg.id, code: e.code, message: e.message });
         else if (e instanceof AuthError) this.closeWith(e.closeCode, e.message);
         else {
-          this.host.logger.error(`ws gateway: ${msg.op} failed: ${(e as Error)?.stack ?? String(e)}`);
+          this.host.peerLog.write('error', this.data.remoteAddress, `ws gateway: ${msg.op} failed: ${(e as Error)?.stack ?? String(e)}`);
           this.sendControl({ op: 'error', id: msg.id, code: 'UNKNOWN_SERVER_ERROR', message: 'internal error' });
         }
       },
