@@ -1,11 +1,12 @@
 /**
  * The cost of metrics on the produce path: librdkafka produce throughput (100 B, acks=1, one
- * partition) against Brook as a child process with metrics.enabled=true and /metrics scraped every
- * second, beside the same produce against Brook with metrics.enabled=false (no counting, no route).
- * The two alternate within each run (which goes first alternates too), each on a fresh broker and
- * data directory, so drift on the shared VM hits both sides. Each broker first takes a warm-up
- * produce (a fifth of the count; with metrics on, scraped too) that neither side's figures include. Target: >= 97% of the throughput
- * without metrics (issue 10); the broker CPU per GB is the second figure.
+ * partition, two producer layouts: see `layouts`) against Brook as a child process with
+ * metrics.enabled=true and /metrics scraped every second, beside the same produce against Brook
+ * with metrics.enabled=false (no counting, no route). The two alternate within each run (which goes
+ * first alternates too), each on a fresh broker and data directory, so drift on the shared VM hits
+ * both sides. Each broker first takes a warm-up produce (a fifth of the count; with metrics on,
+ * scraped too) that neither side's figures include. Target: >= 97% of the throughput without
+ * metrics (issue 10); the broker CPU per GB is the second figure of each layout.
  *
  * Reuses throughput.bench.ts's process plumbing (Brook child process, the librdkafka load
  * generator, /proc CPU accounting). Each run gives one sample per side; BENCH_RUNS (default 5)
@@ -70,7 +71,7 @@ function metricValue(text: string, series: string): number {
   return Number(line.slice(series.length + 1));
 }
 
-async function produceOnce(loadgen: string, metrics: boolean, count: number, size: number): Promise<Sample> {
+async function produceOnce(loadgen: string, metrics: boolean, count: number, size: number, producerArgs: string[]): Promise<Sample> {
   const dataDir = mkdtempSync(join(process.env.BROOK_BENCH_DIR ?? tmpdir(), 'brook-metrics-'));
   const wsPort = await freePort();
   let brook: Brook | undefined;
@@ -82,10 +83,10 @@ async function produceOnce(loadgen: string, metrics: boolean, count: number, siz
     const scrape = metrics ? scraper(url, 1000) : undefined;
     // Warm-up, timed on neither side: a new process compiles its produce path and (metrics on) the
     // scrape path on first use; the first scrapes cost ~10x a warm one. Steady state is the claim.
-    const warm = lastJson<{ msgs: number }>(await exec(loadgen, ['produce', brook.bootstrap, topic, String(Math.max(5000, Math.round(count / 5))), String(size), '1']), 'warm-up produce');
+    const warm = lastJson<{ msgs: number }>(await exec(loadgen, ['produce', brook.bootstrap, topic, String(Math.max(5000, Math.round(count / 5))), String(size), '1', ...producerArgs]), 'warm-up produce');
     if (metrics) await sleep(2000); // at least two more scrapes after the warm-up produce
     const c0 = cpuSeconds(brook.pid);
-    const d = await exec(loadgen, ['produce', brook.bootstrap, topic, String(count), String(size), '1']);
+    const d = await exec(loadgen, ['produce', brook.bootstrap, topic, String(count), String(size), '1', ...producerArgs]);
     const brokerCpu = cpuSeconds(brook.pid) - c0;
     const scrapes = (await scrape?.stop()) ?? 0;
     const r = lastJson<{ msgs: number; bytes: number; seconds: number; errors: number }>(d, `produce (metrics ${metrics ? 'on' : 'off'})`);
@@ -105,51 +106,65 @@ async function produceOnce(loadgen: string, metrics: boolean, count: number, siz
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/**
+ * Producer layouts: the load generator's defaults (linger 5 ms, batches up to 1 MB: few, large
+ * requests, as a throughput-minded producer sends), and small batches without linger (16 KiB,
+ * about 140 records per request: many more requests, so per-request counting weighs more).
+ */
+const layouts = [
+  { name: '1 MB batches', args: [] as string[] },
+  { name: '16 KiB batches, linger 0', args: ['0', '16384'] },
+];
+
 export async function run(): Promise<Figure[]> {
   buildDist();
   const loadgen = buildLoadgen();
   const runs = isSmoke() ? 1 : Number(process.env.BENCH_RUNS ?? 5);
   const count = Number(process.env.BENCH_METRICS_COUNT ?? sized(3_000_000, 20_000));
   const size = Number(process.env.BENCH_METRICS_SIZE ?? 100);
-  const on: Sample[] = [];
-  const off: Sample[] = [];
-  for (let r = 0; r < runs; r++) {
-    // Alternate which side goes first, so a trend across the run does not favour one.
-    for (const metrics of r % 2 === 0 ? [true, false] : [false, true]) {
-      const s = await produceOnce(loadgen, metrics, count, size);
-      (metrics ? on : off).push(s);
-      console.log(
-        `run ${r + 1}/${runs} metrics ${metrics ? 'on, scraped 1/s' : 'off'}: ${Math.round(s.msgsPerSec)} msgs/s, broker ${s.brokerCores.toFixed(2)} cores (${s.cpuPerGB.toFixed(2)} CPU s/GB)${metrics ? `, ${s.scrapes} scrapes` : ''}`,
-      );
-    }
-  }
   const perSecond = (msPer: number) => 1000 / msPer;
-  const label = `produce ${size} B, 1p, acks=1`;
-  const extra = {
-    'on msgs/s': Math.round(mean(on.map((s) => s.msgsPerSec))),
-    'off msgs/s': Math.round(mean(off.map((s) => s.msgsPerSec))),
-    'on cores': Number(mean(on.map((s) => s.brokerCores)).toFixed(2)),
-    'off cores': Number(mean(off.map((s) => s.brokerCores)).toFixed(2)),
-    scrapes: on.reduce((n, s) => n + s.scrapes, 0),
-  };
-  return [
-    {
-      name: `${label}: msgs/s, metrics on + scraped 1/s`,
-      unit: 'msgs/s',
-      ours: await statsOf(on.map((s) => 1000 / s.msgsPerSec), perSecond),
-      baseline: await statsOf(off.map((s) => 1000 / s.msgsPerSec), perSecond),
-      baselineName: 'metrics.enabled=false',
-      target: '>= 97%',
-      extra,
-    },
-    {
-      name: `${label}: broker CPU, metrics on + scraped 1/s`,
-      unit: 'CPU s/GB',
-      higherIsBetter: false,
-      ours: await statsOf(on.map((s) => s.cpuPerGB)),
-      baseline: await statsOf(off.map((s) => s.cpuPerGB)),
-      baselineName: 'metrics.enabled=false',
-      extra,
-    },
-  ];
+  const figures: Figure[] = [];
+  for (const layout of layouts) {
+    const on: Sample[] = [];
+    const off: Sample[] = [];
+    for (let r = 0; r < runs; r++) {
+      // Alternate which side goes first, so a trend across the run does not favour one.
+      for (const metrics of r % 2 === 0 ? [true, false] : [false, true]) {
+        const s = await produceOnce(loadgen, metrics, count, size, layout.args);
+        (metrics ? on : off).push(s);
+        console.log(
+          `${layout.name}, run ${r + 1}/${runs}, metrics ${metrics ? 'on, scraped 1/s' : 'off'}: ${Math.round(s.msgsPerSec)} msgs/s, broker ${s.brokerCores.toFixed(2)} cores (${s.cpuPerGB.toFixed(2)} CPU s/GB)${metrics ? `, ${s.scrapes} scrapes` : ''}`,
+        );
+      }
+    }
+    const label = `produce ${size} B, ${layout.name}, acks=1`;
+    const extra = {
+      'on msgs/s': Math.round(mean(on.map((s) => s.msgsPerSec))),
+      'off msgs/s': Math.round(mean(off.map((s) => s.msgsPerSec))),
+      'on cores': Number(mean(on.map((s) => s.brokerCores)).toFixed(2)),
+      'off cores': Number(mean(off.map((s) => s.brokerCores)).toFixed(2)),
+      scrapes: on.reduce((n, s) => n + s.scrapes, 0),
+    };
+    figures.push(
+      {
+        name: `${label}: msgs/s, metrics on + scraped 1/s`,
+        unit: 'msgs/s',
+        ours: await statsOf(on.map((s) => 1000 / s.msgsPerSec), perSecond),
+        baseline: await statsOf(off.map((s) => 1000 / s.msgsPerSec), perSecond),
+        baselineName: 'metrics.enabled=false',
+        target: '>= 97%',
+        extra,
+      },
+      {
+        name: `${label}: broker CPU, metrics on + scraped 1/s`,
+        unit: 'CPU s/GB',
+        higherIsBetter: false,
+        ours: await statsOf(on.map((s) => s.cpuPerGB)),
+        baseline: await statsOf(off.map((s) => s.cpuPerGB)),
+        baselineName: 'metrics.enabled=false',
+        extra,
+      },
+    );
+  }
+  return figures;
 }
