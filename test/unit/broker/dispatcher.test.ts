@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Broker } from '../../../src/broker/broker.js';
 import { Dispatcher } from '../../../src/broker/dispatcher.js';
+import { BrokerStats } from '../../../src/broker/stats.js';
 import { defineHandler, type Handler, type RequestContext } from '../../../src/broker/handler.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
 import { decodeResponse, encodeRequest } from '../../../src/protocol/frames.js';
@@ -14,8 +15,8 @@ import { apiVersionsApi } from '../../../src/protocol/schemas/api-versions.js';
 import { metadataApi } from '../../../src/protocol/schemas/metadata.js';
 import type { ApiSchema, ReqInput } from '../../../src/protocol/schema.js';
 
-/** A stand-in: the dispatcher only passes the broker on to handlers, in their context. */
-const BROKER = { stand: 'in' } as unknown as Broker;
+/** A stand-in: the dispatcher passes the broker on to handlers, in their context, and counts into its stats. */
+const BROKER = { stand: 'in', stats: new BrokerStats() } as unknown as Broker;
 /** The connection side: its address, and close listeners the test can fire. */
 const closeListeners = new Set<() => void>();
 const ORIGIN = {
@@ -183,6 +184,29 @@ describe('Dispatcher', () => {
     const { frame, info } = request(metadataApi, 4, { topics: null, allowAutoTopicCreation: false });
     frame.writeInt16BE(0x7fff, 8); // client_id length
     expect(closeReason(() => d.onRequest(frame, info, ORIGIN))).toMatch(/^malformed Metadata v4 request: /);
+  });
+
+  it('counts each answered request into broker.stats: api key, version, latency, and the error codes in the answer', () => {
+    const stats = new BrokerStats();
+    const answer = () => ({ brokers: [], topics: [{ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name: 'gone', isInternal: false, partitions: [] }], clusterId: 'c', controllerId: 1 });
+    const d = new Dispatcher({ stats } as unknown as Broker, handlers([], answer));
+    for (let i = 0; i < 2; i++) {
+      const { frame, info } = request(metadataApi, 4, { topics: [{ name: 'gone' }], allowAutoTopicCreation: false });
+      void d.onRequest(frame, info, ORIGIN);
+    }
+    const metadata = stats.api(3);
+    expect(metadata.requests).toBe(2);
+    expect(metadata.byVersion[4]).toBe(2);
+    expect(metadata.latency.count).toBe(2);
+    expect(metadata.errors.get(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)).toBe(2);
+
+    // metrics.enabled=false: nothing counted.
+    const off = new BrokerStats();
+    off.enabled = false;
+    const quiet = new Dispatcher({ stats: off } as unknown as Broker, handlers([], answer));
+    const { frame, info } = request(metadataApi, 4, { topics: null, allowAutoTopicCreation: false });
+    void quiet.onRequest(frame, info, ORIGIN);
+    expect(off.allApis()).toEqual([]);
   });
 
   it('passes a null answer on as no response (acks=0), and an asynchronous answer as a promise of the frame', async () => {
