@@ -147,6 +147,8 @@ export class Consumer {
    */
   run(handler: Handler): Promise<void> {
     this.handler = handler;
+    // Stopped before running (e.g. --max-messages 0): settle at once, as stop() will not be called again.
+    if (this.stopped) return this.failure ? Promise.reject(this.failure) : Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.doneWaiters.push((e) => (e ? reject(e) : resolve())));
     this.startLoops();
     return done;
@@ -187,7 +189,12 @@ export class Consumer {
         // Advance positions from batch headers, send the next fetch, then hand over this answer.
         const fetched = this.absorb(answer.res, leader);
         const after = [...this.assigned.values()].filter((a) => a.leader === leader);
-        if (after.length > 0 && !this.stopped && !conn.closed) next = this.fetch(conn, after);
+        if (after.length > 0 && !this.stopped && !conn.closed) {
+          next = this.fetch(conn, after);
+          // Handled now: the handler below may never return (a reader that went away) while the
+          // client is closed under this fetch, and its rejection must not be unhandled.
+          next.catch(() => {});
+        }
         const gen = this.generation;
         for (const f of fetched) {
           if (this.stopped) break;
