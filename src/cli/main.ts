@@ -38,6 +38,8 @@ Options for start:
   --data-dir <dir>       data directory (default ./data; same as log.dirs)
   --ws-port <n>          port of the WebSocket / SSE gateway (default 9093; 0 picks a free port;
                          ws.listeners sets the address too, ws.enabled=false turns it off)
+  --log-level <level>    error, warn, info (default) or debug (same as --set log.level=...)
+  --log-format <format>  text (default) or json lines (same as --set log.format=...)
   --set <key=value>      any broker setting by its Kafka name; repeatable; wins over --config
 
 Flags win over the file; unknown settings or invalid values are refused with the key named.
@@ -83,6 +85,8 @@ async function start(argv: string[]): Promise<number> {
         'ws-port': { type: 'string' },
         host: { type: 'string' },
         'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         set: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
@@ -106,6 +110,8 @@ async function start(argv: string[]): Promise<number> {
     }
     properties[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  if (values['log-level'] !== undefined) properties['log.level'] = values['log-level'];
+  if (values['log-format'] !== undefined) properties['log.format'] = values['log-format'];
   const portFlag = (flag: string, raw: string | undefined): number | undefined | null => {
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -141,9 +147,10 @@ async function start(argv: string[]): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      process.stderr.write(`brook: ${signal} received, shutting down\n`);
+      // Through the broker's logger, so log.format=json keeps stderr pure JSON lines.
+      broker.log.info(`${signal} received, shutting down`);
       broker.close().then(resolve, (e) => {
-        process.stderr.write(`brook: shutdown failed: ${(e as Error).message}\n`);
+        broker.log.error(`shutdown failed: ${(e as Error).message}`);
         resolve();
       });
     };
