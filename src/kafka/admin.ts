@@ -12,7 +12,8 @@
  *   which replaces the resource's whole dynamic config, so the current dynamic values are read first
  *   and sent back with the change (refused when a sensitive value, which is never returned, is set).
  *
- * Routing as Kafka's admin client does it: topic creation, deletion and growth go to the controller;
+ * Routing as Kafka's admin client does it: topic creation, deletion and growth go to the controller
+ * (sent again with fresh metadata on NOT_CONTROLLER, within the client's timeout);
  * a BROKER config resource named by an id goes to that broker (only it knows its own dynamic
  * config); everything else goes to any broker.
  */
@@ -203,41 +204,60 @@ export interface CreatedTopic {
 const ADMIN_TIMEOUT_MS = 30_000;
 
 /**
+ * Sends a controller request, again (with fresh metadata) while some result says NOT_CONTROLLER:
+ * the controller moved between our Metadata and the request, and nothing was applied. Bounded by
+ * the client's timeout, as Kafka's admin client retries it.
+ */
+async function toController<R extends { errorCode: number }>(client: KafkaClient, send: (conn: BrokerConnection) => Promise<R[]>): Promise<R[]> {
+  const deadline = Date.now() + client.timeoutMs;
+  for (;;) {
+    const results = await send(await client.controller());
+    if (!results.some((r) => r.errorCode === NOT_CONTROLLER) || Date.now() + CONTROLLER_BACKOFF_MS >= deadline) return results;
+    await new Promise((resolve) => setTimeout(resolve, CONTROLLER_BACKOFF_MS));
+  }
+}
+
+const NOT_CONTROLLER = 41;
+const CONTROLLER_BACKOFF_MS = 100;
+
+/**
  * Creates topics through the controller; returns each topic's result (errors are data here, since
  * callers treat TOPIC_ALREADY_EXISTS differently).
  */
 export async function createTopics(client: KafkaClient, topics: NewTopic[], opts: { validateOnly?: boolean } = {}): Promise<CreatedTopic[]> {
-  const conn = await client.controller();
-  const version = conn.version(createTopicsApi.apiKey);
-  if (version === undefined) throw new Error(`the broker at ${conn.host}:${conn.port} does not support CreateTopics`);
-  if (version < 4) {
-    const t = topics.find((x) => !x.assignments && (x.numPartitions < 0 || x.replicationFactor < 0));
-    if (t) throw new Error(`this broker (CreateTopics v${version}) cannot apply its default partition count or replication factor: give both for topic ${t.name}`);
-  }
-  const res = await conn.request(createTopicsApi, {
-    topics: topics.map((t) => ({
-      name: t.name,
-      numPartitions: t.numPartitions,
-      replicationFactor: t.replicationFactor,
-      assignments: (t.assignments ?? []).map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
-      configs: [...(t.configs ?? [])].map(([name, value]) => ({ name, value })),
-    })),
-    timeoutMs: ADMIN_TIMEOUT_MS,
-    validateOnly: opts.validateOnly ?? false,
+  return toController(client, async (conn) => {
+    const version = conn.version(createTopicsApi.apiKey);
+    if (version === undefined) throw new Error(`the broker at ${conn.host}:${conn.port} does not support CreateTopics`);
+    if (version < 4) {
+      const t = topics.find((x) => !x.assignments && (x.numPartitions < 0 || x.replicationFactor < 0));
+      if (t) throw new Error(`this broker (CreateTopics v${version}) cannot apply its default partition count or replication factor: give both for topic ${t.name}`);
+    }
+    const res = await conn.request(createTopicsApi, {
+      topics: topics.map((t) => ({
+        name: t.name,
+        numPartitions: t.numPartitions,
+        replicationFactor: t.replicationFactor,
+        assignments: (t.assignments ?? []).map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+        configs: [...(t.configs ?? [])].map(([name, value]) => ({ name, value })),
+      })),
+      timeoutMs: ADMIN_TIMEOUT_MS,
+      validateOnly: opts.validateOnly ?? false,
+    });
+    return res.topics.map((t) => ({ name: t.name, topicId: t.topicId, errorCode: t.errorCode, errorMessage: t.errorMessage }));
   });
-  return res.topics.map((t) => ({ name: t.name, topicId: t.topicId, errorCode: t.errorCode, errorMessage: t.errorMessage }));
 }
 
 /** Deletes topics by name through the controller; returns each one's error code (0: deleted). */
 export async function deleteTopics(client: KafkaClient, names: string[]): Promise<{ name: string; errorCode: number; errorMessage: string | null }[]> {
-  const conn = await client.controller();
-  const version = conn.version(deleteTopicsApi.apiKey);
-  if (version === undefined) throw new Error(`the broker at ${conn.host}:${conn.port} does not support DeleteTopics`);
-  const res = await conn.request(deleteTopicsApi, {
-    ...(version >= 6 ? { topics: names.map((name) => ({ name })) } : { topicNames: names }),
-    timeoutMs: ADMIN_TIMEOUT_MS,
+  return toController(client, async (conn) => {
+    const version = conn.version(deleteTopicsApi.apiKey);
+    if (version === undefined) throw new Error(`the broker at ${conn.host}:${conn.port} does not support DeleteTopics`);
+    const res = await conn.request(deleteTopicsApi, {
+      ...(version >= 6 ? { topics: names.map((name) => ({ name })) } : { topicNames: names }),
+      timeoutMs: ADMIN_TIMEOUT_MS,
+    });
+    return res.responses.map((r, i) => ({ name: r.name ?? names[i] ?? '', errorCode: r.errorCode, errorMessage: r.errorMessage }));
   });
-  return res.responses.map((r, i) => ({ name: r.name ?? names[i] ?? '', errorCode: r.errorCode, errorMessage: r.errorMessage }));
 }
 
 /**
@@ -245,11 +265,12 @@ export async function deleteTopics(client: KafkaClient, names: string[]): Promis
  * the new partitions only. Returns each topic's result.
  */
 export async function createPartitions(client: KafkaClient, topics: { name: string; count: number; assignments?: number[][] }[]): Promise<{ name: string; errorCode: number; errorMessage: string | null }[]> {
-  const conn = await client.controller();
-  const res = await conn.request(createPartitionsApi, {
-    topics: topics.map((t) => ({ name: t.name, count: t.count, assignments: t.assignments ? t.assignments.map((brokerIds) => ({ brokerIds })) : null })),
-    timeoutMs: ADMIN_TIMEOUT_MS,
-    validateOnly: false,
+  return toController(client, async (conn) => {
+    const res = await conn.request(createPartitionsApi, {
+      topics: topics.map((t) => ({ name: t.name, count: t.count, assignments: t.assignments ? t.assignments.map((brokerIds) => ({ brokerIds })) : null })),
+      timeoutMs: ADMIN_TIMEOUT_MS,
+      validateOnly: false,
+    });
+    return res.results.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage }));
   });
-  return res.results.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage }));
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/command.js';
-import { command as configsCommand } from '../../src/cli/configs.js';
+import { command as configsCommand, splitAddConfig } from '../../src/cli/configs.js';
 import { kafkajs, run, startTestBroker, type ProcessResult, type TestBroker } from './harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -90,6 +90,25 @@ async function kafkajsConfigs(type: ConfigResourceTypes, name: string): Promise<
   const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type, name }] });
   return new Map(res.resources[0]!.configEntries.map((c) => [c.configName, { value: c.configValue, source: (c as unknown as { configSource: number }).configSource }]));
 }
+
+describe('--add-config parsing (kafka-configs.sh rules)', () => {
+  it('splits pairs on commas outside brackets and removes the brackets', () => {
+    expect([...splitAddConfig('a=1,b=[x,y],c=3')]).toEqual([
+      ['a', '1'],
+      ['b', 'x,y'],
+      ['c', '3'],
+    ]);
+    expect([...splitAddConfig('follower.replication.throttled.replicas=[0:1,1:1]')]).toEqual([['follower.replication.throttled.replicas', '0:1,1:1']]);
+  });
+
+  it('keeps an empty value, trims around "=", and refuses a pair without a key', () => {
+    expect([...splitAddConfig('ssl.endpoint.identification.algorithm=')]).toEqual([['ssl.endpoint.identification.algorithm', '']]);
+    expect([...splitAddConfig(' retention.ms = 5 ')]).toEqual([['retention.ms', '5']]);
+    expect(() => splitAddConfig('=1')).toThrow(/"=1" is not key=val/);
+    expect(() => splitAddConfig('a=1,,b=2')).toThrow(/"" is not key=val/);
+    expect(() => splitAddConfig('[a=1]')).toThrow(/is not key=val/);
+  });
+});
 
 // Each command is a process started through tsx: seconds each on a loaded machine.
 describe('brook configs', { timeout: 120_000 }, () => {
