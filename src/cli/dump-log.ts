@@ -32,7 +32,7 @@ const FLAGS: FlagTable = {
     help: 'For .index and .timeindex files: only the checks the broker runs when it opens an index\n(a failure means it rebuilds the index). Exit 1 when one fails.',
   },
   'max-bytes': { kind: 'string', arg: 'n', help: 'Read at most n bytes of each .log (whole batches only).' },
-  json: { kind: 'boolean', help: 'One JSON document per file, one per line, instead of Kafka\'s text.' },
+  json: { kind: 'boolean', help: "One JSON document per file, one per line, instead of Kafka's text\n(a file that fails has only its line on stderr)." },
   help: { kind: 'boolean', short: 'h', help: 'Show this help.' },
 };
 
@@ -140,7 +140,7 @@ export const command: Command = {
     const args = [...(flags.lists.get('files') ?? []).flatMap((f) => f.split(',')).filter((f) => f !== ''), ...flags.positionals];
     if (args.length === 0) throw new UsageError('no file to dump: name .log, .index or .timeindex files, or a partition directory');
 
-    // Kafka's tool ends quietly when its output is closed (`| head`): so do we.
+    // A closed output (`| head`) ends the dump quietly: nobody reads the rest.
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') process.stderr.write(`brook dump-log: cannot write the output: ${e.message}\n`);
       process.exit(e.code === 'EPIPE' ? 0 : 1);

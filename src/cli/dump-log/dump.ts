@@ -42,11 +42,12 @@ export interface Sink {
 export interface FileResult {
   /** The file could not be dumped to its end (one line already on stderr says why). */
   failed: boolean;
-  /** --verify-index-only found an index entry that disagrees with the log. */
+  /** Index entries that disagree with the log (reported in any mode; exit 1 under --verify-index-only). */
   mismatches: number;
 }
 
-const NAMES_OF_CONTROL_TYPES: Record<number, string> = {
+/** Kafka's ControlRecordType ids and names. */
+const CONTROL_TYPES: Record<number, string> = {
   0: 'ABORT',
   1: 'COMMIT',
   2: 'LEADER_CHANGE',
@@ -110,7 +111,7 @@ function batchJson(b: BatchInfo): Record<string, unknown> {
  */
 function controlRecord(key: Buffer | null, value: Buffer | null): { type: string; typeId: number; coordinatorEpoch?: number } {
   const typeId = key && key.length >= 4 ? key.readInt16BE(2) : -1;
-  const type = NAMES_OF_CONTROL_TYPES[typeId] ?? 'UNKNOWN';
+  const type = CONTROL_TYPES[typeId] ?? 'UNKNOWN';
   if ((typeId === 0 || typeId === 1) && value && value.length >= 6) return { type, typeId, coordinatorEpoch: value.readInt32BE(2) };
   return { type, typeId };
 }
