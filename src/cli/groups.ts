@@ -492,19 +492,24 @@ async function describe(client: KafkaClient, opts: Options): Promise<number> {
     }
     return 0;
   }
-  // --state
-  const coordinators = await Promise.all(groups.map(async (g) => `${g.coordinator.host}:${g.coordinator.port}  (${await nodeIdOf(client, g.coordinator.host, g.coordinator.port)})`));
+  // --state: the coordinator's node id is looked up once per distinct coordinator.
+  const nodeIds = new Map<string, Promise<number>>();
+  const nodeId = (g: GroupDescription) => {
+    const key = `${g.coordinator.host}:${g.coordinator.port}`;
+    if (!nodeIds.has(key)) nodeIds.set(key, nodeIdOf(client, g.coordinator.host, g.coordinator.port));
+    return nodeIds.get(key)!;
+  };
+  const coordinatorIds = await Promise.all(groups.map(nodeId));
+  const coordinators = groups.map((g, i) => `${g.coordinator.host}:${g.coordinator.port}  (${coordinatorIds[i]})`);
   if (opts.json) {
     await printJson(
-      await Promise.all(
-        groups.map(async (g) => ({
-          group: g.groupId,
-          coordinator: { id: await nodeIdOf(client, g.coordinator.host, g.coordinator.port), host: g.coordinator.host, port: g.coordinator.port },
-          assignmentStrategy: g.assignmentStrategy,
-          state: g.state,
-          members: g.members.length,
-        })),
-      ),
+      groups.map((g, i) => ({
+        group: g.groupId,
+        coordinator: { id: coordinatorIds[i], host: g.coordinator.host, port: g.coordinator.port },
+        assignmentStrategy: g.assignmentStrategy,
+        state: g.state,
+        members: g.members.length,
+      })),
     );
     return 0;
   }

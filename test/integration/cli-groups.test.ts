@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, GROUP_TEST_PROPERTIES, kafkajs, run, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -26,6 +26,9 @@ const CLIENT_ID = 'cli-groups-test';
 const FIXTURE_MEMBER = 'cli-groups-test-00000000-0000-0000-0000-000000000000';
 /** Record timestamps of the `history` topic: one per hour from this instant. */
 const HISTORY_START = Date.parse('2021-01-01T00:00:00.000Z');
+
+// Most tests run the CLI several times in a row, each a node start: on a loaded machine that is slow.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let tb: TestBroker;
 let kafka: Kafka;
@@ -58,7 +61,7 @@ afterAll(async () => {
 /** Runs the built `brook groups ...` (bin/brook.js), bootstrap from the flag unless told otherwise. */
 function groups(args: string[], opts: { env?: NodeJS.ProcessEnv; bootstrap?: boolean } = {}): Promise<ProcessResult> {
   const boot = opts.bootstrap === false ? [] : ['--bootstrap-server', tb.bootstrap];
-  return run(process.execPath, [bin, 'groups', ...args, ...boot], { timeoutMs: 30_000, cwd: root, env: opts.env });
+  return run(process.execPath, [bin, 'groups', ...args, ...boot], { timeoutMs: 60_000, cwd: root, env: opts.env });
 }
 
 function ok(r: ProcessResult): ProcessResult {
@@ -337,9 +340,11 @@ describe('brook groups refuses bad input', () => {
       [['--to-latest', '--list'], /--to-latest can only be used with --reset-offsets/],
       [['--list', '--frobnicate'], /unknown option --frobnicate/],
     ];
-    const results = await Promise.all(cases.map(([args]) => groups(args, { bootstrap: false })));
+    // Four processes at a time: each is a node start, and this file is often run beside others.
+    const results: ProcessResult[] = [];
+    for (let i = 0; i < cases.length; i += 4) results.push(...(await Promise.all(cases.slice(i, i + 4).map(([args]) => groups(args, { bootstrap: false })))));
     cases.forEach(([args, pattern], i) => expect(() => expectUsage(results[i]!, pattern), args.join(' ')).not.toThrow());
-  }, 60_000);
+  }, 240_000);
 
   it('fails within --timeout-ms when no broker answers', async () => {
     const port = await freePort();
