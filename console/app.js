@@ -44,6 +44,7 @@ function show() {
     else a.removeAttribute('aria-current');
   }
   cleanup = page(main) ?? (() => {});
+  document.getElementById('logout').hidden = !token();
   // Keyboard and screen-reader users land on the new page's heading, not at the old link.
   const heading = main.querySelector('h1');
   document.title = `${heading?.textContent ?? 'Console'} · Brook`;
@@ -64,6 +65,7 @@ whenUnauthenticated((why) => {
 loginForm.addEventListener('submit', (e) => {
   e.preventDefault();
   setToken(new FormData(loginForm).get('token')?.toString().trim());
+  loginForm.reset();
   login.close();
   show();
 });

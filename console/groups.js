@@ -2,7 +2,7 @@
 // subscriptions alike), committed offsets and lag per partition (table and live chart), and the
 // offset reset, which the broker refuses while the group has members.
 import { liveChart } from './charts.js';
-import { announce, api, confirmDialog, every, fill, h, link, num, table } from './lib.js';
+import { announce, api, confirmDialog, every, h, link, num, table, update } from './lib.js';
 
 export function groupsPage(main) {
   const list = h('div', { id: 'groups-list' });
@@ -17,7 +17,7 @@ export function groupsPage(main) {
       return;
     }
     error.textContent = '';
-    fill(
+    update(
       list,
       table(
         'Consumer groups',
@@ -57,8 +57,8 @@ export function groupPage(main, groupId) {
       return;
     }
     error.textContent = '';
-    fill(facts, fact('State', g.state), fact('Protocol type', g.protocolType || '–'), fact('Protocol', g.protocol || '–'), fact('Members', num(g.members.length)), fact('Total lag', num(g.totalLag)));
-    fill(
+    update(facts, fact('State', g.state), fact('Protocol type', g.protocolType || '–'), fact('Protocol', g.protocol || '–'), fact('Members', num(g.members.length)), fact('Total lag', num(g.totalLag)));
+    update(
       members,
       table(
         `Members of ${groupId}`,
@@ -74,7 +74,7 @@ export function groupPage(main, groupId) {
         { empty: 'No members: the group is empty, its offsets can be reset.' },
       ),
     );
-    fill(
+    update(
       offsets,
       table(
         `Committed offsets and lag of ${groupId}`,
@@ -156,7 +156,7 @@ function resetForm(groupId) {
       const unique = [...new Set(names)].sort();
       if (unique.join('\u0000') === known) return;
       known = unique.join('\u0000');
-      fill(topicList, unique.map((n) => h('option', { value: n })));
+      update(topicList, unique.map((n) => h('option', { value: n })));
       if (topic.value === '' && unique.length === 1) topic.value = unique[0];
     },
   };

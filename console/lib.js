@@ -92,6 +92,32 @@ export function fill(el, ...children) {
 }
 
 /**
+ * For polled sections: replaces the children only when the new content differs, and then gives
+ * the focus back to the matching element (same id, aria-label or link), so a keyboard user's place
+ * survives the refresh and screen readers are not told of changes that are not there.
+ */
+export function update(el, ...children) {
+  const next = document.createElement(el.tagName);
+  append(next, children);
+  if (next.innerHTML === el.innerHTML) return el;
+  const focused = el.contains(document.activeElement) ? focusKey(document.activeElement) : undefined;
+  el.replaceChildren(...next.childNodes);
+  if (focused) el.querySelector(focused)?.focus();
+  return el;
+}
+
+/** A selector finding an element again after its section was rebuilt; undefined if none. */
+export function focusKey(el) {
+  if (!(el instanceof Element)) return undefined;
+  if (el.id) return `#${CSS.escape(el.id)}`;
+  const label = el.getAttribute('aria-label');
+  if (label) return `${el.tagName.toLowerCase()}[aria-label="${CSS.escape(label)}"]`;
+  const href = el.getAttribute('href');
+  if (href) return `a[href="${CSS.escape(href)}"]`;
+  return undefined;
+}
+
+/**
  * A table with a caption: columns [{label, num?}], rows of cells. The caption names it for screen
  * readers; `num` right-aligns a column.
  */
@@ -151,9 +177,12 @@ export function confirmDialog({ title, message, confirm = 'Confirm', danger = tr
     const okButton = h('button', { type: 'button', class: danger ? 'danger' : 'primary', value: 'confirm', onclick: () => dialog.close('confirm') }, confirm);
     dialog.append(h('h2', { id: 'confirm-title' }, title), h('p', { id: 'confirm-message' }, message), h('div', { class: 'actions' }, cancelButton, okButton));
     const back = document.activeElement;
+    const backKey = focusKey(back);
     dialog.addEventListener('close', () => {
       dialog.remove();
-      if (back instanceof HTMLElement) back.focus();
+      // The page may have rebuilt the section meanwhile: then its replacement takes the focus.
+      const target = back instanceof HTMLElement && back.isConnected ? back : backKey ? document.querySelector(backKey) : null;
+      if (target instanceof HTMLElement) target.focus();
       resolve(dialog.returnValue === 'confirm');
     });
     document.body.append(dialog);

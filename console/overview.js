@@ -1,7 +1,7 @@
 // Overview: the broker, its counts, and bytes in/out per second from the cumulative counters
 // (api/v1/overview, polled every second; the rate is the difference between two polls).
 import { liveChart } from './charts.js';
-import { api, bytes, duration, every, fill, h, num } from './lib.js';
+import { api, bytes, duration, every, h, num, update } from './lib.js';
 
 export function overviewPage(main) {
   const facts = h('dl', { class: 'facts', id: 'overview-facts' });
@@ -22,7 +22,7 @@ export function overviewPage(main) {
     }
     error.textContent = '';
     const b = o.brokers[0];
-    fill(
+    update(
       facts,
       fact('Cluster id', o.clusterId),
       fact('Version', `Brook ${o.version}`),

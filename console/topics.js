@@ -1,7 +1,7 @@
 // Topics: the list with create and delete, and a topic's page (partitions, configs, a live tail
 // over /ws/v1 with the client library the broker serves, and a produce form).
 import { connect } from '../client/index.js';
-import { announce, api, bytes, confirmDialog, every, fill, h, link, num, table, token, wsUrl } from './lib.js';
+import { announce, api, bytes, confirmDialog, every, h, link, num, table, token, update, wsUrl } from './lib.js';
 
 export function topicsPage(main) {
   const list = h('div', { id: 'topics-list' });
@@ -19,7 +19,7 @@ export function topicsPage(main) {
       return;
     }
     error.textContent = '';
-    fill(
+    update(
       list,
       table(
         'Topics on this broker',
@@ -123,8 +123,8 @@ export function topicPage(main, name) {
       return;
     }
     error.textContent = '';
-    fill(summary, fact('Id', t.id), fact('Partitions', num(t.partitions)), fact('Records', num(t.records)), fact('Size', bytes(t.size)), fact('Segments', num(t.segments)));
-    fill(
+    update(summary, fact('Id', t.id), fact('Partitions', num(t.partitions)), fact('Records', num(t.records)), fact('Size', bytes(t.size)), fact('Segments', num(t.segments)));
+    update(
       parts,
       table(
         `Partitions of ${name}`,
@@ -135,7 +135,7 @@ export function topicPage(main, name) {
     // Configs rarely change; shown once per visit so the table does not jump under the reader.
     if (!configsShown) {
       configsShown = true;
-      fill(
+      update(
         configs,
         table(
           `Configs of ${name}`,
@@ -171,7 +171,8 @@ function tailSection(topic) {
     status,
     h(
       'div',
-      { class: 'table-wrap tail' },
+      // Focusable, so the keyboard can scroll it.
+      { class: 'table-wrap tail', tabindex: '0', role: 'region', 'aria-label': `Live tail of ${topic}` },
       h(
         'table',
         {},
@@ -186,7 +187,8 @@ function tailSection(topic) {
   let shown = 0;
   const client = connect(wsUrl(), { token: token(), protocol: 'bin' });
   const sub = client.subscribe({ topic, mode: 'live', from: 'latest' });
-  const text = (bytesOrNull) => (bytesOrNull === null ? '∅' : new TextDecoder().decode(bytesOrNull));
+  const decoder = new TextDecoder();
+  const text = (bytesOrNull) => (bytesOrNull === null ? '∅' : decoder.decode(bytesOrNull));
   const row = (r) =>
     h(
       'tr',
@@ -198,7 +200,8 @@ function tailSection(topic) {
       h('td', { class: 'mono value' }, r.deleted ? h('em', {}, 'tombstone') : text(r.value)),
     );
   const render = (records) => {
-    const rows = records.map(row).reverse();
+    // A fast topic can deliver thousands per frame: only the rows that stay on the page are built.
+    const rows = (records.length > TAIL_ROWS ? records.slice(-TAIL_ROWS) : records).map(row).reverse();
     body.prepend(...rows);
     while (body.rows.length > TAIL_ROWS) body.lastElementChild.remove();
     shown += records.length;
