@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
-import { startBroker } from '../index.js';
 import { runCommand, type Command } from './command.js';
 
 /**
@@ -123,8 +122,10 @@ async function start(argv: string[]): Promise<number> {
   const wsPort = portFlag('--ws-port', values['ws-port']);
   if (port === null || wsPort === null) return 2;
 
-  let broker;
+  let broker: Awaited<ReturnType<typeof import('../index.js').startBroker>>;
   try {
+    // Loaded here, not at the top: the client commands need none of the broker.
+    const { startBroker } = await import('../index.js');
     broker = await startBroker({ configFile: values.config, port, host: values.host, dataDir: values['data-dir'], properties, ws: wsPort === undefined ? undefined : { port: wsPort } });
   } catch (e) {
     if (e instanceof ConfigError) {
