@@ -14,7 +14,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { AssignerProtocol, type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, GROUP_TEST_PROPERTIES, kafkajs, run, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
 
@@ -276,6 +276,33 @@ describe('brook groups against an active kafkajs group', () => {
       expect((await admin.listGroups()).groups.map((g) => g.groupId)).not.toContain('live');
       expect(ok(await groups(['--list'])).stdout.split('\n')).not.toContain('live');
     });
+  });
+});
+
+describe('brook groups with two members', () => {
+  it('orders rows by member, most partitions first, with the assignments kafkajs decodes', async () => {
+    const a = await startMember('pair', ['orders']);
+    const b = await startMember('pair', ['orders']);
+    try {
+      let kafkajsView: Map<string, number[]> = new Map();
+      await until('pair stable with both members assigned', async () => {
+        const [g] = (await admin.describeGroups(['pair'])).groups;
+        if (g!.state !== 'Stable' || g!.members.length !== 2) return false;
+        kafkajsView = new Map(g!.members.map((m) => [m.memberId, AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment.orders ?? []]));
+        return [...kafkajsView.values()].flat().length === 3;
+      });
+      const [json] = JSON.parse(ok(await groups(['--describe', '--group', 'pair', '--members', '--json'])).stdout) as { members: { consumerId: string; partitions: number; assignment: { partition: number }[] }[] }[];
+      expect(new Map(json!.members.map((m) => [m.consumerId, m.assignment.map((p) => p.partition)]))).toEqual(new Map([...kafkajsView].map(([id, ps]) => [id, [...ps].sort()])));
+      const [big, small] = [...kafkajsView].sort((x, y) => y[1].length - x[1].length);
+      const rows = ok(await groups(['--describe', '--group', 'pair'])).stdout.split('\n').slice(2, -1);
+      expect(rows.map((r) => r.split(/ +/).slice(1, 3).concat(r.split(/ +/)[6]!))).toEqual([
+        ...[...big![1]].sort().map((p) => ['orders', String(p), big![0]]),
+        ...small![1].map((p) => ['orders', String(p), small![0]]),
+      ]);
+    } finally {
+      await stopMember(a);
+      await stopMember(b);
+    }
   });
 });
 
