@@ -6,9 +6,11 @@
  * Text output is Kafka's (ConsumerGroupCommand, Kafka 3.7 to 4.x): the same columns, the same
  * printf widths (a column is at least 15 wide, or its widest cell; PARTITION 10; the offsets 15),
  * the blank line before each table, `-` for a missing value, and the same notes ("Consumer group 'G'
- * has no active members." on stderr, "Error: Consumer group 'G' does not exist." on stdout). The
- * one older shape kept on purpose: `--members --verbose` prints the classic groups' ASSIGNMENT
- * column (`topic(0,1)`), not Kafka 4's CURRENT-/TARGET- epoch columns, which only KIP-848 groups fill.
+ * has no active members." on stderr, "Error: Consumer group 'G' does not exist." on stdout). Where
+ * the versions differ, Kafka 4's shape is used (`--state`: `host:port  (id)`, GROUP sized by the group
+ * ids, which 3.x sized by the coordinator; the reset plan's columns sized by their cells, not 30
+ * wide), except `--members --verbose`: the classic groups' ASSIGNMENT column (`topic(0,1)`) of 3.x,
+ * not Kafka 4's CURRENT-/TARGET- epoch columns, which only KIP-848 groups fill.
  *
  * Where Brook differs from Kafka's tool, for scripts: a refused reset (group not inactive), a failed
  * deletion and any request error exit 1 with one line on stderr (Kafka prints "Error: ..." and exits 0);
