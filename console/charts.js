@@ -70,7 +70,7 @@ export function liveChart(parent, { label, format = String, windowPoints = 120, 
   return {
     push(t, values) {
       times.push(t);
-      for (const [name, v] of Object.entries(values)) {
+      for (const name of Object.keys(values)) {
         if (!series.has(name)) series.set(name, new Array(times.length - 1).fill(null));
       }
       for (const [name, arr] of series) arr.push(values[name] ?? null);
@@ -78,6 +78,8 @@ export function liveChart(parent, { label, format = String, windowPoints = 120, 
         times.shift();
         for (const arr of series.values()) arr.shift();
       }
+      // A series with no value left in the window (a deleted topic's partition) leaves the chart.
+      for (const [name, arr] of series) if (arr.every((v) => v === null)) series.delete(name);
       figure.dataset.points = String(times.length);
       figure.dataset.last = JSON.stringify(values);
       summary.textContent = Object.entries(values)
