@@ -8,7 +8,8 @@
  * Groups: two members share a topic without duplicates and their commits are what kafkajs reads.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,9 +24,11 @@ const fixtures = join(root, 'test', 'fixtures', 'cli');
 let tb: TestBroker;
 let kafka: Kafka;
 let admin: Admin;
+let scratch: string;
 
 beforeAll(async () => {
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'consume.js'))) throw new Error('run `npm run build:ts` first: this test runs the built bin/brook.js');
+  scratch = mkdtempSync(join(tmpdir(), 'brook-cli-consume-'));
   tb = await startTestBroker({ properties: { ...GROUP_TEST_PROPERTIES, 'ws.enabled': false, 'auto.create.topics.enable': false } });
   kafka = kafkajs(tb.bootstrap, { retry: { retries: 2 } });
   admin = kafka.admin();
@@ -60,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.disconnect();
   await tb?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 function brook(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<ProcessResult> {
@@ -312,6 +316,47 @@ describe('brook consume', { timeout: 120_000 }, () => {
     const again = await consume('shared', '--group', group, '--from-beginning', '--timeout-ms', '2000');
     expectProcessed(again, 40);
     expect(again.stdout.trimEnd().split('\n').sort()).toEqual(Array.from({ length: 40 }, (_, i) => `later-${i}`).sort());
+  });
+
+  it('--group with --max-messages commits exactly the printed records; SIGINT in a group commits its position', async () => {
+    const committed = async (groupId: string) => (await admin.fetchOffsets({ groupId, topics: ['many'] }))[0]!.partitions.find((p) => p.partition === 0)!.offset;
+    const first = await consume('many', '--group', 'g-max', '--from-beginning', '--max-messages', '3');
+    expect(first.stdout).toBe('1\n2\n3\n');
+    expectProcessed(first, 3);
+    expect(await committed('g-max')).toBe('3');
+    const second = await consume('many', '--group', 'g-max', '--from-beginning', '--max-messages', '2');
+    expect(second.stdout).toBe('4\n5\n');
+    expectProcessed(second, 2);
+    expect(await committed('g-max')).toBe('5');
+
+    const child = spawn(process.execPath, [bin, 'consume', '--bootstrap-server', tb.bootstrap, '--topic', 'many', '--group', 'g-int', '--from-beginning'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await until('the whole topic printed', () => out.endsWith('\n50000\n'));
+      child.kill('SIGINT');
+      expect(await exited, err).toBe(0);
+      expect(err).toBe('Processed a total of 50000 messages\n');
+      expect(await committed('g-int')).toBe('50000');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('--command-config supplies bootstrap.servers and client settings', async () => {
+    const file = join(scratch, 'client.properties');
+    writeFileSync(file, `# a Kafka client properties file\nbootstrap.servers=${tb.bootstrap}\nclient.id=brook-test\nrequest.timeout.ms=10000\n`);
+    const r = await brook(['consume', '--command-config', file, '--topic', 'fmt', '--partition', '0', '--offset', '0', '--max-messages', '1']);
+    expect(r.stdout).toBe('v1\n');
+    expectProcessed(r, 1);
+    expectUsage(await brook(['consume', '--command-config', join(scratch, 'missing.properties'), '--topic', 'fmt']), 'consume', /cannot read --command-config .*missing\.properties: ENOENT/);
+  });
+
+  it('a group id the broker refuses: exit 1, one line with the Kafka error name', async () => {
+    expectFailure(await consume('fmt', '--group', '', '--timeout-ms', '3000'), /INVALID_GROUP_ID/);
   });
 
   it('unknown topic: exit 1, one line naming UNKNOWN_TOPIC_OR_PARTITION', async () => {
