@@ -177,7 +177,7 @@ function tailSection(topic) {
         'table',
         {},
         h('caption', {}, `Records arriving on ${topic}, newest first`),
-        h('thead', {}, h('tr', {}, ['Partition', 'Offset', 'Time', 'Key', 'Value'].map((c, i) => h('th', { scope: 'col', class: i < 2 ? 'num' : undefined }, c)))),
+        h('thead', {}, h('tr', {}, ['Partition', 'Offset', 'Time (UTC)', 'Key', 'Value'].map((c, i) => h('th', { scope: 'col', class: i < 2 ? 'num' : undefined }, c)))),
         body,
       ),
     ),
