@@ -9,7 +9,8 @@
  */
 import { decodeBatches } from '../native/records.js';
 import type { KafkaClient } from '../kafka/client.js';
-import { Consumer, EARLIEST, LATEST, listOffsets, type ConsumerOptions } from '../kafka/consumer.js';
+import { Consumer, type ConsumerOptions } from '../kafka/consumer.js';
+import { EARLIEST, LATEST, partitionOffsets } from '../kafka/offsets.js';
 import { GroupMembership } from '../kafka/group.js';
 import { helpText, keyValues, parseFlags, UsageError, type FlagTable } from './args.js';
 import type { Command } from './command.js';
@@ -187,7 +188,7 @@ async function startPositions(
   }
   if (typeof start === 'number') return [{ topic, partition: partition!, offset: start }];
   const which = start === 'earliest' || (start === undefined && fromBeginning) ? EARLIEST : LATEST;
-  const offsets = await listOffsets(client, topic, partitions, which);
+  const offsets = await partitionOffsets(client, topic, partitions, which);
   return partitions.map((p) => ({ topic, partition: p, offset: offsets.get(p)! }));
 }
 

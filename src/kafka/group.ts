@@ -13,7 +13,8 @@ import { encodeAssignment, encodeSubscription, decodeAssignment, decodeSubscript
 import { heartbeatApi, joinGroupApi, leaveGroupApi, offsetCommitApi, offsetFetchApi, syncGroupApi } from '../protocol/messages.js';
 import type { KafkaClient } from './client.js';
 import type { BrokerConnection } from './connection.js';
-import { EARLIEST, LATEST, listOffsets, type Consumer } from './consumer.js';
+import type { Consumer } from './consumer.js';
+import { EARLIEST, LATEST, partitionOffsets } from './offsets.js';
 import { check, KafkaResponseError } from './errors.js';
 
 export interface GroupOptions {
@@ -185,7 +186,7 @@ export class GroupMembership {
     const out: { topic: string; partition: number; offset: number }[] = [];
     for (const [topic, partitions] of byTopic) {
       const missing = partitions.filter((p) => !committed.has(`${topic}\0${p}`));
-      const reset = missing.length ? await listOffsets(this.client, topic, missing, this.opts.autoOffsetReset === 'earliest' ? EARLIEST : LATEST) : new Map<number, number>();
+      const reset = missing.length ? await partitionOffsets(this.client, topic, missing, this.opts.autoOffsetReset === 'earliest' ? EARLIEST : LATEST) : new Map<number, number>();
       for (const p of partitions) out.push({ topic, partition: p, offset: committed.get(`${topic}\0${p}`) ?? reset.get(p)! });
     }
     return out;

@@ -16,16 +16,15 @@
  * alterConsumerGroupOffsets sends, which the coordinator accepts only while the group has no members.
  */
 import { decodeAssignment, type TopicPartition } from '../coordinator/assignors.js';
-import { deleteGroupsApi, describeGroupsApi, listGroupsApi, listOffsetsApi, offsetCommitApi, offsetFetchApi } from '../protocol/messages.js';
+import { deleteGroupsApi, describeGroupsApi, listGroupsApi, offsetCommitApi, offsetFetchApi } from '../protocol/messages.js';
 import type { BrokerConnection } from './connection.js';
+import { EARLIEST, LATEST, listOffsets, tpKey, tpName, type LogOffsetResult } from './offsets.js';
 import type { KafkaClient } from './client.js';
-import { check, KafkaResponseError } from './errors.js';
+import { check } from './errors.js';
 
 export type { TopicPartition };
+export { EARLIEST, LATEST, listOffsets, tpKey, tpName, type LogOffsetResult };
 
-/** ListOffsets timestamps with a meaning of their own. */
-export const LATEST = -1n;
-export const EARLIEST = -2n;
 
 /** Error codes the coordinator answers while it moves or loads: retried with a fresh FindCoordinator. */
 const COORDINATOR_LOAD_IN_PROGRESS = 14;
@@ -71,14 +70,6 @@ export interface CommittedOffset extends TopicPartition {
   leaderEpoch: number;
   metadata: string | null;
 }
-
-/** A log offset, or the error the leader answered for that partition. */
-export type LogOffsetResult = { offset: bigint; timestamp: bigint } | { error: KafkaResponseError };
-
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-/** Kafka's TopicPartition.toString(), used in its messages: `topic-0`. */
-export const tpName = (tp: TopicPartition): string => `${tp.topic}-${tp.partition}`;
 
 /**
  * Runs `fn` against the coordinator of `groupId`; `fn` returns an error code (0 for success) with its
@@ -210,64 +201,6 @@ export async function committedOffsets(client: KafkaClient, groupId: string): Pr
 
 export function compareTp(a: TopicPartition, b: TopicPartition): number {
   return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
-}
-
-/**
- * Log offsets at `timestamp` (LATEST, EARLIEST, or a time in ms: the first offset whose record
- * timestamp is at or after it, -1 when there is none) for each partition, asked of its leader.
- * A partition whose topic or partition does not exist, or has no leader, gets an error result.
- */
-export async function listOffsets(client: KafkaClient, partitions: readonly TopicPartition[], timestamp: bigint): Promise<Map<string, LogOffsetResult>> {
-  const out = new Map<string, LogOffsetResult>();
-  if (partitions.length === 0) return out;
-  const topics = [...new Set(partitions.map((p) => p.topic))];
-  const md = await client.metadata(topics);
-  const byLeader = new Map<number, TopicPartition[]>();
-  for (const tp of partitions) {
-    const t = md.topics.get(tp.topic);
-    const p = t?.partitions.find((x) => x.partition === tp.partition);
-    if (!t || t.errorCode !== 0 || !p) {
-      out.set(tpKey(tp.topic, tp.partition), { error: new KafkaResponseError(t && t.errorCode !== 0 ? t.errorCode : 3, tpName(tp)) });
-      continue;
-    }
-    if (p.leader < 0) {
-      out.set(tpKey(tp.topic, tp.partition), { error: new KafkaResponseError(5, tpName(tp)) });
-      continue;
-    }
-    let list = byLeader.get(p.leader);
-    if (!list) byLeader.set(p.leader, (list = []));
-    list.push(tp);
-  }
-  await Promise.all(
-    [...byLeader].map(async ([leader, tps]) => {
-      const conn = await client.broker(leader);
-      const byTopic = new Map<string, number[]>();
-      for (const tp of tps) {
-        let ps = byTopic.get(tp.topic);
-        if (!ps) byTopic.set(tp.topic, (ps = []));
-        ps.push(tp.partition);
-      }
-      const res = await conn.request(listOffsetsApi, {
-        replicaId: -1,
-        isolationLevel: 0,
-        topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 })) })),
-        timeoutMs: client.timeoutMs,
-      });
-      const v0 = conn.version(listOffsetsApi.apiKey) === 0;
-      for (const t of res.topics) {
-        for (const p of t.partitions) {
-          const key = tpKey(t.name, p.partitionIndex);
-          if (p.errorCode !== 0) out.set(key, { error: new KafkaResponseError(p.errorCode, `ListOffsets for ${t.name}-${p.partitionIndex}`) });
-          else out.set(key, { offset: v0 ? (p.oldStyleOffsets[0] ?? -1n) : p.offset, timestamp: p.timestamp });
-        }
-      }
-    }),
-  );
-  for (const tp of partitions) {
-    const key = tpKey(tp.topic, tp.partition);
-    if (!out.has(key)) out.set(key, { error: new KafkaResponseError(3, `ListOffsets for ${tpName(tp)}: no answer for the partition`) });
-  }
-  return out;
 }
 
 /**
