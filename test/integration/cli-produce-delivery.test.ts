@@ -190,6 +190,49 @@ describe('brook produce', { timeout: 120_000 }, () => {
     expect(new Set(byBrook.values()).size).toBe(7);
   });
 
+  it('batches by linger.ms and batch.size: lines trickling in share one batch within the linger, a small batch.size splits', async () => {
+    /** Records per batch in the partition's log on disk. */
+    const batchCounts = (topic: string) => {
+      const dir = join(tb.dataDir, `${topic}-0`);
+      return decodeBatches(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.log'))!))).batches.map((b) => b.recordsCount);
+    };
+    /** Ten lines into a running `brook produce`, each after `before(i)` resolves. */
+    const trickle = async (topic: string, before: (i: number) => Promise<unknown>, ...args: string[]) => {
+      const child = spawn(process.execPath, [bin, 'produce', '--bootstrap-server', tb.bootstrap, '--topic', topic, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      try {
+        for (let i = 0; i < 10; i++) {
+          await before(i);
+          child.stdin.write(`line-${i}\n`);
+        }
+        child.stdin.end();
+        expect(await exited, err).toBe(0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const end = async (topic: string) => Number((await admin.fetchTopicOffsets(topic))[0]!.offset);
+    await createTopic('linger-long');
+    await createTopic('linger-zero');
+    await createTopic('small-batches');
+    // Lines 100 ms apart, well within a 5 s linger: one batch.
+    await trickle('linger-long', (i) => sleep(i === 0 ? 1500 : 100), '--producer-property', 'linger.ms=5000');
+    expect(batchCounts('linger-long')).toEqual([10]);
+    // Without linger each line goes out alone once the previous one is in the log.
+    await trickle('linger-zero', (i) => until(`line ${i - 1} in the log`, async () => (await end('linger-zero')) === i, 20_000), '--producer-property', 'linger.ms=0');
+    expect(batchCounts('linger-zero')).toEqual(Array.from({ length: 10 }, () => 1));
+    // 100-byte lines, batches of at most 1000 bytes: several batches from one write.
+    const lines = Array.from({ length: 50 }, (_, i) => `${String(i).padStart(3, '0')}-${'b'.repeat(96)}`);
+    expectOkRun(await produce('small-batches', lines.join('\n') + '\n', '--producer-property', 'batch.size=1000', '--producer-property', 'linger.ms=1000'));
+    const counts = batchCounts('small-batches');
+    expect(counts.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(9);
+    expect(await kcatRead('small-batches', '%s\n')).toEqual(lines);
+  });
+
   it('a 1 MB line, CRLF line ends, a last line without newline, and empty stdin', async () => {
     await createTopic('lines', 1, { 'max.message.bytes': String(3 * 1024 * 1024) });
     const big = Array.from({ length: 1024 * 1024 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
