@@ -79,6 +79,8 @@ interface Sealed {
 interface PartitionState {
   open: BatchBuilder | undefined;
   leader: number;
+  /** Lingered out while its leader had maxInFlight requests out: sealed when one of them completes. */
+  held: boolean;
 }
 
 interface TopicState {
@@ -113,6 +115,8 @@ export class Producer {
   private lingerTimer: NodeJS.Timeout | undefined;
   private buffered = 0;
   private pendingBatches = 0;
+  /** Partitions with a held batch (see sealAll). */
+  private heldCount = 0;
   private idleWaiters: (() => void)[] = [];
   private roomWaiters: (() => void)[] = [];
   /** Records acknowledged and failed so far. */
@@ -145,7 +149,7 @@ export class Producer {
     for (const p of info.partitions) {
       const existing = state.partitions[p.partition];
       if (existing) existing.leader = p.leader;
-      else state.partitions[p.partition] = { open: undefined, leader: p.leader };
+      else state.partitions[p.partition] = { open: undefined, leader: p.leader, held: false };
     }
     this.topics.set(topic, state);
     return info.partitions.length;
@@ -193,7 +197,7 @@ export class Producer {
 
   /** Seals every open batch and resolves when every batch has been acknowledged or has failed. */
   flush(): Promise<void> {
-    this.sealAll();
+    this.sealAll(true);
     if (this.pendingBatches === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -204,12 +208,43 @@ export class Producer {
     return t;
   }
 
-  private sealAll(): void {
+  /**
+   * Seals the open batches whose linger is over. As in Kafka's accumulator, a batch whose leader
+   * already has maxInFlight requests out stays open for appends (held) and is sealed when one of
+   * them completes: otherwise a short linger under load seals a tiny batch per turn, each then
+   * waiting for its own request. `force` (flush) seals everything.
+   */
+  private sealAll(force = false): void {
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     for (const [topic, t] of this.topics) {
       for (let p = 0; p < t.partitions.length; p++) {
         const ps = t.partitions[p]!;
+        if (ps.open === undefined || ps.open.count === 0) continue;
+        if (!force && this.busy(ps.leader)) {
+          ps.held = true;
+          this.heldCount++;
+          continue;
+        }
+        this.seal(topic, p, ps);
+      }
+    }
+  }
+
+  private busy(leader: number): boolean {
+    const node = this.nodes.get(leader);
+    return node !== undefined && node.conn !== undefined && !node.conn.closed && node.inFlight >= this.maxInFlight;
+  }
+
+  /** A request completed: seal the held batches whose leader can take a request now (also after a leader change). */
+  private sealHeld(): void {
+    if (this.heldCount === 0) return;
+    for (const [topic, t] of this.topics) {
+      for (let p = 0; p < t.partitions.length; p++) {
+        const ps = t.partitions[p]!;
+        if (!ps.held || this.busy(ps.leader)) continue;
+        ps.held = false;
+        this.heldCount--;
         if (ps.open !== undefined && ps.open.count > 0) this.seal(topic, p, ps);
       }
     }
@@ -218,6 +253,10 @@ export class Producer {
   private seal(topic: string, partition: number, ps: PartitionState): void {
     const b = ps.open!;
     ps.open = undefined;
+    if (ps.held) {
+      ps.held = false;
+      this.heldCount--;
+    }
     const t = this.topics.get(topic)!;
     if (t.sticky === partition) t.sticky = (partition + 1) % t.partitions.length;
     const uncompressed = b.size;
@@ -294,6 +333,7 @@ export class Producer {
     node.inFlight++;
     const done = (): void => {
       node.inFlight--;
+      this.sealHeld(); // enqueues and pumps
       this.pump(leader, node);
     };
     if (this.acks === 0) {
