@@ -10,7 +10,8 @@
  *   ("null"). The default (value only) is a straight copy of the value and the separator.
  * - kcat's `--format` tokens: %t topic, %p partition, %o offset, %k key, %s value, %T timestamp (ms),
  *   %h headers (`k=v,k2=v2`), %K key length, %S value length (-1 for null), %% a percent sign; the
- *   escapes \n \t \r \\ \0 in the format itself. Nulls print as nothing, as kcat does.
+ *   escapes \n \t \r \\ \0 in the format itself. A null key or value prints as nothing, a null
+ *   header value as NULL, as kcat does.
  */
 import { decodeBatchesFlat, FLAT } from '../native/records.js';
 
@@ -220,7 +221,9 @@ export class RecordPrinter {
             if (k > 0) this.str(',');
             this.bytes(src, h[j]!, h[j + 1]!);
             this.str('=');
-            if (h[j + 3]! > 0) this.bytes(src, h[j + 2]!, h[j + 3]!);
+            // kcat prints a null header value as NULL (a null key or value as nothing).
+            if (h[j + 3]! < 0) this.str('NULL');
+            else this.bytes(src, h[j + 2]!, h[j + 3]!);
           }
           break;
         }
