@@ -123,6 +123,13 @@ describe('brook produce', { timeout: 120_000 }, () => {
     await createTopic('nulls');
     expectOkRun(await produce('nulls', 'NULL:v\nk:NULL\n', '--property', 'parse.key=true', '--property', 'key.separator=:', '--property', 'null.marker=NULL'));
     expect(await kcatRead('nulls', '%K|%S|%k|%s\n')).toEqual(['-1|1||v', '1|-1|k|']);
+    expectOkRun(await produce('nulls', 'h:NULL,g:x\tk\tv\n', '--property', 'parse.key=true', '--property', 'parse.headers=true', '--property', 'null.marker=NULL'));
+    // brook consume --format prints these exactly as kcat -f does, a null header value included.
+    const format = '%k|%s|%h|%K|%S\n';
+    const byKcat = await kcatRead('nulls', format);
+    expect(byKcat).toEqual(['|v||-1|1', 'k|||1|-1', 'k|v|h=NULL,g=x|1|1']);
+    const byBrook = await brook(['consume', '--bootstrap-server', tb.bootstrap, '--topic', 'nulls', '--from-beginning', '--max-messages', '3', '--format', format]);
+    expect(byBrook.stdout).toBe(byKcat.join('\n') + '\n');
     const r = await produce('nulls', 'a:1\nno-separator\n', '--property', 'parse.key=true', '--property', 'key.separator=:');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no key separator found on line 2: 'no-separator'/);

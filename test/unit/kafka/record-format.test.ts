@@ -73,13 +73,13 @@ describe('console format (DefaultMessageFormatter)', () => {
 });
 
 describe("kcat's --format tokens", () => {
-  it('prints %t %p %o %T %k %s %K %S %h and %%, nulls as nothing and lengths -1', () => {
+  it('prints %t %p %o %T %k %s %K %S %h and %%: a null key or value as nothing (length -1), a null header value as NULL', () => {
     const f = kcatFormat('%t %p %o %T [%k] [%s] %K %S {%h} 100%%\\n');
     expect(print(f, fixtureBatch(), 0, undefined, 'fmt', 0).text).toBe(
       [
         `fmt 0 0 ${T0} [k1] [v1] 2 2 {h1=x,h2=y} 100%`,
         `fmt 0 1 ${T0 + 1} [] [nokey] -1 5 {} 100%`,
-        `fmt 0 2 ${T0 + 2} [k3] [] 2 -1 {h3=} 100%`,
+        `fmt 0 2 ${T0 + 2} [k3] [] 2 -1 {h3=NULL} 100%`,
         `fmt 0 3 ${T0 + 3} [ключ] [значение] 8 16 {} 100%`,
         '',
       ].join('\n'),
