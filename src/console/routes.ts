@@ -118,8 +118,8 @@ class ConsoleRoutes {
     private readonly gateway: Gateway,
   ) {
     this.api = new ConsoleApi(gateway.broker, () => gateway.stats);
-    if (!FRONT_END_DIR) gateway.log('console: its files (console/index.html) are not installed; the JSON API is served, the page is not');
-    if (this.vendor.size < 2) gateway.log('console: uplot is not installed; the page will show no charts');
+    if (!FRONT_END_DIR) gateway.logger.warn('console: its files (console/index.html) are not installed; the JSON API is served, the page is not');
+    if (this.vendor.size < 2) gateway.logger.warn('console: uplot is not installed; the page will show no charts');
   }
 
   register(): void {

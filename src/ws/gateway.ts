@@ -99,10 +99,6 @@ export class Gateway implements SessionHost {
     this.routes(opts.routes ?? []);
   }
 
-  /** An info line on the broker's log (for routes registered from outside; `logger` has every level). */
-  log(msg: string): void {
-    this.logger.info(msg);
-  }
 
   get stats(): GatewayStats {
     return { connections: this.sessions.size, ...this.counters, sseStreams: this.sse.size, liveSubscribers: this.live.size };

@@ -22,6 +22,7 @@ describe('the npm package', () => {
     const files = (JSON.parse(listed.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'binding.gyp', 'bin/brook.js', 'scripts/system-deps.mjs', 'dist/src/index.js', 'dist/src/index.d.ts']));
     expect(files.some((f) => f.startsWith('native/src/') && f.endsWith('.cc'))).toBe(true);
+    expect(files).toEqual(expect.arrayContaining(['console/index.html', 'console/app.js']));
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('native/test/') || f.startsWith('bench/'))).toEqual([]);
 
     // Stage those files, dist/ compiled afresh, and pack the stage.
@@ -57,12 +58,16 @@ const admin = kafka.admin();
 await admin.connect();
 const [offsets] = await admin.fetchTopicOffsets('embedded');
 await admin.disconnect();
+// The console's page and its chart library (a dependency, found in the installed tree).
+const base = 'http://127.0.0.1:' + broker.wsPort + '/';
+const page = await fetch(base);
+const uplot = await fetch(base + 'vendor/uPlot.esm.js');
 await broker.close();
-console.log(JSON.stringify({ errorCode: r.errorCode, high: offsets.high }));
+console.log(JSON.stringify({ errorCode: r.errorCode, high: offsets.high, page: page.status, uplot: uplot.status }));
 `,
     );
     const embedded = expectOk(await run(process.execPath, ['embed.mjs'], { cwd: app, timeoutMs: 60_000 }), 'embedded broker');
-    expect(JSON.parse(embedded.stdout.trim())).toEqual({ errorCode: 0, high: '2' });
+    expect(JSON.parse(embedded.stdout.trim())).toEqual({ errorCode: 0, high: '2', page: 200, uplot: 200 });
     const cli = expectOk(await run(join(app, 'node_modules/.bin/brook'), ['--help'], { cwd: app }), 'brook --help');
     expect(cli.stdout).toContain('Usage: brook');
   }, 600_000);
