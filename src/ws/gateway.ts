@@ -99,7 +99,6 @@ export class Gateway implements SessionHost {
     this.routes(opts.routes ?? []);
   }
 
-
   get stats(): GatewayStats {
     return { connections: this.sessions.size, ...this.counters, sseStreams: this.sse.size, liveSubscribers: this.live.size };
   }
