@@ -54,13 +54,26 @@ export class BatchBuilder {
   /** Each record's creation time, in order, when asked for (perf tools: exact per-record latency). */
   created: Float64Array | undefined;
 
-  /** `capacity`: bytes the batch may reach before append refuses more (the producer's batch.size). */
+  /**
+   * `capacity`: bytes the batch may reach before append refuses more (the producer's batch.size).
+   * `reuse`: a buffer to write into (from an earlier batch, see `buffer`), instead of a new one.
+   */
   constructor(
     readonly capacity: number,
     keepCreated = false,
+    reuse?: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(BATCH_HEADER_SIZE + 64, Math.min(capacity, 64 * 1024)));
+    this.buf = reuse !== undefined && reuse.length >= BATCH_HEADER_SIZE + 64 ? reuse : Buffer.allocUnsafe(Math.max(BATCH_HEADER_SIZE + 64, Math.min(capacity, 64 * 1024)));
     if (keepCreated) this.created = new Float64Array(256);
+  }
+
+  /**
+   * The buffer the records were written into. After finish() an uncompressed batch is a view of it;
+   * a producer may hand it to a later builder once nothing reads that batch any more: fresh memory
+   * costs a page fault per 4 KiB on first touch, more than the copy into it.
+   */
+  get buffer(): Buffer {
+    return this.buf;
   }
 
   /** Bytes the batch holds so far (header included, uncompressed). */

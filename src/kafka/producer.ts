@@ -67,6 +67,8 @@ export interface BatchResult {
 
 interface Sealed {
   topic: string;
+  /** The builder's buffer, given to a later batch once this one completes (undefined: not reused). */
+  spare: Buffer | undefined;
   partition: number;
   batch: Buffer;
   count: number;
@@ -115,6 +117,8 @@ export class Producer {
   private lingerTimer: NodeJS.Timeout | undefined;
   private buffered = 0;
   private pendingBatches = 0;
+  /** Buffers of completed batches, for new ones (see BatchBuilder.buffer). */
+  private readonly spares: Buffer[] = [];
   /** Partitions with a held batch (see sealAll). */
   private heldCount = 0;
   private idleWaiters: (() => void)[] = [];
@@ -173,11 +177,11 @@ export class Producer {
     } else if (key !== null) p = (murmur2(key) & 0x7fffffff) % t.partitions.length;
     else p = t.sticky;
     const ps = t.partitions[p]!;
-    let b = ps.open ?? (ps.open = new BatchBuilder(this.batchSize, this.keepCreated));
+    let b = ps.open ?? (ps.open = new BatchBuilder(this.batchSize, this.keepCreated, this.spares.pop()));
     let before = b.size;
     if (!b.append(timestamp, key, value, headers, created)) {
       this.seal(topic, p, ps);
-      b = ps.open = new BatchBuilder(this.batchSize, this.keepCreated);
+      b = ps.open = new BatchBuilder(this.batchSize, this.keepCreated, this.spares.pop());
       before = 0; // the new batch's header counts too
       b.append(timestamp, key, value, headers, created);
     }
@@ -261,9 +265,16 @@ export class Producer {
     if (t.sticky === partition) t.sticky = (partition + 1) % t.partitions.length;
     const uncompressed = b.size;
     const batch = b.finish(this.compression);
+    // Compressed, the batch is a new buffer and the builder's is free now; uncompressed, it is free
+    // once the batch completes (requests carry a copy in their frame; a retry reads the batch again).
+    let spare: Buffer | undefined = b.buffer;
+    if (this.compression !== 0) {
+      this.recycle(spare);
+      spare = undefined;
+    }
     this.buffered += batch.length - uncompressed;
     this.pendingBatches++;
-    this.enqueue({ topic, partition, batch, count: b.count, createdSum: b.createdSum, createdMin: b.createdMin, created: b.created?.subarray(0, b.count), deadline: Date.now() + this.deliveryTimeoutMs }, ps.leader);
+    this.enqueue({ topic, spare, partition, batch, count: b.count, createdSum: b.createdSum, createdMin: b.createdMin, created: b.created?.subarray(0, b.count), deadline: Date.now() + this.deliveryTimeoutMs }, ps.leader);
   }
 
   private enqueue(s: Sealed, leader: number): void {
@@ -396,7 +407,14 @@ export class Producer {
     }, RETRY_BACKOFF_MS);
   }
 
+  /** Keeps a few batch buffers for the next batches (as many as batches fit in bufferMemory, at most 8). */
+  private recycle(buf: Buffer): void {
+    if (this.spares.length < Math.min(8, Math.floor(this.bufferMemory / this.batchSize))) this.spares.push(buf);
+  }
+
   private complete(s: Sealed, baseOffset: number, error: Error | undefined): void {
+    if (s.spare !== undefined) this.recycle(s.spare);
+    s.spare = undefined;
     this.buffered -= s.batch.length;
     this.pendingBatches--;
     if (error) {
