@@ -13,7 +13,8 @@
  * Records are counted from the decoder's flat arrays (one native call per fetched partition, CRCs
  * checked as Kafka's check.crcs does), never as objects.
  */
-import { Consumer, EARLIEST, LATEST, listOffsets, type ConsumerOptions } from '../../kafka/consumer.js';
+import { Consumer, type ConsumerOptions } from '../../kafka/consumer.js';
+import { EARLIEST, LATEST, partitionOffsets } from '../../kafka/offsets.js';
 import { GroupMembership } from '../../kafka/group.js';
 import { decodeBatchesFlat, FLAT } from '../../native/records.js';
 import { helpText, parseFlags, UsageError, type FlagTable } from '../args.js';
@@ -97,7 +98,7 @@ async function run(argv: string[]): Promise<number> {
     } else {
       const info = await client.topic(topic);
       const partitions = info.partitions.map((p) => p.partition);
-      const offsets = await listOffsets(client, topic, partitions, fromLatest ? LATEST : EARLIEST);
+      const offsets = await partitionOffsets(client, topic, partitions, fromLatest ? LATEST : EARLIEST);
       await consumer.assign(partitions.map((p) => ({ topic, partition: p, offset: offsets.get(p)! })));
     }
     armIdle(); // also bounds the wait for the first record

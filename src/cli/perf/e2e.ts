@@ -18,7 +18,8 @@
  * line, then the percentiles with decimals (Kafka prints whole ms, too coarse on one machine) and
  * the max; `--json` prints one object.
  */
-import { Consumer, LATEST, listOffsets } from '../../kafka/consumer.js';
+import { Consumer } from '../../kafka/consumer.js';
+import { LATEST, partitionOffsets } from '../../kafka/offsets.js';
 import { Producer } from '../../kafka/producer.js';
 import { decodeBatchesFlat, FLAT } from '../../native/records.js';
 import { helpText, keyValues, parseFlags, UsageError, type FlagTable } from '../args.js';
@@ -105,7 +106,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     const partitions = await producer.addTopic(topic); // unknown topic or no broker: one line, exit 1
     const list = Array.from({ length: partitions }, (_, p) => p);
-    const offsets = await listOffsets(client, topic, list, LATEST);
+    const offsets = await partitionOffsets(client, topic, list, LATEST);
     await consumer.assign(list.map((p) => ({ topic, partition: p, offset: offsets.get(p)! })));
     consumed = consumer.run((f) => {
       const now = performance.now();
