@@ -46,6 +46,8 @@ export class GroupMembership {
   private commitTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private rejoining: Promise<void> | undefined;
+  /** One heartbeat at a time: two answered REBALANCE_IN_PROGRESS would start two rejoins. */
+  private heartbeatInFlight = false;
   private readonly sessionTimeoutMs: number;
   private readonly rebalanceTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
@@ -193,15 +195,18 @@ export class GroupMembership {
   }
 
   private async heartbeat(): Promise<void> {
-    if (this.closed || this.rejoining || !this.coordinator) return;
+    if (this.closed || this.rejoining || this.heartbeatInFlight || !this.coordinator) return;
+    this.heartbeatInFlight = true;
     let code: number;
     try {
       const res = await this.coordinator.request(heartbeatApi, { groupId: this.opts.groupId, generationId: this.generationId, memberId: this.memberId });
       code = res.errorCode;
     } catch {
       code = 15; // coordinator unreachable: find it again and rejoin
+    } finally {
+      this.heartbeatInFlight = false;
     }
-    if (code === 0 || this.closed) return;
+    if (code === 0 || this.closed || this.rejoining) return;
     if (code !== REBALANCE_IN_PROGRESS && code !== UNKNOWN_MEMBER_ID && code !== ILLEGAL_GENERATION && code !== 16 && code !== 15) {
       this.consumer.stop(new KafkaResponseError(code, `Heartbeat ${this.opts.groupId}`));
       return;
