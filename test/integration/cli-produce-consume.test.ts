@@ -318,6 +318,52 @@ describe('brook consume', { timeout: 120_000 }, () => {
     expect(again.stdout.trimEnd().split('\n').sort()).toEqual(Array.from({ length: 40 }, (_, i) => `later-${i}`).sort());
   });
 
+  it('--group: when one member leaves (SIGINT), the other takes over its partitions from the committed offsets', async () => {
+    await admin.createTopics({ topics: [{ topic: 'handover', numPartitions: 4 }] });
+    const group = 'cli-handover';
+    const start = (...extra: string[]) => {
+      const child = spawn(process.execPath, [bin, 'consume', '--bootstrap-server', tb.bootstrap, '--topic', 'handover', '--group', group, '--from-beginning', '--consumer-property', 'heartbeat.interval.ms=300', '--property', 'print.partition=true', '--property', 'print.offset=true', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const r = { out: '', err: '' };
+      child.stdout.on('data', (d: Buffer) => (r.out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (r.err += d.toString()));
+      const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      return { child, r, done };
+    };
+    const lines = (s: string) => s.split('\n').filter(Boolean);
+    const members = async () => {
+      const g = (await admin.describeGroups([group])).groups[0]!;
+      return g.state === 'Stable' && g.members.every((m) => m.memberAssignment.length > 0) ? g.members.length : -1;
+    };
+    const send = async (from: number) => {
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'handover', messages: Array.from({ length: 100 }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` })) });
+      await producer.disconnect();
+    };
+    const a = start('--timeout-ms', '8000');
+    const b = start();
+    try {
+      await until('two members', async () => (await members()) === 2, 30_000);
+      await send(0);
+      await until('the first 100 printed', () => lines(a.r.out).length + lines(b.r.out).length === 100, 20_000);
+      expect(lines(b.r.out).length).toBeGreaterThan(0);
+      b.child.kill('SIGINT');
+      expect(await b.done, b.r.err).toBe(0);
+      expect(b.r.err).toBe(`Processed a total of ${lines(b.r.out).length} messages\n`);
+      await until('one member left', async () => (await members()) === 1, 30_000);
+      await send(100);
+      expect(await a.done, a.r.err).toBe(0);
+      const all = [...lines(a.r.out), ...lines(b.r.out)];
+      expect(all, `a:\n${a.r.out}\nb:\n${b.r.out}`).toHaveLength(200);
+      expect(new Set(all).size).toBe(200);
+      // Everything sent after b left went to a.
+      expect(lines(a.r.out).filter((l) => Number(l.split('\t')[2]!.slice(1)) >= 100)).toHaveLength(100);
+    } finally {
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+    }
+  });
+
   it('--group with --max-messages commits exactly the printed records; SIGINT in a group commits its position', async () => {
     const committed = async (groupId: string) => (await admin.fetchOffsets({ groupId, topics: ['many'] }))[0]!.partitions.find((p) => p.partition === 0)!.offset;
     const first = await consume('many', '--group', 'g-max', '--from-beginning', '--max-messages', '3');
