@@ -15,13 +15,24 @@
  * count exactly the messages the load generator had acknowledged (metrics that cost nothing because
  * they count nothing would otherwise pass). --smoke: one run of 20,000 messages.
  *
+ * A third pair of figures isolates the counting in this process (dispatcherFigures).
+ *
  * Environment: BENCH_RUNS (default 5), BENCH_METRICS_COUNT (messages per produce, default 3,000,000),
- * BENCH_METRICS_SIZE (bytes per message, default 100), BROOK_BENCH_DIR (data directory parent).
+ * BENCH_METRICS_SIZE (bytes per message, default 100), BROOK_BENCH_DIR (data directory parent),
+ * BENCH_METRICS_ONLY=process|inprocess (one part only).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isSmoke, sized, statsOf, type Figure } from './lib.js';
+import { Broker } from '../src/broker/broker.js';
+import { Dispatcher } from '../src/broker/dispatcher.js';
+import { buildBrokerConfig } from '../src/config.js';
+import { buildBatch } from '../src/native/records.js';
+import { encodeRequest } from '../src/protocol/frames.js';
+import type { RequestInfo } from '../src/protocol/request-sink.js';
+import { produceApi } from '../src/protocol/schemas/produce.js';
+import { silentLogger } from '../src/util/logger.js';
+import { cpuPer, isSmoke, measure, rate, sized, statsOf, type Figure } from './lib.js';
 import { buildDist, buildLoadgen, cpuSeconds, exec, freePort, lastJson, startBrook, type Brook } from './throughput.bench.js';
 
 export const title = 'metrics: produce with /metrics scraped every second vs metrics.enabled=false (librdkafka, Brook child process)';
@@ -116,7 +127,49 @@ const layouts = [
   { name: '16 KiB batches, linger 0', args: ['0', '16384'] },
 ];
 
+/**
+ * The counting alone, without scrapes, sockets or another process: Produce requests (v9, acks=1,
+ * one 1 KiB batch of ten 100 B records) through the dispatcher and the produce handler of a broker
+ * with metrics.enabled=true, beside one with it false, in this process; the two are tasks of one
+ * tinybench run (lib.ts measure), so their samples interleave. Small batches make the per-request
+ * work (the dispatcher's count and latency, the handler's per-batch add) weigh the most it can.
+ */
+async function dispatcherFigures(): Promise<Figure[]> {
+  const root = mkdtempSync(join(process.env.BROOK_BENCH_DIR ?? tmpdir(), 'brook-metrics-inproc-'));
+  const brokers: Broker[] = [];
+  try {
+    const side = (metrics: boolean) => {
+      const config = buildBrokerConfig({ overrides: { 'log.dirs': join(root, String(metrics)), 'metrics.enabled': metrics } });
+      const broker = new Broker(config, silentLogger);
+      brokers.push(broker);
+      broker.topics.create('t', 1);
+      const dispatcher = new Dispatcher(broker);
+      const records = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(100, i) }));
+      const frame = encodeRequest(produceApi, 9, { correlationId: 1, clientId: 'bench' }, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: buildBatch({ records }) }] }] }).subarray(4);
+      const info: RequestInfo = { apiKey: 0, apiVersion: 9, correlationId: 1 };
+      const origin = { remoteAddress: '127.0.0.1', onClose: () => () => {} };
+      return () => dispatcher.onRequest(frame, info, origin);
+    };
+    const on = side(true);
+    const off = side(false);
+    const m = await measure({ on, off }, { cpu: true, time: isSmoke() ? undefined : 3000 });
+    const produced = brokers[0]!.stats.totals().messagesIn;
+    if (produced === 0 || brokers[1]!.stats.totals().messagesIn !== 0) throw new Error(`in-process: metrics on counted ${produced}, off ${brokers[1]!.stats.totals().messagesIn}`);
+    const label = 'produce request through the dispatcher, 1 KiB batch, in-process';
+    return [
+      { name: `${label}: requests/s, metrics on (not scraped)`, unit: 'req/s', ours: rate(m.on!, 1), baseline: rate(m.off!, 1), baselineName: 'metrics.enabled=false', target: '>= 97%' },
+      { name: `${label}: CPU per request, metrics on`, unit: 'CPU µs', higherIsBetter: false, ours: cpuPer(m.on!, 1e-6), baseline: cpuPer(m.off!, 1e-6), baselineName: 'metrics.enabled=false' },
+    ];
+  } finally {
+    for (const b of brokers) await b.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<Figure[]> {
+  const only = process.env.BENCH_METRICS_ONLY;
+  const inProcess = only === 'process' ? [] : await dispatcherFigures();
+  if (only === 'inprocess') return inProcess;
   buildDist();
   const loadgen = buildLoadgen();
   const runs = isSmoke() ? 1 : Number(process.env.BENCH_RUNS ?? 5);
@@ -166,5 +219,5 @@ export async function run(): Promise<Figure[]> {
       },
     );
   }
-  return figures;
+  return [...figures, ...inProcess];
 }
