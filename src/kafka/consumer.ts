@@ -17,9 +17,6 @@ import type { Res } from '../protocol/schema.js';
 import type { KafkaClient } from './client.js';
 import type { BrokerConnection } from './connection.js';
 import { EARLIEST, LATEST, partitionOffsets } from './offsets.js';
-
-// TODO(lead): perf/ still imports these from here; move its imports to offsets.js.
-export { EARLIEST, LATEST, partitionOffsets as listOffsets } from './offsets.js';
 import { check, ConnectionError, KafkaResponseError, RequestTimeoutError } from './errors.js';
 
 export interface FetchedRecords {
