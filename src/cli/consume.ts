@@ -82,9 +82,11 @@ async function run(argv: string[]): Promise<number> {
   let stopping = false;
   let brokenPipe = false;
 
-  const write = (chunk: Buffer): void => {
-    if (brokenPipe) return;
+  /** True when the chunk is written out already (nothing queued), so its memory may be reused. */
+  const write = (chunk: Buffer): boolean => {
+    if (brokenPipe) return true;
     process.stdout.write(chunk);
+    return process.stdout.writableLength === 0;
   };
   const printer = format ? new RecordPrinter(format, write) : undefined;
   const stop = (): void => {

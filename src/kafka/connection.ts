@@ -13,7 +13,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { ApiKey } from '../protocol/api-keys.js';
-import { decodeResponse, encodeRequest } from '../protocol/frames.js';
+import { decodeResponse, encodeRequestChunks } from '../protocol/frames.js';
 import { apiSchema, apiVersionsApi } from '../protocol/messages.js';
 import type { ApiSchema, ReqInput, Res } from '../protocol/schema.js';
 import { ConnectionError, KafkaResponseError, RequestTimeoutError } from './errors.js';
@@ -123,10 +123,10 @@ export class BrokerConnection {
     if (version === undefined) return Promise.reject(new Error(`the broker at ${this.host}:${this.port} does not support ${api.name}`));
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff || 1;
-    const frame = encodeRequest(api, version, { correlationId, clientId: this.opts.clientId }, body);
+    const frame = encodeRequestChunks(api, version, { correlationId, clientId: this.opts.clientId }, body);
     if (opts.expectResponse === false) {
       return new Promise((resolve, reject) => {
-        this.socket.write(frame, (e) => (e ? reject(new ConnectionError(`write to ${this.host}:${this.port} failed: ${e.message}`)) : resolve(undefined as Res<A>)));
+        this.write(frame, (e) => (e ? reject(new ConnectionError(`write to ${this.host}:${this.port} failed: ${e.message}`)) : resolve(undefined as Res<A>)));
       });
     }
     return new Promise<Res<A>>((resolve, reject) => {
@@ -139,8 +139,23 @@ export class BrokerConnection {
         this.fail(new ConnectionError(`connection to ${this.host}:${this.port} closed after a request timed out`));
       }, timeoutMs);
       this.pending.set(correlationId, { api, version, resolve: resolve as (b: unknown) => void, reject, timer });
-      this.socket.write(frame);
+      this.write(frame);
     });
+  }
+
+  /**
+   * One frame's pieces in one gathered write (cork/uncork: libuv's writev). Large record buffers are
+   * written by reference, so their owner must not change them before the answer comes (or, without
+   * one, before `done`): the producer reuses a batch's memory only after that.
+   */
+  private write(chunks: Buffer[], done?: (e?: Error | null) => void): void {
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]!, done);
+      return;
+    }
+    this.socket.cork();
+    for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
+    this.socket.uncork();
   }
 
   /** Resolves when the socket's write buffer has drained (for producers that keep many requests in flight). */

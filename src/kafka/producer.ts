@@ -266,7 +266,8 @@ export class Producer {
     const uncompressed = b.size;
     const batch = b.finish(this.compression);
     // Compressed, the batch is a new buffer and the builder's is free now; uncompressed, it is free
-    // once the batch completes (requests carry a copy in their frame; a retry reads the batch again).
+    // once the batch completes: requests write it by reference (connection.ts), and an answer, or the
+    // write callback with acks=0, comes only after the bytes are in the kernel; a retry reads it again.
     let spare: Buffer | undefined = b.buffer;
     if (this.compression !== 0) {
       this.recycle(spare);

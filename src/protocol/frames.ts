@@ -100,12 +100,27 @@ export function encodeRequest<A extends ApiSchema>(
   header: { correlationId: number; clientId: string | null },
   body: ReqInput<A>,
 ): Buffer {
+  return concatChunks(encodeRequestChunks(api, version, header, body));
+}
+
+/**
+ * The same frame as Buffers in order, without joining them: record data of 16 KiB or more (a
+ * producer's batches) stays in its own Buffer, by reference, so a client can write the pieces with
+ * one gathered write instead of copying every batch into the frame.
+ */
+export function encodeRequestChunks<A extends ApiSchema>(
+  api: A,
+  version: number,
+  header: { correlationId: number; clientId: string | null },
+  body: ReqInput<A>,
+): Buffer[] {
   const codec = codecFor(api.request, version);
   const w = new Writer();
   w.int32(0); // frame size, patched by finishFrame()
   writeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, ...header });
   codec.encode(w, body as never);
-  return concatChunks(w.finishFrame());
+  // Requests carry no external chunks (those are file slices of fetch responses).
+  return w.finishFrame() as Buffer[];
 }
 
 /** Decodes a response frame (bytes after the size prefix) of `api` at `version`. */

@@ -24,7 +24,7 @@ function fixtureBatch(codec: Codec = Codec.None): Buffer {
 
 function print(format: RecordFormat, records: Buffer, fromOffset = 0, limit?: number, topic = 'fmt', partition = 0): { text: string; printed: number; chunks: Buffer[] } {
   const chunks: Buffer[] = [];
-  const p = new RecordPrinter(format, (c) => chunks.push(Buffer.from(c)));
+  const p = new RecordPrinter(format, (c) => chunks.push(Buffer.from(c)) > 0);
   const printed = p.print(topic, partition, records, fromOffset, limit);
   p.flush();
   expect(p.count).toBe(printed);
