@@ -117,6 +117,8 @@ export class Producer {
   private lingerTimer: NodeJS.Timeout | undefined;
   private buffered = 0;
   private pendingBatches = 0;
+  /** Partitions with batches waiting to be retried (count per `topic\0partition`): held back meanwhile. */
+  private readonly retrying = new Map<string, number>();
   /** Buffers of completed batches, for new ones (see BatchBuilder.buffer). */
   private readonly spares: Buffer[] = [];
   /** Partitions with a held batch (see sealAll). */
@@ -279,10 +281,15 @@ export class Producer {
   }
 
   private enqueue(s: Sealed, leader: number): void {
-    let node = this.nodes.get(leader);
-    if (!node) this.nodes.set(leader, (node = { conn: undefined, connecting: false, ready: [], inFlight: 0 }));
+    const node = this.node(leader);
     node.ready.push(s);
     this.pump(leader, node);
+  }
+
+  private node(leader: number): NodeState {
+    let node = this.nodes.get(leader);
+    if (!node) this.nodes.set(leader, (node = { conn: undefined, connecting: false, ready: [], inFlight: 0 }));
+    return node;
   }
 
   private pump(leader: number, node: NodeState): void {
@@ -317,7 +324,7 @@ export class Producer {
     for (let i = 0; i < node.ready.length; ) {
       const s = node.ready[i]!;
       const tp = `${s.topic}\0${s.partition}`;
-      if (seen.has(tp) || (taken.length > 0 && bytes + s.batch.length > this.maxRequestSize)) {
+      if (seen.has(tp) || this.retrying.has(tp) || (taken.length > 0 && bytes + s.batch.length > this.maxRequestSize)) {
         i++;
         continue;
       }
@@ -397,13 +404,36 @@ export class Producer {
       else again.push(s);
     }
     if (again.length === 0) return;
+    // The partitions of these batches send nothing newer until the retry goes out first (Kafka's
+    // producer keeps a partition's order this way with max.in.flight.requests.per.connection=1).
+    const keys = again.map((s) => `${s.topic}\0${s.partition}`);
+    for (const k of keys) this.retrying.set(k, (this.retrying.get(k) ?? 0) + 1);
+    const release = (): void => {
+      for (const k of keys) {
+        const n = this.retrying.get(k)! - 1;
+        if (n === 0) this.retrying.delete(k);
+        else this.retrying.set(k, n);
+      }
+    };
     setTimeout(() => {
       const topics = [...new Set(again.map((s) => s.topic))];
       Promise.all(topics.map((t) => this.addTopic(t))).then(
         () => {
-          for (const s of again) this.enqueue(s, this.topics.get(s.topic)!.partitions[s.partition]!.leader);
+          release();
+          // Ahead of the newer batches, in their own order; then each leader sends.
+          const leaders = new Set<number>();
+          for (let i = again.length - 1; i >= 0; i--) {
+            const s = again[i]!;
+            const leader = this.topics.get(s.topic)!.partitions[s.partition]!.leader;
+            this.node(leader).ready.unshift(s);
+            leaders.add(leader);
+          }
+          for (const leader of leaders) this.pump(leader, this.node(leader));
         },
-        (e: Error) => this.retryAll(again, e instanceof KafkaResponseError ? e : new ConnectionError(e.message)),
+        (e: Error) => {
+          release();
+          this.retryAll(again, e instanceof KafkaResponseError ? e : new ConnectionError(e.message));
+        },
       );
     }, RETRY_BACKOFF_MS);
   }

@@ -370,11 +370,9 @@ describe('brook produce', { timeout: 120_000 }, () => {
     }
   });
 
-  // KNOWN BUG (fails today, left failing on purpose): with max.in.flight.requests.per.connection=1 a
-  // Java producer keeps a partition's order across retries (the partition is muted while its batch is
-  // in flight or waiting to be retried). src/kafka/producer.ts retries a batch after a backoff through
-  // retryAll/enqueue while newer batches of the same partition are sent meanwhile, so `after` lands
-  // before `during-*`. The fix is a per-partition hold in the producer while a batch is being retried.
+  // With max.in.flight.requests.per.connection=1 a Java producer keeps a partition's order across
+  // retries: the partition sends nothing newer while its batch waits to be retried. Without that
+  // hold, `after` landed before `during-*`.
   it('max.in.flight.requests.per.connection=1 keeps the order of lines across a broker restart', async () => {
     const dataDir = mkdtempSync(join(scratch, 'order-'));
     let broker = await spawnBroker(dataDir);
