@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cli/command.js';
 import { command as configsCommand, splitAddConfig } from '../../src/cli/configs.js';
-import { kafkajs, run, startTestBroker, type ProcessResult, type TestBroker } from './harness.js';
+import { brookFromSources, errorChecks, fixtures, inProcess } from './cli-harness.js';
+import { kafkajs, startTestBroker, type ProcessResult, type TestBroker } from './harness.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const fixtures = join(root, 'test', 'fixtures', 'cli');
 const dir = mkdtempSync(join(tmpdir(), 'brook-cli-configs-'));
 
 let tb: TestBroker;
@@ -38,9 +36,8 @@ afterAll(async () => {
 });
 
 function configs(args: string[], opts: { bootstrap?: boolean } = {}): Promise<ProcessResult> {
-  const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
   const boot = opts.bootstrap === false ? [] : ['--bootstrap-server', tb.bootstrap];
-  return run(process.execPath, ['--import', 'tsx', '-e', entry, '--', 'configs', ...args, ...boot], { timeoutMs: 60_000, cwd: root });
+  return brookFromSources(['configs', ...args, ...boot], { timeoutMs: 60_000 });
 }
 
 function fixture(name: string): string {
@@ -53,37 +50,7 @@ function expectOutput(r: ProcessResult, expected: string): void {
   expect(r.stdout).toBe(expected);
 }
 
-function expectFailure(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-}
-
-/**
- * The command in this process, stdout and stderr captured: for the usage errors, which are decided
- * before any connection (a process per case would cost seconds each; the exit code of a real process
- * is checked by one case).
- */
-async function inProcess(args: string[]): Promise<ProcessResult> {
-  let stdout = '';
-  let stderr = '';
-  const writes = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCommand(configsCommand, args.includes('--bootstrap-server') ? args : [...args, '--bootstrap-server', tb.bootstrap]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = writes.out;
-    process.stderr.write = writes.err;
-  }
-}
-
-function expectUsage(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).toMatch(/Run 'brook configs --help'/);
-}
+const { expectFailure, expectUsage } = errorChecks('configs');
 
 /** What kafkajs (DescribeConfigs v2) reads for one resource: name -> {value, source}. */
 async function kafkajsConfigs(type: ConfigResourceTypes, name: string): Promise<Map<string, { value: string; source: number }>> {
@@ -260,7 +227,7 @@ describe('brook configs', { timeout: 120_000 }, () => {
       [['--alter', '--topic', 'x', '--add-config', 'a=1', '--json'], /--json cannot be used with --alter/],
       [['--alter', '--topic', 'x', '--add-config-file', join(dir, 'missing.properties')], /cannot read --add-config-file .*ENOENT/],
     ];
-    for (const [args, pattern] of cases) expectUsage(await inProcess(args), pattern);
+    for (const [args, pattern] of cases) expectUsage(await inProcess(configsCommand, args, tb.bootstrap), pattern);
     // And as a process: exit code 2.
     expectUsage(await configs(cases[0]![0]), cases[0]![1]);
   });

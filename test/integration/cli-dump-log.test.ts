@@ -10,13 +10,11 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brook, fixtures, requireBuilt } from './cli-harness.js';
 import { expectOk, hasKcat, requireInstalled, run, startTestBroker, type TestBroker } from './harness.js';
 
 requireInstalled(hasKcat, 'kcat');
 
-const root = join(import.meta.dirname, '..', '..');
-const bin = join(root, 'bin', 'brook.js');
-const fixtures = join(root, 'test', 'fixtures', 'cli');
 const SEGMENT = '00000000000000000000';
 const PAD = 'x'.repeat(100);
 
@@ -25,7 +23,7 @@ let scratch: string;
 let segmentDir: string;
 
 function dumpLog(...args: string[]) {
-  return run(process.execPath, [bin, 'dump-log', ...args], { timeoutMs: 30_000 });
+  return brook(['dump-log', ...args], { timeoutMs: 30_000 });
 }
 
 /** One kcat invocation, one batch: everything is queued before the 200 ms linger ends. */
@@ -56,7 +54,7 @@ function expectChained(text: string, fileSize: number): void {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'src', 'cli', 'dump-log.js'))) throw new Error('run `npm run build:ts` first: this test runs the built bin/brook.js');
+  requireBuilt('dump-log');
   scratch = mkdtempSync(join(tmpdir(), 'brook-dump-log-'));
   tb = await startTestBroker({
     // Every batch after the first gets an index entry, and every append is flushed, so the index
@@ -279,7 +277,7 @@ describe('brook dump-log', { timeout: 90_000 }, () => {
     const h = await dumpLog('--help');
     expect(h.code).toBe(0);
     for (const flag of ['--print-data-log', '--deep-iteration', '--verify-index-only', '--index-sanity-check', '--max-bytes', '--json', '--files']) expect(h.stdout).toContain(flag);
-    const top = await run(process.execPath, [bin, '--help']);
+    const top = await brook(['--help']);
     expect(top.stdout).toMatch(/^ {2}dump-log {4}/m);
   });
 });

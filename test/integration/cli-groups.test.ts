@@ -11,16 +11,14 @@
  * for the fixture's, and the coordinator cell for the fixture's `127.0.0.1:9092  (1)` in its 25-wide
  * column, so the padding compared is exactly Kafka's.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssignerProtocol, type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort, GROUP_TEST_PROPERTIES, kafkajs, run, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
+import { brook, errorChecks, fixtures, requireBuilt, root } from './cli-harness.js';
+import { freePort, GROUP_TEST_PROPERTIES, kafkajs, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const fixtures = join(root, 'test', 'fixtures', 'cli');
-const bin = join(root, 'bin', 'brook.js');
 const dir = mkdtempSync(join(tmpdir(), 'brook-cli-groups-'));
 const CLIENT_ID = 'cli-groups-test';
 const FIXTURE_MEMBER = 'cli-groups-test-00000000-0000-0000-0000-000000000000';
@@ -36,7 +34,7 @@ let admin: Admin;
 const consumers: Consumer[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'src', 'cli', 'groups.js'))) throw new Error('run `npm run build:ts` first: this test runs the built bin/brook.js');
+  requireBuilt('groups');
   tb = await startTestBroker({ properties: { ...GROUP_TEST_PROPERTIES, 'ws.enabled': false } });
   kafka = kafkajs(tb.bootstrap, { clientId: CLIENT_ID, retry: { retries: 2 } });
   admin = kafka.admin();
@@ -61,7 +59,7 @@ afterAll(async () => {
 /** Runs the built `brook groups ...` (bin/brook.js), bootstrap from the flag unless told otherwise. */
 function groups(args: string[], opts: { env?: NodeJS.ProcessEnv; bootstrap?: boolean } = {}): Promise<ProcessResult> {
   const boot = opts.bootstrap === false ? [] : ['--bootstrap-server', tb.bootstrap];
-  return run(process.execPath, [bin, 'groups', ...args, ...boot], { timeoutMs: 60_000, cwd: root, env: opts.env });
+  return brook(['groups', ...args, ...boot], { timeoutMs: 60_000, cwd: root, env: opts.env });
 }
 
 function ok(r: ProcessResult): ProcessResult {
@@ -71,21 +69,7 @@ function ok(r: ProcessResult): ProcessResult {
 
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
 
-/** A failure: exit 1, exactly one line on stderr, no stack trace. */
-function expectFailure(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
-function expectUsage(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).toMatch(/Run 'brook groups --help'/);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe('');
-}
+const { expectFailure, expectUsage } = errorChecks('groups', { usage: { emptyStdout: true } });
 
 /** A kafkajs member of `groupId` reading `topics`, not committing on its own; resolves once it has joined. */
 async function startMember(groupId: string, topics: string[], onMessage?: (topic: string, partition: number, offset: string) => void): Promise<Consumer> {

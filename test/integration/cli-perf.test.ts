@@ -10,17 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brook, requireBuilt, root } from './cli-harness.js';
 import { expectOk, freePort, hasKcat, kafkajs, requireInstalled, run, startTestBroker, type ProcessResult, type TestBroker } from './harness.js';
 
 requireInstalled(hasKcat, 'kcat');
 
-const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'brook-cli-perf-'));
 
 let tb: TestBroker;
 let admin: Admin;
 
 beforeAll(async () => {
+  requireBuilt('perf/produce');
   tb = await startTestBroker({ properties: { 'ws.enabled': false } });
   admin = kafkajs(tb.bootstrap, { retry: { retries: 0 } }).admin();
   await admin.connect();
@@ -35,7 +36,7 @@ afterAll(async () => {
 /** `brook perf ...` from dist/ (npm run build:ts), against the test broker unless `bootstrap` is false. */
 function perf(args: string[], opts: { bootstrap?: boolean; timeoutMs?: number } = {}): Promise<ProcessResult> {
   const boot = opts.bootstrap === false ? [] : ['--bootstrap-server', tb.bootstrap];
-  return run(process.execPath, [join(root, 'bin', 'brook.js'), 'perf', ...args, ...boot], { timeoutMs: opts.timeoutMs ?? 60_000, cwd: root });
+  return brook(['perf', ...args, ...boot], { timeoutMs: opts.timeoutMs ?? 60_000, cwd: root });
 }
 
 async function createTopic(topic: string, partitions = 1): Promise<void> {

@@ -8,18 +8,16 @@
  * Groups: two members share a topic without duplicates and their commits are what kafkajs reads.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, brook, errorChecks, fixtures, requireBuilt } from './cli-harness.js';
 import { expectOk, GROUP_TEST_PROPERTIES, hasKcat, kafkajs, requireInstalled, run, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
 
 requireInstalled(hasKcat, 'kcat');
 
-const root = join(import.meta.dirname, '..', '..');
-const bin = join(root, 'bin', 'brook.js');
-const fixtures = join(root, 'test', 'fixtures', 'cli');
 
 let tb: TestBroker;
 let kafka: Kafka;
@@ -27,7 +25,7 @@ let admin: Admin;
 let scratch: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'src', 'cli', 'consume.js'))) throw new Error('run `npm run build:ts` first: this test runs the built bin/brook.js');
+  requireBuilt('consume');
   scratch = mkdtempSync(join(tmpdir(), 'brook-cli-consume-'));
   tb = await startTestBroker({ properties: { ...GROUP_TEST_PROPERTIES, 'ws.enabled': false, 'auto.create.topics.enable': false } });
   kafka = kafkajs(tb.bootstrap, { retry: { retries: 2 } });
@@ -66,10 +64,6 @@ afterAll(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-function brook(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<ProcessResult> {
-  return run(process.execPath, [bin, ...args], { timeoutMs: opts.timeoutMs ?? 30_000, input: opts.input });
-}
-
 /** `brook consume` of a topic from the beginning, exiting after 1.5 s without records. */
 function consume(topic: string, ...args: string[]): Promise<ProcessResult> {
   return brook(['consume', '--bootstrap-server', tb.bootstrap, '--topic', topic, ...args]);
@@ -85,21 +79,8 @@ function expectProcessed(r: ProcessResult, n: number): void {
   expect(r.stderr).toBe(`Processed a total of ${n} messages\n`);
 }
 
-/** A failure: exit 1, exactly one line on stderr, no stack trace, nothing on stdout. */
-function expectFailure(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stdout).toBe('');
-}
-
-function expectUsage(r: ProcessResult, command: string, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).toContain(`Run 'brook ${command} --help'`);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe('');
-}
+/** Errors: exit 1 with exactly one line on stderr, or exit 2 pointing to the help; nothing on stdout, no stack trace. */
+const { expectFailure, expectUsage } = errorChecks('consume', { failure: { emptyStdout: true }, usage: { emptyStdout: true } });
 
 // Each command is a Node process start (about half a second, more on a loaded machine).
 describe('brook consume', { timeout: 120_000 }, () => {
@@ -398,7 +379,7 @@ describe('brook consume', { timeout: 120_000 }, () => {
     const r = await brook(['consume', '--command-config', file, '--topic', 'fmt', '--partition', '0', '--offset', '0', '--max-messages', '1']);
     expect(r.stdout).toBe('v1\n');
     expectProcessed(r, 1);
-    expectUsage(await brook(['consume', '--command-config', join(scratch, 'missing.properties'), '--topic', 'fmt']), 'consume', /cannot read --command-config .*missing\.properties: ENOENT/);
+    expectUsage(await brook(['consume', '--command-config', join(scratch, 'missing.properties'), '--topic', 'fmt']), /cannot read --command-config .*missing\.properties: ENOENT/);
   });
 
   it('a group id the broker refuses: exit 1, one line with the Kafka error name', async () => {
@@ -425,9 +406,9 @@ describe('brook consume', { timeout: 120_000 }, () => {
       [['--bootstrap-server', 'nohostport'], /not host:port/],
     ];
     const results = await Promise.all(cases.map(([args]) => brook(['consume', '--topic', 'fmt', ...args])));
-    results.forEach((r, i) => expectUsage(r, 'consume', cases[i]![1]));
-    expectUsage(await brook(['consume']), 'consume', /--topic is required/);
-    expectUsage(await brook(['consume', '--topic']), 'consume', /--topic needs a value <topic>/);
+    results.forEach((r, i) => expectUsage(r, cases[i]![1]));
+    expectUsage(await brook(['consume']), /--topic is required/);
+    expectUsage(await brook(['consume', '--topic']), /--topic needs a value <topic>/);
   });
 
   it('an unreachable broker: exit 1 with one clear line within the timeout', async () => {

@@ -8,18 +8,17 @@
  * topic deleted while producing) reported with Kafka's error name and exit 1.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBatches } from '../../src/native/records.js';
+import { bin, brook, errorChecks, requireBuilt } from './cli-harness.js';
 import { expectOk, hasKcat, kafkajs, requireInstalled, run, spawnBroker, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
 
 requireInstalled(hasKcat, 'kcat');
 
-const root = join(import.meta.dirname, '..', '..');
-const bin = join(root, 'bin', 'brook.js');
 
 let tb: TestBroker;
 let kafka: Kafka;
@@ -27,7 +26,7 @@ let admin: Admin;
 let scratch: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'src', 'cli', 'produce.js'))) throw new Error('run `npm run build:ts` first: this test runs the built bin/brook.js');
+  requireBuilt('produce');
   scratch = mkdtempSync(join(tmpdir(), 'brook-cli-produce-'));
   // No auto-creation: a Produce to a deleted topic must fail, not bring the topic back.
   tb = await startTestBroker({ properties: { 'ws.enabled': false, 'auto.create.topics.enable': false } });
@@ -41,10 +40,6 @@ afterAll(async () => {
   await tb?.close();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
-
-function brook(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<ProcessResult> {
-  return run(process.execPath, [bin, ...args], { timeoutMs: opts.timeoutMs ?? 30_000, input: opts.input });
-}
 
 function produce(topic: string, input: string | Buffer, ...args: string[]): Promise<ProcessResult> {
   return brook(['produce', '--bootstrap-server', tb.bootstrap, '--topic', topic, ...args], { input, timeoutMs: 60_000 });
@@ -70,12 +65,7 @@ function expectOkRun(r: ProcessResult): void {
   expect(r.stdout).toBe('');
 }
 
-function expectUsage(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).toContain("Run 'brook produce --help'");
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
+const { expectUsage } = errorChecks('produce');
 
 describe('brook produce', { timeout: 120_000 }, () => {
   it('parse.key with key.separator and parse.headers: kcat and kafkajs read the keys, values and headers', async () => {

@@ -12,14 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cli/command.js';
 import { command as topicsCommand } from '../../src/cli/topics.js';
+import { brookFromSources, errorChecks, fixtures, inProcess } from './cli-harness.js';
 import { expectOk, hasKcat, kafkajs, requireInstalled, run, startTestBroker, type ProcessResult, type TestBroker } from './harness.js';
 
 requireInstalled(hasKcat, 'kcat');
 
-const root = join(import.meta.dirname, '..', '..');
-const fixtures = join(root, 'test', 'fixtures', 'cli');
 const dir = mkdtempSync(join(tmpdir(), 'brook-cli-topics-'));
 
 let tb: TestBroker;
@@ -44,9 +42,8 @@ afterAll(async () => {
 
 /** Runs `brook topics ...` from the sources (as test/integration/cli.test.ts does), bootstrap from the flag unless `env` says otherwise. */
 function topics(args: string[], opts: { env?: NodeJS.ProcessEnv; bootstrap?: boolean } = {}): Promise<ProcessResult> {
-  const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
   const boot = opts.bootstrap === false ? [] : ['--bootstrap-server', tb.bootstrap];
-  return run(process.execPath, ['--import', 'tsx', '-e', entry, '--', 'topics', ...args, ...boot], { timeoutMs: 60_000, cwd: root, env: opts.env });
+  return brookFromSources(['topics', ...args, ...boot], { timeoutMs: 60_000, env: opts.env });
 }
 
 /** The fixture as an exact pattern: placeholders become their value (or the topic-id shape). */
@@ -56,40 +53,8 @@ function fixture(name: string): RegExp {
   return new RegExp(`^${escaped.replaceAll('\\{\\{TOPIC_ID\\}\\}', '[A-Za-z0-9_-]{22}').replaceAll('\\{\\{BROKER\\}\\}', String(node))}$`);
 }
 
-/** A failure: exit 1 and exactly one line on stderr, no stack trace. */
-function expectFailure(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stdout).toBe('');
-}
-
-/**
- * The command in this process, stdout and stderr captured: for the usage errors, which are decided
- * before any connection (a process per case would cost seconds each; the exit code of a real process
- * is checked by one case).
- */
-async function inProcess(args: string[]): Promise<ProcessResult> {
-  let stdout = '';
-  let stderr = '';
-  const writes = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCommand(topicsCommand, args.includes('--bootstrap-server') ? args : [...args, '--bootstrap-server', tb.bootstrap]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = writes.out;
-    process.stderr.write = writes.err;
-  }
-}
-
-function expectUsage(r: ProcessResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).toMatch(/Run 'brook topics --help'/);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
+/** A failure: exit 1 and exactly one line on stderr, no stack trace, nothing on stdout. */
+const { expectFailure, expectUsage } = errorChecks('topics', { failure: { emptyStdout: true } });
 
 interface KcatMetadata {
   topics: { topic: string; partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[] }[];
@@ -109,8 +74,7 @@ describe('brook topics', { timeout: 120_000 }, () => {
     for (const flag of ['--topic', '--partitions', '--replication-factor', '--config', '--if-not-exists', '--under-replicated-partitions', '--bootstrap-server', '--command-config', '--json']) {
       expect(r.stdout).toContain(flag);
     }
-    const entry = `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-    const top = await run(process.execPath, ['--import', 'tsx', '-e', entry, '--', '--help'], { cwd: root, timeoutMs: 30_000 });
+    const top = await brookFromSources(['--help'], { timeoutMs: 30_000 });
     expect(top.stdout).toMatch(/^ {2}topics {6}Create, list, describe/m);
   });
 
@@ -249,7 +213,7 @@ describe('brook topics', { timeout: 120_000 }, () => {
       [['--list', '--frobnicate'], /unknown option --frobnicate/],
       [['--list', '--bootstrap-server', 'nohost'], /bootstrap server "nohost" is not host:port/],
     ];
-    for (const [args, pattern] of cases) expectUsage(await inProcess(args), pattern);
+    for (const [args, pattern] of cases) expectUsage(await inProcess(topicsCommand, args, tb.bootstrap), pattern);
     // And as a process: exit code 2.
     expectUsage(await topics(cases[0]![0]), cases[0]![1]);
   });
