@@ -13,40 +13,17 @@
  *   URLs are relative): pages, the API, a change and the live tail's WebSocket.
  * Screenshots are kept in test/browser/artifacts/ (git-ignored).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectOk, GROUP_TEST_PROPERTIES, hasKcat, kafkajs, requireInstalled, run, startTestBroker, until, type TestBroker } from '../integration/harness.js';
+import { ARTIFACTS, closeAll, collectProblems, hasChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
-const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  // As in ws-browser.test.ts: CI must have the browser; a local checkout without it skips, visibly.
-  if (process.env.CI) throw new Error(`${CHROMIUM} is not installed: CI must apt-get install -y chromium (scripts/system-deps.mjs installs it)`);
-  console.warn(`SKIPPED test/browser: ${CHROMIUM} is not installed here (apt-get install -y chromium, or npm install in a development checkout)`);
-}
 requireInstalled(hasKcat, 'kcat');
-
-/** Every cleanup runs even when an earlier one throws; the first error is rethrown at the end. */
-async function closeAll(steps: (() => Promise<unknown> | undefined)[]): Promise<void> {
-  let first: unknown;
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (e) {
-      first ??= e;
-    }
-  }
-  if (first !== undefined) throw first;
-}
 
 /**
  * A reverse proxy serving `target` under `prefix` (as nginx's `location /prefix/ { proxy_pass
@@ -114,7 +91,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await admin.connect();
     producer = kafka.producer();
     await producer.connect();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
   }, 30_000);
 
   afterEach(async () => {
@@ -135,10 +112,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     const context = await browser!.newContext({ viewport: { width: 1200, height: 900 }, colorScheme });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
-    });
+    collectProblems(page, problems, { warnings: true });
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
     const res = await page.goto(`${origin()}/#${route}`);
     expect(res?.status()).toBe(200);
@@ -413,10 +387,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
       const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
       contexts.push(context);
       const page = await context.newPage();
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
-      });
+      collectProblems(page, problems, { warnings: true });
       const requested: string[] = [];
       page.on('request', (r) => requested.push(new URL(r.url()).pathname));
       page.on('websocket', (ws) => requested.push(new URL(ws.url()).pathname));
@@ -452,10 +423,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
       const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
       contexts.push(context);
       const page = await context.newPage();
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
-      });
+      collectProblems(page, problems, { warnings: true });
       await page.goto(`http://127.0.0.1:${secured.broker.wsPort}/#/`);
       await page.waitForSelector('#login[open]');
       expect(await page.textContent('#login-message')).toMatch(/requires a token/);

@@ -11,27 +11,14 @@
  *   every record exactly once, in order.
  * Screenshots of the tabs are kept in test/browser/artifacts/ (git-ignored).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Admin, Producer } from 'kafkajs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as BrookClientLibrary from '../../src/client/index.js';
-import { kafkajs, startTestBroker, until, type TestBroker } from '../integration/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
-const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  // npm install in a development checkout installs it (scripts/system-deps.mjs) and CI must have
-  // it, so there a missing browser fails the file; a local checkout without it skips, visibly.
-  if (process.env.CI) throw new Error(`${CHROMIUM} is not installed: CI must apt-get install -y chromium (scripts/system-deps.mjs installs it)`);
-  console.warn(`SKIPPED test/browser: ${CHROMIUM} is not installed here (apt-get install -y chromium, or npm install in a development checkout)`);
-}
+import { freePort, kafkajs, startTestBroker, until, type TestBroker } from '../integration/harness.js';
+import { ARTIFACTS, closeAll, collectProblems, hasChromium, launchChromium } from './chromium.js';
 
 /** What the WebSocket tabs keep on globalThis, read back with page.evaluate. */
 interface WsTab {
@@ -74,36 +61,6 @@ interface SseTab {
   others: string[];
 }
 
-/**
- * A loopback port free right now. The gateway gets a fixed port rather than 0 because uWS sets
- * SO_REUSEADDR on a listen socket only when given a port: bound through port 0, the connections
- * its shutdown closes sit in TIME_WAIT on that port for 60 s and the restarted gateway cannot
- * bind it again (EADDRINUSE).
- */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Every cleanup runs even when an earlier one throws; the first error is rethrown at the end. */
-async function closeAll(steps: (() => Promise<unknown> | undefined)[]): Promise<void> {
-  let first: unknown;
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (e) {
-      first ??= e;
-    }
-  }
-  if (first !== undefined) throw first;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 }
@@ -117,7 +74,10 @@ describe.skipIf(!hasChromium)('the gateway from Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    // Checkpoints often, so cursors advance within the test's few seconds.
+    // Checkpoints often, so cursors advance within the test's few seconds. The gateway gets a fixed
+    // port rather than 0 because uWS sets SO_REUSEADDR on a listen socket only when given a port:
+    // bound through port 0, the connections its shutdown closes sit in TIME_WAIT on that port for
+    // 60 s and the restarted gateway cannot bind it again (EADDRINUSE).
     tb = await startTestBroker({ properties: { 'ws.checkpoint.ms': 100 }, ws: { port: await freePort() } });
     // Retries reach past a broker restart (harness restart: graceful close, then start again).
     const kafka = kafkajs(tb.bootstrap, { retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } });
@@ -126,7 +86,7 @@ describe.skipIf(!hasChromium)('the gateway from Chromium', () => {
     producer = kafka.producer();
     await producer.connect();
     const launched = Date.now();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 800, height: 300 } });
     console.log(`chromium ${browser.version()} launched in ${Date.now() - launched} ms`);
   }, 30_000);
@@ -144,10 +104,7 @@ describe.skipIf(!hasChromium)('the gateway from Chromium', () => {
   /** A tab on the gateway's origin, its console errors and page errors collected. */
   async function openTab(problems: string[]): Promise<Page> {
     const page = await context!.newPage();
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
+    collectProblems(page, problems, { warnings: false });
     const res = await page.goto(`${origin()}/healthz`);
     expect(res?.status()).toBe(200);
     return page;
