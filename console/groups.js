@@ -2,21 +2,15 @@
 // subscriptions alike), committed offsets and lag per partition (table and live chart), and the
 // offset reset, which the broker refuses while the group has members.
 import { liveChart } from './charts.js';
-import { announce, api, confirmDialog, every, h, link, num, table, update } from './lib.js';
+import { announce, api, confirmDialog, every, fact, h, link, load, num, table, update } from './lib.js';
 
 export function groupsPage(main) {
   const list = h('div', { id: 'groups-list' });
   const error = h('p', { class: 'error', role: 'alert' });
   main.append(h('h1', { tabindex: '-1' }, 'Consumer groups'), error, list);
   return every(2000, async () => {
-    let data;
-    try {
-      data = await api('groups');
-    } catch (e) {
-      error.textContent = e.message;
-      return;
-    }
-    error.textContent = '';
+    const data = await load('groups', error);
+    if (data === undefined) return;
     update(
       list,
       table(
@@ -49,14 +43,8 @@ export function groupPage(main, groupId) {
   const chart = liveChart(lagSection, { label: 'Lag per partition (records behind the log end)', format: (v) => (v < 10 ? String(Math.round(v * 10) / 10) : num(Math.round(v))), id: 'chart-lag' });
 
   const stop = every(1000, async () => {
-    let g;
-    try {
-      g = await api(`groups/${encodeURIComponent(groupId)}`);
-    } catch (e) {
-      error.textContent = e.status === 404 ? `Group ${groupId} does not exist (any more).` : e.message;
-      return;
-    }
-    error.textContent = '';
+    const g = await load(`groups/${encodeURIComponent(groupId)}`, error, `Group ${groupId} does not exist (any more).`);
+    if (g === undefined) return;
     update(facts, fact('State', g.state), fact('Protocol type', g.protocolType || '–'), fact('Protocol', g.protocol || '–'), fact('Members', num(g.members.length)), fact('Total lag', num(g.totalLag)));
     update(
       members,
@@ -92,10 +80,6 @@ export function groupPage(main, groupId) {
     stop();
     chart.destroy();
   };
-}
-
-function fact(term, value) {
-  return h('div', {}, h('dt', {}, term), h('dd', {}, value));
 }
 
 function resetForm(groupId) {

@@ -52,6 +52,22 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
+/**
+ * The answer of api(path) for a polled section, or undefined once `errorEl` shows why there is
+ * none (its text is emptied on success). `notFound`, when given, is the text shown for a 404.
+ */
+export async function load(path, errorEl, notFound) {
+  let data;
+  try {
+    data = await api(path);
+  } catch (e) {
+    errorEl.textContent = notFound !== undefined && e.status === 404 ? notFound : e.message;
+    return undefined;
+  }
+  errorEl.textContent = '';
+  return data;
+}
+
 /** The WebSocket URL of `/ws/v1` relative to this page. */
 export function wsUrl() {
   const u = new URL('ws/v1', document.baseURI);
@@ -195,6 +211,11 @@ export function confirmDialog({ title, message, confirm = 'Confirm', danger = tr
 export function announce(el, text, kind = 'info') {
   el.textContent = text;
   el.dataset.kind = kind;
+}
+
+/** One term and its value of a `dl.facts` list. */
+export function fact(term, value) {
+  return h('div', {}, h('dt', {}, term), h('dd', {}, value));
 }
 
 /** Runs `fn` now and every `ms` until the returned stop() (one call in flight at a time). */

@@ -1,7 +1,7 @@
 // Overview: the broker, its counts, and bytes in/out per second from the cumulative counters
 // (api/v1/overview, polled every second; the rate is the difference between two polls).
 import { liveChart } from './charts.js';
-import { api, bytes, duration, every, h, num, update } from './lib.js';
+import { bytes, duration, every, fact, h, load, num, update } from './lib.js';
 
 export function overviewPage(main) {
   const facts = h('dl', { class: 'facts', id: 'overview-facts' });
@@ -13,14 +13,8 @@ export function overviewPage(main) {
 
   let last;
   const stop = every(1000, async () => {
-    let o;
-    try {
-      o = await api('overview');
-    } catch (e) {
-      error.textContent = e.message;
-      return;
-    }
-    error.textContent = '';
+    const o = await load('overview', error);
+    if (o === undefined) return;
     const b = o.brokers[0];
     update(
       facts,
@@ -49,8 +43,4 @@ export function overviewPage(main) {
     bytesChart.destroy();
     messagesChart.destroy();
   };
-}
-
-function fact(term, value) {
-  return h('div', {}, h('dt', {}, term), h('dd', {}, value));
 }

@@ -1,7 +1,7 @@
 // Topics: the list with create and delete, and a topic's page (partitions, configs, a live tail
 // over /ws/v1 with the client library the broker serves, and a produce form).
 import { connect } from '../client/index.js';
-import { announce, api, bytes, confirmDialog, every, h, link, num, table, token, update, wsUrl } from './lib.js';
+import { announce, api, bytes, confirmDialog, every, fact, h, link, load, num, table, token, update, wsUrl } from './lib.js';
 
 export function topicsPage(main) {
   const list = h('div', { id: 'topics-list' });
@@ -11,14 +11,8 @@ export function topicsPage(main) {
   main.append(h('h1', { tabindex: '-1' }, 'Topics'), error, status, list, form);
 
   async function refresh() {
-    let data;
-    try {
-      data = await api('topics');
-    } catch (e) {
-      error.textContent = e.message;
-      return;
-    }
-    error.textContent = '';
+    const data = await load('topics', error);
+    if (data === undefined) return;
     update(
       list,
       table(
@@ -115,14 +109,8 @@ export function topicPage(main, name) {
 
   let configsShown = false;
   const stop = every(2000, async () => {
-    let t;
-    try {
-      t = await api(`topics/${encodeURIComponent(name)}`);
-    } catch (e) {
-      error.textContent = e.status === 404 ? `Topic ${name} does not exist (any more).` : e.message;
-      return;
-    }
-    error.textContent = '';
+    const t = await load(`topics/${encodeURIComponent(name)}`, error, `Topic ${name} does not exist (any more).`);
+    if (t === undefined) return;
     update(summary, fact('Id', t.id), fact('Partitions', num(t.partitions)), fact('Records', num(t.records)), fact('Size', bytes(t.size)), fact('Segments', num(t.segments)));
     update(
       parts,
@@ -149,10 +137,6 @@ export function topicPage(main, name) {
     stop();
     tail.close();
   };
-}
-
-function fact(term, value) {
-  return h('div', {}, h('dt', {}, term), h('dd', {}, value));
 }
 
 const TAIL_ROWS = 200;
