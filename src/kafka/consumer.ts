@@ -171,18 +171,20 @@ export class Consumer {
         if (fetched.length === 0 && next === undefined) await sleep(RETRY_BACKOFF_MS);
       }
     } catch (e) {
+      next?.catch(() => {});
+      this.loops.delete(leader);
       if (e instanceof ConnectionError || e instanceof RequestTimeoutError || (e instanceof KafkaResponseError && e.retriable)) {
-        // The leader went away or moved: learn where each partition lives now and start again.
-        this.loops.delete(leader);
+        // The leader went away or moved: learn where each partition lives now and start again
+        // (relocate may start a new loop for this same leader: it owns the `loops` entry then).
         await sleep(RETRY_BACKOFF_MS);
         if (!this.stopped) await this.relocate().catch((err: Error) => this.stop(err));
         return;
       }
       this.stop(e as Error);
-    } finally {
-      next?.catch(() => {});
-      this.loops.delete(leader);
+      return;
     }
+    next?.catch(() => {});
+    this.loops.delete(leader);
   }
 
   private fetch(conn: BrokerConnection, parts: Assigned[]) {
