@@ -11,8 +11,8 @@
  *
  * Delivery is reported per batch (onBatch), never per record: a record costs nothing beyond its
  * append. A retriable error (leader moved, connection lost, timeout) sends the same batch again after
- * fresh metadata until `deliveryTimeoutMs` has passed since the batch was sealed; any other error fails
- * the batch. Not idempotent: a retry after a lost answer may write a batch twice, as a Java producer
+ * fresh metadata, ahead of its partition's newer batches (which wait meanwhile), until
+ * `deliveryTimeoutMs` has passed since the batch was sealed; any other error fails the batch. Not idempotent: a retry after a lost answer may write a batch twice, as a Java producer
  * with enable.idempotence=false does.
  *
  * Memory: `send` returns false once the bytes buffered (open, sealed and in flight) exceed
