@@ -19,7 +19,8 @@
  *
  * Environment: BENCH_RUNS (default 5), BENCH_METRICS_COUNT (messages per produce, default 3,000,000),
  * BENCH_METRICS_SIZE (bytes per message, default 100), BROOK_BENCH_DIR (data directory parent),
- * BENCH_METRICS_ONLY=process|inprocess (one part only).
+ * BENCH_METRICS_ONLY=process|inprocess (one part only), BENCH_METRICS_LAYOUTS (e.g. "0": the first
+ * layout only), BENCH_METRICS_SCRAPE_MS (default 1000; 0: metrics on but never scraped).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,11 +92,12 @@ async function produceOnce(loadgen: string, metrics: boolean, count: number, siz
     const topic = 'bench-metrics';
     lastJson(await exec(loadgen, ['create', brook.bootstrap, topic, '1']), 'create topic');
     const url = `http://127.0.0.1:${wsPort}/metrics`;
-    const scrape = metrics ? scraper(url, 1000) : undefined;
+    const scrapeMs = Number(process.env.BENCH_METRICS_SCRAPE_MS ?? 1000);
+    const scrape = metrics && scrapeMs > 0 ? scraper(url, scrapeMs) : undefined;
     // Warm-up, timed on neither side: a new process compiles its produce path and (metrics on) the
     // scrape path on first use; the first scrapes cost ~10x a warm one. Steady state is the claim.
     const warm = lastJson<{ msgs: number }>(await exec(loadgen, ['produce', brook.bootstrap, topic, String(Math.max(5000, Math.round(count / 5))), String(size), '1', ...producerArgs]), 'warm-up produce');
-    if (metrics) await sleep(2000); // at least two more scrapes after the warm-up produce
+    if (scrape) await sleep(sized(2000, 0)); // at least two more scrapes after the warm-up produce
     const c0 = cpuSeconds(brook.pid);
     const d = await exec(loadgen, ['produce', brook.bootstrap, topic, String(count), String(size), '1', ...producerArgs]);
     const brokerCpu = cpuSeconds(brook.pid) - c0;
@@ -185,8 +187,11 @@ export async function run(): Promise<Figure[]> {
   const count = Number(process.env.BENCH_METRICS_COUNT ?? sized(3_000_000, 20_000));
   const size = Number(process.env.BENCH_METRICS_SIZE ?? 100);
   const perSecond = (msPer: number) => 1000 / msPer;
+  const scrapeMs = Number(process.env.BENCH_METRICS_SCRAPE_MS ?? 1000);
+  const onLabel = scrapeMs > 0 ? `metrics on + scraped every ${scrapeMs / 1000} s` : 'metrics on, never scraped';
   const figures: Figure[] = [];
-  for (const layout of layouts) {
+  const wanted = process.env.BENCH_METRICS_LAYOUTS?.split(',').map(Number); // indexes into layouts
+  for (const layout of layouts.filter((_, i) => !wanted || wanted.includes(i))) {
     const on: Sample[] = [];
     const off: Sample[] = [];
     for (let r = 0; r < runs; r++) {
@@ -195,7 +200,7 @@ export async function run(): Promise<Figure[]> {
         const s = await produceOnce(loadgen, metrics, count, size, layout.args);
         (metrics ? on : off).push(s);
         console.log(
-          `${layout.name}, run ${r + 1}/${runs}, metrics ${metrics ? 'on, scraped 1/s' : 'off'}: ${Math.round(s.msgsPerSec)} msgs/s, broker ${s.brokerCores.toFixed(2)} cores (${s.cpuPerGB.toFixed(2)} CPU s/GB)${metrics ? `, ${s.scrapes} scrapes` : ''}`,
+          `${layout.name}, run ${r + 1}/${runs}, ${metrics ? onLabel : 'metrics off'}: ${Math.round(s.msgsPerSec)} msgs/s, broker ${s.brokerCores.toFixed(2)} cores (${s.cpuPerGB.toFixed(2)} CPU s/GB)${metrics ? `, ${s.scrapes} scrapes` : ''}`,
         );
       }
     }
@@ -209,7 +214,7 @@ export async function run(): Promise<Figure[]> {
     };
     figures.push(
       {
-        name: `${label}: msgs/s, metrics on + scraped 1/s`,
+        name: `${label}: msgs/s, ${onLabel}`,
         unit: 'msgs/s',
         ours: await statsOf(on.map((s) => 1000 / s.msgsPerSec), perSecond),
         baseline: await statsOf(off.map((s) => 1000 / s.msgsPerSec), perSecond),
@@ -218,7 +223,7 @@ export async function run(): Promise<Figure[]> {
         extra,
       },
       {
-        name: `${label}: broker CPU, metrics on + scraped 1/s`,
+        name: `${label}: broker CPU, ${onLabel}`,
         unit: 'CPU s/GB',
         higherIsBetter: false,
         ours: await statsOf(on.map((s) => s.cpuPerGB)),
