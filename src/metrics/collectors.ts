@@ -274,6 +274,7 @@ export function createBrokerRegistry(src: MetricsSource): Registry {
     });
   ws('brook_ws_sessions', 'Open WebSocket sessions', 'gauge', (g) => g.connections);
   ws('brook_ws_sse_streams', 'Open SSE streams', 'gauge', (g) => g.sseStreams);
+  ws('brook_ws_subscriptions', 'Subscriptions on open WebSocket sessions (live, assign and group modes)', 'gauge', (g) => g.subscriptions);
   ws('brook_ws_live_subscriptions', 'Subscriptions fed by a shared live tail', 'gauge', (g) => g.liveSubscribers);
   ws('brook_ws_frames_sent_total', 'Data frames sent to WebSocket and SSE consumers', 'counter', (g) => g.framesSent);
   ws('brook_ws_records_delivered_total', 'Records delivered to WebSocket and SSE consumers', 'counter', (g) => g.recordsSent);

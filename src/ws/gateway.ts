@@ -39,6 +39,8 @@ export interface GatewayStats {
   /** Connections refused with 4503 (ws.max.connections). */
   refused: number;
   sseStreams: number;
+  /** Subscriptions on open WebSocket sessions, every mode (live, assign, group). */
+  subscriptions: number;
   liveSubscribers: number;
 }
 
@@ -100,7 +102,9 @@ export class Gateway implements SessionHost {
   }
 
   get stats(): GatewayStats {
-    return { connections: this.sessions.size, ...this.counters, sseStreams: this.sse.size, liveSubscribers: this.live.size };
+    let subscriptions = 0;
+    for (const s of this.sessions) subscriptions += s.subs.size;
+    return { connections: this.sessions.size, ...this.counters, sseStreams: this.sse.size, subscriptions, liveSubscribers: this.live.size };
   }
 
   private routes(extra: HttpRoutes[]): void {

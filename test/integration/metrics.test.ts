@@ -168,6 +168,9 @@ describe('GET /metrics', () => {
       for (let i = 0; i < N; i++) expect((await it.next()).done).toBe(false);
       const m = await scrape(a);
       expect(sampleValue(m, 'brook_ws_sessions')).toBe(1);
+      // An assign-mode subscription: counted among subscriptions, not among live tails.
+      expect(sampleValue(m, 'brook_ws_subscriptions')).toBe(1);
+      expect(sampleValue(m, 'brook_ws_live_subscriptions')).toBe(0);
       expect(sampleValue(m, 'brook_ws_records_delivered_total')).toBe(N);
       expect(sampleValue(m, 'brook_ws_frames_sent_total')).toBeGreaterThanOrEqual(1);
       expect(sampleValue(m, 'brook_ws_frames_dropped_total')).toBe(0);
@@ -175,6 +178,7 @@ describe('GET /metrics', () => {
       client.close();
     }
     await until('the session closed', async () => sampleValue(await scrape(a), 'brook_ws_sessions') === 0);
+    expect(sampleValue(await scrape(a), 'brook_ws_subscriptions')).toBe(0);
   });
 
   it('counts open Kafka connections', async () => {
