@@ -3,8 +3,10 @@
  * process (built, or from the sources through tsx), running one command in this process with its
  * output captured, and the checks of its two kinds of error (exit 1: a failure; exit 2: bad usage).
  */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { expect } from 'vitest';
 import { runCommand, type Command } from '../../src/cli/command.js';
 import { run, type ProcessResult } from './harness.js';
@@ -32,6 +34,27 @@ export interface BrookOptions {
 /** The built CLI (bin/brook.js, so `npm run build:ts` first) as a child process. */
 export function brook(args: string[], opts: BrookOptions = {}): Promise<ProcessResult> {
   return run(process.execPath, [bin, ...args], { timeoutMs: opts.timeoutMs ?? 30_000, input: opts.input, env: opts.env, cwd: opts.cwd });
+}
+
+/** A child process of the built CLI that a test drives while it runs (signals, stdin written as it goes). */
+export interface BrookChild<Stdin extends Writable | null> {
+  child: ChildProcessByStdio<Stdin, Readable, Readable>;
+  /** stdout and stderr so far. */
+  r: { out: string; err: string };
+  /** Resolves with the exit code (null when a signal ended it). */
+  done: Promise<number | null>;
+}
+
+/** The built CLI as a child process, its output collected as it comes; `stdin` a pipe to write to, closed, or a stream's. */
+export function spawnBrook(args: string[], stdin: 'pipe'): BrookChild<Writable>;
+export function spawnBrook(args: string[], stdin: 'ignore' | Readable): BrookChild<null>;
+export function spawnBrook(args: string[], stdin: 'pipe' | 'ignore' | Readable): BrookChild<Writable> | BrookChild<null> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: [stdin, 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
+  const r = { out: '', err: '' };
+  child.stdout.on('data', (d: Buffer) => (r.out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (r.err += d.toString()));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, r, done };
 }
 
 /** The CLI from the sources (src/cli/main.ts through tsx, as test/integration/cli.test.ts runs it), from the repository's root. */

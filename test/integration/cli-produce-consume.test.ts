@@ -7,17 +7,15 @@
  * kcat's `-f` tokens; the records have fixed timestamps, so the fixtures have no placeholders.
  * Groups: two members share a topic without duplicates and their commits are what kafkajs reads.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, brook, errorChecks, fixtures, requireBuilt } from './cli-harness.js';
+import { bin, brook, errorChecks, fixtures, requireBuilt, spawnBrook } from './cli-harness.js';
 import { expectOk, GROUP_TEST_PROPERTIES, hasKcat, kafkajs, requireInstalled, run, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
 
 requireInstalled(hasKcat, 'kcat');
-
 
 let tb: TestBroker;
 let kafka: Kafka;
@@ -222,20 +220,15 @@ describe('brook consume', { timeout: 120_000 }, () => {
   });
 
   it('SIGINT ends the run with exit 0 and the total of what it printed', async () => {
-    const child = spawn(process.execPath, [bin, 'consume', '--bootstrap-server', tb.bootstrap, '--topic', 'many', '--from-beginning'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const { child, r: io, done: exited } = spawnBrook(['consume', '--bootstrap-server', tb.bootstrap, '--topic', 'many', '--from-beginning'], 'ignore');
     try {
-      await until('records printed', () => out.split('\n').length > 1000);
-      await until('the whole topic printed', () => out.endsWith('\n50000\n'));
+      await until('records printed', () => io.out.split('\n').length > 1000);
+      await until('the whole topic printed', () => io.out.endsWith('\n50000\n'));
       child.kill('SIGINT');
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('no exit within 10 s'), 10_000))]);
-      expect(code, err).toBe(0);
-      expect(err).toBe('Processed a total of 50000 messages\n');
-      expect(out.split('\n').length - 1).toBe(50_000);
+      expect(code, io.err).toBe(0);
+      expect(io.err).toBe('Processed a total of 50000 messages\n');
+      expect(io.out.split('\n').length - 1).toBe(50_000);
     } finally {
       child.kill('SIGKILL');
     }
@@ -244,12 +237,8 @@ describe('brook consume', { timeout: 120_000 }, () => {
   it('--group: two members share a 4-partition topic without duplicates, commit, and the group resumes after its commit', async () => {
     const group = 'cli-shared';
     const start = () => {
-      const child = spawn(process.execPath, [bin, 'consume', '--bootstrap-server', tb.bootstrap, '--topic', 'shared', '--group', group, '--from-beginning', '--timeout-ms', '6000', '--consumer-property', 'heartbeat.interval.ms=500'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const r = { out: '', err: '', code: undefined as number | null | undefined };
-      child.stdout.on('data', (d: Buffer) => (r.out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (r.err += d.toString()));
-      const done = new Promise<typeof r>((resolve) => child.on('close', (code) => resolve(Object.assign(r, { code }))));
-      return { child, done };
+      const { child, r, done } = spawnBrook(['consume', '--bootstrap-server', tb.bootstrap, '--topic', 'shared', '--group', group, '--from-beginning', '--timeout-ms', '6000', '--consumer-property', 'heartbeat.interval.ms=500'], 'ignore');
+      return { child, done: done.then((code) => ({ ...r, code })) };
     };
     const a = start();
     const b = start();
@@ -303,12 +292,7 @@ describe('brook consume', { timeout: 120_000 }, () => {
     await admin.createTopics({ topics: [{ topic: 'handover', numPartitions: 4 }] });
     const group = 'cli-handover';
     const start = (...extra: string[]) => {
-      const child = spawn(process.execPath, [bin, 'consume', '--bootstrap-server', tb.bootstrap, '--topic', 'handover', '--group', group, '--from-beginning', '--consumer-property', 'heartbeat.interval.ms=300', '--property', 'print.partition=true', '--property', 'print.offset=true', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const r = { out: '', err: '' };
-      child.stdout.on('data', (d: Buffer) => (r.out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (r.err += d.toString()));
-      const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-      return { child, r, done };
+      return spawnBrook(['consume', '--bootstrap-server', tb.bootstrap, '--topic', 'handover', '--group', group, '--from-beginning', '--consumer-property', 'heartbeat.interval.ms=300', '--property', 'print.partition=true', '--property', 'print.offset=true', ...extra], 'ignore');
     };
     const lines = (s: string) => s.split('\n').filter(Boolean);
     const members = async () => {
@@ -356,17 +340,12 @@ describe('brook consume', { timeout: 120_000 }, () => {
     expectProcessed(second, 2);
     expect(await committed('g-max')).toBe('5');
 
-    const child = spawn(process.execPath, [bin, 'consume', '--bootstrap-server', tb.bootstrap, '--topic', 'many', '--group', 'g-int', '--from-beginning'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const { child, r: io, done: exited } = spawnBrook(['consume', '--bootstrap-server', tb.bootstrap, '--topic', 'many', '--group', 'g-int', '--from-beginning'], 'ignore');
     try {
-      await until('the whole topic printed', () => out.endsWith('\n50000\n'));
+      await until('the whole topic printed', () => io.out.endsWith('\n50000\n'));
       child.kill('SIGINT');
-      expect(await exited, err).toBe(0);
-      expect(err).toBe('Processed a total of 50000 messages\n');
+      expect(await exited, io.err).toBe(0);
+      expect(io.err).toBe('Processed a total of 50000 messages\n');
       expect(await committed('g-int')).toBe('50000');
     } finally {
       child.kill('SIGKILL');

@@ -14,11 +14,10 @@ import { join } from 'node:path';
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBatches } from '../../src/native/records.js';
-import { bin, brook, errorChecks, requireBuilt } from './cli-harness.js';
+import { brook, errorChecks, requireBuilt, spawnBrook } from './cli-harness.js';
 import { expectOk, hasKcat, kafkajs, requireInstalled, run, spawnBroker, startTestBroker, until, type ProcessResult, type TestBroker } from './harness.js';
 
 requireInstalled(hasKcat, 'kcat');
-
 
 let tb: TestBroker;
 let kafka: Kafka;
@@ -195,17 +194,14 @@ describe('brook produce', { timeout: 120_000 }, () => {
     };
     /** Ten lines into a running `brook produce`, each after `before(i)` resolves. */
     const trickle = async (topic: string, before: (i: number) => Promise<unknown>, ...args: string[]) => {
-      const child = spawn(process.execPath, [bin, 'produce', '--bootstrap-server', tb.bootstrap, '--topic', topic, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const { child, r: io, done: exited } = spawnBrook(['produce', '--bootstrap-server', tb.bootstrap, '--topic', topic, ...args], 'pipe');
       try {
         for (let i = 0; i < 10; i++) {
           await before(i);
           child.stdin.write(`line-${i}\n`);
         }
         child.stdin.end();
-        expect(await exited, err).toBe(0);
+        expect(await exited, io.err).toBe(0);
       } finally {
         child.kill('SIGKILL');
       }
@@ -250,10 +246,7 @@ describe('brook produce', { timeout: 120_000 }, () => {
     const file = join(scratch, 'app.log');
     writeFileSync(file, '');
     const tail = spawn('tail', ['-n', '+1', '-F', file], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const child = spawn(process.execPath, [bin, 'produce', '--bootstrap-server', tb.bootstrap, '--topic', 'logs'], { stdio: [tail.stdout, 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const { child, r: io, done: exited } = spawnBrook(['produce', '--bootstrap-server', tb.bootstrap, '--topic', 'logs'], tail.stdout);
     try {
       const total = 200_000;
       // The log grows in bursts, as an application writes it.
@@ -266,8 +259,8 @@ describe('brook produce', { timeout: 120_000 }, () => {
       const count = async () => (await admin.fetchTopicOffsets('logs')).reduce((n, p) => n + Number(p.offset), 0);
       await until('200k records in the topic', async () => (await count()) >= total, 90_000);
       tail.kill('SIGTERM'); // EOF on brook's stdin: it flushes and exits
-      expect(await exited, err).toBe(0);
-      expect(err).toBe('');
+      expect(await exited, io.err).toBe(0);
+      expect(io.err).toBe('');
       expect(await count()).toBe(total);
       const read = await kcatRead('logs', '%s\n', 3);
       expect(read).toHaveLength(total);
@@ -292,20 +285,17 @@ describe('brook produce', { timeout: 120_000 }, () => {
 
   it('a topic deleted while producing: the error is named, the failed records counted, exit 1', async () => {
     await createTopic('doomed', 2);
-    const child = spawn(process.execPath, [bin, 'produce', '--bootstrap-server', tb.bootstrap, '--topic', 'doomed', '--producer-property', 'delivery.timeout.ms=3000'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const { child, r: io, done: exited } = spawnBrook(['produce', '--bootstrap-server', tb.bootstrap, '--topic', 'doomed', '--producer-property', 'delivery.timeout.ms=3000'], 'pipe');
     try {
       child.stdin.write('first\nsecond\n');
       await until('the first records acknowledged', async () => (await admin.fetchTopicOffsets('doomed')).reduce((n, p) => n + Number(p.offset), 0) === 2);
       await admin.deleteTopics({ topics: ['doomed'] });
       child.stdin.end('third\nfourth\n');
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('no exit within 30 s'), 30_000))]);
-      expect(code, err).toBe(1);
-      expect(err).toMatch(/UNKNOWN_TOPIC_OR_PARTITION/);
-      expect(err).toMatch(/^brook produce: 2 of 4 record\(s\) were not acknowledged/m);
-      expect(err).not.toMatch(/\n\s+at /);
+      expect(code, io.err).toBe(1);
+      expect(io.err).toMatch(/UNKNOWN_TOPIC_OR_PARTITION/);
+      expect(io.err).toMatch(/^brook produce: 2 of 4 record\(s\) were not acknowledged/m);
+      expect(io.err).not.toMatch(/\n\s+at /);
     } finally {
       child.kill('SIGKILL');
     }
@@ -319,11 +309,7 @@ describe('brook produce', { timeout: 120_000 }, () => {
       const create = await brook(['topics', '--create', '--topic', 'outage', '--bootstrap-server', broker.bootstrap]);
       expect(create.code, create.stderr).toBe(0);
       const start = () => {
-        const child = spawn(process.execPath, [bin, 'produce', '--bootstrap-server', broker.bootstrap, '--topic', 'outage', '--producer-property', 'delivery.timeout.ms=4000', '--timeout-ms', '2000'], { stdio: ['pipe', 'pipe', 'pipe'] });
-        const r = { err: '' };
-        child.stderr.on('data', (d: Buffer) => (r.err += d.toString()));
-        const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-        return { child, r, done };
+        return spawnBrook(['produce', '--bootstrap-server', broker.bootstrap, '--topic', 'outage', '--producer-property', 'delivery.timeout.ms=4000', '--timeout-ms', '2000'], 'pipe');
       };
       const kcatCount = async () => (await run('kcat', ['-C', '-b', broker.bootstrap, '-t', 'outage', '-o', 'beginning', '-e', '-q'], { timeoutMs: 20_000 })).stdout;
 
@@ -369,10 +355,7 @@ describe('brook produce', { timeout: 120_000 }, () => {
     const port = broker.port;
     try {
       expect((await brook(['topics', '--create', '--topic', 'ordered', '--bootstrap-server', broker.bootstrap])).code).toBe(0);
-      const child = spawn(process.execPath, [bin, 'produce', '--bootstrap-server', broker.bootstrap, '--topic', 'ordered', '--producer-property', 'max.in.flight.requests.per.connection=1', '--producer-property', 'delivery.timeout.ms=20000'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const { child, r: io, done } = spawnBrook(['produce', '--bootstrap-server', broker.bootstrap, '--topic', 'ordered', '--producer-property', 'max.in.flight.requests.per.connection=1', '--producer-property', 'delivery.timeout.ms=20000'], 'pipe');
       const read = async () => (await run('kcat', ['-C', '-b', broker.bootstrap, '-t', 'ordered', '-o', 'beginning', '-e', '-q'], { timeoutMs: 20_000 })).stdout;
       child.stdin.write('before\n');
       await until('the first record stored', async () => (await read()) === 'before\n');
@@ -382,7 +365,7 @@ describe('brook produce', { timeout: 120_000 }, () => {
       await new Promise((r) => setTimeout(r, 500));
       broker = await spawnBroker(dataDir, port);
       child.stdin.end('after\n');
-      expect(await done, err).toBe(0);
+      expect(await done, io.err).toBe(0);
       expect(await read()).toBe('before\nduring-1\nduring-2\nafter\n');
     } finally {
       broker.kill('SIGKILL');
