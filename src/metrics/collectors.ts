@@ -103,14 +103,32 @@ export function bucketQuantile(counts: ArrayLike<number>, q: number): number {
   return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1];
 }
 
-export function createBrokerRegistry(src: MetricsSource): Registry {
-  const { broker } = src;
-  const stats = broker.stats;
-  const registry = new Registry();
+/**
+ * prom-client's process and Node metrics (CPU, memory, event-loop delay, GC): one set per process,
+ * since that is what they describe, shared by every broker's /metrics. Made once: its GC observer
+ * and event-loop monitor cannot be stopped, so one set per broker would pile up in a process that
+ * starts many (tests, embedding).
+ */
+let processMetrics: Registry | undefined;
+function processRegistry(): Registry {
+  if (processMetrics) return processMetrics;
+  processMetrics = new Registry();
   // prom-client samples event-loop delay with a libuv timer at this period: its default, 10 ms,
   // wakes an idle broker 100 times a second (measured here: ~6 ms of CPU per second, metrics on
   // and never scraped, against ~1 ms at 100 ms). The delay percentiles still come from every sample.
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  collectDefaultMetrics({ register: processMetrics, eventLoopMonitoringPrecision: 100 });
+  return processMetrics;
+}
+
+/** The broker's own families, with the process-wide defaults, as one registry. */
+export function createBrokerRegistry(src: MetricsSource): Registry {
+  return Registry.merge([processRegistry(), brokerFamilies(src)]);
+}
+
+function brokerFamilies(src: MetricsSource): Registry {
+  const { broker } = src;
+  const stats = broker.stats;
+  const registry = new Registry();
 
   let snap: Snapshot | undefined;
   // The registry calls every family's get() in one synchronous pass: they share one snapshot.
