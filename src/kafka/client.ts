@@ -112,8 +112,11 @@ export class KafkaClient {
           last = e as Error;
         }
       }
-      if (Date.now() + BOOTSTRAP_BACKOFF_MS >= deadline) break;
-      await new Promise((r) => setTimeout(r, BOOTSTRAP_BACKOFF_MS));
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      // Try again until the deadline itself: giving up a backoff early would break the promise of
+      // the message below ("within N ms").
+      await new Promise((r) => setTimeout(r, Math.min(BOOTSTRAP_BACKOFF_MS, left)));
     }
     const names = this.servers.map((s) => `${s.host}:${s.port}`).join(',');
     throw new RequestTimeoutError(`no broker reachable at ${names} within ${this.timeoutMs} ms${last ? ` (last error: ${last.message})` : ''}`);
