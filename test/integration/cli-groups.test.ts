@@ -73,7 +73,9 @@ const { expectFailure, expectUsage } = errorChecks('groups', { usage: { emptyStd
 
 /** A kafkajs member of `groupId` reading `topics`, not committing on its own; resolves once it has joined. */
 async function startMember(groupId: string, topics: string[], onMessage?: (topic: string, partition: number, offset: string) => void): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 300, rebalanceTimeout: 3000 });
+  // kafkajs rejoins only between fetches: a fetch that may wait its default 5 s is longer than the
+  // 3 s rebalance timeout, so a member could miss each rebalance and start the next (seen under load).
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 300, rebalanceTimeout: 3000, maxWaitTimeInMs: 250 });
   consumers.push(consumer);
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
