@@ -20,25 +20,9 @@
  * on stdout stays a table (or JSON).
  */
 import { errorMessage, errorName } from '../protocol/error-codes.js';
-import {
-  commitOffsets,
-  committedOffsets,
-  compareTp,
-  deleteGroups,
-  describeGroups,
-  EARLIEST,
-  GROUP_STATES,
-  LATEST,
-  listGroups,
-  listOffsets,
-  nodeIdOf,
-  tpKey,
-  tpName,
-  type CommittedOffset,
-  type GroupDescription,
-  type LogOffsetResult,
-  type TopicPartition,
-} from '../kafka/groups-admin.js';
+import type { TopicPartition } from '../coordinator/assignors.js';
+import { commitOffsets, committedOffsets, compareTp, deleteGroups, describeGroups, GROUP_STATES, listGroups, nodeIdOf, type CommittedOffset, type GroupDescription } from '../kafka/groups-admin.js';
+import { EARLIEST, LATEST, listOffsets, tpKey, tpName, type LogOffsetResult } from '../kafka/offsets.js';
 import type { KafkaClient } from '../kafka/client.js';
 import { CliError, helpText, parseFlags, UsageError, type FlagTable, type ParsedFlags } from './args.js';
 import type { Command } from './command.js';

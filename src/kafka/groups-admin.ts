@@ -1,8 +1,8 @@
 /**
  * Consumer-group administration on the wire protocol, the operations kafka-consumer-groups.sh does
  * through Kafka's AdminClient: list groups, describe them (state, members, assignments), read their
- * committed offsets, read log offsets (ListOffsets to each partition's leader), commit new offsets
- * for a reset, delete groups. Only Kafka's APIs, so it works against Apache Kafka and Redpanda too.
+ * committed offsets, commit new offsets for a reset, delete groups (log offsets: offsets.ts). Only
+ * Kafka's APIs, so it works against Apache Kafka and Redpanda too.
  *
  * Routing, as Kafka's AdminClient does it:
  * - ListGroups goes to every broker (each answers for the groups it coordinates) and the answers
@@ -10,7 +10,6 @@
  * - DescribeGroups, OffsetFetch, OffsetCommit and DeleteGroups go to the group's coordinator
  *   (FindCoordinator). COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE and NOT_COORDINATOR
  *   are retried (with a fresh FindCoordinator) until the client's timeout.
- * - ListOffsets goes to each partition's leader, one request per leader.
  *
  * A reset commits with generation -1 and an empty member id: the "simple" commit Kafka's
  * alterConsumerGroupOffsets sends, which the coordinator accepts only while the group has no members.
@@ -18,13 +17,8 @@
 import { decodeAssignment, type TopicPartition } from '../coordinator/assignors.js';
 import { deleteGroupsApi, describeGroupsApi, listGroupsApi, offsetCommitApi, offsetFetchApi } from '../protocol/messages.js';
 import type { BrokerConnection } from './connection.js';
-import { EARLIEST, LATEST, listOffsets, tpKey, tpName, type LogOffsetResult } from './offsets.js';
 import type { KafkaClient } from './client.js';
 import { check } from './errors.js';
-
-export type { TopicPartition };
-export { EARLIEST, LATEST, listOffsets, tpKey, tpName, type LogOffsetResult };
-
 
 /** Error codes the coordinator answers while it moves or loads: retried with a fresh FindCoordinator. */
 const COORDINATOR_LOAD_IN_PROGRESS = 14;
