@@ -11,7 +11,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD } from '../../protocol/record-batch.js';
+import { BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, peekBatch, storedCrc } from '../../protocol/record-batch.js';
 import { crc32c } from '../../native/crc32c.js';
 
 /** Bytes needed before the magic byte can be read: baseOffset, batchLength, leader epoch, magic. */
@@ -121,41 +121,42 @@ export function incrementSequence(sequence: number, increment: number): number {
   return sequence + increment;
 }
 
-/** Decodes the 61-byte header of the whole batch in `buf` (buf.length === its size) and checks its CRC. */
-export function batchInfo(buf: Buffer, position: number): BatchInfo {
+/**
+ * The header of the whole batch in `buf` (buf.length === its size) and whether its CRC holds: the
+ * fields the produce path reads come from peekBatch; dump-log adds the ones it does not need.
+ */
+function batchInfo(buf: Buffer, position: number): BatchInfo {
   // Layout (big-endian): 0 baseOffset int64, 8 batchLength int32, 12 partitionLeaderEpoch int32,
   // 16 magic int8, 17 crc uint32 (CRC-32C of [21, end)), 21 attributes int16, 23 lastOffsetDelta
   // int32, 27 baseTimestamp int64, 35 maxTimestamp int64, 43 producerId int64, 51 producerEpoch
   // int16, 53 baseSequence int32, 57 recordsCount int32, 61 records.
-  const attributes = buf.readUInt16BE(21);
+  const p = peekBatch(buf)!;
   const baseOffset = int64(buf, 0);
-  const lastOffsetDelta = buf.readInt32BE(23);
-  const baseSequence = buf.readInt32BE(53);
-  const crc = buf.readUInt32BE(17);
+  const crc = storedCrc(buf);
   const baseTimestamp = int64(buf, 27);
   return {
     position,
     baseOffset,
-    lastOffset: baseOffset + lastOffsetDelta,
+    lastOffset: baseOffset + p.lastOffsetDelta,
     size: buf.length,
     partitionLeaderEpoch: buf.readInt32BE(12),
-    magic: buf.readInt8(16),
+    magic: p.magic,
     crc,
     crcValid: crc32c(buf.subarray(CRC_START)) === crc,
-    attributes,
-    codec: attributes & 0x07,
-    timestampType: attributes & 0x08 ? 'LogAppendTime' : 'CreateTime',
-    isTransactional: (attributes & 0x10) !== 0,
-    isControl: (attributes & 0x20) !== 0,
-    deleteHorizonMs: attributes & 0x40 ? baseTimestamp : null,
-    lastOffsetDelta,
+    attributes: p.attributes,
+    codec: p.codec,
+    timestampType: p.attributes & 0x08 ? 'LogAppendTime' : 'CreateTime',
+    isTransactional: p.isTransactional,
+    isControl: p.isControl,
+    deleteHorizonMs: p.attributes & 0x40 ? baseTimestamp : null,
+    lastOffsetDelta: p.lastOffsetDelta,
     baseTimestamp,
     maxTimestamp: int64(buf, 35),
-    producerId: int64(buf, 43),
-    producerEpoch: buf.readInt16BE(51),
-    baseSequence,
-    lastSequence: baseSequence < 0 ? -1 : incrementSequence(baseSequence, lastOffsetDelta),
-    count: buf.readInt32BE(57),
+    producerId: p.producerId,
+    producerEpoch: p.producerEpoch,
+    baseSequence: p.baseSequence,
+    lastSequence: p.baseSequence < 0 ? -1 : incrementSequence(p.baseSequence, p.lastOffsetDelta),
+    count: p.recordsCount,
   };
 }
 
