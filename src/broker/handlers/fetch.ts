@@ -38,6 +38,7 @@ import type { PartitionLog } from '../../storage/partition-log.js';
 import type { Broker } from '../broker.js';
 import { toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
+import type { Topic } from '../topics.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -52,14 +53,22 @@ interface PartitionAnswer {
   records: Buffer | ChunkedRecords;
 }
 
+interface TopicAnswer {
+  topic: string;
+  topicId: string;
+  partitions: PartitionAnswer[];
+  // For the metrics only (the codec writes schema fields and ignores these): the topic answered,
+  // undefined for an unknown name or id, and the record bytes this answer carries for it.
+  known: Topic | undefined;
+  bytes: number;
+}
+
 interface FetchResult {
-  topics: { topic: string; topicId: string; partitions: PartitionAnswer[] }[];
+  topics: TopicAnswer[];
   bytes: number;
   /** A partition answered with an error: Kafka responds at once rather than waiting. */
   hasError: boolean;
   logs: PartitionLog[];
-  /** Record bytes per topic in this answer, for BytesOut: [topic name, bytes], topics with data only. */
-  sent: [string, number][];
 }
 
 function readAll(broker: Broker, req: FetchRequest, version: number): FetchResult {
@@ -69,9 +78,8 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
   let bytes = 0;
   let hasError = false;
   const logs: PartitionLog[] = [];
-  const sent: [string, number][] = [];
   const byId = version >= 13;
-  const topics = req.topics.map((t) => {
+  const topics = req.topics.map((t): TopicAnswer => {
     const topic = byId ? broker.topics.byId(t.topicId) : broker.topics.get(t.topic);
     const bytesBefore = bytes;
     const partitions = t.partitions.map((p): PartitionAnswer => {
@@ -130,10 +138,9 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
       }
       return answer;
     });
-    if (topic && bytes > bytesBefore) sent.push([topic.name, bytes - bytesBefore]);
-    return { topic: t.topic, topicId: t.topicId, partitions };
+    return { topic: t.topic, topicId: t.topicId, partitions, known: topic, bytes: bytes - bytesBefore };
   });
-  return { topics, bytes, hasError, logs, sent };
+  return { topics, bytes, hasError, logs };
 }
 
 /**
@@ -147,22 +154,20 @@ function release(r: FetchResult): void {
 }
 
 /**
- * The answer that goes out. Counts it (src/broker/stats.ts): bytes out per topic from the sums
- * readAll kept, error codes only when a partition failed (one pass over the partitions then).
+ * The answer that goes out. Counts it (src/broker/stats.ts): per topic, the bytes readAll summed;
+ * per partition only when one failed (a pass over the partitions then).
  */
 function respond(broker: Broker, r: FetchResult) {
   const stats = broker.stats;
   if (stats.enabled) {
-    for (const [name, n] of r.sent) stats.fetched(stats.topic(name), n);
-    if (r.hasError) {
-      for (const t of r.topics) {
-        for (const p of t.partitions) {
-          if (p.errorCode === ErrorCode.NONE) continue;
-          stats.api(ApiKey.Fetch).addError(p.errorCode);
-          // Only topics that exist: a client asking for made-up names must not grow the metrics.
-          const topic = t.topic ? broker.topics.get(t.topic) : broker.topics.byId(t.topicId);
-          if (topic) stats.topic(topic.name).failedFetch++;
-        }
+    for (const t of r.topics) {
+      // Only topics that exist: a client asking for made-up names must not grow the metrics.
+      if (t.known && t.bytes > 0) stats.fetched(stats.topic(t.known.name), t.bytes);
+      if (!r.hasError) continue;
+      for (const p of t.partitions) {
+        if (p.errorCode === ErrorCode.NONE) continue;
+        stats.api(ApiKey.Fetch).addError(p.errorCode);
+        if (t.known) stats.topic(t.known.name).failedFetch++;
       }
     }
   }
