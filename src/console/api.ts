@@ -92,7 +92,7 @@ function config(c: ConfigEntry): { name: string; value: string | null; source: s
   return { name: c.name, value: c.value, source: SOURCE_NAME.get(c.configSource) ?? 'UNKNOWN', readOnly: c.readOnly, isDefault: c.configSource === ConfigSource.DEFAULT_CONFIG };
 }
 
-export interface PartitionInfo {
+interface PartitionInfo {
   partition: number;
   logStartOffset: number;
   /** The high watermark: one broker, so every appended record is committed. */
@@ -123,12 +123,12 @@ function topicSummary(topic: Topic) {
 }
 
 /** A topic by name for a principal that may read it; 400 for an illegal name, 404 otherwise. */
-function readableTopic(broker: Broker, principal: Principal, canRead: (p: Principal, t: string) => boolean, name: string): Topic {
+function readableTopic(broker: Broker, a: Access, name: string): Topic {
   const problem = topicNameProblem(name);
   if (problem) throw new ApiError(400, 'INVALID_TOPIC_EXCEPTION', problem);
   const topic = broker.topics.get(name);
   // An unreadable topic is answered like a missing one, so names are not disclosed either.
-  if (!topic || !canRead(principal, name)) throw new ApiError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`);
+  if (!topic || !a.canRead(a.principal, name)) throw new ApiError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`);
   return topic;
 }
 
@@ -183,7 +183,7 @@ export class ConsoleApi {
 
   /** GET api/v1/topics/:name */
   topic(a: Access, name: string) {
-    const topic = readableTopic(this.broker, a.principal, a.canRead, name);
+    const topic = readableTopic(this.broker, a, name);
     return {
       ...topicSummary(topic),
       partitionDetails: partitionInfo(topic),
@@ -226,7 +226,7 @@ export class ConsoleApi {
 
   /** DELETE api/v1/topics/:name: DeleteTopics v6 in-process. */
   async deleteTopic(a: Access, name: string) {
-    readableTopic(this.broker, a.principal, a.canRead, name);
+    readableTopic(this.broker, a, name);
     if (!a.canWrite(a.principal, name)) throw new ApiError(403, 'FORBIDDEN', `${a.principal.name} may not write topic ${name}`);
     const res = await callHandler(this.broker, deleteTopicsHandler, 6, {
       topics: [{ name, topicId: ZERO_UUID }],
@@ -317,7 +317,7 @@ export class ConsoleApi {
     const target = resetTarget(o.to);
     const group = this.broker.groups.group(groupId);
     if (!group) throw new ApiError(404, 'GROUP_ID_NOT_FOUND', `unknown group ${groupId}`);
-    const topic = readableTopic(this.broker, a.principal, a.canRead, o.topic);
+    const topic = readableTopic(this.broker, a, o.topic);
     let partitions: number[];
     if (o.partitions === undefined) partitions = topic.partitions.map((_, i) => i);
     else {
@@ -346,10 +346,7 @@ export class ConsoleApi {
     // a member that joined since the check above makes it fail (UNKNOWN_MEMBER_ID: 409) rather than race.
     const result = await this.broker.groups.commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: [{ name: topic.name, partitions: commits }] });
     const failed = result[0]?.partitions.find((p) => p.errorCode !== ErrorCode.NONE);
-    if (failed) {
-      const e = kafkaFailure(failed.errorCode, `reset of ${groupId} failed on ${topic.name}-${failed.partitionIndex}: ${errorName(failed.errorCode)}`);
-      throw e;
-    }
+    if (failed) throw kafkaFailure(failed.errorCode, `reset of ${groupId} failed on ${topic.name}-${failed.partitionIndex}: ${errorName(failed.errorCode)}`);
     return { groupId, topic: topic.name, offsets: commits.map((c) => ({ partition: c.partitionIndex, offset: Number(c.committedOffset) })) };
   }
 
