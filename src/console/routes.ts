@@ -200,7 +200,7 @@ class ConsoleRoutes {
   private async frontEnd(r: GuardedResponse, file: string): Promise<void> {
     const ext = /^[a-z0-9-]+\.(html|js|css|svg)$/.exec(file)?.[1];
     if (!FRONT_END_DIR || !ext) {
-      r.end('404 Not Found', 'not found\n', { 'content-type': 'text/plain' });
+      notFound(r);
       return;
     }
     await this.sendFile(r, join(FRONT_END_DIR, file), ext);
@@ -209,7 +209,7 @@ class ConsoleRoutes {
   private async vendorFile(r: GuardedResponse, file: string): Promise<void> {
     const path = this.vendor.get(file);
     if (!path) {
-      r.end('404 Not Found', 'not found\n', { 'content-type': 'text/plain' });
+      notFound(r);
       return;
     }
     await this.sendFile(r, path, file.endsWith('.css') ? 'css' : 'js');
@@ -221,11 +221,15 @@ class ConsoleRoutes {
     try {
       body = await readFile(path, 'utf8');
     } catch {
-      r.end('404 Not Found', 'not found\n', { 'content-type': 'text/plain' });
+      notFound(r);
       return;
     }
     r.end('200 OK', body, { 'content-type': TYPES[ext] ?? 'application/octet-stream', ...PAGE_HEADERS });
   }
+}
+
+function notFound(r: GuardedResponse): void {
+  r.end('404 Not Found', 'not found\n', { 'content-type': 'text/plain' });
 }
 
 function sendError(r: GuardedResponse, e: ApiError): void {
