@@ -29,6 +29,7 @@ import type { Command } from './command.js';
 import { CLIENT_FLAGS, clientFrom, HELP_FLAG, JSON_FLAG, out, printJson } from './common.js';
 import { parseProperties } from '../config.js';
 import type { KafkaClient } from '../kafka/client.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import { alterConfigs, describeConfigs, dynamicSource, ResourceType, type ConfigEntry, type ConfigOp, type ConfigResourceRef } from '../kafka/admin.js';
 
 const FLAGS: FlagTable = {
@@ -188,7 +189,7 @@ async function entityNames(client: KafkaClient, entity: Entity, all: boolean): P
   if (entity.type === 'topics') {
     if (entity.name === undefined) return [...md.topics.keys()].sort();
     const t = md.topics.get(entity.name);
-    if (!all && (!t || t.errorCode === 3)) throw new CliError(`The topic '${entity.name}' doesn't exist and doesn't have dynamic config.`);
+    if (!all && (!t || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) throw new CliError(`The topic '${entity.name}' doesn't exist and doesn't have dynamic config.`);
     return [entity.name];
   }
   const ids = [...md.brokers.keys()].sort((a, b) => a - b).map(String);

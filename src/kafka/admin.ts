@@ -17,6 +17,7 @@
  * a BROKER config resource named by an id goes to that broker (only it knows its own dynamic
  * config); everything else goes to any broker.
  */
+import { ErrorCode } from '../protocol/error-codes.js';
 import { alterConfigsApi, createPartitionsApi, createTopicsApi, deleteTopicsApi, describeConfigsApi, incrementalAlterConfigsApi } from '../protocol/messages.js';
 import type { BrokerConnection } from './connection.js';
 import type { KafkaClient } from './client.js';
@@ -162,7 +163,7 @@ export async function alterConfigs(client: KafkaClient, resource: ConfigResource
     if (r && r.errorCode !== 0) throw new KafkaResponseError(r.errorCode, resourceLabel(resource), r.errorMessage);
     return;
   }
-  const current = (await describeConfigs(client, [resource])).values().next().value ?? [];
+  const current = (await describeConfigs(client, [resource])).get(resource) ?? [];
   const dynamic = current.filter((e) => e.source === dynamicSource(resource));
   const secret = dynamic.find((e) => e.isSensitive && !ops.some((o) => o.name === e.name));
   if (secret) {
@@ -202,6 +203,7 @@ export interface CreatedTopic {
 
 /** Kafka's admin timeout for topic operations, sent as timeout_ms: how long the controller may wait. */
 const ADMIN_TIMEOUT_MS = 30_000;
+const CONTROLLER_BACKOFF_MS = 100;
 
 /**
  * Sends a controller request, again (with fresh metadata) while some result says NOT_CONTROLLER:
@@ -212,13 +214,10 @@ async function toController<R extends { errorCode: number }>(client: KafkaClient
   const deadline = Date.now() + client.timeoutMs;
   for (;;) {
     const results = await send(await client.controller());
-    if (!results.some((r) => r.errorCode === NOT_CONTROLLER) || Date.now() + CONTROLLER_BACKOFF_MS >= deadline) return results;
+    if (!results.some((r) => r.errorCode === ErrorCode.NOT_CONTROLLER) || Date.now() + CONTROLLER_BACKOFF_MS >= deadline) return results;
     await new Promise((resolve) => setTimeout(resolve, CONTROLLER_BACKOFF_MS));
   }
 }
-
-const NOT_CONTROLLER = 41;
-const CONTROLLER_BACKOFF_MS = 100;
 
 /**
  * Creates topics through the controller; returns each topic's result (errors are data here, since

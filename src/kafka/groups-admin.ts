@@ -15,17 +15,14 @@
  * alterConsumerGroupOffsets sends, which the coordinator accepts only while the group has no members.
  */
 import { decodeAssignment, type TopicPartition } from '../coordinator/assignors.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import { deleteGroupsApi, describeGroupsApi, listGroupsApi, offsetCommitApi, offsetFetchApi } from '../protocol/messages.js';
 import type { BrokerConnection } from './connection.js';
 import type { KafkaClient } from './client.js';
 import { check } from './errors.js';
 
 /** Error codes the coordinator answers while it moves or loads: retried with a fresh FindCoordinator. */
-const COORDINATOR_LOAD_IN_PROGRESS = 14;
-const COORDINATOR_NOT_AVAILABLE = 15;
-const NOT_COORDINATOR = 16;
-const GROUP_ID_NOT_FOUND = 69;
-const RETRY_COORDINATOR = new Set([COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR]);
+const RETRY_COORDINATOR: ReadonlySet<number> = new Set([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR]);
 const RETRY_BACKOFF_MS = 100;
 
 /** The consumer group states Kafka's tool accepts in `--state` filters (classic and KIP-848 groups). */
@@ -127,7 +124,7 @@ export async function describeGroups(client: KafkaClient, groupIds: readonly str
       });
       const { g, conn } = r.value;
       // Kafka 4's coordinator answers v6+ with GROUP_ID_NOT_FOUND; before that, Dead with NONE.
-      if (r.errorCode === GROUP_ID_NOT_FOUND) {
+      if (r.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) {
         out.set(groupId, { groupId, state: 'Dead', protocolType: '', assignmentStrategy: '', members: [], coordinator: { host: conn.host, port: conn.port } });
         return;
       }
