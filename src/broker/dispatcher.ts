@@ -8,26 +8,59 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { decodeRequestBody, decodeRequestHeader, encodeApiVersionsFallback, encodeResponse } from '../protocol/frames.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { CloseConnection, type OutChunk, type RequestInfo, type RequestOrigin, type RequestSink } from '../protocol/request-sink.js';
+import type { AnyField } from '../protocol/schema.js';
 import type { Broker } from './broker.js';
 import type { ApiRange, Handler, RequestContext } from './handler.js';
 import { HANDLERS } from './handlers/index.js';
+import type { ApiStats } from './stats.js';
 
-/** Calls `found` for every non-zero `errorCode` field in a decoded response (objects and arrays; byte arrays skipped). */
-export function countErrorCodes(value: unknown, found: (code: number) => void): void {
-  if (Array.isArray(value)) {
-    for (const v of value) if (typeof v === 'object' && v !== null) countErrorCodes(v, found);
-    return;
+/** Adds a response's non-zero `errorCode` fields to `api`'s error counts. */
+type ErrorWalk = (value: unknown, api: ApiStats) => void;
+
+/**
+ * The error walk of one response version, from its schema: it visits only the `errorCode` fields
+ * the version has and the structs and arrays of structs holding one (no key enumeration, no field
+ * the codec would not write); undefined when the version has none.
+ */
+function compileErrorWalk(fields: readonly AnyField[], version: number): ErrorWalk | undefined {
+  const steps: ErrorWalk[] = [];
+  for (const f of fields) {
+    if (version < f.since || version > f.until) continue;
+    const name = f.name;
+    const t = f.type;
+    if (t.kind === 'scalar') {
+      if (name === 'errorCode') {
+        steps.push((o, api) => {
+          const code = (o as Record<string, unknown>)[name];
+          if (typeof code === 'number' && code !== 0) api.addError(code);
+        });
+      }
+      continue;
+    }
+    const inner = compileErrorWalk(t.kind === 'struct' ? t.fields : typeof t.items === 'string' ? [] : t.items, version);
+    if (!inner) continue;
+    if (t.kind === 'struct') {
+      steps.push((o, api) => {
+        const v = (o as Record<string, unknown>)[name];
+        if (v) inner(v, api);
+      });
+    } else {
+      steps.push((o, api) => {
+        const a = (o as Record<string, unknown>)[name];
+        if (Array.isArray(a)) for (const e of a) if (e) inner(e, api);
+      });
+    }
   }
-  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return;
-  for (const [k, v] of Object.entries(value)) {
-    if (k === 'errorCode') {
-      if (typeof v === 'number' && v !== 0) found(v);
-    } else if (typeof v === 'object' && v !== null) countErrorCodes(v, found);
-  }
+  if (steps.length === 0) return undefined;
+  return (o, api) => {
+    for (const step of steps) step(o, api);
+  };
 }
 
 export class Dispatcher implements RequestSink {
   private readonly byKey: (Handler | undefined)[] = [];
+  /** By api key, then version: the compiled error walk (null: the version has no errorCode field). */
+  private readonly errorWalks: (ErrorWalk | null)[][] = [];
   readonly apis: readonly ApiRange[];
 
   constructor(
@@ -63,7 +96,7 @@ export class Dispatcher implements RequestSink {
     // The only external chunks handlers put in responses are storage file slices (Fetch records).
     const encode = (res: unknown) => {
       const out = res === null ? null : (encodeResponse(handler.api, info.apiVersion, info.correlationId, res) as OutChunk[]);
-      if (started >= 0) this.count(info, res, performance.now() - started);
+      if (started >= 0) this.count(handler, info, res, performance.now() - started);
       return out;
     };
     return result instanceof Promise ? result.then(encode) : encode(result);
@@ -74,8 +107,12 @@ export class Dispatcher implements RequestSink {
    * error codes. Produce and Fetch count their partition errors in their handlers (which know when
    * there is one); other responses are small control-plane answers, walked here for errorCode fields.
    */
-  private count(info: RequestInfo, res: unknown, latencyMs: number): void {
+  private count(handler: Handler, info: RequestInfo, res: unknown, latencyMs: number): void {
     const api = this.broker.stats.request(info.apiKey, info.apiVersion, latencyMs);
-    if (res !== null && info.apiKey !== ApiKey.Produce && info.apiKey !== ApiKey.Fetch) countErrorCodes(res, (code) => api.addError(code));
+    if (res === null || info.apiKey === ApiKey.Produce || info.apiKey === ApiKey.Fetch) return;
+    const byVersion = (this.errorWalks[info.apiKey] ??= []);
+    let walk = byVersion[info.apiVersion];
+    if (walk === undefined) walk = byVersion[info.apiVersion] = compileErrorWalk(handler.api.response.fields, info.apiVersion) ?? null;
+    walk?.(res, api);
   }
 }
