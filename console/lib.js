@@ -14,7 +14,7 @@ export function setToken(t) {
 }
 
 /** An API failure: `status` (HTTP) and `code` (Kafka error name or BAD_REQUEST, ...). */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
     this.status = status;
@@ -123,7 +123,7 @@ export function update(el, ...children) {
 }
 
 /** A selector finding an element again after its section was rebuilt; undefined if none. */
-export function focusKey(el) {
+function focusKey(el) {
   if (!(el instanceof Element)) return undefined;
   if (el.id) return `#${CSS.escape(el.id)}`;
   const label = el.getAttribute('aria-label');
