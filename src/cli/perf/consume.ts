@@ -13,14 +13,14 @@
  * Records are counted from the decoder's flat arrays (one native call per fetched partition, CRCs
  * checked as Kafka's check.crcs does), never as objects.
  */
-import { Consumer, type ConsumerOptions } from '../../kafka/consumer.js';
+import { Consumer } from '../../kafka/consumer.js';
 import { EARLIEST, LATEST, partitionOffsets } from '../../kafka/offsets.js';
 import { GroupMembership } from '../../kafka/group.js';
 import { decodeBatchesFlat, FLAT } from '../../native/records.js';
 import { helpText, parseFlags, UsageError, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 import { CLIENT_FLAGS, clientFrom, commandConfig, HELP_FLAG, out, printJson } from '../common.js';
-import { clientProps, fixed, formatDate, MB, positiveInt, propertiesFile } from './stats.js';
+import { clientProps, consumerOptions, fixed, formatDate, MB, positiveInt, propertiesFile } from './stats.js';
 
 const FLAGS: FlagTable = {
   topic: { kind: 'string', arg: 'topic', help: 'topic to consume (required)' },
@@ -89,14 +89,13 @@ async function run(argv: string[]): Promise<number> {
   const startMs = Date.now();
   lastReport.at = startMs;
   try {
-    await client.topic(topic); // unknown topic: one line, exit 1
+    const info = await client.topic(topic); // unknown topic: one line, exit 1
     if (group !== undefined) {
       const joinStart = Date.now();
       membership = new GroupMembership(client, consumer, { groupId: group, topics: [topic], autoOffsetReset: fromLatest ? 'latest' : 'earliest' });
       await membership.start();
       joinMs = Date.now() - joinStart;
     } else {
-      const info = await client.topic(topic);
       const partitions = info.partitions.map((p) => p.partition);
       const offsets = await partitionOffsets(client, topic, partitions, fromLatest ? LATEST : EARLIEST);
       await consumer.assign(partitions.map((p) => ({ topic, partition: p, offset: offsets.get(p)! })));
@@ -172,20 +171,4 @@ function progressLine(now: number, last: { at: number; count: number; bytes: num
   const nInterval = count - last.count;
   const rate = (v: number) => (ms <= 0 ? 0 : (1000 * v) / ms);
   return `${formatDate(now, dateFormat)}, 0, ${fixed(bytes / MB, 4)}, ${fixed(rate(mbInterval), 4)}, ${count}, ${fixed(rate(nInterval), 4)}, 0, ${ms}, ${fixed(rate(mbInterval), 4)}, ${fixed(rate(nInterval), 4)}\n`;
-}
-
-function consumerOptions(props: Map<string, string>, fetchSize: number | undefined, reset: 'earliest' | 'latest'): ConsumerOptions {
-  const int = (key: string): number | undefined => {
-    const raw = props.get(key);
-    if (raw === undefined) return undefined;
-    if (!/^\d+$/.test(raw)) throw new UsageError(`${key} expects a non-negative integer, got "${raw}"`);
-    return Number(raw);
-  };
-  return {
-    maxWaitMs: int('fetch.max.wait.ms'),
-    minBytes: int('fetch.min.bytes'),
-    maxBytes: int('fetch.max.bytes'),
-    partitionMaxBytes: fetchSize ?? int('max.partition.fetch.bytes'),
-    autoOffsetReset: reset,
-  };
 }

@@ -29,7 +29,7 @@ import { helpText, keyValues, parseFlags, UsageError, type FlagTable, type Parse
 import type { Command } from '../command.js';
 import { CLIENT_FLAGS, clientFrom, commandConfig, HELP_FLAG, out, printJson } from '../common.js';
 import { producerOptions } from '../produce.js';
-import { clientProps, fixed, LatencySample, positiveInt, ProgressBar, propertiesFile, sleep, throughputFlag } from './stats.js';
+import { clientProps, consumerOptions, fixed, LatencySample, positiveInt, ProgressBar, propertiesFile, sleep, throughputFlag } from './stats.js';
 
 const FLAGS: FlagTable = {
   topic: { kind: 'string', arg: 'topic', help: 'topic to produce to and consume from (required)' },
@@ -90,13 +90,7 @@ function parse(argv: string[]): Options | undefined {
   const pprops = new Map([...commandConfig(flags), ...propertiesFile('producer.config', flags.strings.get('producer.config')), ...keyValues('producer-props', flags.lists.get('producer-props') ?? [])]);
   const cprops = keyValues('consumer-props', flags.lists.get('consumer-props') ?? []);
   for (const k of cprops.keys()) if (!['fetch.max.wait.ms', 'fetch.min.bytes', 'fetch.max.bytes', 'max.partition.fetch.bytes'].includes(k)) throw new UsageError(`unknown consumer property ${k}`);
-  const cint = (key: string): number | undefined => {
-    const raw = cprops.get(key);
-    if (raw === undefined) return undefined;
-    if (!/^\d+$/.test(raw)) throw new UsageError(`${key} expects a non-negative integer, got "${raw}"`);
-    return Number(raw);
-  };
-  const consumer: ConsumerOptions = { maxWaitMs: cint('fetch.max.wait.ms'), minBytes: cint('fetch.min.bytes'), maxBytes: cint('fetch.max.bytes'), partitionMaxBytes: cint('max.partition.fetch.bytes'), autoOffsetReset: 'latest' };
+  const consumer = consumerOptions(cprops, undefined, 'latest');
   return { flags, topic, n, throughput, size, timeoutMs, json: flags.booleans.has('json'), pprops, consumer };
 }
 

@@ -2,10 +2,11 @@
  * What the perf commands share: latency samples and their percentiles (Kafka's ProducerPerformance
  * keeps every n-th latency so that at most ~500,000 are kept, sorts them at the end and takes the
  * element at floor(p * size)), number formats as Java's printf writes them, Kafka's date format for
- * the consumer CSV, a progress bar for terminals, and flag parsing helpers.
+ * the consumer CSV, a progress bar for terminals, flag parsing helpers and consumer settings.
  */
 import { readFileSync } from 'node:fs';
 import { parseProperties } from '../../config.js';
+import type { ConsumerOptions } from '../../kafka/consumer.js';
 import { UsageError, type ParsedFlags } from '../args.js';
 
 /** MB as Kafka's perf tools count it. */
@@ -165,4 +166,21 @@ export function clientProps(props: Map<string, string>): Map<string, string> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Consumer settings from Kafka's property names (also `brook perf e2e`'s --consumer-props). */
+export function consumerOptions(props: Map<string, string>, fetchSize: number | undefined, reset: 'earliest' | 'latest'): ConsumerOptions {
+  const int = (key: string): number | undefined => {
+    const raw = props.get(key);
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw)) throw new UsageError(`${key} expects a non-negative integer, got "${raw}"`);
+    return Number(raw);
+  };
+  return {
+    maxWaitMs: int('fetch.max.wait.ms'),
+    minBytes: int('fetch.min.bytes'),
+    maxBytes: int('fetch.max.bytes'),
+    partitionMaxBytes: fetchSize ?? int('max.partition.fetch.bytes'),
+    autoOffsetReset: reset,
+  };
 }
