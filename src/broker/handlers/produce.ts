@@ -190,9 +190,21 @@ export const produceHandler = defineHandler({
     }
     const response = { responses, throttleTimeMs: 0 };
     // A failed fsync turns that partition's answer into KAFKA_STORAGE_ERROR: the client retries.
+    // countErrors above saw this partition succeed, so the failure is counted here.
     const waits = responses.flatMap((t) =>
       t.partitionResponses.flatMap((p) =>
-        p.durable ? [p.durable.catch((e: Error) => void Object.assign(p, failed(p.index, toErrorCode(e, broker.log).errorCode, e.message)))] : [],
+        p.durable
+          ? [
+              p.durable.catch((e: Error) => {
+                const { errorCode } = toErrorCode(e, broker.log);
+                Object.assign(p, failed(p.index, errorCode, e.message));
+                if (broker.stats.enabled) {
+                  broker.stats.api(ApiKey.Produce).addError(errorCode);
+                  broker.stats.topic(t.name).failedProduce++;
+                }
+              }),
+            ]
+          : [],
       ),
     );
     return waits.length === 0 ? response : Promise.all(waits).then(() => response);
