@@ -8,7 +8,6 @@
  * were tried and the last reason.
  */
 import { findCoordinatorApi, metadataApi } from '../protocol/messages.js';
-import type { ApiSchema, ReqInput, Res } from '../protocol/schema.js';
 import { BrokerConnection, type ConnectionOptions } from './connection.js';
 import { check, ConnectionError, KafkaResponseError, RequestTimeoutError } from './errors.js';
 
@@ -179,15 +178,6 @@ export class KafkaClient {
     return t;
   }
 
-  /** The connection to the leader of topic/partition, from fresh metadata if needed. */
-  async leader(topic: string, partition: number): Promise<BrokerConnection> {
-    let p = this.cached?.topics.get(topic)?.partitions.find((x) => x.partition === partition);
-    if (!p || p.leader < 0) p = (await this.topic(topic)).partitions.find((x) => x.partition === partition);
-    if (!p) throw new KafkaResponseError(3, `${topic}-${partition}`);
-    if (p.leader < 0) throw new KafkaResponseError(5, `${topic}-${partition}`);
-    return this.broker(p.leader);
-  }
-
   /** The controller (admin requests that Kafka routes there: topic creation and deletion). */
   async controller(): Promise<BrokerConnection> {
     const md = await this.metadata([]);
@@ -213,11 +203,6 @@ export class KafkaClient {
       }
       return this.broker(res.nodeId);
     }
-  }
-
-  /** One request to `conn` (or any broker). */
-  async request<A extends ApiSchema>(api: A, body: ReqInput<A>, conn?: BrokerConnection): Promise<Res<A>> {
-    return (conn ?? (await this.any())).request(api, body);
   }
 
   close(): void {

@@ -102,11 +102,6 @@ export class BrokerConnection {
     return this.closedError !== undefined;
   }
 
-  /** Requests written and not yet answered. */
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   /** The version this connection uses for `api`, or undefined when the broker does not serve it. */
   version(apiKey: number): number | undefined {
     return this.versions.get(apiKey);
@@ -156,12 +151,6 @@ export class BrokerConnection {
     this.socket.cork();
     for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
     this.socket.uncork();
-  }
-
-  /** Resolves when the socket's write buffer has drained (for producers that keep many requests in flight). */
-  writable(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.closedError) return Promise.resolve();
-    return new Promise((resolve) => this.socket.once('drain', resolve).once('close', resolve));
   }
 
   close(): void {

@@ -127,10 +127,6 @@ export class Consumer {
     for (const w of this.doneWaiters.splice(0)) w(error);
   }
 
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
   private startLoops(): void {
     for (const a of this.assigned.values()) {
       if (a.leader < 0 || this.loops.has(a.leader)) continue;
@@ -228,7 +224,7 @@ export class Consumer {
           if (this.autoOffsetReset === 'none') throw new KafkaResponseError(1, `${a.topic}-${a.partition} at offset ${a.offset}`);
           const target = this.autoOffsetReset === 'earliest' ? Number(p.logStartOffset) : Number(p.highWatermark);
           if (target >= 0) a.offset = target;
-          else void this.resetFromListOffsets(a);
+          else this.resetFromListOffsets(a).catch((err: Error) => this.stop(err));
           continue;
         }
         if (p.errorCode !== 0) {

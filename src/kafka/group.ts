@@ -29,8 +29,6 @@ export interface GroupOptions {
   /** Default 5 s; 0 turns periodic commits off (commits still happen on rebalance and close). */
   autoCommitIntervalMs?: number;
   autoOffsetReset?: 'earliest' | 'latest';
-  /** Called after each assignment, with it. */
-  onAssigned?: (partitions: TopicPartition[]) => void;
 }
 
 const MEMBER_ID_REQUIRED = 79;
@@ -52,7 +50,6 @@ export class GroupMembership {
   private readonly rebalanceTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly autoCommitIntervalMs: number;
-  private assignment: TopicPartition[] = [];
 
   constructor(
     private readonly client: KafkaClient,
@@ -70,10 +67,6 @@ export class GroupMembership {
     await this.join();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatIntervalMs);
     if (this.autoCommitIntervalMs > 0) this.commitTimer = setInterval(() => void this.commit().catch(() => {}), this.autoCommitIntervalMs);
-  }
-
-  get assigned(): TopicPartition[] {
-    return this.assignment;
   }
 
   /** Commits the consumer's positions for the current generation. */
@@ -153,9 +146,8 @@ export class GroupMembership {
         continue;
       }
       check(sync.errorCode, `SyncGroup ${this.opts.groupId}`);
-      this.assignment = sync.assignment.length > 0 ? decodeAssignment(sync.assignment) : [];
-      await this.consumer.assign(await this.startOffsets(this.assignment));
-      this.opts.onAssigned?.(this.assignment);
+      const assignment = sync.assignment.length > 0 ? decodeAssignment(sync.assignment) : [];
+      await this.consumer.assign(await this.startOffsets(assignment));
       return;
     }
   }

@@ -158,13 +158,6 @@ function safeAssignment(bytes: Buffer): TopicPartition[] {
   }
 }
 
-/** The node id of the broker at host:port, from the cluster metadata; -1 when it is not listed. */
-export async function nodeIdOf(client: KafkaClient, host: string, port: number): Promise<number> {
-  const md = await client.metadata([]);
-  for (const b of md.brokers.values()) if (b.host === host && b.port === port) return b.nodeId;
-  return -1;
-}
-
 /**
  * The group's committed offsets (every partition it has one for), sorted by topic and partition.
  * Partitions without a commit (offset -1) are left out, as Kafka's listConsumerGroupOffsets does.

@@ -18,7 +18,7 @@
  * Memory: `send` returns false once the bytes buffered (open, sealed and in flight) exceed
  * `bufferMemory`; the caller waits for `room()` (Kafka's producer blocks in send instead).
  */
-import { murmur2 } from '../protocol/murmur2.js';
+import { partitionForKey } from '../protocol/murmur2.js';
 import { produceApi } from '../protocol/messages.js';
 import type { Codec } from '../native/codec.js';
 import { BatchBuilder, type Header } from './batch-builder.js';
@@ -114,7 +114,8 @@ export class Producer {
   private readonly keepCreated: boolean;
   private readonly topics = new Map<string, TopicState>();
   private readonly nodes = new Map<number, NodeState>();
-  private lingerTimer: NodeJS.Timeout | undefined;
+  /** The pending sealAll: a timer for linger.ms, an immediate for linger.ms=0 (no 1 ms timer floor). */
+  private lingerTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private buffered = 0;
   private pendingBatches = 0;
   /** Partitions with batches waiting to be retried (count per `topic\0partition`): held back meanwhile. */
@@ -161,11 +162,6 @@ export class Producer {
     return info.partitions.length;
   }
 
-  /** Partition count of a topic added with addTopic. */
-  partitionCount(topic: string): number {
-    return this.topicState(topic).partitions.length;
-  }
-
   /**
    * Appends a record. `created` is the caller's performance.now() (for latency; 0 if unused).
    * Returns false when the buffer is full: wait for room() before sending more.
@@ -176,7 +172,7 @@ export class Producer {
     if (partition !== undefined) {
       if (!(partition >= 0 && partition < t.partitions.length)) throw new KafkaResponseError(3, `${topic}-${partition}`);
       p = partition;
-    } else if (key !== null) p = (murmur2(key) & 0x7fffffff) % t.partitions.length;
+    } else if (key !== null) p = partitionForKey(key, t.partitions.length);
     else p = t.sticky;
     const ps = t.partitions[p]!;
     let b = ps.open ?? (ps.open = new BatchBuilder(this.batchSize, this.keepCreated, this.spares.pop()));
@@ -190,7 +186,7 @@ export class Producer {
     this.buffered += b.size - before;
     if (b.size >= this.batchSize) this.seal(topic, p, ps);
     else if (this.lingerTimer === undefined) {
-      this.lingerTimer = this.lingerMs <= 0 ? (setImmediate(() => this.sealAll()) as unknown as NodeJS.Timeout) : setTimeout(() => this.sealAll(), this.lingerMs);
+      this.lingerTimer = this.lingerMs <= 0 ? setImmediate(() => this.sealAll()) : setTimeout(() => this.sealAll(), this.lingerMs);
     }
     return this.buffered < this.bufferMemory;
   }
@@ -208,6 +204,14 @@ export class Producer {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private stopLinger(): void {
+    const t = this.lingerTimer;
+    if (t === undefined) return;
+    if (this.lingerMs <= 0) clearImmediate(t as NodeJS.Immediate);
+    else clearTimeout(t as NodeJS.Timeout);
+    this.lingerTimer = undefined;
+  }
+
   private topicState(topic: string): TopicState {
     const t = this.topics.get(topic);
     if (!t) throw new Error(`producer: topic ${topic} was not added`);
@@ -221,8 +225,7 @@ export class Producer {
    * waiting for its own request. `force` (flush) seals everything.
    */
   private sealAll(force = false): void {
-    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    this.lingerTimer = undefined;
+    this.stopLinger();
     for (const [topic, t] of this.topics) {
       for (let p = 0; p < t.partitions.length; p++) {
         const ps = t.partitions[p]!;
@@ -458,7 +461,6 @@ export class Producer {
   }
 
   close(): void {
-    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    this.lingerTimer = undefined;
+    this.stopLinger();
   }
 }
