@@ -356,16 +356,17 @@ export function dumpTimeIndex(path: string, opts: DumpOptions, sink: Sink): File
     const notFound: { indexOffset: number; logOffset: number }[] = [];
     let prev = -1; // Kafka's RecordBatch.NO_TIMESTAMP
     for (const e of tidx.entries) {
-      let batch: { buf: Buffer; info: BatchInfo } | undefined;
+      // The batch's bytes are a view valid only in the callback: its records are read there.
+      let batch: { lastOffset: number; maxTimestamp: number } | undefined;
       scanBatches(log!, (buf, b) => {
         if (b.lastOffset < e.offset) return true;
-        batch = { buf: Buffer.from(buf), info: b };
+        batch = { lastOffset: b.lastOffset, maxTimestamp: b.lastOffset === e.offset ? maxRecordTimestamp(buf, b) : -1 };
         return false;
       }, lookup(offsetEntries, e.offset));
       if (!batch) notFound.push({ indexOffset: e.offset, logOffset: -1 });
-      else if (batch.info.lastOffset !== e.offset) notFound.push({ indexOffset: e.offset, logOffset: batch.info.lastOffset });
+      else if (batch.lastOffset !== e.offset) notFound.push({ indexOffset: e.offset, logOffset: batch.lastOffset });
       else {
-        const max = maxRecordTimestamp(batch.buf, batch.info);
+        const max = batch.maxTimestamp;
         if (max !== e.timestamp) timestampMismatches.push({ indexTimestamp: e.timestamp, logTimestamp: max });
         if (prev >= e.timestamp) outOfOrder.push({ indexTimestamp: e.timestamp, previousTimestamp: prev });
       }
