@@ -7,7 +7,7 @@ import { parseProperties } from '../config.js';
 import { KafkaClient, parseBootstrap } from '../kafka/client.js';
 import { intFlag, UsageError, type FlagTable, type ParsedFlags } from './args.js';
 
-export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 
 /** The flags every client command takes. */
 export const CLIENT_FLAGS: FlagTable = {
@@ -60,11 +60,4 @@ export function out(text: string): Promise<void> {
 /** Prints `value` as one JSON document. */
 export function printJson(value: unknown): Promise<void> {
   return out(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Kafka's tables (kafka-consumer-groups.sh): columns padded to their widest cell, separated by a space. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join(' ');
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
 }

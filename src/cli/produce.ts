@@ -235,7 +235,7 @@ function parseHeaders(text: string, f: LineFormat, lineNumber: number): Header[]
  * Calls `onLine` for every line of `input` (without its \n, and without a \r before it), pausing the
  * stream while `onLine` answers false until `room()` resolves. A last line without \n counts.
  */
-export async function readLines(input: NodeJS.ReadableStream, onLine: (line: Buffer) => boolean, room: () => Promise<void>): Promise<void> {
+async function readLines(input: NodeJS.ReadableStream, onLine: (line: Buffer) => boolean, room: () => Promise<void>): Promise<void> {
   let carry: Buffer | undefined;
   const strip = (b: Buffer) => (b.length > 0 && b[b.length - 1] === 0x0d ? b.subarray(0, b.length - 1) : b);
   for await (const raw of input as AsyncIterable<Buffer | string>) {
