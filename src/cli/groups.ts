@@ -21,7 +21,7 @@
  */
 import { errorMessage, errorName } from '../protocol/error-codes.js';
 import type { TopicPartition } from '../coordinator/assignors.js';
-import { commitOffsets, committedOffsets, compareTp, deleteGroups, describeGroups, GROUP_STATES, listGroups, nodeIdOf, type CommittedOffset, type GroupDescription } from '../kafka/groups-admin.js';
+import { commitOffsets, committedOffsets, compareTp, deleteGroups, describeGroups, GROUP_STATES, listGroups, type CommittedOffset, type GroupDescription } from '../kafka/groups-admin.js';
 import { EARLIEST, LATEST, listOffsets, tpKey, tpName, type LogOffsetResult } from '../kafka/offsets.js';
 import type { KafkaClient } from '../kafka/client.js';
 import { CliError, helpText, parseFlags, UsageError, type FlagTable, type ParsedFlags } from './args.js';
@@ -300,7 +300,7 @@ const num = (v: bigint | null) => (v === null ? null : Number(v));
 
 /**
  * Kafka's shouldPrintMemberState: the notes printed for a group's state, and whether its rows are
- * printed. `rows` is null when the group could not be described at all.
+ * printed (not when there are none).
  */
 function groupNote(group: string, state: string, rows: number): boolean {
   switch (state) {
@@ -478,14 +478,9 @@ async function describe(client: KafkaClient, opts: Options): Promise<number> {
     }
     return 0;
   }
-  // --state: the coordinator's node id is looked up once per distinct coordinator.
-  const nodeIds = new Map<string, Promise<number>>();
-  const nodeId = (g: GroupDescription) => {
-    const key = `${g.coordinator.host}:${g.coordinator.port}`;
-    if (!nodeIds.has(key)) nodeIds.set(key, nodeIdOf(client, g.coordinator.host, g.coordinator.port));
-    return nodeIds.get(key)!;
-  };
-  const coordinatorIds = await Promise.all(groups.map(nodeId));
+  // --state: each coordinator's node id from one Metadata (-1 for an address it does not list).
+  const brokers = [...(await client.metadata([])).brokers.values()];
+  const coordinatorIds = groups.map(({ coordinator: c }) => brokers.find((b) => b.host === c.host && b.port === c.port)?.nodeId ?? -1);
   const coordinators = groups.map((g, i) => `${g.coordinator.host}:${g.coordinator.port}  (${coordinatorIds[i]})`);
   if (opts.json) {
     await printJson(
