@@ -25,7 +25,7 @@
 import { CliError, helpText, intFlag, keyValues, parseFlags, UsageError, type FlagTable, type ParsedFlags } from './args.js';
 import type { Command } from './command.js';
 import { CLIENT_FLAGS, clientFrom, HELP_FLAG, JSON_FLAG, out, printJson } from './common.js';
-import type { KafkaClient, TopicInfo } from '../kafka/client.js';
+import type { ClusterMetadata, KafkaClient, TopicInfo } from '../kafka/client.js';
 import { createPartitions, createTopics, deleteTopics, describeConfigs, ResourceType, type ConfigEntry, type ConfigResourceRef } from '../kafka/admin.js';
 import { check, KafkaResponseError } from '../kafka/errors.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -175,9 +175,8 @@ function topicFilter(raw: string): (name: string) => boolean {
   return (name) => re.test(name);
 }
 
-/** The topics --topic selects (all when absent), sorted by name like Kafka's tool. */
-async function selectTopics(client: KafkaClient, opts: Options): Promise<TopicInfo[]> {
-  const md = await client.metadata(null);
+/** The topics of `md` that --topic selects (all when absent), sorted by name like Kafka's tool. */
+function selectTopics(md: ClusterMetadata, opts: Options): TopicInfo[] {
   const matches = opts.topic === undefined ? () => true : topicFilter(opts.topic);
   const excludeInternal = opts.flags.booleans.has('exclude-internal');
   return [...md.topics.values()].filter((t) => matches(t.name) && !(excludeInternal && t.isInternal)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -219,7 +218,7 @@ function trimPair(pair: string): string {
 }
 
 async function list(client: KafkaClient, opts: Options): Promise<number> {
-  const names = (await selectTopics(client, opts)).map((t) => t.name);
+  const names = selectTopics(await client.metadata(null), opts).map((t) => t.name);
   if (opts.json) await printJson(names);
   else if (names.length > 0) await out(names.map((n) => `${n}\n`).join(''));
   return 0;
@@ -244,7 +243,8 @@ interface TopicView {
 }
 
 async function describe(client: KafkaClient, opts: Options): Promise<number> {
-  const topics = await selectTopics(client, opts);
+  const md = await client.metadata(null);
+  const topics = selectTopics(md, opts);
   ensureFound(topics, opts);
   if (topics.length === 0) {
     if (opts.json) await printJson([]);
@@ -253,7 +253,7 @@ async function describe(client: KafkaClient, opts: Options): Promise<number> {
   for (const t of topics) check(t.errorCode, `topic ${t.name}`);
   const refs = new Map<string, ConfigResourceRef>(topics.map((t) => [t.name, { type: ResourceType.TOPIC, name: t.name }]));
   const configs = await describeConfigs(client, [...refs.values()]);
-  const live = new Set((await client.metadata([])).brokers.keys());
+  const live = new Set(md.brokers.keys());
 
   const flags = opts.flags.booleans;
   const reports = REPORTS.filter((r) => flags.has(r));
@@ -319,7 +319,7 @@ function reportSelects(report: (typeof REPORTS)[number], p: TopicInfo['partition
 }
 
 async function alter(client: KafkaClient, opts: Options): Promise<number> {
-  const topics = await selectTopics(client, opts);
+  const topics = selectTopics(await client.metadata(null), opts);
   ensureFound(topics, opts);
   if (topics.length === 0) return 0;
   const count = intFlag(opts.flags, 'partitions', 1)!;
@@ -334,7 +334,7 @@ async function alter(client: KafkaClient, opts: Options): Promise<number> {
 }
 
 async function remove(client: KafkaClient, opts: Options): Promise<number> {
-  const topics = await selectTopics(client, opts);
+  const topics = selectTopics(await client.metadata(null), opts);
   ensureFound(topics, opts);
   if (topics.length === 0) return 0;
   failOnFirst(await deleteTopics(client, topics.map((t) => t.name)), 'cannot delete topic');
