@@ -22,7 +22,6 @@
  * Requests: JSON bodies up to 64 KiB (413 above). Answers: JSON, `{"error", "code"}` on failure
  * (400 bad input, 401/403 auth, 404 unknown topic or group, 409 conflicts, 413, 415).
  */
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { anonymousPrincipal, AuthError, type Principal } from '../ws/auth.js';
 import type { Gateway, HttpRoutes } from '../ws/gateway.js';
 import type { Guard, GuardedResponse } from '../ws/guard.js';
+import { notFound, sendFile } from '../ws/static-file.js';
 import type { HttpRequest, TemplatedApp } from '../ws/uws.js';
 import { ApiError, ConsoleApi, type Access } from './api.js';
 
@@ -203,7 +203,7 @@ class ConsoleRoutes {
       notFound(r);
       return;
     }
-    await this.sendFile(r, join(FRONT_END_DIR, file), ext);
+    await sendFile(r, join(FRONT_END_DIR, file), { 'content-type': TYPES[ext] ?? 'application/octet-stream', ...PAGE_HEADERS });
   }
 
   private async vendorFile(r: GuardedResponse, file: string): Promise<void> {
@@ -212,24 +212,8 @@ class ConsoleRoutes {
       notFound(r);
       return;
     }
-    await this.sendFile(r, path, file.endsWith('.css') ? 'css' : 'js');
+    await sendFile(r, path, { 'content-type': TYPES[file.endsWith('.css') ? 'css' : 'js']!, ...PAGE_HEADERS });
   }
-
-  /** Read at each request (a few small files; an upgrade in place is served at once, nothing goes stale). */
-  private async sendFile(r: GuardedResponse, path: string, ext: string): Promise<void> {
-    let body: string;
-    try {
-      body = await readFile(path, 'utf8');
-    } catch {
-      notFound(r);
-      return;
-    }
-    r.end('200 OK', body, { 'content-type': TYPES[ext] ?? 'application/octet-stream', ...PAGE_HEADERS });
-  }
-}
-
-function notFound(r: GuardedResponse): void {
-  r.end('404 Not Found', 'not found\n', { 'content-type': 'text/plain' });
 }
 
 function sendError(r: GuardedResponse, e: ApiError): void {

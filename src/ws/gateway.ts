@@ -11,7 +11,7 @@
  * (the gateway's own flow control keeps every socket under half of it: a `dropped` callback is a
  * bug and is counted), compression off, maxLifetime 0.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Broker } from '../broker/broker.js';
@@ -22,6 +22,7 @@ import type { WsGroupMember } from './group-member.js';
 import { PeerLogLimiter, type Logger } from '../util/logger.js';
 import { Guard, type GuardedResponse } from './guard.js';
 import { LiveTails } from './live.js';
+import { notFound, sendFile } from './static-file.js';
 import { frameLimit, Session, type SessionHost, type SocketData } from './session.js';
 import { SseStreams } from './sse.js';
 import type { HttpRequest, TemplatedApp, UwsModule, WebSocket, us_listen_socket } from './uws.js';
@@ -277,20 +278,10 @@ export class Gateway implements SessionHost {
   }
 
   /** The client library (dist/src/client/*.js), loadable in a page with <script type="module">. */
-  private clientFile(r: GuardedResponse, req: HttpRequest): void {
+  private async clientFile(r: GuardedResponse, req: HttpRequest): Promise<void> {
     const file = req.getParameter(0) ?? '';
-    if (!/^[a-z0-9-]+\.js$/.test(file)) {
-      r.end('404 Not Found', 'not found\n');
-      return;
-    }
-    let body: string;
-    try {
-      body = readFileSync(join(CLIENT_DIR, file), 'utf8');
-    } catch {
-      r.end('404 Not Found', 'not found\n');
-      return;
-    }
-    r.end('200 OK', body, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' });
+    if (!/^[a-z0-9-]+\.js$/.test(file)) notFound(r);
+    else await sendFile(r, join(CLIENT_DIR, file), { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' });
   }
 
   /** Binds ws.listeners (port 0: any free port). */
