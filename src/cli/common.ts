@@ -32,6 +32,11 @@ export function commandConfig(flags: ParsedFlags): Map<string, string> {
   return parseProperties(text);
 }
 
+/** Client-level properties (taken by KafkaClient) out of a producer or consumer property map. */
+export function clientProps(props: Map<string, string>): Map<string, string> {
+  return new Map([...props].filter(([k]) => k === 'client.id' || k === 'request.timeout.ms' || k === 'bootstrap.servers'));
+}
+
 /** A client for the flags: bootstrap from the flag, the environment, or the default. */
 export function clientFrom(flags: ParsedFlags, props: Map<string, string> = commandConfig(flags)): KafkaClient {
   const bootstrap = flags.strings.get('bootstrap-server') ?? process.env.BROOK_BOOTSTRAP_SERVER ?? props.get('bootstrap.servers') ?? DEFAULT_BOOTSTRAP;

@@ -165,7 +165,8 @@ function intProp(props: Map<string, string>, key: string): number | undefined {
   return Number(raw);
 }
 
-function consumerOptions(props: Map<string, string>, autoOffsetReset: 'earliest' | 'latest'): ConsumerOptions {
+/** Consumer settings by Kafka name (fetch.*, max.partition.fetch.bytes) into ConsumerOptions. */
+export function consumerOptions(props: Map<string, string>, autoOffsetReset: 'earliest' | 'latest'): ConsumerOptions {
   return {
     maxWaitMs: intProp(props, 'fetch.max.wait.ms'),
     minBytes: intProp(props, 'fetch.min.bytes'),

@@ -14,7 +14,7 @@ import type { Header } from '../kafka/batch-builder.js';
 import { Producer, type ProducerOptions } from '../kafka/producer.js';
 import { helpText, keyValues, parseFlags, UsageError, type FlagTable } from './args.js';
 import type { Command } from './command.js';
-import { CLIENT_FLAGS, clientFrom, commandConfig, HELP_FLAG } from './common.js';
+import { CLIENT_FLAGS, clientFrom, clientProps, commandConfig, HELP_FLAG } from './common.js';
 
 const FLAGS: FlagTable = {
   topic: { kind: 'string', arg: 'topic', help: 'topic to write to (required)' },
@@ -157,14 +157,13 @@ async function run(argv: string[]): Promise<number> {
   if (acks !== undefined) props.set('acks', acks);
   const cc = flags.strings.get('compression-codec');
   if (cc !== undefined) props.set('compression.type', cc);
-  const clientProps = new Map([...props].filter(([k]) => k === 'client.id' || k === 'request.timeout.ms' || k === 'bootstrap.servers'));
   const opts = producerOptions(props);
   const format = lineFormat(keyValues('property', flags.lists.get('property') ?? []));
   const partitionRaw = flags.strings.get('partition');
   if (partitionRaw !== undefined && !/^\d+$/.test(partitionRaw)) throw new UsageError(`--partition expects a non-negative integer, got "${partitionRaw}"`);
   const partition = partitionRaw === undefined ? undefined : Number(partitionRaw);
 
-  const client = clientFrom(flags, clientProps);
+  const client = clientFrom(flags, clientProps(props));
   let lineNumber = 0;
   const producer = new Producer(client, {
     ...opts,

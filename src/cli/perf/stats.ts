@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseProperties } from '../../config.js';
 import type { ConsumerOptions } from '../../kafka/consumer.js';
+import { consumerOptions as consoleConsumerOptions } from '../consume.js';
 import { UsageError, type ParsedFlags } from '../args.js';
 
 /** MB as Kafka's perf tools count it. */
@@ -159,10 +160,7 @@ export function propertiesFile(flag: string, file: string | undefined): Map<stri
   }
 }
 
-/** Client-level properties (taken by KafkaClient) out of a producer or consumer property map. */
-export function clientProps(props: Map<string, string>): Map<string, string> {
-  return new Map([...props].filter(([k]) => k === 'client.id' || k === 'request.timeout.ms' || k === 'bootstrap.servers'));
-}
+export { clientProps } from '../common.js';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -170,17 +168,6 @@ export function sleep(ms: number): Promise<void> {
 
 /** Consumer settings from Kafka's property names (also `brook perf e2e`'s --consumer-props). */
 export function consumerOptions(props: Map<string, string>, fetchSize: number | undefined, reset: 'earliest' | 'latest'): ConsumerOptions {
-  const int = (key: string): number | undefined => {
-    const raw = props.get(key);
-    if (raw === undefined) return undefined;
-    if (!/^\d+$/.test(raw)) throw new UsageError(`${key} expects a non-negative integer, got "${raw}"`);
-    return Number(raw);
-  };
-  return {
-    maxWaitMs: int('fetch.max.wait.ms'),
-    minBytes: int('fetch.min.bytes'),
-    maxBytes: int('fetch.max.bytes'),
-    partitionMaxBytes: fetchSize ?? int('max.partition.fetch.bytes'),
-    autoOffsetReset: reset,
-  };
+  const opts = consoleConsumerOptions(props, reset);
+  return fetchSize === undefined ? opts : { ...opts, partitionMaxBytes: fetchSize };
 }
