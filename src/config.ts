@@ -174,6 +174,13 @@ export const BROKER_DEFS = {
   'group.min.session.timeout.ms': { kind: 'int', default: 6000, check: atLeast(0), doc: 'smallest session timeout a member may ask for' },
   'group.max.session.timeout.ms': { kind: 'int', default: 1_800_000, check: atLeast(0), doc: 'largest session timeout a member may ask for' },
   'group.max.size': { kind: 'int', default: INT_MAX, check: atLeast(1), doc: 'members per group' },
+  'etcd.endpoints': { kind: 'list', default: [] as string[], doc: 'etcd client URLs (http://host:port,...): run as one broker of a replicated cluster whose metadata etcd holds (docs/cluster.md); empty: a single node' },
+  'broker.session.timeout.ms': { kind: 'long', default: 9000, check: atLeast(2000), doc: 'cluster: TTL of this broker\'s etcd lease; a broker silent this long is dead to the controller and fences itself (whole seconds, at least 2)' },
+  'broker.rack': { kind: 'string', default: '', doc: 'cluster: this broker\'s rack, for rack-aware replica placement' },
+  'replica.fetch.wait.max.ms': { kind: 'int', default: 500, check: atLeast(0), doc: 'cluster: longest wait of a follower\'s fetch at the leader' },
+  'replica.fetch.min.bytes': { kind: 'int', default: 1, check: atLeast(1), doc: 'cluster: bytes a follower\'s fetch waits for' },
+  'replica.fetch.backoff.ms': { kind: 'int', default: 1000, check: atLeast(0), doc: 'cluster: pause of a follower after a failed fetch' },
+  'replica.high.watermark.checkpoint.interval.ms': { kind: 'long', default: 5000, check: atLeast(1), doc: 'cluster: how often high watermarks are written to replication-offset-checkpoint' },
   // The WebSocket / SSE gateway (src/ws/, docs/websocket.md): Brook's own settings, not Kafka's.
   'ws.enabled': { kind: 'boolean', default: true, doc: 'serve WebSocket and SSE consumers (gateway on ws.listeners); set explicitly, a gateway that cannot start stops the broker' },
   'ws.listeners': { kind: 'string', default: '127.0.0.1:9093', check: (v: string) => (/^(\[[^\]]*\]|[^:]*):\d+$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535 ? undefined : 'expected host:port'), doc: 'host:port of the WebSocket / SSE gateway (uWebSockets.js cannot share the Kafka port)' },
@@ -249,11 +256,11 @@ export const BROKER_DEFS = {
   },
   'num.network.threads': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect: one event loop serves the network' },
   'num.io.threads': { kind: 'int', default: 8, check: atLeast(1), doc: 'no effect: appends run on the event loop, fsync and sendfile on the libuv pool' },
-  'num.replica.fetchers': { kind: 'int', default: 1, check: atLeast(1), doc: 'no effect (no replication)' },
+  'num.replica.fetchers': { kind: 'int', default: 1, check: atLeast(1), doc: 'no effect: one fetcher connection per leader carries all its partitions' },
   'num.recovery.threads.per.data.dir': { kind: 'int', default: 1, check: atLeast(1), doc: 'no effect: logs recover one by one at start' },
   'socket.send.buffer.bytes': { kind: 'int', default: 102_400, doc: 'no effect: the OS default socket buffers are used' },
   'socket.receive.buffer.bytes': { kind: 'int', default: 102_400, doc: 'no effect: the OS default socket buffers are used' },
-  'offsets.topic.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect: __consumer_offsets has one replica on one node' },
+  'offsets.topic.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'cluster: replicas of __consumer_offsets partitions (capped to the live brokers when it is created)' },
   'transaction.state.log.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect (no transactions yet)' },
   'transaction.state.log.min.isr': { kind: 'int', default: 2, check: atLeast(1), doc: 'no effect (no transactions yet)' },
   'share.coordinator.state.topic.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect (no share groups)' },
@@ -264,8 +271,8 @@ export const BROKER_DEFS = {
   'inter.broker.protocol.version': { kind: 'string', default: '', doc: 'no effect (one node)' },
   'log.message.format.version': { kind: 'string', default: '', doc: 'no effect: Brook writes RecordBatch v2 only' },
   'auto.leader.rebalance.enable': { kind: 'boolean', default: true, doc: 'no effect (one node leads every partition)' },
-  'replica.lag.time.max.ms': { kind: 'long', default: 30_000, check: atLeast(0), doc: 'no effect (no followers)' },
-  'replica.fetch.max.bytes': { kind: 'int', default: 1_048_576, check: atLeast(0), doc: 'no effect (no followers)' },
+  'replica.lag.time.max.ms': { kind: 'long', default: 30_000, check: atLeast(0), doc: 'cluster: a follower that has not caught up for this long leaves the ISR' },
+  'replica.fetch.max.bytes': { kind: 'int', default: 1_048_576, check: atLeast(0), doc: 'cluster: bytes per partition in a follower\'s fetch (at least one batch)' },
   'log.cleaner.threads': { kind: 'int', default: 1, check: atLeast(0), doc: 'no effect: one cleaner compacts one log at a time on the libuv pool' },
   'queued.max.requests': { kind: 'int', default: 500, check: atLeast(1), doc: 'no effect: each connection has at most 64 requests in flight' },
   'connections.max.idle.ms': { kind: 'long', default: 600_000, doc: 'no effect: idle connections stay open' },
@@ -287,7 +294,6 @@ export const INERT_BROKER_KEYS: ReadonlySet<string> = new Set([
   'num.recovery.threads.per.data.dir',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'offsets.topic.replication.factor',
   'transaction.state.log.replication.factor',
   'transaction.state.log.min.isr',
   'share.coordinator.state.topic.replication.factor',
@@ -298,8 +304,6 @@ export const INERT_BROKER_KEYS: ReadonlySet<string> = new Set([
   'inter.broker.protocol.version',
   'log.message.format.version',
   'auto.leader.rebalance.enable',
-  'replica.lag.time.max.ms',
-  'replica.fetch.max.bytes',
   'log.cleaner.threads',
   'queued.max.requests',
   'connections.max.idle.ms',
@@ -374,6 +378,21 @@ function parseHostPort(s: string): { host: string; port: number } {
   return { host: s.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(s.slice(at + 1)) };
 }
 
+export interface ClusterConfig {
+  enabled: boolean;
+  etcdEndpoints: string[];
+  /** broker.session.timeout.ms: the etcd lease TTL (rounded up to whole seconds). */
+  sessionTimeoutMs: number;
+  rack: string | null;
+  replicaLagTimeMaxMs: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMinBytes: number;
+  replicaFetchMaxBytes: number;
+  replicaFetchBackoffMs: number;
+  hwCheckpointIntervalMs: number;
+  offsetsTopicReplicationFactor: number;
+}
+
 export interface BrokerConfig {
   nodeId: number;
   listener: Listener;
@@ -398,6 +417,8 @@ export interface BrokerConfig {
   groupMaxSize: number;
   /** The WebSocket / SSE gateway (ws.* settings). */
   ws: WsConfig;
+  /** Replication and the etcd-held metadata (docs/cluster.md); `enabled` when etcd.endpoints is set. */
+  cluster: ClusterConfig;
   /** metrics.enabled: traffic counters and GET /metrics (docs/metrics.md). */
   metricsEnabled: boolean;
   /** Brook's own log lines (log.level, log.format). */
@@ -594,6 +615,19 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
       auth: get('ws.auth') as 'none' | 'token',
       tokensFile: get('ws.auth.tokens.file'),
       allowedOrigins: get('ws.allowed.origins') as string[],
+    },
+    cluster: {
+      enabled: (get('etcd.endpoints') as readonly string[]).length > 0,
+      etcdEndpoints: [...(get('etcd.endpoints') as readonly string[])],
+      sessionTimeoutMs: get('broker.session.timeout.ms'),
+      rack: get('broker.rack') === '' ? null : get('broker.rack'),
+      replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
+      replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
+      replicaFetchMinBytes: get('replica.fetch.min.bytes'),
+      replicaFetchMaxBytes: get('replica.fetch.max.bytes'),
+      replicaFetchBackoffMs: get('replica.fetch.backoff.ms'),
+      hwCheckpointIntervalMs: get('replica.high.watermark.checkpoint.interval.ms'),
+      offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),
     },
     metricsEnabled: get('metrics.enabled'),
     log: { level: get('log.level') as BrokerConfig['log']['level'], format: get('log.format') as BrokerConfig['log']['format'] },
