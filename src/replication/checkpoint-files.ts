@@ -54,7 +54,7 @@ export function readOffsetCheckpoint(path: string): Map<string, number> {
   const offsets = new Map<string, number>();
   for (const { line, fields } of parseCheckpointText(text, path, 3)) {
     const partition = checkpointInteger(fields[1]!, path, line);
-    if (partition < 0) throw new Error(`${path}: line ${line}: negative partition ${partition}`);
+    if (partition < 0) fail(path, line, `negative partition ${partition}`);
     offsets.set(topicPartitionKey(fields[0]!, partition), checkpointInteger(fields[2]!, path, line));
   }
   return offsets;
