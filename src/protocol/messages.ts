@@ -18,6 +18,7 @@ import { deleteTopicsApi } from './schemas/delete-topics.js';
 import { describeConfigsApi } from './schemas/describe-configs.js';
 import { describeGroupsApi } from './schemas/describe-groups.js';
 import { describeLogDirsApi } from './schemas/describe-log-dirs.js';
+import { electLeadersApi } from './schemas/elect-leaders.js';
 import { fetchApi } from './schemas/fetch.js';
 import { findCoordinatorApi } from './schemas/find-coordinator.js';
 import { heartbeatApi } from './schemas/heartbeat.js';
@@ -31,6 +32,7 @@ import { metadataApi } from './schemas/metadata.js';
 import { offsetCommitApi } from './schemas/offset-commit.js';
 import { offsetDeleteApi } from './schemas/offset-delete.js';
 import { offsetFetchApi } from './schemas/offset-fetch.js';
+import { offsetForLeaderEpochApi } from './schemas/offset-for-leader-epoch.js';
 import { produceApi } from './schemas/produce.js';
 import { syncGroupApi } from './schemas/sync-group.js';
 
@@ -54,6 +56,7 @@ export const API_SCHEMAS: readonly AnyApi[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  offsetForLeaderEpochApi,
   describeAclsApi,
   createAclsApi,
   deleteAclsApi,
@@ -62,6 +65,7 @@ export const API_SCHEMAS: readonly AnyApi[] = [
   describeLogDirsApi,
   createPartitionsApi,
   deleteGroupsApi,
+  electLeadersApi,
   incrementalAlterConfigsApi,
   offsetDeleteApi,
 ];
@@ -100,6 +104,7 @@ export {
   deleteTopicsApi,
   describeConfigsApi,
   describeGroupsApi,
+  electLeadersApi,
   fetchApi,
   findCoordinatorApi,
   heartbeatApi,
@@ -113,6 +118,7 @@ export {
   offsetCommitApi,
   offsetDeleteApi,
   offsetFetchApi,
+  offsetForLeaderEpochApi,
   produceApi,
   syncGroupApi,
 };

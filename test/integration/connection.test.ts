@@ -68,7 +68,8 @@ describe('connections', () => {
     expect(byKey.get(0)).toMatchObject({ minVersion: 0, maxVersion: 11 }); // Produce: min 0 (reference §5 #1)
     expect(byKey.get(1)).toMatchObject({ minVersion: 4, maxVersion: 17 });
     expect(byKey.get(22)).toMatchObject({ minVersion: 0 }); // InitProducerId: v0 gates idempotence
-    expect(byKey.has(23)).toBe(false); // OffsetForLeaderEpoch: not implemented, not advertised
+    expect(byKey.get(23)).toMatchObject({ minVersion: 0, maxVersion: 4 }); // OffsetForLeaderEpoch: served v0-4
+    expect(byKey.has(43)).toBe(false); // ElectLeaders: a schema, no handler yet, so not advertised
     c.close();
   });
 
