@@ -1,0 +1,217 @@
+/**
+ * The controller: runs on every broker, acts only while this broker holds the controller key.
+ *
+ * Loop: campaign (ClusterStore.campaign) → once controller, reconcile every partition against the
+ * live broker set, then again on every change the mirror reports (broker set, resync, topics,
+ * partition states), until the controllership is lost (key gone, session fenced, store closed);
+ * then campaign again.
+ *
+ * Rules, per partition (replicas = the topic's assignment, preferred first):
+ *   - leader live: drop dead brokers from the ISR. The leader epoch is KEPT (only a leader change
+ *     bumps it, as in KRaft, where ISR-only changes bump the partition epoch, here the key's mod
+ *     revision `version`); the controller epoch is set to ours. The leader learns its smaller ISR
+ *     from the watch (same leader epoch, higher version) and its own ISR CAS fails on the old
+ *     version, so it re-reads.
+ *   - leader dead (or -1): the first replica, in assignment order, that is live and in the ISR
+ *     leads; leader epoch + 1; ISR = the ISR's live members. This also brings back an offline
+ *     partition when an ISR member returns.
+ *   - no live ISR member: leader -1 with the leader epoch bumped (so the old leader's epoch is
+ *     fenced) and the ISR unchanged (Kafka keeps the last ISR, to know who may lead again), unless
+ *     the topic's unclean.leader.election.enable is true: then the first live replica leads with
+ *     ISR = [it], and a warning says records may be lost.
+ *
+ * Every write goes through ClusterStore.controllerTxn(): the transaction compares the controller
+ * key's create revision (a deposed controller's writes fail inside etcd) and each partition key's
+ * mod revision (a state that changed since we read it, e.g. a leader's ISR CAS, fails the batch; we
+ * re-read the mirror and decide again). Up to 127 partitions per transaction: etcd allows 128
+ * compares, and one is the controller's.
+ */
+import type { Logger } from '../util/logger.js';
+import { ClusterStoreClosedError, ETCD_MAX_TXN_OPS, type ClusterStore } from './store.js';
+import type { BrokerRegistration, ClusterEvent, PartitionState } from './types.js';
+
+export interface ControllerOptions {
+  /** Partitions per etcd transaction (default 127, etcd's 128 minus the controller compare). */
+  maxPartitionsPerTxn?: number;
+  /** unclean.leader.election.enable for topics without an override (default false). */
+  uncleanLeaderElection?: boolean;
+}
+
+interface PartitionChange {
+  topic: string;
+  partition: number;
+  expectedVersion: number;
+  next: Omit<PartitionState, 'version'>;
+  unclean: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The decision for one partition, or null when nothing changes (pure: unit-testable). */
+export function decidePartition(
+  replicas: readonly number[],
+  state: PartitionState,
+  live: ReadonlyMap<number, unknown> | ReadonlySet<number>,
+  controllerEpoch: number,
+  unclean: boolean,
+): { next: Omit<PartitionState, 'version'>; unclean: boolean } | null {
+  const liveIsr = state.isr.filter((id) => live.has(id));
+  if (state.leader >= 0 && live.has(state.leader)) {
+    if (liveIsr.length === state.isr.length) return null;
+    return { next: { leader: state.leader, leaderEpoch: state.leaderEpoch, isr: liveIsr, controllerEpoch }, unclean: false };
+  }
+  const candidate = replicas.find((r) => liveIsr.includes(r));
+  if (candidate !== undefined) {
+    return { next: { leader: candidate, leaderEpoch: state.leaderEpoch + 1, isr: liveIsr, controllerEpoch }, unclean: false };
+  }
+  if (unclean) {
+    const any = replicas.find((r) => live.has(r));
+    if (any !== undefined) return { next: { leader: any, leaderEpoch: state.leaderEpoch + 1, isr: [any], controllerEpoch }, unclean: true };
+  }
+  if (state.leader === -1) return null;
+  return { next: { leader: -1, leaderEpoch: state.leaderEpoch + 1, isr: [...state.isr], controllerEpoch }, unclean: false };
+}
+
+function isTrue(v: unknown): boolean {
+  return v === true || v === 'true';
+}
+
+export class Controller {
+  private readonly log: Logger;
+  private readonly maxPerTxn: number;
+  private readonly uncleanDefault: boolean;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private dirty = false;
+  private isActive = false;
+  private unsubscribe: (() => void) | null = null;
+  /** Completed reconcile passes (tests wait on it). */
+  passes = 0;
+
+  constructor(
+    private readonly store: ClusterStore,
+    log: Logger,
+    opts: ControllerOptions = {},
+  ) {
+    this.log = log.child({ component: 'controller' });
+    this.maxPerTxn = Math.max(1, Math.min(opts.maxPartitionsPerTxn ?? ETCD_MAX_TXN_OPS - 1, ETCD_MAX_TXN_OPS - 1));
+    this.uncleanDefault = opts.uncleanLeaderElection ?? false;
+  }
+
+  /** This broker is the controller and the loop is acting on it. */
+  get active(): boolean {
+    return this.isActive && this.store.isController();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.unsubscribe = this.store.onChange((e: ClusterEvent) => {
+      if (e.kind !== 'session') this.dirty = true;
+    });
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.store.isController()) await this.store.resign().catch(() => undefined);
+    // The loop may be parked in campaign(); ClusterStore.close() ends that wait.
+    const running = this.running;
+    this.running = null;
+    if (running) await Promise.race([running, sleep(100)]);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const info = await this.store.campaign();
+        if (this.stopped) break;
+        this.isActive = true;
+        this.log.info('acting as controller', { controllerEpoch: info.epoch });
+        this.dirty = true;
+        while (!this.stopped && this.store.isController()) {
+          if (this.dirty) {
+            this.dirty = false;
+            await this.reconcile();
+            continue;
+          }
+          await this.store.nextChange(1000);
+        }
+        if (this.isActive) this.log.info('no longer the controller');
+      } catch (err) {
+        if (err instanceof ClusterStoreClosedError) break;
+        this.log.warn('controller loop failed; retrying', { err: String(err) });
+        await sleep(500);
+      } finally {
+        this.isActive = false;
+      }
+    }
+  }
+
+  /** One pass: decide every partition from the mirror and write the changes in fenced batches. */
+  private async reconcile(): Promise<void> {
+    const epoch = this.store.controllerEpoch;
+    if (epoch < 0) return;
+    const live = this.store.brokers();
+    const changes: PartitionChange[] = [];
+    for (const [name, topic] of this.store.topics()) {
+      const unclean = topic.configs['unclean.leader.election.enable'] !== undefined ? isTrue(topic.configs['unclean.leader.election.enable']) : this.uncleanDefault;
+      for (let p = 0; p < topic.assignment.length; p++) {
+        const state = this.store.partition(name, p);
+        if (!state) continue; // its state is still being written by the creator
+        const d = decidePartition(topic.assignment[p], state, live, epoch, unclean);
+        if (d) changes.push({ topic: name, partition: p, expectedVersion: state.version, next: d.next, unclean: d.unclean });
+      }
+    }
+    for (let i = 0; i < changes.length; i += this.maxPerTxn) {
+      const batch = changes.slice(i, i + this.maxPerTxn);
+      const txn = this.store.controllerTxn();
+      for (const c of batch) txn.putPartition(c.topic, c.partition, c.expectedVersion, c.next);
+      const res = await txn.commit();
+      if (!res.succeeded) {
+        // Deposed, or a state changed under us: re-read the mirror (up to etcd's revision) and decide again.
+        if (!this.store.isController()) return;
+        this.log.debug('controller batch rejected; deciding again from a fresher mirror', { partitions: batch.length });
+        this.dirty = true;
+        await this.store.waitForRevision(res.revision, 2000);
+        return;
+      }
+      this.logBatch(batch, live);
+      await this.store.waitForRevision(res.revision, 2000);
+    }
+    this.passes++;
+  }
+
+  private logBatch(batch: PartitionChange[], live: ReadonlyMap<number, BrokerRegistration>): void {
+    for (const c of batch) {
+      const fields = { topic: c.topic, partition: c.partition, leader: c.next.leader, leaderEpoch: c.next.leaderEpoch, isr: c.next.isr.join(',') };
+      if (c.unclean) {
+        this.log.warn('unclean leader election: a replica outside the ISR leads; acknowledged records may be lost', fields);
+      } else if (c.next.leader === -1) {
+        this.log.warn('partition offline: no live ISR member can lead', { ...fields, liveBrokers: [...live.keys()].join(',') });
+      } else {
+        this.log.info('partition state changed by the controller', fields);
+      }
+    }
+  }
+
+  /**
+   * Moves leadership of one partition back to its preferred replica (the first in the assignment)
+   * when that replica is live and in the ISR. Returns whether a new leader was written.
+   */
+  async preferredElection(topic: string, partition: number): Promise<boolean> {
+    if (!this.store.isController()) return false;
+    const replicas = this.store.topics().get(topic)?.assignment[partition];
+    const state = this.store.partition(topic, partition);
+    if (!replicas || !state) return false;
+    const preferred = replicas[0];
+    if (state.leader === preferred || !this.store.brokers().has(preferred) || !state.isr.includes(preferred)) return false;
+    const res = await this.store
+      .controllerTxn()
+      .putPartition(topic, partition, state.version, { leader: preferred, leaderEpoch: state.leaderEpoch + 1, isr: state.isr, controllerEpoch: this.store.controllerEpoch })
+      .commit();
+    if (res.succeeded) await this.store.waitForRevision(res.revision, 2000);
+    return res.succeeded;
+  }
+}
