@@ -16,6 +16,7 @@ import { BrokerStats } from './stats.js';
 import { topicNameProblem, TopicRegistry, type Topic } from './topics.js';
 import { join } from 'node:path';
 import type { Logger } from '../util/logger.js';
+import type { ClusterMembership } from './cluster-membership.js';
 
 export type { Logger } from '../util/logger.js';
 
@@ -32,15 +33,22 @@ export class Broker {
   /** Compacts logs with cleanup.policy=compact (log-cleaner.ts); runs when log.cleaner.enable. */
   readonly cleaner: LogCleaner;
   private closing = false;
+  /**
+   * Membership of a replicated cluster (src/cluster/node.ts), attached by startBroker when
+   * etcd.endpoints is set; undefined for the single node, which leads every partition itself.
+   */
+  cluster: ClusterMembership | undefined;
 
+  /** `opts.clusterId`: the id etcd holds, when joining a cluster (see TopicRegistry). */
   constructor(
     readonly config: BrokerConfig,
     readonly log: Logger,
+    opts: { clusterId?: string } = {},
   ) {
     this.advertised = config.advertised;
     this.stats.enabled = config.metricsEnabled !== false; // metrics.enabled=false: the hooks skip counting
     loadDynamicConfigs(config, log); // before any log opens: they change topic defaults
-    this.topics = new TopicRegistry(config, log);
+    this.topics = new TopicRegistry(config, log, opts.clusterId);
     this.producerIds = new ProducerIdAllocator(config.dataDir);
     if (!this.producerIds.blockFileRead) this.recoverProducerIds();
     this.groups = new GroupCoordinator(this);
@@ -91,7 +99,84 @@ export class Broker {
     const existing = this.topics.get(name);
     if (existing || !allowCreate || !this.config.autoCreateTopics) return existing;
     if (topicNameProblem(name) !== undefined) return undefined;
+    if (this.cluster) {
+      this.autoCreateInCluster(name);
+      return undefined;
+    }
     return this.topics.create(name, this.config.numPartitions);
+  }
+
+  /**
+   * Auto-created topics in a cluster: created through etcd in the background, as Kafka does;
+   * meanwhile Metadata answers LEADER_NOT_AVAILABLE for them (isAutoCreating) and clients retry.
+   */
+  private readonly autoCreating = new Set<string>();
+
+  isAutoCreating(name: string): boolean {
+    return this.autoCreating.has(name);
+  }
+
+  private autoCreateInCluster(name: string): void {
+    if (this.autoCreating.has(name) || !this.cluster) return;
+    this.autoCreating.add(name);
+    const rf = Math.min(this.config.defaultReplicationFactor, this.cluster.liveBrokers().length);
+    this.cluster
+      .createTopic(name, this.config.numPartitions, Math.max(1, rf), {})
+      .catch((e: Error) => {
+        if (!(e instanceof KafkaError && e.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS)) this.log.warn(`auto-creating topic ${name} failed: ${e.message}`);
+      })
+      .finally(() => this.autoCreating.delete(name));
+  }
+
+  /** The partition's idempotent-producer state if it was loaded (a follower's appends update it). */
+  producersIfLoaded(topic: Topic, partition: number): PartitionProducers | undefined {
+    const log = topic.partitions[partition];
+    return log && this.producerState.get(log);
+  }
+
+  /** The log was truncated (a follower matching its leader): producer state is rebuilt on next use. */
+  forgetProducers(log: PartitionLog): void {
+    this.producerState.delete(log);
+  }
+
+  /**
+   * A new producer id: from this broker's own blocks on one node, from blocks etcd hands out in a
+   * cluster (unique cluster-wide, as Kafka's /latest_producer_id_block).
+   */
+  allocateProducerId(): number | Promise<number> {
+    return this.cluster ? this.cluster.allocateProducerId() : this.producerIds.allocate();
+  }
+
+  /**
+   * The leader-only view of a partition: its log and high watermark, or a KafkaError
+   * (UNKNOWN_TOPIC_OR_PARTITION; in a cluster NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
+   * UNKNOWN_LEADER_EPOCH). One node leads everything at epoch 0 with HW = log end.
+   */
+  leaderView(topic: Topic, partition: number, currentLeaderEpoch = -1): { log: PartitionLog; highWatermark: number; leaderEpoch: number } {
+    const log = topic.partitions[partition];
+    if (!log) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${topic.name}-${partition}`);
+    if (!this.cluster) return { log, highWatermark: log.logEndOffset, leaderEpoch: 0 };
+    return { log, ...this.cluster.leader(topic.name, partition, currentLeaderEpoch) };
+  }
+
+  /**
+   * OffsetForLeaderEpoch: where `leaderEpoch` ends in this broker's log (the largest epoch <= it
+   * and the start of the next, or the log end). One node writes every batch at epoch 0.
+   */
+  epochEndOffset(topicName: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number, replicaId: number): { errorCode: number; leaderEpoch: number; endOffset: bigint } {
+    const topic = this.topics.get(topicName);
+    const log = topic?.partitions[partition];
+    if (!topic || !log) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: -1, endOffset: -1n };
+    if (!this.cluster) {
+      if (currentLeaderEpoch > 0) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, leaderEpoch: -1, endOffset: -1n };
+      return leaderEpoch < 0 ? { errorCode: ErrorCode.NONE, leaderEpoch: -1, endOffset: -1n } : { errorCode: ErrorCode.NONE, leaderEpoch: 0, endOffset: BigInt(log.logEndOffset) };
+    }
+    try {
+      const { epoch, endOffset } = this.cluster.epochEndOffset(topicName, partition, currentLeaderEpoch, leaderEpoch, replicaId);
+      return { errorCode: ErrorCode.NONE, leaderEpoch: epoch, endOffset: BigInt(endOffset) };
+    } catch (e) {
+      return { errorCode: e instanceof KafkaError ? e.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR, leaderEpoch: -1, endOffset: -1n };
+    }
   }
 
   /** The partition's idempotent-producer state, rebuilt from its log on first use. */
@@ -159,6 +244,7 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    await this.cluster?.close();
     clearInterval(this.retentionTimer);
     const cleaning = this.cleaner.stop(); // the log closes below cancel a pass in flight
     this.groups.close();

@@ -97,17 +97,36 @@ function unlessNever(v: number, otherwise: number): number {
   return v >= Number.MAX_SAFE_INTEGER ? otherwise : v;
 }
 
+/** Kafka's cluster ids: 16 random bytes in URL-safe base64 without padding (22 characters). */
+export function newClusterId(): string {
+  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+}
+
+/** meta.properties of a data directory as key/value pairs, or undefined when there is none. */
+export function readMetaProperties(dataDir: string): Record<string, string> | undefined {
+  const path = join(dataDir, 'meta.properties');
+  if (!existsSync(path)) return undefined;
+  return Object.fromEntries(
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('=') && !l.startsWith('#'))
+      .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]),
+  );
+}
+
 export class TopicRegistry {
   private readonly topics = new Map<string, Topic>();
   private readonly ids = new Map<string, Topic>();
   readonly clusterId: string;
 
+  /** `clusterId`: the cluster's id from etcd; a data directory of another cluster is refused. */
   constructor(
     private readonly config: BrokerConfig,
     private readonly log: Logger,
+    clusterId?: string,
   ) {
     mkdirSync(config.dataDir, { recursive: true });
-    this.clusterId = this.loadMetaProperties();
+    this.clusterId = this.loadMetaProperties(clusterId);
     this.load();
   }
 
@@ -157,10 +176,13 @@ export class TopicRegistry {
     }
   }
 
-  /** Creates a topic; the caller has validated name, count and configs. */
-  create(name: string, partitions: number, configs: TopicOverrides = {}): Topic {
+  /**
+   * Creates a topic; the caller has validated name, count and configs. `id` is given when the
+   * topic exists elsewhere already (a cluster's brokers mirror the topics etcd holds).
+   */
+  create(name: string, partitions: number, configs: TopicOverrides = {}, id: string = randomUUID()): Topic {
     if (this.topics.has(name)) throw new Error(`topic ${name} exists`);
-    const topic: Topic = { name, id: randomUUID(), partitions: [], configs, internal: name.startsWith('__') };
+    const topic: Topic = { name, id, partitions: [], configs, internal: name.startsWith('__') };
     this.topics.set(name, topic);
     this.ids.set(topic.id, topic);
     try {
@@ -286,24 +308,22 @@ export class TopicRegistry {
     }
   }
 
-  private loadMetaProperties(): string {
+  private loadMetaProperties(expected: string | undefined): string {
     const path = join(this.config.dataDir, 'meta.properties');
-    if (existsSync(path)) {
-      const props = Object.fromEntries(
-        readFileSync(path, 'utf8')
-          .split('\n')
-          .filter((l) => l.includes('=') && !l.startsWith('#'))
-          .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]),
-      );
+    const props = readMetaProperties(this.config.dataDir);
+    if (props) {
       if (props['node.id'] !== undefined && Number(props['node.id']) !== this.config.nodeId) {
         throw new Error(
           `data directory ${this.config.dataDir} belongs to node.id ${props['node.id']}, but this broker is node.id ${this.config.nodeId}`,
         );
       }
+      if (expected !== undefined && props['cluster.id'] && props['cluster.id'] !== expected) {
+        throw new Error(`data directory ${this.config.dataDir} belongs to cluster ${props['cluster.id']}, but etcd holds cluster ${expected}`);
+      }
       if (props['cluster.id']) return props['cluster.id'];
     }
     // Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters).
-    const clusterId = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    const clusterId = expected ?? newClusterId();
     writeAtomic(path, `#Written by Brook\nversion=1\ncluster.id=${clusterId}\nnode.id=${this.config.nodeId}\n`);
     return clusterId;
   }

@@ -40,7 +40,7 @@ interface Resource {
  * compute the new dynamic values of that level with `changeBroker` and apply them to every log.
  * Returns the per-resource responses in request order.
  */
-export function alterResources<R extends Resource>(
+export async function alterResources<R extends Resource>(
   broker: Broker,
   resources: readonly R[],
   validateOnly: boolean,
@@ -49,7 +49,10 @@ export function alterResources<R extends Resource>(
 ) {
   const key = (r: Resource) => `${r.resourceType}:${r.resourceName}`;
   const repeated = repeatedKeys(resources, key);
-  return resources.map((r) => {
+  // In a cluster a topic's configs live in etcd: each change is written there and applied here
+  // when the mirror brings it back, one resource after another.
+  const pending: Promise<unknown>[] = [];
+  const responses = resources.map((r) => {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
     try {
       if (repeated.has(key(r))) throw new KafkaError(ErrorCode.INVALID_REQUEST, `resource ${r.resourceName} (type ${r.resourceType}) appears more than once in the request`);
@@ -71,26 +74,38 @@ export function alterResources<R extends Resource>(
       const topic = broker.topics.get(r.resourceName);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${r.resourceName}`);
       const next = change(topic, r);
+      const answer = { ...base, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
       if (!validateOnly) {
-        broker.topics.setConfigs(topic, next);
-        broker.log.info(`altered configs of topic ${topic.name}: ${JSON.stringify(next)}`);
+        if (broker.cluster) {
+          pending.push(
+            broker.cluster.setTopicConfigs(topic, next).then(
+              () => broker.log.info(`altered configs of topic ${topic.name}: ${JSON.stringify(next)}`),
+              (e: unknown) => Object.assign(answer, { errorCode: toErrorCode(e, broker.log).errorCode, errorMessage: (e as Error).message }),
+            ),
+          );
+        } else {
+          broker.topics.setConfigs(topic, next);
+          broker.log.info(`altered configs of topic ${topic.name}: ${JSON.stringify(next)}`);
+        }
       }
-      return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
+      return answer;
     } catch (e) {
       const { errorCode, message } = toErrorCode(e, broker.log);
       return { ...base, errorCode, errorMessage: message };
     }
   });
+  await Promise.all(pending);
+  return responses;
 }
 
 export const alterConfigsHandler = defineHandler({
   api: alterConfigsApi,
   minVersion: 0,
   maxVersion: 2,
-  handle(req, { broker }) {
+  async handle(req, { broker }) {
     return {
       throttleTimeMs: 0,
-      responses: alterResources(
+      responses: await alterResources(
         broker,
         req.resources,
         req.validateOnly,

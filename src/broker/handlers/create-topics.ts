@@ -41,6 +41,8 @@ interface Plan {
   partitions: number;
   replicationFactor: number;
   configs: ReturnType<typeof parseOverrides>;
+  /** Replicas per partition when the client gave them. */
+  assignment: number[][] | undefined;
 }
 
 /** Validates one topic of the request; throws KafkaError / ConfigError with the reason. */
@@ -53,7 +55,6 @@ export function planTopic(broker: Broker, t: CreatableTopic): Plan {
     throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `topic ${t.name} collides with existing topic ${collidesWith}: names may not differ only in '.' and '_'`);
   }
 
-  const node = broker.config.nodeId;
   let partitions: number;
   let replicationFactor: number;
   if (t.assignments.length > 0) {
@@ -64,13 +65,13 @@ export function planTopic(broker: Broker, t: CreatableTopic): Plan {
     for (const a of t.assignments) {
       if (seen.has(a.partitionIndex)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `partition ${a.partitionIndex} is assigned twice`);
       seen.add(a.partitionIndex);
-      checkReplicas(a.brokerIds, node, `partition ${a.partitionIndex}`);
+      checkReplicas(broker, a.brokerIds, `partition ${a.partitionIndex}`);
     }
     for (let i = 0; i < t.assignments.length; i++) {
       if (!seen.has(i)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'assigned partitions must be numbered 0, 1, 2, ... without gaps');
     }
     partitions = t.assignments.length;
-    replicationFactor = 1;
+    replicationFactor = t.assignments[0]!.brokerIds.length;
   } else {
     partitions = t.numPartitions === -1 ? broker.config.numPartitions : t.numPartitions;
     if (partitions < 1) {
@@ -80,22 +81,32 @@ export function planTopic(broker: Broker, t: CreatableTopic): Plan {
     if (replicationFactor < 1) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1 (or -1 for the broker default), not ${t.replicationFactor}`);
     }
-    if (replicationFactor > 1) {
-      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} is larger than the 1 available broker(s)`);
+    const live = broker.cluster ? broker.cluster.liveBrokers().length : 1;
+    if (replicationFactor > live) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} is larger than the ${live} available broker(s)`);
     }
   }
   if (partitions > MAX_PARTITIONS_PER_TOPIC) {
     throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions ${partitions} is above Brook's limit of ${MAX_PARTITIONS_PER_TOPIC} per topic`);
   }
-  return { name: t.name, partitions, replicationFactor, configs: parseOverrides(t.configs) };
+  const assignment = t.assignments.length > 0 ? [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds) : undefined;
+  return { name: t.name, partitions, replicationFactor, configs: parseOverrides(t.configs), assignment };
 }
 
-/** Replica lists for one partition on a one-broker cluster: exactly [this broker]. */
-export function checkReplicas(brokerIds: readonly number[], node: number, what: string): void {
+/** A replica list given by the client: live brokers, each once (one node: exactly [this broker]). */
+export function checkReplicas(broker: Broker, brokerIds: readonly number[], what: string): void {
   if (brokerIds.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} has no replicas`);
-  const unknown = brokerIds.find((b) => b !== node);
-  if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} names broker ${unknown}, but the only broker is ${node}`);
-  if (brokerIds.length > 1) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} lists broker ${node} ${brokerIds.length} times`);
+  const live = broker.cluster ? broker.cluster.liveBrokers().map((b) => b.nodeId) : [broker.config.nodeId];
+  const unknown = brokerIds.find((b) => !live.includes(b));
+  if (unknown !== undefined) {
+    const which = broker.cluster ? `the live brokers are ${live.join(', ')}` : `the only broker is ${live[0]}`;
+    throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} names broker ${unknown}, but ${which}`);
+  }
+  const twice = brokerIds.find((b, i) => brokerIds.indexOf(b) !== i);
+  if (twice !== undefined) {
+    const times = brokerIds.filter((b) => b === twice).length;
+    throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${what} lists broker ${twice} ${times} times`);
+  }
 }
 
 /** An existing topic whose name equals `name` once '.' and '_' are treated alike. */
@@ -110,7 +121,7 @@ export const createTopicsHandler = defineHandler({
   api: createTopicsApi,
   minVersion: 0,
   maxVersion: 7,
-  handle(req, { broker }) {
+  async handle(req, { broker }) {
     const repeated = repeatedKeys(req.topics, (t) => t.name);
 
     const failed = (name: string, errorCode: number, errorMessage: string) => ({
@@ -123,33 +134,40 @@ export const createTopicsHandler = defineHandler({
       configs: [],
     });
 
-    return {
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => {
-        if (repeated.has(t.name)) return failed(t.name, ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
-        try {
-          const plan = planTopic(broker, t);
-          const topic = req.validateOnly ? undefined : broker.topics.create(plan.name, plan.partitions, plan.configs);
-          return {
-            name: t.name,
-            topicId: topic?.id ?? ZERO_UUID,
-            errorCode: ErrorCode.NONE,
-            errorMessage: null,
-            numPartitions: plan.partitions,
-            replicationFactor: plan.replicationFactor,
-            configs: topicConfigEntries(broker.config, plan.configs).map((c) => ({
-              name: c.name,
-              value: c.value,
-              readOnly: c.readOnly,
-              configSource: c.configSource,
-              isSensitive: c.isSensitive,
-            })),
-          };
-        } catch (e) {
-          const { errorCode, message } = toErrorCode(e, broker.log);
-          return failed(t.name, errorCode, message);
-        }
-      }),
-    };
+    // One topic after another: in a cluster each is a transaction in etcd, answered once this
+    // broker's mirror has it (so the client's next Metadata here sees it).
+    const topics = [];
+    for (const t of req.topics) topics.push(await createOne(t));
+    return { throttleTimeMs: 0, topics };
+
+    async function createOne(t: CreatableTopic) {
+      if (repeated.has(t.name)) return failed(t.name, ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
+      try {
+        const plan = planTopic(broker, t);
+        const topic = req.validateOnly
+          ? undefined
+          : broker.cluster
+            ? await broker.cluster.createTopic(plan.name, plan.partitions, plan.replicationFactor, plan.configs, plan.assignment)
+            : broker.topics.create(plan.name, plan.partitions, plan.configs);
+        return {
+          name: t.name,
+          topicId: topic?.id ?? ZERO_UUID,
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+          numPartitions: plan.partitions,
+          replicationFactor: plan.replicationFactor,
+          configs: topicConfigEntries(broker.config, plan.configs).map((c) => ({
+            name: c.name,
+            value: c.value,
+            readOnly: c.readOnly,
+            configSource: c.configSource,
+            isSensitive: c.isSensitive,
+          })),
+        };
+      } catch (e) {
+        const { errorCode, message } = toErrorCode(e, broker.log);
+        return failed(t.name, errorCode, message);
+      }
+    }
   },
 });

@@ -59,7 +59,8 @@ export const deleteTopicsHandler = defineHandler({
         if (topic.name === OFFSETS_TOPIC) {
           throw new KafkaError(ErrorCode.POLICY_VIOLATION, `${OFFSETS_TOPIC} holds the committed offsets of every consumer group and cannot be deleted`);
         }
-        await broker.deleteTopic(topic);
+        if (broker.cluster) await broker.cluster.deleteTopic(topic.name);
+        else await broker.deleteTopic(topic);
         responses.push({ name: topic.name, topicId: topic.id, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (e) {
         const { errorCode, message } = toErrorCode(e, broker.log);

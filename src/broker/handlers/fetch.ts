@@ -44,6 +44,7 @@ const EMPTY = Buffer.alloc(0);
 
 interface PartitionAnswer {
   partitionIndex: number;
+  divergingEpoch?: { epoch: number; endOffset: bigint };
   errorCode: number;
   highWatermark: bigint;
   lastStableOffset: bigint;
@@ -79,6 +80,9 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
   let hasError = false;
   const logs: PartitionLog[] = [];
   const byId = version >= 13;
+  // A follower's fetch (Kafka: replica id >= 0; v15+ in the tagged replica state, with its broker epoch).
+  const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
+  const brokerEpoch = version >= 15 ? Number(req.replicaState.replicaEpoch) : -1;
   const topics = req.topics.map((t): TopicAnswer => {
     const topic = byId ? broker.topics.byId(t.topicId) : broker.topics.get(t.topic);
     const bytesBefore = bytes;
@@ -99,23 +103,54 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
         hasError = true;
         return answer;
       }
+      const offset = Number(p.fetchOffset);
+      // What this request may read: a consumer up to the high watermark (on one node the log end),
+      // a follower up to the log end. In a cluster only the leader serves either.
+      let hw = log.logEndOffset;
+      let upTo = hw;
+      if (broker.cluster) {
+        try {
+          if (replicaId >= 0) {
+            const a = broker.cluster.followerFetch(topic.name, p.partition, {
+              replicaId,
+              brokerEpoch,
+              fetchOffset: offset,
+              logStartOffset: Number(p.logStartOffset),
+              currentLeaderEpoch: p.currentLeaderEpoch,
+              lastFetchedEpoch: p.lastFetchedEpoch,
+            });
+            hw = a.highWatermark;
+            if (a.diverging) {
+              answer.divergingEpoch = { epoch: a.diverging.epoch, endOffset: BigInt(a.diverging.endOffset) };
+              answer.highWatermark = answer.lastStableOffset = BigInt(hw);
+              answer.logStartOffset = BigInt(log.logStartOffset);
+              hasError = true; // answered at once: the follower truncates before it fetches again
+              return answer;
+            }
+          } else {
+            hw = upTo = broker.cluster.leader(topic.name, p.partition, p.currentLeaderEpoch).highWatermark;
+          }
+        } catch (e) {
+          answer.errorCode = toErrorCode(e, broker.log).errorCode;
+          hasError = true;
+          return answer;
+        }
+      }
       logs.push(log);
-      const hw = log.logEndOffset;
       answer.highWatermark = answer.lastStableOffset = BigInt(hw);
       answer.logStartOffset = BigInt(log.logStartOffset);
-      const offset = Number(p.fetchOffset);
-      if (offset < log.logStartOffset || offset > hw) {
+      if (offset < log.logStartOffset || offset > log.logEndOffset) {
         answer.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
         hasError = true;
         return answer;
       }
-      if (offset === hw) return answer;
+      if (offset >= upTo) return answer;
       // KIP-74: the first partition with data gets at least one batch, whatever the budget.
       const limit = Math.max(0, Math.min(p.partitionMaxBytes, budget));
       if (limit === 0 && bytes > 0) return answer;
       try {
         if (version < 10) {
-          let buf = log.readBuffer(offset, limit, hw);
+          let buf = log.readBuffer(offset, limit, upTo);
           const zstdAt = firstZstdBatch(buf);
           if (zstdAt === 0) {
             answer.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
@@ -127,7 +162,7 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
           bytes += buf.length;
           budget -= buf.length;
         } else {
-          const r = log.read(offset, limit, hw);
+          const r = log.read(offset, limit, upTo);
           answer.records = r.slices.length === 0 ? EMPTY : { length: r.bytes, chunks: r.slices };
           bytes += r.bytes;
           budget -= r.bytes;

@@ -26,10 +26,10 @@ export const incrementalAlterConfigsHandler = defineHandler({
   api: incrementalAlterConfigsApi,
   minVersion: 0,
   maxVersion: 1,
-  handle(req, { broker }) {
+  async handle(req, { broker }) {
     return {
       throttleTimeMs: 0,
-      responses: alterResources(
+      responses: await alterResources(
         broker,
         req.resources,
         req.validateOnly,

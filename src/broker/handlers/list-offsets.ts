@@ -27,15 +27,19 @@ export const listOffsetsHandler = defineHandler({
         name: t.name,
         partitions: t.partitions.map((p) => {
           const base = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, timestamp: -1n, offset: -1n, leaderEpoch: 0 };
-          const log = broker.topics.partition(t.name, p.partitionIndex);
-          if (!log) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: -1 };
+          const topic = broker.topics.get(t.name);
+          if (!topic || !topic.partitions[p.partitionIndex]) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: -1 };
           try {
+            // The leader answers (current_leader_epoch checked from v4); "latest" is the high
+            // watermark, and lookups by time never return an offset at or past it.
+            const { log, highWatermark, leaderEpoch } = broker.leaderView(topic, p.partitionIndex, p.currentLeaderEpoch);
+            base.leaderEpoch = leaderEpoch;
             if (p.timestamp === EARLIEST) return { ...base, offset: BigInt(log.logStartOffset) };
-            if (p.timestamp === LATEST) return { ...base, offset: BigInt(log.logEndOffset) };
+            if (p.timestamp === LATEST) return { ...base, offset: BigInt(highWatermark) };
             const found = p.timestamp === MAX_TIMESTAMP ? log.maxTimestampOffset() : log.offsetForTimestamp(Number(p.timestamp));
-            return found ? { ...base, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) } : base;
+            return found && found.offset < highWatermark ? { ...base, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) } : base;
           } catch (e) {
-            return { ...base, errorCode: toErrorCode(e, broker.log).errorCode };
+            return { ...base, errorCode: toErrorCode(e, broker.log).errorCode, leaderEpoch: -1 };
           }
         }),
       })),

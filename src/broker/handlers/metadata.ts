@@ -1,6 +1,9 @@
 /**
  * Metadata (key 3), v0-12.
  * One node, leader of everything: every partition lists this broker as leader, replica and ISR.
+ * In a cluster (broker.cluster): the live brokers, and per partition the leader, epoch, replicas,
+ * ISR and offline replicas from etcd; a partition without a live leader has leader -1 and
+ * LEADER_NOT_AVAILABLE, and a topic being auto-created LEADER_NOT_AVAILABLE (Kafka's answers).
  * v0: an empty topic list means all topics; v1+: null means all, [] means none.
  * Unknown topics are auto-created when auto.create.topics.enable and (v4+) allow_auto_topic_creation;
  * otherwise UNKNOWN_TOPIC_OR_PARTITION. A name Kafka would reject gets INVALID_TOPIC_EXCEPTION.
@@ -19,6 +22,28 @@ import { topicNameProblem, type Topic } from '../topics.js';
 
 function describeTopic(broker: Broker, t: Topic) {
   const node = broker.config.nodeId;
+  const cluster = broker.cluster;
+  if (cluster) {
+    return {
+      errorCode: ErrorCode.NONE,
+      name: t.name,
+      topicId: t.id,
+      isInternal: t.internal,
+      partitions: t.partitions.map((_, i) => {
+        const v = cluster.partitionView(t.name, i);
+        return {
+          // Kafka: a partition whose leader is not a live broker has leader -1 and this code.
+          errorCode: v.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+          partitionIndex: i,
+          leaderId: v.leader,
+          leaderEpoch: v.leaderEpoch,
+          replicaNodes: v.replicas,
+          isrNodes: v.isr,
+          offlineReplicas: v.offline,
+        };
+      }),
+    };
+  }
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
@@ -69,15 +94,17 @@ export const metadataHandler = defineHandler({
           topics.push({ errorCode: toErrorCode(e, broker.log).errorCode, name, topicId: ZERO_UUID, partitions: [] });
           continue;
         }
-        topics.push(topic ? describeTopic(broker, topic) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, partitions: [] });
+        const missing = broker.isAutoCreating(name) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        topics.push(topic ? describeTopic(broker, topic) : { errorCode: missing, name, topicId: ZERO_UUID, partitions: [] });
       }
     }
     const { host, port } = broker.advertised;
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.config.nodeId, host, port, rack: null }],
+      // A cluster lists its live (registered) brokers only, and the controller etcd elected.
+      brokers: broker.cluster ? broker.cluster.liveBrokers() : [{ nodeId: broker.config.nodeId, host, port, rack: null }],
       clusterId: broker.clusterId,
-      controllerId: broker.config.nodeId,
+      controllerId: broker.cluster ? broker.cluster.controllerId() : broker.config.nodeId,
       topics,
     };
   },

@@ -80,15 +80,27 @@ function checkSequence(producers: PartitionProducers, identity: BatchIdentity, r
  * failures come back as the partition's error code, never thrown. `version` is the Produce version
  * the batch arrived with (zstd needs 7+). Also the append of the WebSocket gateway's `pub`.
  */
-export function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean): PartitionResult {
+export function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean, timeoutMs = 30_000): PartitionResult {
   const log = topic.partitions[index];
   if (!log) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const topicConfig = broker.topics.effectiveConfig(topic);
-  // acks=all needs min.insync.replicas in-sync replicas; one node is an ISR of one (Kafka checks
-  // this before looking at the records, and acks 0 and 1 do not care).
-  const minIsr = topicConfig['min.insync.replicas'] as number;
-  if (wantDurable && minIsr > 1) {
-    return failed(index, ErrorCode.NOT_ENOUGH_REPLICAS, `The size of the current ISR (1) is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topic.name}-${index}`);
+  const cluster = broker.cluster;
+  let leaderEpoch = 0;
+  if (cluster) {
+    // Only the leader appends; acks=all needs min.insync.replicas in the ISR before anything is
+    // written (NOT_ENOUGH_REPLICAS), Kafka's order: both before the records are looked at.
+    try {
+      leaderEpoch = cluster.leader(topic.name, index).leaderEpoch;
+      if (wantDurable) cluster.checkIsrForAcksAll(topic.name, index);
+    } catch (e) {
+      return failed(index, toErrorCode(e, broker.log).errorCode, (e as Error).message);
+    }
+  } else {
+    // One node is an ISR of one (acks 0 and 1 do not care).
+    const minIsr = topicConfig['min.insync.replicas'] as number;
+    if (wantDurable && minIsr > 1) {
+      return failed(index, ErrorCode.NOT_ENOUGH_REPLICAS, `The size of the current ISR (1) is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topic.name}-${index}`);
+    }
   }
   try {
     if (!records || records.length === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'no record batch in the request');
@@ -119,11 +131,22 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
     const wanted = codecByName(topicConfig['compression.type'] as string);
     const bytes = wanted !== undefined && wanted !== batch.codec ? recompressBatch(records, wanted, levelFor(wanted, topicConfig)) : records;
 
-    const r = log.append(bytes);
+    const r = log.append(bytes, { leaderEpoch });
     // Per batch, from its header: never per record (src/broker/stats.ts). Bytes as received.
     if (broker.stats.enabled) broker.stats.produced(broker.stats.topic(topic.name), batch.recordsCount, records.length);
     if (producers && identity) producers.record(identity, r.baseOffset, r.lastOffset, r.logAppendTime);
     broker.appended(log);
+    let durable = wantDurable ? r.flushed : undefined;
+    if (cluster) {
+      cluster.afterLeaderAppend(topic.name, index);
+      // acks=all in a cluster: answered once the high watermark passes the batch (the ISR has it).
+      if (wantDurable) {
+        const committed = cluster.waitForCommit(topic.name, index, r.lastOffset, timeoutMs).then((code) => {
+          if (code !== ErrorCode.NONE) throw new KafkaError(code, `${topic.name}-${index}: offset ${r.lastOffset} not replicated to the in-sync replicas (${code})`);
+        });
+        durable = r.flushed ? Promise.all([r.flushed, committed]).then(() => undefined) : committed;
+      }
+    }
     return {
       index,
       errorCode: ErrorCode.NONE,
@@ -131,8 +154,9 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
       logAppendTimeMs: BigInt(r.logAppendTime),
       logStartOffset: BigInt(log.logStartOffset),
       errorMessage: null,
-      // The flush policy decides durability (flush.messages=1: every append); acks=-1 waits for it.
-      durable: wantDurable ? r.flushed : undefined,
+      // The flush policy decides durability (flush.messages=1: every append); acks=-1 waits for it,
+      // and in a cluster for the in-sync replicas.
+      durable,
     };
   } catch (e) {
     const { errorCode, message } = toErrorCode(e, broker.log);
@@ -177,7 +201,7 @@ export const produceHandler = defineHandler({
       const partitionResponses = t.partitionData.map((p) => {
         if (requestError !== ErrorCode.NONE) return failed(p.index, requestError);
         if (!topic) return failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        return appendPartition(broker, topic, p.index, p.records, version, acks === -1);
+        return appendPartition(broker, topic, p.index, p.records, version, acks === -1, req.timeoutMs);
       });
       if (broker.stats.enabled) countErrors(broker, partitionResponses);
       return { name: t.name, partitionResponses };

@@ -1,0 +1,69 @@
+/**
+ * What the broker and its handlers ask of cluster membership (src/cluster/node.ts implements it).
+ * An interface here so that broker/ stays below cluster/: handlers see partitions by name and
+ * index and Kafka error codes, never etcd or fetchers. A single node has no membership
+ * (Broker.cluster is undefined) and leads every partition itself at epoch 0.
+ *
+ * Methods that refuse throw KafkaError with Kafka's code.
+ */
+import type { TopicOverrides } from '../config.js';
+import type { Topic } from './topics.js';
+
+export interface LeaderState {
+  highWatermark: number;
+  leaderEpoch: number;
+}
+
+export interface FollowerFetchAnswer {
+  highWatermark: number;
+  /** Where the follower's log parts from the leader's (DivergingEpoch); undefined when it does not. */
+  diverging: { epoch: number; endOffset: number } | undefined;
+}
+
+export interface PartitionView {
+  /** -1 when the leader is not a live broker. */
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  offline: number[];
+}
+
+export interface LiveBroker {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface ClusterMembership {
+  /** Leader-only requests: NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH otherwise. */
+  leader(topic: string, partition: number, currentLeaderEpoch?: number): LeaderState;
+  /** acks=all, before appending: NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas. */
+  checkIsrForAcksAll(topic: string, partition: number): void;
+  /** After a leader append (the HW may move at once). */
+  afterLeaderAppend(topic: string, partition: number): void;
+  /** acks=all: resolves with NONE or the error code once the HW passed lastOffset (or timeoutMs passed). */
+  waitForCommit(topic: string, partition: number, lastOffset: number, timeoutMs: number): Promise<number>;
+  /**
+   * A follower's fetch at the leader (Fetch with replica id >= 0): checks leadership and the epoch,
+   * records the follower's position (HW, ISR), and says where its log diverges.
+   */
+  followerFetch(
+    topic: string,
+    partition: number,
+    f: { replicaId: number; brokerEpoch: number; fetchOffset: number; logStartOffset: number; currentLeaderEpoch: number; lastFetchedEpoch: number },
+  ): FollowerFetchAnswer;
+  /** OffsetForLeaderEpoch: { epoch, endOffset } of this replica (followers may ask any replica). */
+  epochEndOffset(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number, replicaId: number): { epoch: number; endOffset: number };
+  partitionView(topic: string, partition: number): PartitionView;
+  liveBrokers(): LiveBroker[];
+  /** The controller's node id, -1 while none is elected. */
+  controllerId(): number;
+  allocateProducerId(): Promise<number>;
+  createTopic(name: string, partitions: number, replicationFactor: number, configs: TopicOverrides, assignment?: number[][]): Promise<Topic>;
+  deleteTopic(name: string): Promise<void>;
+  addPartitions(topic: Topic, count: number, assignment?: number[][]): Promise<void>;
+  setTopicConfigs(topic: Topic, configs: TopicOverrides): Promise<void>;
+  close(): Promise<void>;
+}
