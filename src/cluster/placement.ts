@@ -93,10 +93,12 @@ export function assignReplicas(
 function assignRackUnaware(ids: number[], partitions: number, rf: number, startPartition: number, fixedStartIndex?: number): number[][] {
   const n = ids.length;
   const startIndex = fixedStartIndex ?? randomIndex(n);
-  let shift = fixedStartIndex ?? randomIndex(n);
+  const baseShift = fixedStartIndex ?? randomIndex(n);
   const out: number[][] = [];
   for (let i = 0, p = Math.max(0, startPartition); i < partitions; i++, p++) {
-    if (p > 0 && p % n === 0) shift++;
+    // One more shift per completed lap of the brokers (Kafka increments as it goes; computing it
+    // from p lets added partitions continue exactly where the original ones stopped).
+    const shift = baseShift + Math.floor(p / n);
     const first = (p + startIndex) % n;
     const replicas = [ids[first]];
     for (let j = 0; j < rf - 1; j++) replicas.push(ids[replicaIndex(first, shift, j, n)]);
@@ -130,10 +132,12 @@ function assignRackAware(sorted: PlacementBroker[], partitions: number, rf: numb
   const n = arranged.length;
   const rackCount = new Set(arranged.map((b) => b.rack ?? '')).size;
   const startIndex = fixedStartIndex ?? randomIndex(n);
-  let shift = fixedStartIndex ?? randomIndex(n);
+  const baseShift = fixedStartIndex ?? randomIndex(n);
   const out: number[][] = [];
   for (let i = 0, p = Math.max(0, startPartition); i < partitions; i++, p++) {
-    if (p > 0 && p % n === 0) shift++;
+    // One more shift per completed lap of the brokers (Kafka increments as it goes; computing it
+    // from p lets added partitions continue exactly where the original ones stopped).
+    const shift = baseShift + Math.floor(p / n);
     const first = (p + startIndex) % n;
     const leader = arranged[first];
     const replicas = [leader.id];
