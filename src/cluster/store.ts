@@ -339,6 +339,7 @@ export class ClusterStore {
     this.cid = stored;
     this.base = `${this.prefix}/${stored}/`;
     await this.loadAndWatch();
+    this.emit({ kind: 'resync' }); // listeners added before open() learn that the mirror is filled
     return stored;
   }
 
