@@ -152,6 +152,12 @@ describe('ClusterStore', () => {
     expect(await a.compareAndSetPartition('cas', 0, s1!.version, { leader: 1, leaderEpoch: 4, isr: [1, 2], controllerEpoch: 1 })).toBeNull();
     await waitFor(() => b.partition('cas', 0)?.version === s1!.version, 2000, 'the CAS in the other mirror');
     expect(b.partition('cas', 0)?.isr).toEqual([1]);
+    // Two writers racing on the same version: exactly one wins (decided inside etcd).
+    const race = await Promise.all([
+      a.compareAndSetPartition('cas', 0, s1!.version, { leader: 1, leaderEpoch: 3, isr: [1, 2], controllerEpoch: 1 }),
+      b.compareAndSetPartition('cas', 0, s1!.version, { leader: 1, leaderEpoch: 3, isr: [1, 3], controllerEpoch: 1 }),
+    ]);
+    expect(race.filter((r) => r !== null).length).toBe(1);
   });
 
   it('hands out producer id blocks that never overlap across stores allocating concurrently', async () => {
@@ -188,13 +194,17 @@ describe('ClusterStore', () => {
     const ok = await zombie.controllerTxn().put('marker', '"before"').commit();
     expect(ok.succeeded).toBe(true);
 
+    // Built while still controller, committed after the pause: what a paused process does. Only
+    // etcd's compare on the controller key's create revision can stop it.
+    const pending = zombie.controllerTxn().put('marker', '"zombie"');
     zombie.pauseSessionForTest();
     const other = await openRegistered(prefix, 2);
     const info = await other.campaign(); // waits until the zombie's key expires with its lease
     expect(info.nodeId).toBe(2);
 
-    const res = await zombie.controllerTxn().put('marker', '"zombie"').commit();
-    expect(res.succeeded).toBe(false);
+    expect((await pending.commit()).succeeded).toBe(false);
+    // A txn built after its mirror saw the new controller is refused too.
+    expect((await zombie.controllerTxn().put('marker', '"zombie"').commit()).succeeded).toBe(false);
     const raw = new Etcd3({ hosts: [etcd.endpoint] });
     try {
       expect(await raw.get(`${prefix}/${zombie.clusterId}/marker`).string()).toBe('"before"');
