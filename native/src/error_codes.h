@@ -10,6 +10,7 @@ BROOK_ERROR_CODE(INVALID_RECORD, "batch is well-formed bytes but violates a rule
 BROOK_ERROR_CODE(INVALID_TIMESTAMP, "a record timestamp outside the log's message.timestamp.before/after.max.ms")
 BROOK_ERROR_CODE(MESSAGE_TOO_LARGE, "batch larger than max.message.bytes")
 BROOK_ERROR_CODE(OFFSET_OUT_OF_RANGE, "read or truncate outside [logStartOffset, logEndOffset]")
+BROOK_ERROR_CODE(OFFSET_MISMATCH, "follower append not continuing the log end offset (a gap or an overlap)")
 BROOK_ERROR_CODE(INVALID_ARGUMENT, "caller passed something impossible (negative size, bad config value)")
 BROOK_ERROR_CODE(UNSUPPORTED_CODEC, "compression codec id not known")
 BROOK_ERROR_CODE(CODEC_ERROR, "compressed bytes that do not decode")

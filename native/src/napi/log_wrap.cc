@@ -155,6 +155,7 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     return DefineClass(env, "Log",
                        {
                            InstanceMethod<&LogWrap::Append>("append"),
+                           InstanceMethod<&LogWrap::AppendAsFollower>("appendAsFollower"),
                            InstanceMethod<&LogWrap::Read>("read"),
                            InstanceMethod<&LogWrap::ReadBuffer>("readBuffer"),
                            InstanceMethod<&LogWrap::OffsetForTimestamp>("offsetForTimestamp"),
@@ -199,11 +200,26 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     const int32_t epoch = int32_t(Int(info, 1));
     const int64_t now = Int(info, 2);
     auto r = Guard(info.Env(), [&] { return log_->Append(buf.Data(), buf.ByteLength(), epoch, now); });
+    return AppendResults(info.Env(), r);
+  }
+
+  // An append's numbers into results_ (the constructor's array); flush_due as the return value.
+  Napi::Value AppendResults(Napi::Env env, const storage::AppendResult& r) {
     results_[0] = double(r.base_offset);
     results_[1] = double(r.last_offset);
     results_[2] = double(r.append_time);
     results_[3] = double(r.log_append_time);
-    return Napi::Boolean::New(info.Env(), r.flush_due);
+    return Napi::Boolean::New(env, r.flush_due);
+  }
+
+  // appendAsFollower(buffer, now) -> flushDue: boolean; results as append's (logAppendTime -1).
+  // Writes the leader's batches with their own offsets and epochs; the buffer is only read, and
+  // not kept. On return the batches are written (page cache) and visible.
+  Napi::Value AppendAsFollower(const Napi::CallbackInfo& info) {
+    auto buf = info[0].As<Napi::Uint8Array>();
+    const int64_t now = Int(info, 1);
+    auto r = Guard(info.Env(), [&] { return log_->AppendAsFollower(buf.Data(), buf.ByteLength(), now); });
+    return AppendResults(info.Env(), r);
   }
 
   // read(offset, maxBytes, upTo) -> { ranges: Float64Array [fd, position, length]*, files: FileRef[] }:

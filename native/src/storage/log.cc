@@ -51,6 +51,42 @@ int64_t ReadCheckpoint(const std::string& path) {
 
 std::string CheckpointText(int64_t v) { return "0\n" + std::to_string(v) + "\n"; }
 
+// Checks a leader's batches for Log::AppendAsFollower (log.h has the rules) and fills `spans` with
+// each batch's position, size, offset span (lastOffsetDelta + 1, not recordsCount: a compacted
+// batch keeps its last offset with fewer records) and maxTimestamp. `next` is the log end offset.
+void ValidateLeaderBatches(const uint8_t* buf, size_t len, int64_t next, std::vector<record::BatchSpan>* spans) {
+  spans->clear();
+  if (len == 0) throw Error("INVALID_RECORD", "no record batches");
+  for (size_t pos = 0, i = 0; pos < len; i++) {
+    const uint8_t* p = buf + pos;
+    const size_t left = len - pos;
+    auto at = [&](const std::string& why) {
+      return "follower append, batch " + std::to_string(i) + " at byte " + std::to_string(pos) + ": " + why;
+    };
+    switch (record::CheckStoredBatch(p, left)) {
+      case record::StoredBatchCheck::kOk: break;
+      case record::StoredBatchCheck::kTorn:
+        throw Error("CORRUPT_MESSAGE", at("partial batch (" + std::to_string(left) + " bytes left)"));
+      case record::StoredBatchCheck::kCorrupt:
+        throw Error("CORRUPT_MESSAGE",
+                    at("size below 61, magic other than 2, negative lastOffsetDelta or CRC mismatch"));
+    }
+    const record::BatchHeaderView h{p};
+    const int64_t span = int64_t(h.LastOffsetDelta()) + 1;
+    if (h.RecordsCount() < 0 || h.RecordsCount() > span || span > INT32_MAX) {
+      throw Error("INVALID_RECORD", at("recordsCount " + std::to_string(h.RecordsCount()) + " with lastOffsetDelta " +
+                                       std::to_string(h.LastOffsetDelta())));
+    }
+    if (h.BaseOffset() != next) {
+      throw Error("OFFSET_MISMATCH", at("baseOffset " + std::to_string(h.BaseOffset()) +
+                                        " where the log continues at " + std::to_string(next)));
+    }
+    spans->push_back(record::BatchSpan{pos, uint32_t(h.TotalSize()), int32_t(span), h.MaxTimestamp()});
+    next += span;
+    pos += size_t(h.TotalSize());
+  }
+}
+
 }  // namespace
 
 Log::Log(std::string dir, const LogConfig& config)
@@ -188,10 +224,14 @@ void Log::CheckOpen() const {
   if (closed_) throw Error("CLOSED", "log " + dir_ + " is closed");
 }
 
-AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms) {
+void Log::StartAppend() {
   CheckOpen();
   if (broken_) throw Error("IO", "log " + dir_ + " refused appends after a write could not be undone; reopen it");
   if (!pending_deletes_.empty()) ReapDeleted();
+}
+
+AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms) {
+  StartAppend();
   record::ValidateClientBatches(buf, len, record::ValidateOptions{config_.max_message_bytes}, &spans_);
   // Records are parsed on append only when a check needs them: compacted logs need keys, and
   // timestamp bounds (CreateTime only: LogAppendTime replaces the timestamps) need timestamps.
@@ -214,9 +254,6 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
   if (checks.require_key || check_timestamps) {
     for (const auto& s : spans_) record::CheckRecords(buf + s.pos, s.size, checks);
   }
-  if (len > size_t(INT32_MAX)) {
-    throw Error("MESSAGE_TOO_LARGE", "an append of " + std::to_string(len) + " bytes does not fit a segment");
-  }
   int64_t records = 0;
   for (const auto& s : spans_) records += s.count;
   const int64_t first = next_offset_;
@@ -224,9 +261,26 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
   MaybeRoll(len, last, spans_.size(), now_ms);
   const int64_t log_append_time = config_.log_append_time ? now_ms : -1;
   record::AssignOffsets(buf, spans_, first, leader_epoch, log_append_time);
+  return WriteBatches(buf, len, first, last, log_append_time, now_ms);
+}
+
+AppendResult Log::AppendAsFollower(const uint8_t* buf, size_t len, int64_t now_ms) {
+  StartAppend();
+  ValidateLeaderBatches(buf, len, next_offset_, &spans_);
+  const int64_t first = next_offset_;
+  const record::BatchHeaderView tail{buf + spans_.back().pos};
+  const int64_t last = tail.LastOffset();
+  MaybeRoll(len, last, spans_.size(), now_ms);
+  return WriteBatches(buf, len, first, last, -1, now_ms);
+}
+
+AppendResult Log::WriteBatches(const uint8_t* buf, size_t len, int64_t first, int64_t last, int64_t log_append_time,
+                               int64_t now_ms) {
   active().Append(buf, len, spans_, first, now_ms, &broken_);
   next_offset_ = last + 1;
-  unflushed_messages_ += records;
+  // Offsets, not records, as Kafka counts unflushed messages (log end - recovery point): the two
+  // differ only for compacted batches a follower copies.
+  unflushed_messages_ += last - first + 1;
   // The whole-log walk (CheckInvariants) would make every append O(log size) in debug builds; an
   // append only moves the active segment's end, so that is what is checked here.
   BROOK_DCHECK(next_offset_ == active().next_offset(), "log end " + std::to_string(next_offset_) +
@@ -236,6 +290,9 @@ AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t
 }
 
 void Log::MaybeRoll(size_t bytes, int64_t last_offset, size_t batches, int64_t now_ms) {
+  if (bytes > size_t(INT32_MAX)) {
+    throw Error("MESSAGE_TOO_LARGE", "an append of " + std::to_string(bytes) + " bytes does not fit a segment");
+  }
   Segment& a = active();
   if (a.empty()) return;
   const bool roll = a.size() + bytes > uint64_t(config_.segment_bytes) ||           //

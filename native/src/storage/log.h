@@ -135,6 +135,18 @@ class Log {
   // unchanged (the buffer may already carry assigned offsets if the write itself failed).
   AppendResult Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms);
 
+  // Replication (Kafka's appendAsFollower): appends batches as the leader's Fetch returned them,
+  // keeping their offsets, leader epochs, timestamps and CRCs; the bytes are written unchanged.
+  // Every batch is checked before anything is written, as recovery checks stored batches (size,
+  // magic 2, CRC-32C, recordsCount within lastOffsetDelta + 1, which a compacted batch may fall
+  // short of); a partial batch at the end is CORRUPT_MESSAGE. max.message.bytes, timestamps and
+  // keys are the leader's business and are not checked. The first batch must start at the log end
+  // offset and each next one right after its predecessor's last offset, else OFFSET_MISMATCH.
+  // Rolls, indexes, flush.messages and the write itself are Append's. Returns the first batch's
+  // base offset and the last batch's last offset (log_append_time -1: nothing is stamped).
+  // On return: written and visible; durable only after a flush. On error: nothing written.
+  AppendResult AppendAsFollower(const uint8_t* buf, size_t len, int64_t now_ms);
+
   // Whole batches starting with the one that contains `offset`: at least one batch even if larger
   // than max_bytes (KIP-74), then more while they fit, never a batch with lastOffset >= up_to
   // (up_to < 0 or > logEndOffset means logEndOffset). May span segments. offset outside
@@ -229,6 +241,16 @@ class Log {
   SegmentOptions segment_options() const;
   Segment& active() { return *segments_.rbegin()->second; }
   void CheckOpen() const;
+  // What Append and AppendAsFollower share around their own validation and byte edits:
+  //   StartAppend: refuses a closed or broken log, reaps due deletions.
+  //   MaybeRoll: refuses a write no segment can hold (MESSAGE_TOO_LARGE), rolls when the active
+  //              segment cannot take it (size, age, index room, relative offsets).
+  //   WriteBatches: one pwrite of buf, whose validated batches are spans_ covering offsets
+  //                 [first, last] (each span's count = the offsets it covers), then advances the
+  //                 log end and the unflushed count.
+  void StartAppend();
+  AppendResult WriteBatches(const uint8_t* buf, size_t len, int64_t first, int64_t last, int64_t log_append_time,
+                            int64_t now_ms);
   void MaybeRoll(size_t bytes, int64_t last_offset, size_t batches, int64_t now_ms);
   void Roll(int64_t now_ms);
   // A random jitter in [0, min(segment.jitter.ms, segment.ms)), drawn for each new active segment
