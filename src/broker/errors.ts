@@ -27,6 +27,9 @@ const NATIVE_CODES: Record<string, number> = {
   INVALID_TIMESTAMP: ErrorCode.INVALID_TIMESTAMP,
   MESSAGE_TOO_LARGE: ErrorCode.MESSAGE_TOO_LARGE,
   OFFSET_OUT_OF_RANGE: ErrorCode.OFFSET_OUT_OF_RANGE,
+  // A follower append that does not continue the log end offset: the data is not where this
+  // replica's log is (Kafka has no wire code for its UnexpectedAppendOffsetException).
+  OFFSET_MISMATCH: ErrorCode.OFFSET_OUT_OF_RANGE,
   UNSUPPORTED_CODEC: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
   // A full or failing disk: the partition is unavailable here until it recovers. Clients retry.
   NO_SPACE: ErrorCode.KAFKA_STORAGE_ERROR,

@@ -99,6 +99,8 @@ export interface CompactionResult {
 export interface NativeLog {
   /** Returns flushDue; writes [base, last, appendTime, logAppendTime] into the constructor's results array. */
   append(buf: Uint8Array, leaderEpoch: number, now: number): boolean;
+  /** Appends a leader's batches unchanged (offsets and epochs kept); results and return as append's. */
+  appendAsFollower(buf: Uint8Array, now: number): boolean;
   /** `ranges` holds [fd, position, length] per slice; `files[i]` owns slice i's file. */
   read(offset: number, maxBytes: number, upTo: number): { ranges: Float64Array; files: FileHandle[] };
   readBuffer(offset: number, maxBytes: number, upTo: number): Buffer;

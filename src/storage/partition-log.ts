@@ -273,6 +273,27 @@ export class PartitionLog {
   }
 
   /**
+   * Replication: appends batches exactly as the leader's Fetch returned them (Kafka's
+   * appendAsFollower), keeping their offsets, partition leader epochs, timestamps and CRCs; the
+   * bytes of `batches` are written unchanged and the buffer is not modified. Every batch is checked
+   * first, as recovery checks stored batches: size, magic 2, CRC-32C, recordsCount within
+   * lastOffsetDelta + 1 (compacted batches have gaps); a partial batch at the end is
+   * CORRUPT_MESSAGE. max.message.bytes, timestamps and keys are not checked (the leader did).
+   * The first batch must start at logEndOffset and each next one right after the previous one's
+   * last offset, else OFFSET_MISMATCH; on any error nothing is written. Rolls, indexes and
+   * flush.messages behave as in append(). Returns the first base offset and the last batch's last
+   * offset (logAppendTime -1). On return: written and visible, not durable (see `flushed`).
+   */
+  appendAsFollower(batches: Uint8Array, opts: { now?: number } = {}): AppendResult {
+    if (!(batches instanceof Uint8Array)) throw invalid('batches must be a Buffer or Uint8Array');
+    const flushDue = this.#native.appendAsFollower(batches, nowArg(opts.now));
+    const r = this.#results;
+    const result: AppendResult = { baseOffset: r[0]!, lastOffset: r[1]!, appendTime: r[2]!, logAppendTime: r[3]! };
+    if (flushDue) result.flushed = this.#backgroundFlush();
+    return result;
+  }
+
+  /**
    * Whole batches from the one containing `offset`: at least one batch even if it is larger than
    * maxBytes (KIP-74), then more while they fit; never a batch at or past `upTo` (the high
    * watermark; default logEndOffset). May span segments. Returns file slices for zero-copy sending,

@@ -25,6 +25,7 @@ const NATIVE: [NativeErrorCode, number, 'logged' | 'quiet'][] = [
   ['INVALID_TIMESTAMP', ErrorCode.INVALID_TIMESTAMP, 'quiet'],
   ['MESSAGE_TOO_LARGE', ErrorCode.MESSAGE_TOO_LARGE, 'quiet'],
   ['OFFSET_OUT_OF_RANGE', ErrorCode.OFFSET_OUT_OF_RANGE, 'quiet'],
+  ['OFFSET_MISMATCH', ErrorCode.OFFSET_OUT_OF_RANGE, 'quiet'],
   ['UNSUPPORTED_CODEC', ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'quiet'],
   ['NO_SPACE', ErrorCode.KAFKA_STORAGE_ERROR, 'logged'],
   ['IO', ErrorCode.KAFKA_STORAGE_ERROR, 'logged'],
