@@ -496,15 +496,26 @@ export class ClusterStore {
     return this.ttlSec;
   }
 
-  async register(reg: Omit<BrokerRegistration, 'epoch'>): Promise<number> {
+  /**
+   * Registers this broker (see the file comment). `waitForExpiryMs`: how long to keep retrying
+   * while another lease holds the node id, e.g. this broker's own previous process killed less
+   * than a TTL ago (default 0: refuse at once, like Kafka's NodeExists on /brokers/ids).
+   */
+  async register(reg: Omit<BrokerRegistration, 'epoch'>, opts: { waitForExpiryMs?: number } = {}): Promise<number> {
     if (this.registration) throw new Error('register() was already called');
     this.registration = { nodeId: reg.nodeId, host: reg.host, port: reg.port, rack: reg.rack };
-    const ok = await this.tryRegister();
-    if (!ok) {
-      this.registration = null;
-      throw new NodeIdInUseError(this.nodeId);
+    const deadline = Date.now() + (opts.waitForExpiryMs ?? 0);
+    try {
+      for (;;) {
+        if (this.closed) throw new ClusterStoreClosedError();
+        if (await this.tryRegister()) return this.brokerEpoch;
+        if (Date.now() >= deadline) throw new NodeIdInUseError(this.nodeId);
+        await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+      }
+    } catch (err) {
+      this.registration = null; // a failed register() may be called again
+      throw err;
     }
-    return this.brokerEpoch;
   }
 
   /**

@@ -60,6 +60,12 @@ describe('ClusterStore', () => {
     await expect(dup.register({ nodeId: 1, host: 'h', port: 1, rack: null })).rejects.toThrow(NodeIdInUseError);
     expect(dup.sessionLive).toBe(false);
     expect(a.sessionLive).toBe(true);
+    // With a wait, the same id registers once the holder is gone (a restart after a crash).
+    const waiting = dup.register({ nodeId: 1, host: 'h', port: 1, rack: null }, { waitForExpiryMs: 3000 });
+    await new Promise((r) => setTimeout(r, 300));
+    await a.close();
+    await expect(waiting).resolves.toBeGreaterThan(a.brokerEpoch);
+    expect(dup.sessionLive).toBe(true);
   });
 
   it('removes a registration at once on close, and after the TTL when renewals stop', async () => {
