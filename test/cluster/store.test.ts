@@ -257,3 +257,17 @@ describe('ClusterStore session deadline', () => {
     expect(s.brokerEpoch).toBeGreaterThan(firstEpoch);
   });
 });
+
+describe('ClusterStore across an etcd restart', () => {
+  it('resumes its watch and keeps or regains its session when etcd restarts', async () => {
+    const prefix = uniquePrefix();
+    const a = await openRegistered(prefix, 1);
+    const b = await openRegistered(prefix, 2);
+    await etcd.process.restart();
+    await waitFor(() => a.sessionLive && b.sessionLive, 8000, 'live sessions after the restart');
+    // Retried: the client may still be reconnecting.
+    await waitFor(async () => (await a.createTopic(topic('later', [[1]]), [state(1, [1])]).catch(() => null)) !== null, 8000, 'a write after the restart');
+    await waitFor(() => b.partition('later', 0), 8000, 'the write in the other mirror');
+    await waitFor(() => b.brokers().size === 2, 8000, 'both registrations');
+  });
+});
