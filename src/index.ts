@@ -14,6 +14,8 @@ import { KafkaServer } from './network/server.js';
 import { ApiKey } from './protocol/api-keys.js';
 import { preadWrite, readSlice, sendfile, shutdownSocket } from './storage/partition-log.js';
 import type { Authenticate } from './ws/auth.js';
+import type { ClusterStore } from './cluster/store.js';
+import { readMetaProperties } from './broker/topics.js';
 import { Gateway, type GatewayStats, type HttpRoutes } from './ws/gateway.js';
 import { loadUws } from './ws/uws.js';
 import { createLogger, functionLogger, PeerLogLimiter, silentLogger, type Logger } from './util/logger.js';
@@ -97,7 +99,30 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
   // Lines about connections closed for bad input, limited per client address (util/logger.ts).
   const peerLog = new PeerLogLimiter(log);
 
-  const broker = new Broker(config, log);
+  // Cluster mode: etcd first. Its cluster id names the data directory's cluster (a directory of
+  // another cluster is refused), and the broker registers once its listener is bound.
+  let store: ClusterStore | undefined;
+  let clusterId: string | undefined;
+  // Loaded only here: etcd's client (gRPC) costs start-up time a single node does not need.
+  const cluster = config.cluster.enabled ? { ...(await import('./cluster/store.js')), ...(await import('./cluster/node.js')) } : undefined;
+  if (cluster) {
+    store = new cluster.ClusterStore({ endpoints: config.cluster.etcdEndpoints, nodeId: config.nodeId, sessionTimeoutMs: config.cluster.sessionTimeoutMs, log });
+    try {
+      clusterId = await store.open(readMetaProperties(config.dataDir)?.['cluster.id']);
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw e;
+    }
+  }
+  let broker: Broker;
+  try {
+    broker = new Broker(config, log, { clusterId });
+  } catch (e) {
+    await store?.close().catch(() => undefined);
+    throw e;
+  }
+  const node = cluster && store ? new cluster.ClusterNode(broker, store) : undefined;
+  broker.cluster = node;
   const dispatcher = new Dispatcher(broker);
   const server = new KafkaServer(dispatcher, {
     maxRequestBytes: config.socketRequestMaxBytes,
@@ -131,6 +156,17 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
   }
   if (config.advertised.port === 0) config = { ...config, advertised: { ...config.advertised, port } };
   broker.setAdvertised(config.advertised);
+  if (node) {
+    try {
+      await node.start();
+    } catch (e) {
+      await gateway?.close();
+      await server.drain(0);
+      server.closeAll();
+      await broker.close();
+      throw e;
+    }
+  }
   if (config.inertKeys.length > 0) log.warn(`accepted with no effect on a single Brook node: ${config.inertKeys.join(', ')}`);
   log.info(`listening on ${config.listener.host}:${port}, advertised as ${config.advertised.host}:${config.advertised.port}, data in ${config.dataDir}, cluster ${broker.clusterId}`);
 

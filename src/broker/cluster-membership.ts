@@ -36,7 +36,25 @@ export interface LiveBroker {
   rack: string | null;
 }
 
+/** Kafka's replication gauges and counters as this broker reports them (metrics). */
+export interface ReplicationStats {
+  /** Partitions with a replica here. */
+  partitions: number;
+  /** Partitions led here. */
+  leaders: number;
+  /** Led here with an ISR smaller than the replica list. */
+  underReplicated: number;
+  /** 1 on the controller, else 0. */
+  activeController: number;
+  /** Partitions without a live leader: counted by the controller only (0 elsewhere), as Kafka does. */
+  offline: number;
+  liveBrokers: number;
+  isrShrinks: number;
+  isrExpands: number;
+}
+
 export interface ClusterMembership {
+  replicationStats(): ReplicationStats;
   /** Leader-only requests: NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH otherwise. */
   leader(topic: string, partition: number, currentLeaderEpoch?: number): LeaderState;
   /** acks=all, before appending: NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas. */
@@ -61,6 +79,14 @@ export interface ClusterMembership {
   /** The controller's node id, -1 while none is elected. */
   controllerId(): number;
   allocateProducerId(): Promise<number>;
+  /** Whether this broker leads the partition now (not fenced). */
+  isLeader(topic: string, partition: number): boolean;
+  /**
+   * Calls `listener` whenever this broker becomes leader of a partition or stops leading it (the
+   * group coordinator loads and unloads the groups of a __consumer_offsets partition). Returns the
+   * unsubscribe function.
+   */
+  onLeadershipChange(listener: (topic: string, partition: number, leader: boolean) => void): () => void;
   createTopic(name: string, partitions: number, replicationFactor: number, configs: TopicOverrides, assignment?: number[][]): Promise<Topic>;
   deleteTopic(name: string): Promise<void>;
   addPartitions(topic: Topic, count: number, assignment?: number[][]): Promise<void>;

@@ -244,17 +244,21 @@ function brokerFamilies(src: MetricsSource): Registry {
   family('kafka_topic_partitions', 'kafka_exporter: partitions per topic', 'gauge', () => [...broker.topics.all()].map((t) => ({ value: t.partitions.length, labels: { topic: t.name } })));
 
   // ---------------------------------------------------------------- Replication and controller
-  // One node: it leads every partition, none is under-replicated or offline, and it is the
-  // controller. These become real numbers once clustering exists (src/cluster/).
+  // A single node leads every partition, none is under-replicated or offline, and it is the
+  // controller; a cluster member reports its replicas as Kafka's brokers do (the controller alone
+  // counts offline partitions).
   const partitionCount = () => snapshot().partitions.length;
-  family('kafka_server_replicamanager_underreplicatedpartitions', 'kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions (0 on a single node)', 'gauge', () => single(0));
-  family('kafka_server_replicamanager_partitioncount', 'kafka.server:type=ReplicaManager,name=PartitionCount', 'gauge', () => single(partitionCount()));
-  family('kafka_server_replicamanager_leadercount', 'kafka.server:type=ReplicaManager,name=LeaderCount (every partition on a single node)', 'gauge', () => single(partitionCount()));
-  family('kafka_controller_kafkacontroller_activecontrollercount', 'kafka.controller:type=KafkaController,name=ActiveControllerCount (1: a single node is its own controller)', 'gauge', () => single(1));
-  family('kafka_controller_kafkacontroller_offlinepartitionscount', 'kafka.controller:type=KafkaController,name=OfflinePartitionsCount (0 on a single node)', 'gauge', () => single(0));
+  const repl = () => broker.cluster?.replicationStats();
+  family('kafka_server_replicamanager_underreplicatedpartitions', 'kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions: partitions led here whose ISR is smaller than their replica list', 'gauge', () => single(repl()?.underReplicated ?? 0));
+  family('kafka_server_replicamanager_partitioncount', 'kafka.server:type=ReplicaManager,name=PartitionCount', 'gauge', () => single(repl()?.partitions ?? partitionCount()));
+  family('kafka_server_replicamanager_leadercount', 'kafka.server:type=ReplicaManager,name=LeaderCount', 'gauge', () => single(repl()?.leaders ?? partitionCount()));
+  family('kafka_server_replicamanager_isrshrinks_total', 'kafka.server:type=ReplicaManager,name=IsrShrinksPerSec: ISR shrinks made by this broker as leader', 'counter', () => single(repl()?.isrShrinks ?? 0));
+  family('kafka_server_replicamanager_isrexpands_total', 'kafka.server:type=ReplicaManager,name=IsrExpandsPerSec: ISR expansions made by this broker as leader', 'counter', () => single(repl()?.isrExpands ?? 0));
+  family('kafka_controller_kafkacontroller_activecontrollercount', 'kafka.controller:type=KafkaController,name=ActiveControllerCount (1 on the controller; a single node is its own)', 'gauge', () => single(repl()?.activeController ?? 1));
+  family('kafka_controller_kafkacontroller_offlinepartitionscount', 'kafka.controller:type=KafkaController,name=OfflinePartitionsCount: partitions without a live leader (reported by the controller)', 'gauge', () => single(repl()?.offline ?? 0));
   family('kafka_controller_kafkacontroller_globaltopiccount', 'kafka.controller:type=KafkaController,name=GlobalTopicCount', 'gauge', () => single([...broker.topics.all()].length));
   family('kafka_controller_kafkacontroller_globalpartitioncount', 'kafka.controller:type=KafkaController,name=GlobalPartitionCount', 'gauge', () => single(partitionCount()));
-  family('kafka_brokers', 'kafka_exporter: brokers in the cluster', 'gauge', () => single(1));
+  family('kafka_brokers', 'kafka_exporter: brokers in the cluster', 'gauge', () => single(repl()?.liveBrokers ?? 1));
 
   // ---------------------------------------------------------------- Groups
   family('kafka_coordinator_group_groupmetadatamanager_numgroups', 'kafka.coordinator.group:type=GroupMetadataManager,name=NumGroups', 'gauge', () => single(snapshot().groups.length));
