@@ -1,7 +1,19 @@
 /**
- * The group coordinator: every consumer group and its committed offsets. This broker coordinates
- * every group (one node); which `__consumer_offsets` partition holds a group follows Kafka's rule
- * so the data directory means to Kafka's tools what it means to Brook.
+ * The group coordinator: every consumer group and its committed offsets. A single node coordinates
+ * every group; which `__consumer_offsets` partition holds a group follows Kafka's rule so the data
+ * directory means to Kafka's tools what it means to Brook.
+ *
+ * In a cluster (`broker.cluster` set), Kafka's way: the coordinator of a group is the leader of the
+ * group's `__consumer_offsets` partition, a replicated topic etcd holds. The first FindCoordinator
+ * creates that topic through the cluster (COORDINATOR_NOT_AVAILABLE meanwhile; clients retry).
+ * Becoming leader of a partition loads its groups (a replay of that one partition; its groups
+ * answer COORDINATOR_LOAD_IN_PROGRESS until the replay is done); losing it unloads them (members
+ * waiting in a rebalance get NOT_COORDINATOR, and the state leaves memory). Every group request
+ * for a partition not led here is NOT_COORDINATOR, and ListGroups lists the groups loaded here.
+ * The coordinator follows leadership through `onLeadershipChange`, subscribed when it first sees
+ * `broker.cluster` (the broker attaches it after building the coordinator), and each group request
+ * also checks leadership and leader epoch itself, so a change it was not told of (before it
+ * subscribed) is still caught. Writes wait for the in-sync replicas (offset-store.ts).
  *
  * Responsibilities, by layer:
  * - here: group lookup and creation, what Kafka validates before a group is involved (group id,
@@ -25,11 +37,13 @@
  * left without offsets is removed (with a tombstone for its metadata).
  */
 import { toErrorCode } from '../broker/errors.js';
+import type { ClusterMembership, LiveBroker } from '../broker/cluster-membership.js';
+import { KafkaError } from '../broker/errors.js';
 import type { BrokerConfig } from '../config.js';
 import type { Logger } from '../util/logger.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Group, type CommittedOffset, type GroupEnv, type GroupState, type JoinRequest, type JoinResult, type LeavingMember, type SyncRequest, type SyncResult } from './group.js';
-import { OffsetStore, type OffsetStoreHost, type StoredRecord } from './offset-store.js';
+import { OFFSETS_TOPIC_CONFIGS, OffsetStore, type OffsetStoreHost, type StoredRecord } from './offset-store.js';
 import {
   decodeGroupMetadataValue,
   decodeKey,
@@ -117,11 +131,23 @@ export interface CoordinatorHost extends OffsetStoreHost {
     | 'groupMaxSize'
     | 'groupMinSessionTimeoutMs'
     | 'groupMaxSessionTimeoutMs'
+    | 'cluster'
   >;
   readonly log: Logger;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** FindCoordinator's answer in a cluster: the coordinator broker, or why there is none yet. */
+export type CoordinatorNode = { errorCode: typeof ErrorCode.NONE; node: LiveBroker } | { errorCode: number; message: string };
+
+/** Cluster mode: a `__consumer_offsets` partition this broker leads and serves the groups of. */
+interface ServedPartition {
+  /** The leader epoch its groups were loaded at: a new epoch means another leader came between. */
+  epoch: number;
+  /** True while its records are replayed (COORDINATOR_LOAD_IN_PROGRESS for its groups). */
+  loading: boolean;
+}
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
@@ -129,6 +155,13 @@ export class GroupCoordinator {
   private readonly env: GroupEnv;
   private expiryTimer: NodeJS.Timeout | undefined;
   private active = true;
+  /** Cluster mode: the partitions whose groups are in `groups`, by partition index. */
+  private readonly served = new Map<number, ServedPartition>();
+  /** The membership whose leadership changes this coordinator follows, and the unsubscribe. */
+  private attached: ClusterMembership | undefined;
+  private stopFollowing: (() => void) | undefined;
+  /** Cluster mode: a creation of `__consumer_offsets` through etcd is under way. */
+  private creatingOffsetsTopic = false;
 
   constructor(
     private readonly broker: CoordinatorHost,
@@ -142,7 +175,8 @@ export class GroupCoordinator {
       storeGroup: (group, assignments) => this.storeGroup(group, assignments),
       log: broker.log,
     };
-    this.load();
+    // One node loads everything now; a cluster member loads partitions as it comes to lead them.
+    if (!cfg.cluster.enabled) this.loadPartitions(null);
     this.expiryTimer = setInterval(() => void this.expireOffsets().catch((e: Error) => broker.log.error(`offset expiry failed: ${e.message}`)), opts.expiryCheckIntervalMs ?? broker.config.offsetsRetentionCheckIntervalMs);
     this.expiryTimer.unref();
   }
@@ -163,13 +197,147 @@ export class GroupCoordinator {
     return this.broker.config.offsetsRetentionMinutes * 60_000;
   }
 
+  // ------------------------------------------------------------------------------- cluster
+
+  /**
+   * The cluster membership, or undefined on one node. The first time it is seen, the coordinator
+   * subscribes to leadership changes and serves what this broker leads already.
+   */
+  private get cluster(): ClusterMembership | undefined {
+    const cluster = this.broker.cluster;
+    if (cluster && cluster !== this.attached && this.active) {
+      this.stopFollowing?.();
+      this.attached = cluster;
+      this.stopFollowing = cluster.onLeadershipChange((topic, p, leader) => {
+        if (topic !== OFFSETS_TOPIC || !this.active) return;
+        if (leader) this.loadPartition(cluster, p);
+        else this.unloadPartition(p, 'no longer its leader');
+      });
+      this.reconcile(cluster);
+    }
+    return cluster;
+  }
+
+  /** Serves exactly the partitions this broker leads now (loads the missing, unloads the lost). */
+  private reconcile(cluster: ClusterMembership): void {
+    if (!this.store.exists) return;
+    for (let p = 0; p < this.store.partitions; p++) {
+      if (cluster.isLeader(OFFSETS_TOPIC, p)) this.loadPartition(cluster, p);
+      else if (this.served.has(p)) this.unloadPartition(p, 'no longer its leader');
+    }
+  }
+
+  /** The leader epoch of partition p when this broker leads it, else undefined. */
+  private leaderEpochOf(cluster: ClusterMembership, p: number): number | undefined {
+    if (!cluster.isLeader(OFFSETS_TOPIC, p)) return undefined;
+    try {
+      return cluster.leader(OFFSETS_TOPIC, p).leaderEpoch;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Became leader of partition p: replays it and serves its groups (a no-op at the same epoch). */
+  private loadPartition(cluster: ClusterMembership, p: number): void {
+    const epoch = this.leaderEpochOf(cluster, p);
+    if (epoch === undefined) return;
+    const current = this.served.get(p);
+    if (current?.epoch === epoch) return;
+    if (current) this.unloadPartition(p, `leader epoch ${current.epoch} ended`);
+    const state: ServedPartition = { epoch, loading: true };
+    this.served.set(p, state);
+    try {
+      this.loadPartitions(p);
+      state.loading = false;
+    } catch (e) {
+      // Not served: the next request for one of its groups tries again.
+      this.served.delete(p);
+      this.broker.log.error(`loading ${OFFSETS_TOPIC}-${p} failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Stops serving partition p: its groups leave memory and their waiting members get NOT_COORDINATOR. */
+  private unloadPartition(p: number, why: string): void {
+    this.served.delete(p);
+    let count = 0;
+    for (const group of [...this.groups.values()]) {
+      if (this.partitionFor(group.groupId) !== p) continue;
+      group.shutdown(ErrorCode.NOT_COORDINATOR);
+      this.groups.delete(group.groupId);
+      count++;
+    }
+    this.broker.log.info(`unloaded ${count} group(s) of ${OFFSETS_TOPIC}-${p}: ${why}`);
+  }
+
+  /**
+   * Whether this broker coordinates the group now, as Kafka's validateGroupStatus answers after its
+   * id and active checks: NONE (always on one node), COORDINATOR_LOAD_IN_PROGRESS, NOT_COORDINATOR,
+   * or COORDINATOR_NOT_AVAILABLE when loading its partition failed.
+   */
+  private coordinatorError(groupId: string): number {
+    const cluster = this.cluster;
+    if (!cluster) return ErrorCode.NONE;
+    const p = this.partitionFor(groupId);
+    const epoch = this.leaderEpochOf(cluster, p);
+    if (epoch === undefined) {
+      if (this.served.has(p)) this.unloadPartition(p, 'no longer its leader');
+      return ErrorCode.NOT_COORDINATOR;
+    }
+    if (this.served.get(p)?.epoch !== epoch) this.loadPartition(cluster, p);
+    const state = this.served.get(p);
+    if (!state) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return state.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /**
+   * FindCoordinator for a group in a cluster: the live leader of the group's partition. The
+   * first call creates `__consumer_offsets` through etcd when it does not exist
+   * (offsets.topic.replication.factor capped to the live brokers), answering
+   * COORDINATOR_NOT_AVAILABLE until it does, as Kafka does. Undefined on one node.
+   */
+  findCoordinator(groupId: string): CoordinatorNode | undefined {
+    const cluster = this.cluster;
+    if (!cluster) return undefined;
+    if (!this.store.exists) {
+      this.createOffsetsTopic(cluster);
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `${OFFSETS_TOPIC} is being created` };
+    }
+    const p = this.partitionFor(groupId);
+    const leader = cluster.partitionView(OFFSETS_TOPIC, p).leader;
+    const node = leader < 0 ? undefined : cluster.liveBrokers().find((b) => b.nodeId === leader);
+    if (!node) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `${OFFSETS_TOPIC}-${p} has no live leader` };
+    return { errorCode: ErrorCode.NONE, node };
+  }
+
+  private createOffsetsTopic(cluster: ClusterMembership): void {
+    if (this.creatingOffsetsTopic) return;
+    this.creatingOffsetsTopic = true;
+    const cfg = this.broker.config;
+    const replicationFactor = Math.max(1, Math.min(cfg.cluster.offsetsTopicReplicationFactor, cluster.liveBrokers().length));
+    cluster
+      .createTopic(OFFSETS_TOPIC, cfg.offsetsTopicNumPartitions, replicationFactor, { ...OFFSETS_TOPIC_CONFIGS })
+      .then(
+        () => this.broker.log.info(`created ${OFFSETS_TOPIC} with ${cfg.offsetsTopicNumPartitions} partitions, replication factor ${replicationFactor}`),
+        (e: Error) => {
+          // Another broker created it first: its watch brings the topic here.
+          if (!(e instanceof KafkaError && e.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS)) this.broker.log.warn(`creating ${OFFSETS_TOPIC} failed: ${e.message}`);
+        },
+      )
+      .finally(() => (this.creatingOffsetsTopic = false));
+  }
+
   // ------------------------------------------------------------------------------- loading
 
-  private load(): void {
+  /**
+   * Replays one partition (a cluster member that became its leader) or every partition (null: a
+   * single node at start) into `groups`. A group's records all live in its one partition.
+   */
+  private loadPartitions(partition: number | null): void {
+    const groupsBefore = this.groups.size;
     const metadata = new Map<string, GroupMetadataValue | null>();
     const offsets = new Map<string, Map<string, { topic: string; partition: number; value: CommittedOffset }>>();
     let bad = 0;
-    const records = this.store.replay((_p, keyBuf, valueBuf) => {
+    const visit = (_p: number, keyBuf: Buffer, valueBuf: Buffer | null): void => {
       try {
         const key = decodeKey(keyBuf);
         if (key.type === RecordType.GroupMetadata) {
@@ -188,7 +356,8 @@ export class GroupCoordinator {
         bad++;
         if (bad <= 10) this.broker.log.warn(`${OFFSETS_TOPIC}: skipping an unreadable record: ${(e as Error).message}`);
       }
-    });
+    };
+    const records = partition === null ? this.store.replay(visit) : this.store.replayPartition(partition, visit);
     for (const [groupId, meta] of metadata) {
       if (meta === null) continue;
       const group = new Group(groupId, this.env);
@@ -202,7 +371,8 @@ export class GroupCoordinator {
       for (const o of byGroup.values()) group.setOffset(o.topic, o.partition, o.value);
     }
     for (const g of this.groups.values()) g.onLoaded();
-    if (records > 0) this.broker.log.info(`loaded ${this.groups.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}`);
+    if (partition !== null) this.broker.log.info(`loaded ${this.groups.size - groupsBefore} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}-${partition}`);
+    else if (records > 0) this.broker.log.info(`loaded ${this.groups.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}`);
   }
 
   // ------------------------------------------------------------------------------- persistence
@@ -220,11 +390,11 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------------------------- membership
 
-  /** Kafka's isValidGroupId for the membership APIs: a non-empty id. */
+  /** Kafka's isValidGroupId for the membership APIs (a non-empty id), then the coordinator checks. */
   private membershipError(groupId: string): number {
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    return ErrorCode.NONE;
+    return this.coordinatorError(groupId);
   }
 
   joinGroup(groupId: string, req: JoinRequest): JoinResult | Promise<JoinResult> {
@@ -301,6 +471,8 @@ export class GroupCoordinator {
       return answer();
     };
     if (!this.active) return failAll(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const notHere = this.coordinatorError(req.groupId);
+    if (notHere !== ErrorCode.NONE) return failAll(notHere);
 
     let group = this.groups.get(req.groupId);
     if (!group) {
@@ -330,15 +502,28 @@ export class GroupCoordinator {
     }
     if (records.length === 0) return answer();
 
+    const previous = accepted.map((a) => group.getOffset(a.topic, a.partition));
+    let applied = false;
     try {
       // Written and visible when append returns; the in-memory view follows at once, so commits
       // pipelined on one connection apply in order. The answer waits for durability.
       const durable = this.store.append(this.partitionFor(req.groupId), records, now);
       for (const a of accepted) group.setOffset(a.topic, a.partition, a.value);
+      applied = true;
       await durable;
     } catch (e) {
       const code = commitStoreError(e, this.broker.log);
       for (const a of accepted) setCode(a.topic, a.partition, code);
+      // A cluster serves only what the in-sync replicas hold (Kafka's pending offsets are dropped
+      // on failure): a commit that was not replicated is taken back, unless a later one replaced it.
+      if (applied && this.broker.cluster && this.groups.get(req.groupId) === group) {
+        accepted.forEach((a, i) => {
+          if (group.getOffset(a.topic, a.partition) !== a.value) return;
+          const before = previous[i];
+          if (before) group.setOffset(a.topic, a.partition, before);
+          else group.removeOffset(a.topic, a.partition);
+        });
+      }
     }
     return answer();
   }
@@ -346,6 +531,8 @@ export class GroupCoordinator {
   /** OffsetFetch for one group: null topics = every committed offset of the group (v2+). */
   fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): GroupFetchResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
     const group = this.groups.get(groupId);
     const entry = (partitionIndex: number, o: CommittedOffset | undefined): FetchedOffset =>
       o
@@ -365,6 +552,8 @@ export class GroupCoordinator {
   async deleteOffsets(groupId: string, topics: { name: string; partitions: number[] }[]): Promise<{ errorCode: number; topics: TopicPartitionCodes[] }> {
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, topics: [] };
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
     const group = this.groups.get(groupId);
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
     let subscribed = new Set<string>();
@@ -398,6 +587,8 @@ export class GroupCoordinator {
   describeGroup(groupId: string): GroupSummary {
     const base = { groupId, protocolType: '', protocolData: '', members: [] };
     if (!this.active) return { ...base, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groupState: '' };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { ...base, errorCode: notHere, groupState: '' };
     const group = this.groups.get(groupId);
     if (!group) return { ...base, errorCode: ErrorCode.NONE, groupState: 'Dead' };
     const stable = group.is('Stable');
@@ -419,14 +610,21 @@ export class GroupCoordinator {
     };
   }
 
-  /** ListGroups; `states` (v4) filters case-insensitively, empty = all. */
+  /**
+   * ListGroups; `states` (v4) filters case-insensitively, empty = all. In a cluster, the groups of
+   * the partitions this broker leads (Kafka's behaviour), with COORDINATOR_LOAD_IN_PROGRESS while
+   * one of them is still loading.
+   */
   listGroups(states: string[] = []): { errorCode: number; groups: { groupId: string; protocolType: string; groupState: GroupState }[] } {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    const cluster = this.cluster;
+    if (cluster) this.reconcile(cluster);
+    const loading = [...this.served.values()].some((s) => s.loading);
     const wanted = new Set(states.map((s) => s.toLowerCase()));
     const groups = [...this.groups.values()]
       .filter((g) => wanted.size === 0 || wanted.has(g.state.toLowerCase()))
       .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state }));
-    return { errorCode: ErrorCode.NONE, groups };
+    return { errorCode: loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, groups };
   }
 
   /** DeleteGroups: only Empty groups go; their metadata and offsets get tombstones. */
@@ -436,6 +634,11 @@ export class GroupCoordinator {
     for (const id of groupIds) {
       if (!this.active) {
         codes.set(id, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        continue;
+      }
+      const notHere = this.coordinatorError(id);
+      if (notHere !== ErrorCode.NONE) {
+        codes.set(id, notHere);
         continue;
       }
       const group = this.groups.get(id);
@@ -495,7 +698,10 @@ export class GroupCoordinator {
       if (!byPartition) continue;
       const partitions = [...byPartition.keys()].map((partition) => ({ topic, partition }));
       for (const tp of partitions) group.removeOffset(tp.topic, tp.partition);
-      writes.push(this.store.write(this.partitionFor(group.groupId), this.tombstones(group.groupId, partitions, false)));
+      const write = this.store.write(this.partitionFor(group.groupId), this.tombstones(group.groupId, partitions, false));
+      // In a cluster every broker deletes the topic when etcd's watch says so, in the background:
+      // a tombstone that cannot be written (leadership moved) is the new leader's business.
+      writes.push(this.broker.cluster ? write.catch((e: Error) => this.broker.log.warn(`group ${group.groupId}: tombstones for deleted topic ${topic} not written: ${e.message}`)) : write);
     }
     await Promise.all(writes);
   }
@@ -510,6 +716,9 @@ export class GroupCoordinator {
     if (!this.active) return;
     this.active = false;
     clearInterval(this.expiryTimer);
+    this.stopFollowing?.();
+    this.stopFollowing = undefined;
+    this.served.clear();
     for (const g of this.groups.values()) g.shutdown(ErrorCode.NOT_COORDINATOR);
   }
 

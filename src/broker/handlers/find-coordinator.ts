@@ -1,14 +1,17 @@
 /**
  * FindCoordinator (key 10), v0-4. Flexible from v3.
  *
- * Brook is one node, so it coordinates every group: key_type 0 (group) answers with this broker's
- * advertised address. key_type 1 (transaction) is COORDINATOR_NOT_AVAILABLE: there is no
- * transaction coordinator (the transaction APIs are not advertised). Any other key type is
- * INVALID_REQUEST. v4 (KIP-699) batches keys: one answer per key, same rules.
+ * key_type 0 (group): a single node coordinates every group and answers with its own advertised
+ * address (`__consumer_offsets` exists from broker start, so never "not available yet"). In a
+ * cluster the coordinator is the live leader of the group's `__consumer_offsets` partition
+ * (GroupCoordinator.findCoordinator); COORDINATOR_NOT_AVAILABLE while the topic is being created
+ * (the first FindCoordinator creates it) or the partition has no live leader; clients retry.
+ * key_type 1 (transaction) is COORDINATOR_NOT_AVAILABLE: there is no transaction coordinator (the
+ * transaction APIs are not advertised). Any other key type is INVALID_REQUEST. v4 (KIP-699)
+ * batches keys: one answer per key, same rules.
  *
  * v0 must stay served: librdkafka 2.0.2 disables its group coordinator feature unless FindCoordinator
- * v0 is inside the advertised range (reference §5 #2). `__consumer_offsets` exists from broker start,
- * so the coordinator is never "not available yet".
+ * v0 is inside the advertised range (reference §5 #2).
  * Not implemented: v5-6 (transaction abort codes, share groups).
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -19,8 +22,13 @@ import { defineHandler } from '../handler.js';
 const GROUP = 0;
 const TRANSACTION = 1;
 
-function coordinatorFor(broker: Broker, keyType: number): { nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null } {
-  if (keyType === GROUP) return { nodeId: broker.config.nodeId, host: broker.advertised.host, port: broker.advertised.port, errorCode: ErrorCode.NONE, errorMessage: null };
+function coordinatorFor(broker: Broker, keyType: number, key: string): { nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null } {
+  if (keyType === GROUP) {
+    const found = broker.groups.findCoordinator(key);
+    if (!found) return { nodeId: broker.config.nodeId, host: broker.advertised.host, port: broker.advertised.port, errorCode: ErrorCode.NONE, errorMessage: null };
+    if ('node' in found) return { nodeId: found.node.nodeId, host: found.node.host, port: found.node.port, errorCode: ErrorCode.NONE, errorMessage: null };
+    return { nodeId: -1, host: '', port: -1, errorCode: found.errorCode, errorMessage: found.message };
+  }
   const errorCode = keyType === TRANSACTION ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
   const message = keyType === TRANSACTION ? 'transactions are not supported' : `unknown key type ${keyType}`;
   return { nodeId: -1, host: '', port: -1, errorCode, errorMessage: message };
@@ -32,8 +40,8 @@ export const findCoordinatorHandler = defineHandler({
   maxVersion: 4,
   handle(req, { broker, version }) {
     if (version >= 4) {
-      return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(broker, req.keyType) })) };
+      return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(broker, req.keyType, key) })) };
     }
-    return { throttleTimeMs: 0, ...coordinatorFor(broker, req.keyType) };
+    return { throttleTimeMs: 0, ...coordinatorFor(broker, req.keyType, req.key) };
   },
 });
