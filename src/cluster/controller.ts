@@ -85,6 +85,7 @@ export class Controller {
   private dirty = false;
   private isActive = false;
   private unsubscribe: (() => void) | null = null;
+  private readonly abort = new AbortController();
   /** Completed reconcile passes (tests wait on it). */
   passes = 0;
 
@@ -113,20 +114,21 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.store.isController()) await this.store.resign().catch(() => undefined);
-    // The loop may be parked in campaign(); ClusterStore.close() ends that wait.
     const running = this.running;
     this.running = null;
-    if (running) await Promise.race([running, sleep(100)]);
+    if (running) await running; // campaign() ends on the abort; a reconcile pass finishes first
+    if (this.store.isController()) await this.store.resign().catch(() => undefined);
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const info = await this.store.campaign();
-        if (this.stopped) break;
+        const info = await this.store.campaign(this.abort.signal);
+        if (this.stopped) break; // stop() resigns
         this.isActive = true;
         this.log.info('acting as controller', { controllerEpoch: info.epoch });
         this.dirty = true;
@@ -140,7 +142,7 @@ export class Controller {
         }
         if (this.isActive) this.log.info('no longer the controller');
       } catch (err) {
-        if (err instanceof ClusterStoreClosedError) break;
+        if (err instanceof ClusterStoreClosedError || this.stopped) break;
         this.log.warn('controller loop failed; retrying', { err: String(err) });
         await sleep(500);
       } finally {

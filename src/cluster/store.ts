@@ -795,19 +795,24 @@ export class ClusterStore {
   /**
    * Resolves when this broker holds the controller key (created bound to its lease, with
    * controller_epoch bumped in the same txn). Waits while another broker holds it or while this
-   * broker's session is not live. Rejects with ClusterStoreClosedError on close().
+   * broker's session is not live. Rejects with ClusterStoreClosedError on close(), and with the
+   * signal's reason when `signal` aborts before this broker won.
    */
-  async campaign(): Promise<ControllerInfo> {
+  async campaign(signal?: AbortSignal): Promise<ControllerInfo> {
     const controllerKey = this.key('controller');
     const epochKey = this.key('controller_epoch');
+    const aborted = signal
+      ? new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))
+      : new Promise<void>(() => undefined);
     for (;;) {
       if (this.closed) throw new ClusterStoreClosedError();
+      signal?.throwIfAborted();
       const changed = this.changed.promise;
       const session = this.session;
       if (this.isController()) return this.controller()!;
       if (!this.live || !session || this.mirror.controller !== null) {
         // Re-check at least once per TTL in case a wake-up was missed (etcd unreachable, say).
-        await Promise.race([changed, sleep(this.ttlSec * 1000)]);
+        await Promise.race([changed, aborted, sleep(this.ttlSec * 1000)]);
         continue;
       }
       try {

@@ -123,6 +123,22 @@ describe('Controller', () => {
     expect(other.partition('x', 0)!.controllerEpoch).toBe(other.controller()!.epoch);
   });
 
+  it('hands the role over at once when the controller stops while its broker stays up', async () => {
+    const prefix = uniquePrefix();
+    const all = [await startNode(prefix, 1), await startNode(prefix, 2)];
+    const first = await waitFor(() => all.find((n) => n.controller.active), 3000, 'a controller');
+    const second = all.find((n) => n !== first)!;
+    const stoppedAt = Date.now();
+    await first.controller.stop();
+    expect(first.store.isController()).toBe(false);
+    await waitFor(() => second.controller.active, 2000, 'the other broker to take over');
+    expect(Date.now() - stoppedAt).toBeLessThan(1500);
+    // The stopped controller does not campaign again.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(first.store.isController()).toBe(false);
+    expect(first.store.sessionLive).toBe(true);
+  });
+
   it('changes many partitions in batches below etcd\'s transaction limit', async () => {
     const prefix = uniquePrefix();
     const n1 = await startNode(prefix, 1, { maxPartitionsPerTxn: 50 });
