@@ -15,6 +15,8 @@
  *   - leader dead (or -1): the first replica, in assignment order, that is live and in the ISR
  *     leads; leader epoch + 1; ISR = the ISR's live members. This also brings back an offline
  *     partition when an ISR member returns.
+ *   - no state at all (a creator that stopped between its batches): after missingStateGraceMs,
+ *     the initial state (first live replica leads, live replicas in the ISR), create-if-absent.
  *   - no live ISR member: leader -1 with the leader epoch bumped (so the old leader's epoch is
  *     fenced) and the ISR unchanged (Kafka keeps the last ISR, to know who may lead again), unless
  *     the topic's unclean.leader.election.enable is true: then the first live replica leads with
@@ -27,6 +29,7 @@
  * compares, and one is the controller's.
  */
 import type { Logger } from '../util/logger.js';
+import { initialPartitionState } from './placement.js';
 import { ClusterStoreClosedError, ETCD_MAX_TXN_OPS, type ClusterStore } from './store.js';
 import type { BrokerRegistration, ClusterEvent, PartitionState } from './types.js';
 
@@ -35,6 +38,8 @@ export interface ControllerOptions {
   maxPartitionsPerTxn?: number;
   /** unclean.leader.election.enable for topics without an override (default false). */
   uncleanLeaderElection?: boolean;
+  /** How long a partition of a known topic may lack a state before the controller writes one (default 2000 ms). */
+  missingStateGraceMs?: number;
 }
 
 interface PartitionChange {
@@ -86,6 +91,10 @@ export class Controller {
   private isActive = false;
   private unsubscribe: (() => void) | null = null;
   private readonly abort = new AbortController();
+  private readonly missingGraceMs: number;
+  /** `topic/partition` → when a pass first found the topic listing it without a state. */
+  private missingSince = new Map<string, number>();
+  private missingTimer: NodeJS.Timeout | null = null;
   /** Completed reconcile passes (tests wait on it). */
   passes = 0;
 
@@ -97,6 +106,7 @@ export class Controller {
     this.log = log.child({ component: 'controller' });
     this.maxPerTxn = Math.max(1, Math.min(opts.maxPartitionsPerTxn ?? ETCD_MAX_TXN_OPS - 1, ETCD_MAX_TXN_OPS - 1));
     this.uncleanDefault = opts.uncleanLeaderElection ?? false;
+    this.missingGraceMs = opts.missingStateGraceMs ?? 2000;
   }
 
   /** This broker is the controller and the loop is acting on it. */
@@ -115,6 +125,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    if (this.missingTimer) clearTimeout(this.missingTimer);
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.store.isController()) await this.store.resign().catch(() => undefined);
@@ -157,14 +168,35 @@ export class Controller {
     if (epoch < 0) return;
     const live = this.store.brokers();
     const changes: PartitionChange[] = [];
+    const now = Date.now();
+    const missing = new Map<string, number>();
     for (const [name, topic] of this.store.topics()) {
       const unclean = topic.configs['unclean.leader.election.enable'] !== undefined ? isTrue(topic.configs['unclean.leader.election.enable']) : this.uncleanDefault;
       for (let p = 0; p < topic.assignment.length; p++) {
         const state = this.store.partition(name, p);
-        if (!state) continue; // its state is still being written by the creator
+        if (!state) {
+          // Normally the creator's next batch is a moment away; after the grace period the creator
+          // is presumed gone half-way and the controller writes the initial state (create-if-absent).
+          const key = `${name}/${p}`;
+          const since = this.missingSince.get(key) ?? now;
+          missing.set(key, since);
+          if (now - since >= this.missingGraceMs) {
+            const next = { ...initialPartitionState(topic.assignment[p], live, epoch) } as Partial<PartitionState>;
+            delete next.version;
+            changes.push({ topic: name, partition: p, expectedVersion: 0, next: next as Omit<PartitionState, 'version'>, unclean: false });
+          }
+          continue;
+        }
         const d = decidePartition(topic.assignment[p], state, live, epoch, unclean);
         if (d) changes.push({ topic: name, partition: p, expectedVersion: state.version, next: d.next, unclean: d.unclean });
       }
+    }
+    this.missingSince = missing;
+    if (missing.size > 0 && !this.missingTimer) {
+      this.missingTimer = setTimeout(() => {
+        this.missingTimer = null;
+        this.dirty = true;
+      }, this.missingGraceMs);
     }
     for (let i = 0; i < changes.length; i += this.maxPerTxn) {
       const batch = changes.slice(i, i + this.maxPerTxn);

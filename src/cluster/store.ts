@@ -396,7 +396,7 @@ export class ClusterStore {
       const old = this.watcher;
       this.watchGeneration++;
       this.watcher = null;
-      if (old) await old.cancel().catch(() => undefined);
+      if (old) await Promise.race([old.cancel().catch(() => undefined), sleep(1000)]);
       for (let attempt = 0; !this.closed; attempt++) {
         try {
           await this.loadAndWatch();
@@ -524,9 +524,10 @@ export class ClusterStore {
    */
   private async tryRegister(): Promise<boolean> {
     const reg = this.registration!;
+    // The lease's TTL runs from its grant on the server: measure our deadline from before asking.
+    const sentAt = Date.now();
     const grant = await this.client.leaseClient.leaseGrant({ TTL: this.ttlSec, ID: 0 });
     const leaseId = grant.ID;
-    const sentAt = Date.now();
     const key = `${this.base}brokers/ids/${this.nodeId}`;
     const value = JSON.stringify({ nodeId: reg.nodeId, host: reg.host, port: reg.port, rack: reg.rack });
     let res;
@@ -665,24 +666,32 @@ export class ClusterStore {
 
   async createTopic(topic: TopicRecord, states: PartitionState[]): Promise<'created' | 'exists'> {
     const topicKey = this.key(`topics/${topic.name}`);
-    const puts = states.map((s, p) => this.client.put(this.key(`partitions/${topic.name}/${p}`)).value(stateValue(s)));
-    const first = puts.splice(0, ETCD_MAX_TXN_OPS - 1);
+    const writes = states.map((s, p) => ({ key: this.key(`partitions/${topic.name}/${p}`), value: stateValue(s) }));
+    const first = writes.splice(0, ETCD_MAX_TXN_OPS - 1);
     const res = await this.client
       .if(topicKey, 'Create', '==', 0)
-      .then(this.client.put(topicKey).value(topicValue(topic)), ...first)
+      .then(this.client.put(topicKey).value(topicValue(topic)), ...first.map((w) => this.client.put(w.key).value(w.value)))
       .commit();
     if (!res.succeeded) return 'exists';
-    await this.writeGuardedBatches(topicKey, 'Create', Number(res.header.revision), puts);
+    await this.writeGuardedBatches(topicKey, 'Create', Number(res.header.revision), writes);
     return 'created';
   }
 
-  /** Later batches of a multi-txn write: applied only while the topic key is the one we wrote. */
-  private async writeGuardedBatches(topicKey: string, target: 'Create' | 'Mod', revision: number, ops: IOperation[]): Promise<void> {
-    while (ops.length > 0) {
-      const batch = ops.splice(0, ETCD_MAX_TXN_OPS);
-      const res = await this.client.if(topicKey, target, '==', revision).then(...batch).commit();
+  /**
+   * Later batches of a multi-txn write of new partition states: applied only while the topic key is
+   * the one we wrote and only to partition keys that do not exist yet. The controller fills states
+   * still missing after a grace period (a creator that died half-way) with the same create-if-absent
+   * compare, so whichever writes a key first wins and the other's batch stops.
+   */
+  private async writeGuardedBatches(topicKey: string, target: 'Create' | 'Mod', revision: number, writes: { key: string; value: string }[]): Promise<void> {
+    while (writes.length > 0) {
+      // etcd counts compares and operations separately against --max-txn-ops; the topic compare is one.
+      const batch = writes.splice(0, ETCD_MAX_TXN_OPS - 1);
+      let txn = this.client.if(topicKey, target, '==', revision);
+      for (const w of batch) txn = txn.and(w.key, 'Create', '==', 0);
+      const res = await txn.then(...batch.map((w) => this.client.put(w.key).value(w.value))).commit();
       if (!res.succeeded) {
-        this.log.warn('topic changed while its partitions were being written; the rest is skipped', { key: topicKey });
+        this.log.warn('topic or partition states changed while the partitions were being written; the rest is left to the controller', { key: topicKey });
         return;
       }
     }
@@ -722,14 +731,14 @@ export class ClusterStore {
           throw new RangeError(`the new assignment of ${name} changes existing partition ${p}`);
         }
       }
-      const puts = newStates.map((s, i) => this.client.put(this.key(`partitions/${name}/${oldCount + i}`)).value(stateValue(s)));
-      const first = puts.splice(0, ETCD_MAX_TXN_OPS - 1);
+      const writes = newStates.map((s, i) => ({ key: this.key(`partitions/${name}/${oldCount + i}`), value: stateValue(s) }));
+      const first = writes.splice(0, ETCD_MAX_TXN_OPS - 1);
       const res = await this.client
         .if(topicKey, 'Mod', '==', version)
-        .then(this.client.put(topicKey).value(topicValue({ ...topic, assignment: newAssignment })), ...first)
+        .then(this.client.put(topicKey).value(topicValue({ ...topic, assignment: newAssignment })), ...first.map((w) => this.client.put(w.key).value(w.value)))
         .commit();
       if (res.succeeded) {
-        await this.writeGuardedBatches(topicKey, 'Mod', Number(res.header.revision), puts);
+        await this.writeGuardedBatches(topicKey, 'Mod', Number(res.header.revision), writes);
         return;
       }
       if (attempt >= 10) throw new Error(`topic ${name} kept changing while partitions were added`);
@@ -884,7 +893,7 @@ export class ClusterStore {
     this.watchGeneration++;
     const watcher = this.watcher;
     this.watcher = null;
-    if (watcher) await watcher.cancel().catch(() => undefined);
+    if (watcher) await Promise.race([watcher.cancel().catch(() => undefined), sleep(1000)]); // cancel waits for etcd
     // Revoking removes the registration and the controller key at once (no wait for the TTL).
     if (this.session) await this.revokeQuietly(this.session.leaseId);
     this.controllerRevision = 0;

@@ -29,7 +29,7 @@ afterEach(async () => {
   nodes = [];
 });
 
-async function startNode(prefix: string, nodeId: number, opts: { maxPartitionsPerTxn?: number } = {}): Promise<Node> {
+async function startNode(prefix: string, nodeId: number, opts: { maxPartitionsPerTxn?: number; missingStateGraceMs?: number } = {}): Promise<Node> {
   const store = new ClusterStore({ endpoints: [etcd.endpoint], nodeId, sessionTimeoutMs: 3000, log: silentLogger, prefix });
   await store.open();
   await store.register({ nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: null });
@@ -137,6 +137,20 @@ describe('Controller', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(first.store.isController()).toBe(false);
     expect(first.store.sessionLive).toBe(true);
+  });
+
+  it('writes the initial state of partitions a creator left without one, after the grace period', async () => {
+    const prefix = uniquePrefix();
+    const n1 = await startNode(prefix, 1, { missingStateGraceMs: 500 });
+    await startNode(prefix, 2, { missingStateGraceMs: 500 });
+    // A creator that stopped after its first batch: three partitions listed, one state written.
+    const startedAt = Date.now();
+    await n1.store.createTopic(topic('half', [[1, 2], [2, 1], [3, 2]]), [state(1, [1, 2])]);
+    await waitFor(() => n1.store.partitions('half').size === 3, 3000, 'the missing states');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(450);
+    expect(n1.store.partition('half', 1)).toMatchObject({ leader: 2, leaderEpoch: 0, isr: [2, 1] });
+    expect(n1.store.partition('half', 2)).toMatchObject({ leader: 2, leaderEpoch: 0, isr: [2] });
+    expect(n1.store.partition('half', 0)).toMatchObject({ leader: 1, leaderEpoch: 0, isr: [1, 2] });
   });
 
   it('changes many partitions in batches below etcd\'s transaction limit', async () => {
