@@ -148,6 +148,16 @@ export class Broker {
   }
 
   /**
+   * How far readers on this broker may read the log: its high watermark in a cluster (leader or
+   * follower replica: committed records only), the log end on one node. The WebSocket gateway
+   * reads up to here.
+   */
+  readableEnd(log: PartitionLog): number {
+    if (!this.cluster) return log.logEndOffset;
+    return Math.min(this.cluster.highWatermarkOf(log) ?? 0, log.logEndOffset);
+  }
+
+  /**
    * The leader-only view of a partition: its log and high watermark, or a KafkaError
    * (UNKNOWN_TOPIC_OR_PARTITION; in a cluster NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
    * UNKNOWN_LEADER_EPOCH). One node leads everything at epoch 0 with HW = log end.

@@ -7,6 +7,7 @@
  * Methods that refuse throw KafkaError with Kafka's code.
  */
 import type { TopicOverrides } from '../config.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import type { Topic } from './topics.js';
 
 export interface LeaderState {
@@ -79,6 +80,11 @@ export interface ClusterMembership {
   /** The controller's node id, -1 while none is elected. */
   controllerId(): number;
   allocateProducerId(): Promise<number>;
+  /**
+   * This broker's high watermark of the log (leader or follower), or undefined when it holds no
+   * replica of it: what a reader on this broker may see (the WebSocket gateway).
+   */
+  highWatermarkOf(log: PartitionLog): number | undefined;
   /** Whether this broker leads the partition now (not fenced). */
   isLeader(topic: string, partition: number): boolean;
   /**

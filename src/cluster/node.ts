@@ -15,6 +15,7 @@ import type { ClusterMembership, FollowerFetchAnswer, LeaderState, LiveBroker, P
 import type { Topic } from '../broker/topics.js';
 import type { TopicOverrides } from '../config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import { peekBatch } from '../protocol/record-batch.js';
 import { lastSequenceOf } from '../broker/producers.js';
 import { Controller } from './controller.js';
@@ -299,6 +300,10 @@ export class ClusterNode implements ClusterMembership {
       isrShrinks: this.replicas.isrChanges.shrinks,
       isrExpands: this.replicas.isrChanges.expands,
     };
+  }
+
+  highWatermarkOf(log: PartitionLog): number | undefined {
+    return this.replicas.replicaOfLog(log)?.hw;
   }
 
   isLeader(topic: string, partition: number): boolean {

@@ -154,6 +154,14 @@ export class ReplicaManager {
     this.checkpointHighWatermarks();
   }
 
+  /** This broker's replica that owns `log` (WebSocket readers ask by log). */
+  replicaOfLog(log: PartitionLog): Replica | undefined {
+    const r = this.byLog.get(log);
+    return r && this.replicas.get(r.key) === r ? r : undefined;
+  }
+
+  private readonly byLog = new WeakMap<PartitionLog, Replica>();
+
   replica(topic: string, partition: number): Replica | undefined {
     return this.replicas.get(partitionKey(topic, partition));
   }
@@ -208,6 +216,7 @@ export class ReplicaManager {
       const epochs = LeaderEpochCache.load(log.dir, log.logStartOffset, log.logEndOffset, () => batchEpochs(log));
       r = new Replica(topic, p, log, epochs, this.checkpointed.get(topicPartitionKey(topicName, p)) ?? 0);
       this.replicas.set(r.key, r);
+      this.byLog.set(log, r);
     }
     if (state.leaderEpoch < r.leaderEpoch) return; // stale: a newer epoch is applied already
     const newEpoch = state.leaderEpoch > r.leaderEpoch;

@@ -106,7 +106,7 @@ class LivePartition {
       }
       return;
     }
-    const hw = this.log.logEndOffset;
+    const hw = this.owner.broker.readableEnd(this.log);
     const frames: Frame[] = [];
     let bytes = 0;
     this.cutShort = false;
@@ -132,7 +132,7 @@ class LivePartition {
    */
   private afterTurn(): void {
     if (this.closed) return;
-    if (this.next < this.log.logEndOffset) this.wake(this.cutShort);
+    if (this.next < this.owner.broker.readableEnd(this.log)) this.wake(this.cutShort);
     else this.park();
   }
 
@@ -143,7 +143,7 @@ class LivePartition {
    * the last slice, so every member still gets frames in offset order.
    */
   private fanOut(frames: Frame[]): void {
-    const hw = this.log.logEndOffset;
+    const hw = this.owner.broker.readableEnd(this.log);
     const members = [...this.members];
     let i = 0;
     const slice = () => {
@@ -224,7 +224,7 @@ export class LiveTails {
     if (!log) return false;
     let tail = this.tails.get(log);
     if (!tail) {
-      tail = new LivePartition(this, log, cursor.topic.name, cursor.topic.id, cursor.partition, log.logEndOffset);
+      tail = new LivePartition(this, log, cursor.topic.name, cursor.topic.id, cursor.partition, this.broker.readableEnd(log));
       this.tails.set(log, tail);
     }
     return tail.attach(cursor, sub);

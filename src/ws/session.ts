@@ -352,7 +352,7 @@ export class Session implements SubscriptionSocket {
           const log = t.partitions[p];
           if (!log) throw refuseKafka(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${t.name}-${p}`);
           // A partition the cursor lacks was added after it was made: all of it is new.
-          cursors.push(new PartitionCursor(t, topicIndex, p, Math.min(saved.next.get(p) ?? log.logStartOffset, log.logEndOffset)));
+          cursors.push(new PartitionCursor(t, topicIndex, p, Math.min(saved.next.get(p) ?? log.logStartOffset, this.host.broker.readableEnd(log))));
         }
       });
       return cursors;
@@ -371,14 +371,14 @@ export class Session implements SubscriptionSocket {
             next = log.logStartOffset;
             break;
           case 'latest':
-            next = log.logEndOffset;
+            next = this.host.broker.readableEnd(log);
             break;
           case 'timestamp':
-            next = log.offsetForTimestamp(from.timestamp)?.offset ?? log.logEndOffset;
+            next = log.offsetForTimestamp(from.timestamp)?.offset ?? this.host.broker.readableEnd(log);
             break;
           case 'offsets': {
             next = from.offsets.get(p) ?? log.logStartOffset;
-            if (next > log.logEndOffset) throw refuseKafka(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${next} is beyond the end of ${t.name}-${p} (${log.logEndOffset})`);
+            if (next > this.host.broker.readableEnd(log)) throw refuseKafka(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${next} is beyond the end of ${t.name}-${p} (${this.host.broker.readableEnd(log)})`);
             break;
           }
           case 'committed':
@@ -458,7 +458,7 @@ export class Session implements SubscriptionSocket {
         out.push({ topic: tp.topic, partition: tp.partition, offset: sub.cursors.get(`${topicIndex}:${tp.partition}`)!.next });
         continue;
       }
-      const next = member?.committed(tp.topic, tp.partition) ?? (reset === 'latest' ? log.logEndOffset : log.logStartOffset);
+      const next = member?.committed(tp.topic, tp.partition) ?? (reset === 'latest' ? this.host.broker.readableEnd(log) : log.logStartOffset);
       sub.addCursor(new PartitionCursor(topic, topicIndex, tp.partition, next));
       out.push({ topic: tp.topic, partition: tp.partition, offset: next });
     }

@@ -108,8 +108,9 @@ class SseStream {
             p.next = log.logStartOffset;
             if (!this.write(`event: gap\nid: ${this.cursor()}\ndata: ${JSON.stringify({ partition: p.partition, from, to: p.next, reason: 'retention' })}\n\n`)) return;
           }
-          if (p.next >= log.logEndOffset) continue;
-          const chunk = readRecords(log, p.next, CHUNK_BYTES, log.logEndOffset);
+          const end = this.owner.gateway.broker.readableEnd(log);
+          if (p.next >= end) continue;
+          const chunk = readRecords(log, p.next, CHUNK_BYTES, end);
           p.pending = chunk.records;
           p.pendingEnd = chunk.end;
           if (chunk.records.length === 0) {
@@ -243,14 +244,14 @@ export class SseStreams {
         return fail('400 Bad Request', `bad cursor: ${e.message}`);
       }
       if (!saved) return fail('409 Conflict', `the cursor is not of topic ${name} (id ${topic.id}): deleted and recreated?`);
-      topic.partitions.forEach((log, p) => start.set(p, Math.min(saved.next.get(p) ?? log.logStartOffset, log.logEndOffset)));
+      topic.partitions.forEach((log, p) => start.set(p, Math.min(saved.next.get(p) ?? log.logStartOffset, broker.readableEnd(log))));
     } else {
       const from = q.get('from') ?? 'latest';
       for (const [p, log] of topic.partitions.entries()) {
         if (from === 'earliest') start.set(p, log.logStartOffset);
-        else if (from === 'latest') start.set(p, log.logEndOffset);
-        else if (/^\d+Z$/.test(from)) start.set(p, log.offsetForTimestamp(Number(from.slice(0, -1)))?.offset ?? log.logEndOffset);
-        else if (/^\d+$/.test(from)) start.set(p, Math.min(Number(from), log.logEndOffset));
+        else if (from === 'latest') start.set(p, broker.readableEnd(log));
+        else if (/^\d+Z$/.test(from)) start.set(p, log.offsetForTimestamp(Number(from.slice(0, -1)))?.offset ?? broker.readableEnd(log));
+        else if (/^\d+$/.test(from)) start.set(p, Math.min(Number(from), broker.readableEnd(log)));
         else return fail('400 Bad Request', `from must be earliest, latest, an offset or a timestamp in ms followed by Z; got ${from}`);
       }
     }

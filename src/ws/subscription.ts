@@ -18,6 +18,7 @@
  */
 import type { Broker } from '../broker/broker.js';
 import type { Topic } from '../broker/topics.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import type { KafkaRecord } from '../native/records.js';
 import { encodeCursor, type CursorTopic } from './cursor.js';
 import { encodeGapFrame, encodeRecordsFrame, gapJson, recordFrameBytes, recordsJson, type GapReason, type ValueEncoding } from './frames.js';
@@ -70,10 +71,10 @@ export class PartitionCursor {
     return this.topic.partitions[this.partition];
   }
 
-  /** Whether records wait beyond what was sent. */
-  hasData(): boolean {
+  /** Whether records wait beyond what was sent (`readableEnd`: Broker.readableEnd). */
+  hasData(readableEnd: (log: PartitionLog) => number): boolean {
     const log = this.log;
-    return this.pending.length > 0 || (log !== undefined && this.next < log.logEndOffset);
+    return this.pending.length > 0 || (log !== undefined && this.next < readableEnd(log));
   }
 }
 
@@ -202,7 +203,7 @@ export class Subscription {
       this.advanced = true;
       return records.length;
     }
-    const hw = c.log?.logEndOffset ?? end;
+    const hw = c.log ? this.broker.readableEnd(c.log) : end;
     // Take records up to the credit and the frame size (at least one: a record larger than the
     // frame limit still goes, alone).
     const base = records[0];
@@ -247,7 +248,7 @@ export class Subscription {
 
   /** A shared cursor left its tail because this subscription could not take a frame: go on alone. */
   heldBack(c: PartitionCursor): void {
-    if (!this.socket.canSend() && c.hasData()) this.heldSince ??= Date.now();
+    if (!this.socket.canSend() && c.hasData((log) => this.broker.readableEnd(log))) this.heldSince ??= Date.now();
     this.pump();
   }
 
@@ -301,7 +302,7 @@ export class Subscription {
         const log = c.log;
         if (!log) continue;
         if (!this.socket.canSend()) {
-          if (c.hasData()) this.heldSince ??= Date.now();
+          if (c.hasData((log) => this.broker.readableEnd(log))) this.heldSince ??= Date.now();
           return; // drain() pumps again
         }
         if (this.credit.records <= 0 || this.credit.bytes <= 0) {
@@ -315,7 +316,7 @@ export class Subscription {
           c.next = log.logStartOffset;
         }
         if (c.pending.length === 0) {
-          const hw = log.logEndOffset;
+          const hw = this.broker.readableEnd(log);
           if (c.next >= hw) {
             // A live cursor that caught up joins its tail; if the tail is mid-turn it parks and tries again.
             if (!(this.live && this.mode === 'live' && this.live.attach(c, this))) idle.push(c);
@@ -372,7 +373,7 @@ export class Subscription {
       const log = c.log;
       if (!log || c.shared) continue;
       const from = c.next;
-      const hw = log.logEndOffset;
+      const hw = this.broker.readableEnd(log);
       if (from >= hw) continue;
       c.pending = [];
       if (action === 'skip') {
