@@ -15,6 +15,7 @@
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { initProducerIdApi } from '../../protocol/schemas/init-producer-id.js';
+import { toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
 
 const NO_PRODUCER_ID = -1n;
@@ -24,11 +25,16 @@ export const initProducerIdHandler = defineHandler({
   api: initProducerIdApi,
   minVersion: 0,
   maxVersion: 4,
-  handle(req, { broker }) {
+  async handle(req, { broker }) {
     const refused = { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
     // Below v3 the schema fills in -1/-1, so this only ever refuses a v3+ request.
     if ((req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) return refused;
     if (req.transactionalId !== null) return refused;
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(broker.producerIds.allocate()), producerEpoch: 0 };
+    // In a cluster the id comes from a block etcd handed this broker (unique cluster-wide).
+    try {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(await broker.allocateProducerId()), producerEpoch: 0 };
+    } catch (e) {
+      return { ...refused, errorCode: toErrorCode(e, broker.log).errorCode };
+    }
   },
 });
