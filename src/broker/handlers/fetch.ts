@@ -1,14 +1,22 @@
 /**
  * Fetch (key 1), v4-17.
  * v13+ name topics by id (the ids Metadata v10+ hands out, kept in topics.json); an unknown id is
- * UNKNOWN_TOPIC_ID. v15 moves replica_id into a tagged field and v17 adds a tagged directory id:
- * both concern followers, which do not exist here. @platformatic/kafka needs v13+ (its v12 request
- * carries ids where names belong), and the Java client uses ids whenever every topic has one.
+ * UNKNOWN_TOPIC_ID. v15 moves replica_id into a tagged field (with the follower's broker epoch);
+ * v17 adds a tagged directory id, ignored. @platformatic/kafka needs v13+ (its v12 request carries
+ * ids where names belong), and the Java client uses ids whenever every topic has one.
  *
  * Per partition: the batch containing fetch_offset first (clients drop the records before their
  * offset), at least one whole batch even when it exceeds the byte limits (KIP-74), never past the
- * high watermark. The response's limit is the smaller of max_bytes and the broker's fetch.max.bytes. On one node the high watermark is the log end offset and, with no transactions,
- * the last stable offset equals it; aborted_transactions is always empty.
+ * high watermark for consumers. The response's limit is the smaller of max_bytes and the broker's
+ * fetch.max.bytes. On one node the high watermark is the log end offset. With no transactions the
+ * last stable offset equals the high watermark; aborted_transactions is always empty.
+ *
+ * In a cluster (broker.cluster) only the leader answers (else NOT_LEADER_OR_FOLLOWER, and
+ * current_leader_epoch is checked: FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). A fetch with a
+ * replica id >= 0 is a follower's: it reads up to the log end, its fetch offset tells the leader
+ * the follower's log end (high watermark, ISR), and when its last_fetched_epoch ends earlier here
+ * (or is not ours) the answer carries DivergingEpoch and no records, at once, so the follower
+ * truncates before fetching again (KAFKA-10554).
  *
  * Record bytes leave as file slices that the connection sends with sendfile (zero copy); each owns
  * its segment file until the connection releases it, and a read that does not satisfy the long
