@@ -89,7 +89,8 @@ export class ClusterNode implements ClusterMembership {
           this.replicas.applyAll();
           break;
         case 'session':
-          this.replicas.setFenced(!e.live);
+          if (!e.live) this.replicas.setFenced(true);
+          else void this.unfenceWhenCurrent();
           break;
         default:
           break;
@@ -97,6 +98,19 @@ export class ClusterNode implements ClusterMembership {
     } catch (err) {
       this.broker.log.error(`applying cluster change ${e.kind} failed: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Registered again after a lapse (a pause, or etcd unreachable): act on the mirror only once it
+   * has caught up with etcd at least to our new registration. Meanwhile the controller may have
+   * moved our partitions; a stale mirror would make this broker lead at an epoch already replaced.
+   */
+  private async unfenceWhenCurrent(): Promise<void> {
+    const epoch = this.store.brokerEpoch;
+    const current = await this.store.waitForRevision(epoch, 10_000);
+    if (this.closed || this.store.brokerEpoch !== epoch || !this.store.sessionLive) return;
+    if (!current) this.broker.log.warn(`etcd mirror did not reach revision ${epoch} within 10 s: acting on what it has`);
+    this.replicas.setFenced(false);
   }
 
   /** Makes the local registry match etcd's topics. */
