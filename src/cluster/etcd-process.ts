@@ -7,7 +7,8 @@
  * so a start whose ports were picked here is retried with new ports when etcd exits early.
  *
  * Readiness is etcd's own GET /health on the client URL ({"health":"true"} once the member has a
- * raft leader, which a single member elects itself within one election timeout).
+ * raft leader, which a single member elects itself within one election timeout), answered by our
+ * member (its member list holds our peer URL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -134,12 +135,22 @@ class EtcdChild implements EtcdProcess {
     throw new Error(`etcd did not answer /health at ${this.endpoint} within ${this.opts.startTimeoutMs} ms; stderr tail:\n${this.stderrTail}`);
   }
 
+  /**
+   * Healthy, and the member answering is ours: its member list names our peer URL. Without that
+   * check, another process already listening on the client port (a second etcd pointed at a used
+   * port, which then exits with "address already in use") would pass for a ready member.
+   */
   private async healthy(): Promise<boolean> {
     try {
       const res = await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(1000) });
       if (!res.ok) return false;
       const body = (await res.json()) as { health?: string };
-      return body.health === 'true';
+      if (body.health !== 'true') return false;
+      const members = await fetch(`${this.endpoint}/v3/cluster/member/list`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) });
+      if (!members.ok) return false;
+      const list = (await members.json()) as { members?: { peerURLs?: string[] }[] };
+      const peerUrl = `http://127.0.0.1:${this.peerPort}`;
+      return (list.members ?? []).some((m) => m.peerURLs?.includes(peerUrl));
     } catch {
       return false;
     }

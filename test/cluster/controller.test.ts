@@ -153,6 +153,19 @@ describe('Controller', () => {
     expect(n1.store.partition('half', 0)).toMatchObject({ leader: 1, leaderEpoch: 0, isr: [1, 2] });
   });
 
+  it('moves leadership back to the preferred replica on request', async () => {
+    const prefix = uniquePrefix();
+    const all = [await startNode(prefix, 1), await startNode(prefix, 2)];
+    await all[0].store.createTopic(topic('pref', [[1, 2]]), [state(2, [2, 1], 3)]);
+    const active = await waitFor(() => all.find((n) => n.controller.active), 3000, 'a controller');
+    await waitFor(() => active.store.partition('pref', 0), 2000, 'the state');
+    expect(await active.controller.preferredElection('pref', 0)).toBe(true);
+    expect(active.store.partition('pref', 0)).toMatchObject({ leader: 1, leaderEpoch: 4, isr: [2, 1] });
+    expect(await active.controller.preferredElection('pref', 0)).toBe(false); // already there
+    const passive = all.find((n) => n !== active)!;
+    expect(await passive.controller.preferredElection('pref', 0)).toBe(false); // not the controller
+  });
+
   it('changes many partitions in batches below etcd\'s transaction limit', async () => {
     const prefix = uniquePrefix();
     const n1 = await startNode(prefix, 1, { maxPartitionsPerTxn: 50 });

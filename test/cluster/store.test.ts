@@ -4,6 +4,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEtcd } from '../../src/cluster/etcd-process.js';
 import { ClusterStore, ClusterIdMismatchError, NodeIdInUseError } from '../../src/cluster/store.js';
 import type { ClusterEvent, PartitionState, TopicRecord } from '../../src/cluster/types.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -269,5 +273,20 @@ describe('ClusterStore across an etcd restart', () => {
     await waitFor(async () => (await a.createTopic(topic('later', [[1]]), [state(1, [1])]).catch(() => null)) !== null, 8000, 'a write after the restart');
     await waitFor(() => b.partition('later', 0), 8000, 'the write in the other mirror');
     await waitFor(() => b.brokers().size === 2, 8000, 'both registrations');
+  });
+});
+
+describe('startEtcd', () => {
+  it('fails with the exit status and stderr tail when etcd cannot start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brook-etcd-bad-'));
+    try {
+      // The member's client port is taken by the running etcd: the second one cannot listen.
+      const port = Number(new URL(etcd.endpoint).port);
+      const err = await startEtcd({ dataDir: join(dir, 'etcd'), clientPort: port, startTimeoutMs: 5000 }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/etcd exited during start-up \(code \d+\); stderr tail:\n.*address already in use/s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
