@@ -333,7 +333,6 @@ export class GroupCoordinator {
    * single node at start) into `groups`. A group's records all live in its one partition.
    */
   private loadPartitions(partition: number | null): void {
-    const groupsBefore = this.groups.size;
     const metadata = new Map<string, GroupMetadataValue | null>();
     const offsets = new Map<string, Map<string, { topic: string; partition: number; value: CommittedOffset }>>();
     let bad = 0;
@@ -358,21 +357,26 @@ export class GroupCoordinator {
       }
     };
     const records = partition === null ? this.store.replay(visit) : this.store.replayPartition(partition, visit);
+    // Built aside, then added: groups loaded earlier from other partitions keep running untouched.
+    const loaded = new Map<string, Group>();
     for (const [groupId, meta] of metadata) {
       if (meta === null) continue;
       const group = new Group(groupId, this.env);
       group.load(meta);
-      this.groups.set(groupId, group);
+      loaded.set(groupId, group);
     }
     for (const [groupId, byGroup] of offsets) {
       if (byGroup.size === 0) continue;
-      let group = this.groups.get(groupId);
-      if (!group) this.groups.set(groupId, (group = new Group(groupId, this.env)));
+      let group = loaded.get(groupId);
+      if (!group) loaded.set(groupId, (group = new Group(groupId, this.env)));
       for (const o of byGroup.values()) group.setOffset(o.topic, o.partition, o.value);
     }
-    for (const g of this.groups.values()) g.onLoaded();
-    if (partition !== null) this.broker.log.info(`loaded ${this.groups.size - groupsBefore} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}-${partition}`);
-    else if (records > 0) this.broker.log.info(`loaded ${this.groups.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}`);
+    for (const [groupId, group] of loaded) {
+      this.groups.set(groupId, group);
+      group.onLoaded();
+    }
+    if (partition !== null) this.broker.log.info(`loaded ${loaded.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}-${partition}`);
+    else if (records > 0) this.broker.log.info(`loaded ${loaded.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}`);
   }
 
   // ------------------------------------------------------------------------------- persistence
