@@ -32,6 +32,13 @@ const DEV_PACKAGES = [
   ['iperf3', 'iperf3'],
   ['/usr/include/librdkafka/rdkafka.h', 'librdkafka-dev'],
   ['/usr/bin/chromium', 'chromium'],
+  // `brook cluster up` and the cluster tests run Debian's etcd (src/cluster/etcd-process.ts). Here, not
+  // in the always-installed list: this hook also runs (through sudo) for everyone who installs brook as
+  // a dependency, most of them for a single node, and etcd-server is a daemon package whose systemd
+  // unit starts an etcd on 127.0.0.1:2379 at install. Every git checkout is a development checkout,
+  // so `cluster up` works in any checkout; elsewhere it stops with "etcd not found: apt-get install
+  // etcd-server".
+  ['/usr/bin/etcd', 'etcd-server'],
 ];
 const devCheckout = process.env.INIT_CWD === process.cwd() && existsSync('native/test');
 
