@@ -159,4 +159,14 @@ describe('consumer groups in a cluster', () => {
     expect(rereadAfterCommit).toEqual([]);
     expect([...(await offsetsAt(successor)).offsets.values()].reduce((a, b) => a + b, 0n)).toBe(300n);
   }, 60_000);
+
+  it('does not coordinate the group on the killed broker once it is back as a follower', async () => {
+    await c.restart(coordinator);
+    await c.awaitBrokers(3);
+    const answer = await offsetsAt(coordinator);
+    // Still a follower (the preferred leader returns only after leader.imbalance.check.interval.ms);
+    // if it did lead again, it would serve the group from its own replayed copy.
+    if (answer.errorCode === ErrorCode.NONE) expect([...answer.offsets.values()].reduce((a, b) => a + b, 0n)).toBe(300n);
+    else expect(answer.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+  }, 30_000);
 });
