@@ -58,7 +58,12 @@ export class ClusterNode implements ClusterMembership {
     const { config } = this.broker;
     this.unsubscribe = this.store.onChange((e) => this.onEvent(e));
     this.reconcileTopics();
-    await this.store.register({ nodeId: config.nodeId, host: this.broker.advertised.host, port: this.broker.advertised.port, rack: config.cluster.rack });
+    // A broker restarted after kill -9 finds its previous registration until that lease expires:
+    // wait it out (up to one session timeout) rather than refuse to start.
+    await this.store.register(
+      { nodeId: config.nodeId, host: this.broker.advertised.host, port: this.broker.advertised.port, rack: config.cluster.rack },
+      { waitForExpiryMs: config.cluster.sessionTimeoutMs + 2000 },
+    );
     this.replicas.start();
     this.replicas.applyAll();
     this.controller.start();
