@@ -73,7 +73,7 @@ export interface ClusterMembership {
     partition: number,
     f: { replicaId: number; brokerEpoch: number; fetchOffset: number; logStartOffset: number; currentLeaderEpoch: number; lastFetchedEpoch: number },
   ): FollowerFetchAnswer;
-  /** OffsetForLeaderEpoch: { epoch, endOffset } of this replica (followers may ask any replica). */
+  /** OffsetForLeaderEpoch: { epoch, endOffset } at the leader (any replica for the debugging replica id -2). */
   epochEndOffset(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number, replicaId: number): { epoch: number; endOffset: number };
   partitionView(topic: string, partition: number): PartitionView;
   liveBrokers(): LiveBroker[];

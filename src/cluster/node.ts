@@ -282,8 +282,9 @@ export class ClusterNode implements ClusterMembership {
   }
 
   epochEndOffset(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number, replicaId: number): { epoch: number; endOffset: number } {
-    // Followers (replica id >= 0) may ask any replica, consumers only the leader.
-    const r = replicaId >= 0 ? this.replicas.replica(topic, partition) : this.replicas.leaderOf(topic, partition, currentLeaderEpoch);
+    // Kafka answers from the leader only, except for the debugging replica id -2 (which is also
+    // what versions 0-2, without the field, read as): any replica of it answers then.
+    const r = replicaId === DEBUGGING_REPLICA_ID ? this.replicas.replica(topic, partition) : this.replicas.leaderOf(topic, partition, currentLeaderEpoch);
     if (!r) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${this.broker.config.nodeId} has no replica of ${topic}-${partition}`);
     return this.replicas.endOffsetFor(r, leaderEpoch);
   }
@@ -352,6 +353,9 @@ export class ClusterNode implements ClusterMembership {
     return { leader, leaderEpoch: state?.leaderEpoch ?? -1, replicas, isr: state?.isr ?? [], offline: replicas.filter((id) => !live.has(id)) };
   }
 }
+
+/** Kafka's ListOffsetsRequest.DEBUGGING_REPLICA_ID: a request any replica may answer. */
+const DEBUGGING_REPLICA_ID = -2;
 
 /** Producer ids per etcd block (Kafka's PRODUCER_ID_BLOCK_SIZE). */
 const PRODUCER_ID_BLOCK = 1000;
