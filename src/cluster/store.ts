@@ -285,6 +285,8 @@ export class ClusterStore {
   private sessionPaused = false;
   /** Create revision of the controller key this broker wrote (0: not controller). */
   private controllerRevision = 0;
+  /** deregister() ran: the session is over for good, but the mirror keeps following etcd. */
+  private deregistered = false;
   private closed = false;
 
   constructor(opts: ClusterStoreOptions) {
@@ -503,6 +505,7 @@ export class ClusterStore {
    */
   async register(reg: Omit<BrokerRegistration, 'epoch'>, opts: { waitForExpiryMs?: number } = {}): Promise<number> {
     if (this.registration) throw new Error('register() was already called');
+    if (this.deregistered) throw new Error('this store was deregistered');
     this.registration = { nodeId: reg.nodeId, host: reg.host, port: reg.port, rack: reg.rack };
     const deadline = Date.now() + (opts.waitForExpiryMs ?? 0);
     try {
@@ -537,7 +540,8 @@ export class ClusterStore {
       await this.revokeQuietly(leaseId);
       throw err;
     }
-    if (!res.succeeded) {
+    if (!res.succeeded || this.deregistered) {
+      // deregister() may have run while we waited: a registration it did not see must not survive.
       await this.revokeQuietly(leaseId);
       return false;
     }
@@ -630,7 +634,7 @@ export class ClusterStore {
       const old = this.session;
       // Revoking deletes the old registration (and controller key) at once if etcd still has them.
       if (old) await this.revokeQuietly(old.leaseId);
-      while (!this.closed && !this.live && !this.sessionPaused) {
+      while (!this.closed && !this.live && !this.sessionPaused && !this.deregistered) {
         try {
           if (await this.tryRegister()) {
             this.emit({ kind: 'session', live: true });
@@ -884,6 +888,26 @@ export class ClusterStore {
 
   // ---- shutdown ----
 
+  /**
+   * Leaves the cluster ahead of close(): revokes the lease, so the registration and (if held) the
+   * controller key disappear at once and the controller moves this broker's partitions without
+   * waiting out the TTL. Unlike close(), the client, watch and mirror keep running: a broker shutting
+   * down still follows the new leaders it hands over to. Renewals and the local deadline stop; no
+   * {kind:'session', live:false} is emitted (this is not a lost session), the store just stops
+   * claiming one (sessionLive false, never controller) and never registers again.
+   */
+  async deregister(): Promise<void> {
+    if (this.deregistered || this.closed) return;
+    this.deregistered = true;
+    this.live = false;
+    this.controllerRevision = 0;
+    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
+    if (this.fenceTimer) clearTimeout(this.fenceTimer);
+    const session = this.session;
+    if (session) await this.revokeQuietly(session.leaseId);
+    this.notifyChanged(); // a campaign() waiting on this store re-checks and keeps waiting
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -895,7 +919,7 @@ export class ClusterStore {
     this.watcher = null;
     if (watcher) await Promise.race([watcher.cancel().catch(() => undefined), sleep(1000)]); // cancel waits for etcd
     // Revoking removes the registration and the controller key at once (no wait for the TTL).
-    if (this.session) await this.revokeQuietly(this.session.leaseId);
+    if (this.session && !this.deregistered) await this.revokeQuietly(this.session.leaseId);
     this.controllerRevision = 0;
     this.notifyChanged();
     this.client.close();

@@ -91,6 +91,35 @@ describe('ClusterStore', () => {
     expect(took).toBeLessThan(4500);
   });
 
+  it('deregisters: the registration and controller key go at once, the mirror keeps following etcd', async () => {
+    const prefix = uniquePrefix();
+    const leaving = await openRegistered(prefix, 1);
+    const other = await openRegistered(prefix, 2);
+    await leaving.campaign();
+    await waitFor(() => other.brokers().size === 2 && other.controller()?.nodeId === 1, 3000, 'both brokers and the controller in the other mirror');
+    const events: ClusterEvent[] = [];
+    leaving.onChange((e) => events.push(e));
+
+    const at = Date.now();
+    await leaving.deregister();
+    await waitFor(() => !other.brokers().has(1) && other.controller() === null, 1000, 'the registration and controller key to disappear at once');
+    expect(Date.now() - at).toBeLessThan(1000);
+    expect(leaving.sessionLive).toBe(false);
+    expect(leaving.isController()).toBe(false);
+
+    // The other broker takes over; the deregistered store sees that and later writes too.
+    await other.campaign();
+    await waitFor(() => leaving.controller()?.nodeId === 2 && !leaving.brokers().has(1), 2000, 'the new controller in the leaving mirror');
+    await other.createTopic(topic('after-deregister', [[2]]), [state(2, [2])]);
+    await waitFor(() => leaving.topics().has('after-deregister') && leaving.partition('after-deregister', 0)?.leader === 2, 2000, 'a later topic in the leaving mirror');
+    // No fence, no re-registration: past the fence deadline (2.5 s) the store stays quietly out.
+    await new Promise((r) => setTimeout(r, SESSION_MS));
+    expect(events.filter((e) => e.kind === 'session')).toEqual([]);
+    expect(other.brokers().has(1)).toBe(false);
+    await leaving.close();
+    await leaving.close();
+  });
+
   it('fences itself when renewals fail, then registers again with a new epoch', async () => {
     const prefix = uniquePrefix();
     const s = await openRegistered(prefix, 1);
