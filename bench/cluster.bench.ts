@@ -96,6 +96,15 @@ async function dropTopic(c: TestCluster, name: string): Promise<void> {
   }
 }
 
+async function controllerOf(c: TestCluster): Promise<number> {
+  const client = new KafkaClient({ bootstrap: c.bootstrap.split(','), clientId: 'cluster-bench-admin' });
+  try {
+    return (await client.metadata([])).controllerId;
+  } finally {
+    client.close();
+  }
+}
+
 function brokerCpu(c: TestCluster): number {
   let s = 0;
   for (const n of c.nodes.values()) if (n.process) s += cpuSeconds(n.process.pid);
@@ -219,6 +228,10 @@ interface Ack {
 
 interface FailoverResult {
   failoverMs: number[];
+  /** Kill -> the first Metadata answer naming another leader (polled every 100 ms): the brokers' share. */
+  electedMs: number[];
+  /** Per kill: was the killed leader also the controller (then a controller must be elected first)? */
+  wasController: boolean[];
   acked: number;
   sent: number;
   failedSends: number;
@@ -253,14 +266,22 @@ async function failovers(c: TestCluster, topic: string, kills: number): Promise<
       await sleep(20);
     }
   };
-  const out: FailoverResult = { failoverMs: [], acked: 0, sent: 0, failedSends: 0, missing: 0, duplicates: 0, rejoinMs: [] };
+  const out: FailoverResult = { failoverMs: [], electedMs: [], wasController: [], acked: 0, sent: 0, failedSends: 0, missing: 0, duplicates: 0, rejoinMs: [] };
   try {
     await waitFor('the first acknowledgements', () => acks.length >= 100, 30_000);
     for (let k = 0; k < kills; k++) {
       const { leader } = await c.partition(topic, 0);
+      out.wasController.push((await controllerOf(c)) === leader);
       const killedAt = wallMs();
       await c.kill(leader, 'SIGKILL');
       const exitedAt = wallMs();
+      const elected = (async () => {
+        for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {
+          const now = (await c.partition(topic, 0).catch(() => ({ leader: -1 }))).leader;
+          if (now >= 0 && now !== leader) return wallMs() - killedAt;
+        }
+        return NaN;
+      })();
       const from = acks.length;
       let first: Ack | undefined;
       await waitFor(
@@ -272,7 +293,10 @@ async function failovers(c: TestCluster, topic: string, kills: number): Promise<
         60_000,
       );
       out.failoverMs.push(first!.ackedMs - killedAt);
-      process.stderr.write(`  cluster bench: failover ${k + 1}/${kills}: broker ${leader} killed, first new-leader ack after ${(first!.ackedMs - killedAt).toFixed(0)} ms\n`);
+      out.electedMs.push(await elected);
+      process.stderr.write(
+        `  cluster bench: failover ${k + 1}/${kills}: broker ${leader}${out.wasController.at(-1) ? ' (the controller)' : ''} killed, new leader in Metadata after ${out.electedMs.at(-1)!.toFixed(0)} ms, first new-leader ack after ${(first!.ackedMs - killedAt).toFixed(0)} ms\n`,
+      );
       // The last kill needs no restart: nothing follows it but the read-back, which two replicas serve.
       if (k === kills - 1) break;
       // Back in the ISR before the next kill, so every kill finds three in-sync replicas.
@@ -334,7 +358,7 @@ export async function run(): Promise<Figure[]> {
   const runs = isSmoke() ? 1 : Number(process.env.BENCH_RUNS ?? 3);
   const kills = isSmoke() ? 2 : Number(process.env.BENCH_FAILOVERS ?? 10);
   const latencySeconds = isSmoke() ? 1 : Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
-  const count = Math.max(1000, Math.round(sized(200_000, 5_000) * scale));
+  const count = Math.max(1000, Math.round(sized(500_000, 5_000) * scale));
   const load0 = loadavg();
   const t0 = performance.now();
   const step = (what: string) => process.stderr.write(`  cluster bench ${((performance.now() - t0) / 1000).toFixed(1)} s: ${what}\n`);
@@ -397,7 +421,17 @@ export async function run(): Promise<Figure[]> {
     ['rf3-acksall', 'RF 3 acks=all (min.insync 2)', '>= 35%'],
   ] as const) {
     const ps = produced.get(config)!;
-    figures.push({ name: `produce 1 KiB, ${label}: records/s`, unit: 'records/s', ours: await rate(ps), baseline: await rate(rf1), baselineName: 'RF 1, acks=1', target, extra: { brokerCoresOurs: cores(ps), brokerCoresBaseline: cores(rf1), records: count, ...load } });
+    // Each round's RF 3 over that round's RF 1: paired, so drift of the machine between rounds cancels.
+    const paired = ps.map((p, i) => p.recordsPerSec / rf1[i]!.recordsPerSec);
+    figures.push({
+      name: `produce 1 KiB, ${label}: records/s`,
+      unit: 'records/s',
+      ours: await rate(ps),
+      baseline: await rate(rf1),
+      baselineName: 'RF 1, acks=1',
+      target,
+      extra: { ratioPerRound: paired.map((x) => x.toFixed(3)).join(' '), ratioPerRoundMin: r2(Math.min(...paired)), ratioPerRoundMax: r2(Math.max(...paired)), brokerCoresOurs: cores(ps), brokerCoresBaseline: cores(rf1), records: count, ...load },
+    });
     figures.push({ name: `produce 1 KiB, ${label}: broker CPU`, unit: 'CPU s/GB', higherIsBetter: false, ours: await cpu(ps), baseline: await cpu(rf1), baselineName: 'RF 1, acks=1 (3 brokers summed)', extra: load });
   }
   const all = latency.flatMap((l) => l.all);
@@ -433,6 +467,11 @@ export async function run(): Promise<Figure[]> {
       failedSends: failover.failedSends,
       acknowledgedMissing: failover.missing,
       duplicates: failover.duplicates,
+      electedInMetadataP50: r2(percentile(failover.electedMs, 50)),
+      electedInMetadataMax: r2(Math.max(...failover.electedMs)),
+      controllerKills: failover.wasController.filter(Boolean).length,
+      p50ControllerKilled: fo.some((_, i) => failover.wasController[i]) ? r2(percentile(fo.filter((_, i) => failover.wasController[i]), 50)) : 'none',
+      p50OtherKilled: fo.some((_, i) => !failover.wasController[i]) ? r2(percentile(fo.filter((_, i) => !failover.wasController[i]), 50)) : 'none',
       rejoinIsrMsP50: failover.rejoinMs.length > 0 ? r2(percentile(failover.rejoinMs, 50)) : 'none',
       ...load,
     },
