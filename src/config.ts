@@ -181,6 +181,9 @@ export const BROKER_DEFS = {
   'replica.fetch.min.bytes': { kind: 'int', default: 1, check: atLeast(1), doc: 'cluster: bytes a follower\'s fetch waits for' },
   'replica.fetch.backoff.ms': { kind: 'int', default: 1000, check: atLeast(0), doc: 'cluster: pause of a follower after a failed fetch' },
   'replica.high.watermark.checkpoint.interval.ms': { kind: 'long', default: 5000, check: atLeast(1), doc: 'cluster: how often high watermarks are written to replication-offset-checkpoint' },
+  'auto.leader.rebalance.enable': { kind: 'boolean', default: true, doc: 'cluster: the controller moves leadership back to each partition\'s preferred replica (the first assigned) when a broker\'s imbalance passes leader.imbalance.per.broker.percentage' },
+  'leader.imbalance.check.interval.seconds': { kind: 'long', default: 300, check: atLeast(1), doc: 'cluster: how often the controller checks the leader imbalance (auto.leader.rebalance.enable)' },
+  'leader.imbalance.per.broker.percentage': { kind: 'int', default: 10, check: atLeast(0), doc: 'cluster: per broker, the share (%) of the partitions it is preferred for but does not lead above which the controller rebalances them' },
   // The WebSocket / SSE gateway (src/ws/, docs/websocket.md): Brook's own settings, not Kafka's.
   'ws.enabled': { kind: 'boolean', default: true, doc: 'serve WebSocket and SSE consumers (gateway on ws.listeners); set explicitly, a gateway that cannot start stops the broker' },
   'ws.listeners': { kind: 'string', default: '127.0.0.1:9093', check: (v: string) => (/^(\[[^\]]*\]|[^:]*):\d+$/.test(v) && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535 ? undefined : 'expected host:port'), doc: 'host:port of the WebSocket / SSE gateway (uWebSockets.js cannot share the Kafka port)' },
@@ -270,7 +273,6 @@ export const BROKER_DEFS = {
   'metadata.log.dir': { kind: 'string', default: '', doc: 'KRaft metadata log directory; no effect (Brook keeps topics.json in log.dirs)' },
   'inter.broker.protocol.version': { kind: 'string', default: '', doc: 'no effect (one node)' },
   'log.message.format.version': { kind: 'string', default: '', doc: 'no effect: Brook writes RecordBatch v2 only' },
-  'auto.leader.rebalance.enable': { kind: 'boolean', default: true, doc: 'no effect (one node leads every partition)' },
   'replica.lag.time.max.ms': { kind: 'long', default: 30_000, check: atLeast(0), doc: 'cluster: a follower that has not caught up for this long leaves the ISR' },
   'replica.fetch.max.bytes': { kind: 'int', default: 1_048_576, check: atLeast(0), doc: 'cluster: bytes per partition in a follower\'s fetch (at least one batch)' },
   'log.cleaner.threads': { kind: 'int', default: 1, check: atLeast(0), doc: 'no effect: one cleaner compacts one log at a time on the libuv pool' },
@@ -303,7 +305,6 @@ export const INERT_BROKER_KEYS: ReadonlySet<string> = new Set([
   'metadata.log.dir',
   'inter.broker.protocol.version',
   'log.message.format.version',
-  'auto.leader.rebalance.enable',
   'log.cleaner.threads',
   'queued.max.requests',
   'connections.max.idle.ms',
@@ -391,6 +392,12 @@ export interface ClusterConfig {
   replicaFetchBackoffMs: number;
   hwCheckpointIntervalMs: number;
   offsetsTopicReplicationFactor: number;
+  /** auto.leader.rebalance.enable: the controller's periodic preferred-leader election. */
+  autoLeaderRebalance: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms. */
+  leaderImbalanceCheckIntervalMs: number;
+  /** leader.imbalance.per.broker.percentage. */
+  leaderImbalancePerBrokerPercentage: number;
 }
 
 export interface BrokerConfig {
@@ -628,6 +635,9 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
       replicaFetchBackoffMs: get('replica.fetch.backoff.ms'),
       hwCheckpointIntervalMs: get('replica.high.watermark.checkpoint.interval.ms'),
       offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),
+      autoLeaderRebalance: get('auto.leader.rebalance.enable'),
+      leaderImbalanceCheckIntervalMs: get('leader.imbalance.check.interval.seconds') * 1000,
+      leaderImbalancePerBrokerPercentage: get('leader.imbalance.per.broker.percentage'),
     },
     metricsEnabled: get('metrics.enabled'),
     log: { level: get('log.level') as BrokerConfig['log']['level'], format: get('log.format') as BrokerConfig['log']['format'] },

@@ -22,12 +22,24 @@
  *     the topic's unclean.leader.election.enable is true: then the first live replica leads with
  *     ISR = [it], and a warning says records may be lost.
  *
+ * Preferred leaders (auto.leader.rebalance.enable, Kafka's rule): every
+ * leader.imbalance.check.interval.seconds, per broker, imbalance = the partitions whose preferred
+ * replica (assignment[0]) it is but which it does not lead, over all partitions whose preferred
+ * replica it is. Above leader.imbalance.per.broker.percentage, each such partition whose preferred
+ * replica is live and in the ISR gets it back as leader (leader epoch + 1, ISR unchanged). Without
+ * this, leaders stay wherever the last failover put them and pile up on the brokers that never
+ * failed. The first check runs one interval after this broker became controller.
+ *
+ * ElectLeaders (electLeaders()): the same preferred election on request, or an unclean one (any
+ * live replica when no ISR member is live), per partition, answered with Kafka's error codes.
+ *
  * Every write goes through ClusterStore.controllerTxn(): the transaction compares the controller
  * key's create revision (a deposed controller's writes fail inside etcd) and each partition key's
  * mod revision (a state that changed since we read it, e.g. a leader's ISR CAS, fails the batch; we
  * re-read the mirror and decide again). Up to 127 partitions per transaction: etcd allows 128
  * compares, and one is the controller's.
  */
+import { ErrorCode } from '../protocol/error-codes.js';
 import type { Logger } from '../util/logger.js';
 import { initialPartitionState } from './placement.js';
 import { ClusterStoreClosedError, ETCD_MAX_TXN_OPS, type ClusterStore } from './store.js';
@@ -40,7 +52,28 @@ export interface ControllerOptions {
   uncleanLeaderElection?: boolean;
   /** How long a partition of a known topic may lack a state before the controller writes one (default 2000 ms). */
   missingStateGraceMs?: number;
+  /** auto.leader.rebalance.enable (default true, as Kafka). */
+  autoLeaderRebalance?: boolean;
+  /** leader.imbalance.check.interval.seconds in ms (default 300 000). */
+  leaderImbalanceCheckIntervalMs?: number;
+  /** leader.imbalance.per.broker.percentage (default 10). */
+  leaderImbalancePerBrokerPercentage?: number;
 }
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** One partition's answer to ElectLeaders (codes as Kafka's ElectLeadersResponse). */
+export interface ElectionResult extends TopicPartition {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** ElectLeaders' election_type. */
+export type ElectionKind = 0 | 1;
+const PREFERRED = 0;
 
 interface PartitionChange {
   topic: string;
@@ -77,6 +110,63 @@ export function decidePartition(
   return { next: { leader: -1, leaderEpoch: state.leaderEpoch + 1, isr: [...state.isr], controllerEpoch }, unclean: false };
 }
 
+/**
+ * Kafka's auto-rebalance decision (pure: unit-testable): the partitions to move back to their
+ * preferred replica. Per broker B, imbalance = |partitions preferring B that B does not lead| /
+ * |partitions preferring B| (partitions without a state count in neither); above `percentage` %,
+ * those of them whose preferred replica B is live and in the ISR are returned.
+ */
+export function imbalancedPartitions(
+  topics: ReadonlyMap<string, { assignment: readonly (readonly number[])[] }>,
+  stateOf: (topic: string, partition: number) => Pick<PartitionState, 'leader' | 'isr'> | undefined,
+  live: ReadonlyMap<number, unknown> | ReadonlySet<number>,
+  percentage: number,
+): TopicPartition[] {
+  const byPreferred = new Map<number, { total: number; elsewhere: (TopicPartition & { electable: boolean })[] }>();
+  for (const [topic, rec] of topics) {
+    for (let p = 0; p < rec.assignment.length; p++) {
+      const preferred = rec.assignment[p][0];
+      const state = stateOf(topic, p);
+      if (preferred === undefined || !state) continue;
+      let b = byPreferred.get(preferred);
+      if (!b) byPreferred.set(preferred, (b = { total: 0, elsewhere: [] }));
+      b.total++;
+      if (state.leader !== preferred) b.elsewhere.push({ topic, partition: p, electable: live.has(preferred) && state.isr.includes(preferred) });
+    }
+  }
+  const out: TopicPartition[] = [];
+  for (const b of byPreferred.values()) {
+    if (b.elsewhere.length * 100 <= percentage * b.total) continue; // ratio > percentage / 100, in integers
+    for (const e of b.elsewhere) if (e.electable) out.push({ topic: e.topic, partition: e.partition });
+  }
+  return out;
+}
+
+/**
+ * ElectLeaders' decision for one partition (pure): the new state, or the error code to answer.
+ * PREFERRED: the first assigned replica leads if live and in the ISR. UNCLEAN: only a partition
+ * without a live leader; the first live ISR member, else the first live replica with ISR = [it].
+ */
+export function decideElection(
+  kind: ElectionKind,
+  replicas: readonly number[],
+  state: PartitionState,
+  live: ReadonlyMap<number, unknown> | ReadonlySet<number>,
+  controllerEpoch: number,
+): { next: Omit<PartitionState, 'version'>; unclean: boolean } | { errorCode: number; errorMessage: string } {
+  if (kind === PREFERRED) {
+    const preferred = replicas[0];
+    if (state.leader === preferred && live.has(preferred)) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: `preferred replica ${preferred} already leads` };
+    if (!live.has(preferred)) return { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `preferred replica ${preferred} is not live` };
+    if (!state.isr.includes(preferred)) return { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `preferred replica ${preferred} is not in the ISR [${state.isr.join(',')}]` };
+    return { next: { leader: preferred, leaderEpoch: state.leaderEpoch + 1, isr: [...state.isr], controllerEpoch }, unclean: false };
+  }
+  if (state.leader >= 0 && live.has(state.leader)) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: `live leader ${state.leader}` };
+  const d = decidePartition(replicas, state, live, controllerEpoch, true);
+  if (!d || d.next.leader < 0) return { errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: `no live replica among [${replicas.join(',')}]` };
+  return d;
+}
+
 function isTrue(v: unknown): boolean {
   return v === true || v === 'true';
 }
@@ -95,8 +185,13 @@ export class Controller {
   /** `topic/partition` → when a pass first found the topic listing it without a state. */
   private missingSince = new Map<string, number>();
   private missingTimer: NodeJS.Timeout | null = null;
+  private readonly autoRebalance: boolean;
+  private readonly imbalanceIntervalMs: number;
+  private readonly imbalancePercentage: number;
   /** Completed reconcile passes (tests wait on it). */
   passes = 0;
+  /** Completed leader-imbalance checks (tests wait on it). */
+  imbalanceChecks = 0;
 
   constructor(
     private readonly store: ClusterStore,
@@ -107,6 +202,9 @@ export class Controller {
     this.maxPerTxn = Math.max(1, Math.min(opts.maxPartitionsPerTxn ?? ETCD_MAX_TXN_OPS - 1, ETCD_MAX_TXN_OPS - 1));
     this.uncleanDefault = opts.uncleanLeaderElection ?? false;
     this.missingGraceMs = opts.missingStateGraceMs ?? 2000;
+    this.autoRebalance = opts.autoLeaderRebalance ?? true;
+    this.imbalanceIntervalMs = opts.leaderImbalanceCheckIntervalMs ?? 300_000;
+    this.imbalancePercentage = opts.leaderImbalancePerBrokerPercentage ?? 10;
   }
 
   /** This broker is the controller and the loop is acting on it. */
@@ -143,13 +241,20 @@ export class Controller {
         this.isActive = true;
         this.log.info('acting as controller', { controllerEpoch: info.epoch });
         this.dirty = true;
+        // Checks run in this loop, between reconcile passes, so the controller's writes never race each other.
+        let nextImbalanceCheck = Date.now() + this.imbalanceIntervalMs;
         while (!this.stopped && this.store.isController()) {
           if (this.dirty) {
             this.dirty = false;
             await this.reconcile();
             continue;
           }
-          await this.store.nextChange(1000);
+          if (this.autoRebalance && Date.now() >= nextImbalanceCheck) {
+            await this.rebalanceLeaders();
+            nextImbalanceCheck = Date.now() + this.imbalanceIntervalMs;
+            continue;
+          }
+          await this.store.nextChange(this.autoRebalance ? Math.max(1, Math.min(1000, nextImbalanceCheck - Date.now())) : 1000);
         }
         if (this.isActive) this.log.info('no longer the controller');
       } catch (err) {
@@ -228,6 +333,100 @@ export class Controller {
         this.log.info('partition state changed by the controller', fields);
       }
     }
+  }
+
+  /** One auto-rebalance check: preferred elections for the imbalanced brokers' partitions. */
+  private async rebalanceLeaders(): Promise<void> {
+    const epoch = this.store.controllerEpoch;
+    if (epoch < 0) return;
+    const live = this.store.brokers();
+    const changes: PartitionChange[] = [];
+    for (const tp of imbalancedPartitions(this.store.topics(), (t, p) => this.store.partition(t, p), live, this.imbalancePercentage)) {
+      const replicas = this.store.topics().get(tp.topic)!.assignment[tp.partition];
+      const state = this.store.partition(tp.topic, tp.partition)!;
+      const d = decideElection(PREFERRED, replicas, state, live, epoch);
+      if ('next' in d) changes.push({ ...tp, expectedVersion: state.version, next: d.next, unclean: false });
+    }
+    if (changes.length > 0) {
+      this.log.info('leader imbalance above leader.imbalance.per.broker.percentage: moving leaders back to their preferred replicas', { partitions: changes.length });
+      // A rejected batch (a state changed meanwhile) waits for the next check, as in Kafka.
+      await this.writeChanges(changes, 2000);
+    }
+    this.imbalanceChecks++;
+  }
+
+  /** Writes changes in fenced batches; returns those written and the last revision (0: none). */
+  private async writeChanges(changes: PartitionChange[], visibleWithinMs: number): Promise<{ written: PartitionChange[]; revision: number }> {
+    const written: PartitionChange[] = [];
+    let revision = 0;
+    for (let i = 0; i < changes.length; i += this.maxPerTxn) {
+      const batch = changes.slice(i, i + this.maxPerTxn);
+      const txn = this.store.controllerTxn();
+      for (const c of batch) txn.putPartition(c.topic, c.partition, c.expectedVersion, c.next);
+      const res = await txn.commit();
+      revision = Math.max(revision, res.revision);
+      if (!res.succeeded) {
+        if (!this.store.isController()) break;
+        continue;
+      }
+      this.logBatch(batch, this.store.brokers());
+      written.push(...batch);
+    }
+    if (revision > 0) await this.store.waitForRevision(revision, visibleWithinMs);
+    return { written, revision };
+  }
+
+  /**
+   * ElectLeaders: elects leaders for `partitions` (null: every partition) and resolves, per
+   * partition, with NONE once this broker's mirror shows the new leader (or `timeoutMs` passed),
+   * or with the reason no leader was elected. A batch rejected because a state changed meanwhile
+   * is decided again from the fresher mirror until `timeoutMs`; then REQUEST_TIMED_OUT. Partitions
+   * left when this broker stops being the controller answer NOT_CONTROLLER.
+   */
+  async electLeaders(kind: ElectionKind, partitions: readonly TopicPartition[] | null, timeoutMs: number): Promise<ElectionResult[]> {
+    const deadline = Date.now() + timeoutMs;
+    const all = partitions ?? [...this.store.topics()].flatMap(([topic, rec]) => rec.assignment.map((_, partition) => ({ topic, partition })));
+    const results = new Map<string, ElectionResult>();
+    const answer = (tp: TopicPartition, errorCode: number, errorMessage: string | null): void => {
+      results.set(`${tp.topic}/${tp.partition}`, { topic: tp.topic, partition: tp.partition, errorCode, errorMessage });
+    };
+    let pending: TopicPartition[] = [...all];
+    let revision = 0;
+    while (pending.length > 0) {
+      const epoch = this.store.controllerEpoch;
+      if (epoch < 0) {
+        for (const tp of pending) answer(tp, ErrorCode.NOT_CONTROLLER, 'this broker is no longer the controller');
+        break;
+      }
+      if (Date.now() >= deadline) {
+        for (const tp of pending) answer(tp, ErrorCode.REQUEST_TIMED_OUT, `the partition state kept changing for ${timeoutMs} ms`);
+        break;
+      }
+      const live = this.store.brokers();
+      const changes: PartitionChange[] = [];
+      for (const tp of pending) {
+        const replicas = this.store.topics().get(tp.topic)?.assignment[tp.partition];
+        const state = this.store.partition(tp.topic, tp.partition);
+        if (!replicas) {
+          answer(tp, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${tp.topic}-${tp.partition}`);
+          continue;
+        }
+        if (!state) {
+          answer(tp, ErrorCode.LEADER_NOT_AVAILABLE, `${tp.topic}-${tp.partition} has no state yet`);
+          continue;
+        }
+        const d = decideElection(kind, replicas, state, live, epoch);
+        if ('next' in d) changes.push({ ...tp, expectedVersion: state.version, next: d.next, unclean: d.unclean });
+        else answer(tp, d.errorCode, d.errorMessage);
+      }
+      const res = await this.writeChanges(changes, Math.max(1, deadline - Date.now()));
+      revision = Math.max(revision, res.revision);
+      for (const c of res.written) answer(c, ErrorCode.NONE, null);
+      const done = new Set(res.written.map((c) => `${c.topic}/${c.partition}`));
+      pending = changes.filter((c) => !done.has(`${c.topic}/${c.partition}`)).map((c) => ({ topic: c.topic, partition: c.partition }));
+    }
+    if (revision > 0) await this.store.waitForRevision(revision, Math.max(1, deadline - Date.now()));
+    return all.map((tp) => results.get(`${tp.topic}/${tp.partition}`)!);
   }
 
   /**
