@@ -97,5 +97,16 @@ export interface ClusterMembership {
   deleteTopic(name: string): Promise<void>;
   addPartitions(topic: Topic, count: number, assignment?: number[][]): Promise<void>;
   setTopicConfigs(topic: Topic, configs: TopicOverrides): Promise<void>;
+  /**
+   * ElectLeaders at the controller: type 0 PREFERRED, 1 UNCLEAN; null = every partition. Resolves
+   * per partition once this broker's mirror shows the new leaders (or `timeoutMs` passed):
+   * NONE, ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE or
+   * UNKNOWN_TOPIC_OR_PARTITION. NOT_CONTROLLER (thrown) on any other broker.
+   */
+  electLeaders(
+    type: 0 | 1,
+    partitions: { topic: string; partition: number }[] | null,
+    timeoutMs: number,
+  ): Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]>;
   close(): Promise<void>;
 }

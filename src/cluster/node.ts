@@ -50,7 +50,12 @@ export class ClusterNode implements ClusterMembership {
     this.replicas = new ReplicaManager(host, store, broker.config.cluster);
     this.fetchers = new ReplicaFetchers(this.replicas, store, broker.config.cluster, broker.log);
     this.replicas.fetchers = this.fetchers;
-    this.controller = new Controller(store, broker.log, { uncleanLeaderElection: String(broker.config.topicDefaults['unclean.leader.election.enable']) === 'true' });
+    this.controller = new Controller(store, broker.log, {
+      uncleanLeaderElection: String(broker.config.topicDefaults['unclean.leader.election.enable']) === 'true',
+      autoLeaderRebalance: broker.config.cluster.autoLeaderRebalance,
+      leaderImbalanceCheckIntervalMs: broker.config.cluster.leaderImbalanceCheckIntervalMs,
+      leaderImbalancePerBrokerPercentage: broker.config.cluster.leaderImbalancePerBrokerPercentage,
+    });
   }
 
   /** Registers this broker (after the listener is bound), reconciles topics, starts replicating. */
@@ -351,6 +356,12 @@ export class ClusterNode implements ClusterMembership {
     const live = this.store.brokers();
     const leader = state && live.has(state.leader) ? state.leader : -1;
     return { leader, leaderEpoch: state?.leaderEpoch ?? -1, replicas, isr: state?.isr ?? [], offline: replicas.filter((id) => !live.has(id)) };
+  }
+
+  /** ElectLeaders: only the controller elects (Kafka's admin client sends it there). */
+  async electLeaders(type: 0 | 1, partitions: { topic: string; partition: number }[] | null, timeoutMs: number): Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]> {
+    if (!this.controller.active) throw new KafkaError(ErrorCode.NOT_CONTROLLER, `broker ${this.broker.config.nodeId} is not the controller (the controller is ${this.controllerId()})`);
+    return this.controller.electLeaders(type, partitions, timeoutMs);
   }
 }
 
