@@ -11,6 +11,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { OFFSETS_TOPIC, partitionFor } from '../../src/coordinator/records.js';
 import { KafkaClient } from '../../src/kafka/client.js';
 import { findCoordinatorApi } from '../../src/protocol/schemas/find-coordinator.js';
+import { joinGroupApi } from '../../src/protocol/schemas/join-group.js';
 import { offsetFetchApi } from '../../src/protocol/schemas/offset-fetch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { until } from '../integration/harness.js';
@@ -58,11 +59,11 @@ async function produce(from: number, to: number): Promise<string[]> {
 }
 
 /** OffsetFetch (v7) for the group, sent to one broker: its error code and committed offsets. */
-async function offsetsAt(nodeId: number): Promise<{ errorCode: number; offsets: Map<number, bigint> }> {
+async function offsetsAt(nodeId: number, groupId = GROUP): Promise<{ errorCode: number; offsets: Map<number, bigint> }> {
   const kc = client();
   try {
     const conn = await kc.broker(nodeId);
-    const res = await conn.request(offsetFetchApi, { groupId: GROUP, topics: [{ name: TOPIC, partitionIndexes: [0, 1, 2] }], groups: [], requireStable: false }, { version: 7 });
+    const res = await conn.request(offsetFetchApi, { groupId, topics: [{ name: TOPIC, partitionIndexes: [0, 1, 2] }], groups: [], requireStable: false }, { version: 7 });
     const offsets = new Map((res.topics.find((t) => t.name === TOPIC)?.partitions ?? []).map((p) => [p.partitionIndex, p.committedOffset]));
     return { errorCode: res.errorCode, offsets };
   } finally {
@@ -169,4 +170,42 @@ describe('consumer groups in a cluster', () => {
     if (answer.errorCode === ErrorCode.NONE) expect([...answer.offsets.values()].reduce((a, b) => a + b, 0n)).toBe(300n);
     else expect(answer.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
   }, 30_000);
+
+  it('answers a member waiting in a rebalance with NOT_COORDINATOR when its coordinator loses the partition', async () => {
+    const groupId = 'waiting-room';
+    const p = partitionFor(groupId, OFFSETS_PARTITIONS);
+    await until('every replica back in the ISR', async () => (await c.partition(OFFSETS_TOPIC, p)).isr.length === 3, 20_000);
+    const leader = (await c.partition(OFFSETS_TOPIC, p)).leader;
+    const kc = client();
+    try {
+      const conn = await kc.broker(leader);
+      const join = (memberId: string) =>
+        conn.request(
+          joinGroupApi,
+          { groupId, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.from('m') }] },
+          { version: 3, extraWaitMs: 30_000 },
+        );
+      // A first member forms generation 1; a second one's join waits for it to rejoin (it never does).
+      expect((await join('')).errorCode).toBe(ErrorCode.NONE);
+      const waiting = join('');
+      waiting.catch(() => undefined); // awaited below; not an unhandled rejection if the test fails first
+      await new Promise((r) => setTimeout(r, 300));
+      // Paused past its etcd session (3 s): the controller elects another leader, and on waking up
+      // this broker finds itself fenced (or a follower) and unloads the group. (The harness's
+      // awaitLeader may ask the paused broker, so the pause is timed instead.)
+      await c.kill(leader, 'SIGSTOP');
+      await new Promise((r) => setTimeout(r, 5000));
+      await c.kill(leader, 'SIGCONT');
+      expect((await waiting).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+      const successor = await c.awaitLeader(OFFSETS_TOPIC, p, { timeoutMs: 15_000 });
+      expect(successor).not.toBe(leader);
+      await c.awaitBrokers(3); // registered again, as a follower
+      expect((await offsetsAt(leader, groupId)).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+      // The partition's new leader serves the group now (nothing was stored for it: no SyncGroup completed).
+      expect((await offsetsAt(successor, groupId)).errorCode).toBe(ErrorCode.NONE);
+    } finally {
+      kc.close();
+      await c.kill(leader, 'SIGCONT');
+    }
+  }, 40_000);
 });
