@@ -27,7 +27,7 @@ import { runCommand, type Command } from './command.js';
 import { CLIENT_FLAGS, clientFrom, HELP_FLAG, JSON_FLAG, out, printJson } from './common.js';
 import type { ClusterMetadata } from '../kafka/client.js';
 import { errorName } from '../protocol/error-codes.js';
-import { ETCD_BINARY, startEtcd, type EtcdProcess } from '../cluster/etcd-process.js';
+import { ETCD_BINARY, freeLoopbackPort, startEtcd, type EtcdProcess } from '../cluster/etcd-process.js';
 import { LOG_LEVELS, type LogLevel } from '../util/logger.js';
 
 const SUMMARY = 'Run a local replicated cluster (cluster up) or show its brokers and partitions (cluster status).';
@@ -207,9 +207,9 @@ async function up(opts: UpOptions): Promise<number> {
 
   try {
     const etcdFree = await portFree(opts.etcdPort);
-    // Peer port 0: etcd-process picks one; a restarted single member does not need the same one.
+    const peerPort = await etcdPeerPort(root);
     try {
-      etcd = await startEtcd({ dataDir: join(root, 'etcd'), clientPort: etcdFree ? opts.etcdPort : 0 });
+      etcd = await startEtcd({ dataDir: join(root, 'etcd'), clientPort: etcdFree ? opts.etcdPort : await freeLoopbackPort(), peerPort });
     } catch (e) {
       throw new CliError(`etcd did not start: ${firstLine(e)}`);
     }
@@ -243,6 +243,32 @@ async function up(opts: UpOptions): Promise<number> {
     await stopAll();
     throw e;
   }
+}
+
+/**
+ * <data-dir>/etcd-peer-port: etcd's peer port, decimal, one line; written on the first run.
+ *
+ * etcd stores its member's peer URL in its data dir and only the first start sets it; startEtcd
+ * counts a member ready only when the member list holds the peer URL it was started with. So every
+ * run of one data dir must give etcd the same peer port (the client port may change: etcd publishes
+ * the new one). A port taken meanwhile by something else makes etcd's start fail with that error.
+ */
+const PEER_PORT_FILE = 'etcd-peer-port';
+
+async function etcdPeerPort(root: string): Promise<number> {
+  const file = join(root, PEER_PORT_FILE);
+  try {
+    const port = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(port) && port > 0 && port <= 65535) return port;
+  } catch {
+    // First run of this data dir.
+  }
+  if (existsSync(join(root, 'etcd', 'member'))) {
+    throw new CliError(`${file} is missing or unreadable, and etcd's data in ${join(root, 'etcd')} keeps the peer port it was first started with`);
+  }
+  const port = await freeLoopbackPort();
+  writeFileSync(file, `${port}\n`);
+  return port;
 }
 
 /** <data-dir>/cluster-up.pid: one `cluster up` per data dir (two would run two etcds on one data dir). */

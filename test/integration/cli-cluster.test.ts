@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command as clusterCommand, type ClusterStatus } from '../../src/cli/cluster.js';
 import { ETCD_BINARY } from '../../src/cluster/etcd-process.js';
 import { brook, errorChecks, inProcess, requireBuilt, spawnBrook, type BrookChild } from './cli-harness.js';
-import { expectOk, freePort, requireInstalled, until } from './harness.js';
+import { expectOk, freePort, requireInstalled, startTestBroker, until } from './harness.js';
 
 requireInstalled(existsSync(ETCD_BINARY), 'etcd (apt-get install etcd-server)');
 
@@ -140,6 +140,20 @@ describe('brook cluster', { timeout: 60_000 }, () => {
     const r = await brook(['cluster', 'status', '--bootstrap-server', `127.0.0.1:${port}`, '--timeout-ms', '500']);
     expectFailure(r, new RegExp(`^brook cluster status: no broker reachable at 127.0.0.1:${port} within 500 ms`));
     expect(r.stdout).toBe('');
+  });
+
+  it('describes a single node too', async () => {
+    const tb = await startTestBroker({ properties: { 'ws.enabled': false } });
+    try {
+      const text = expectOk(await inProcess(clusterCommand, ['status'], tb.bootstrap), 'cluster status').stdout;
+      const node = tb.broker.config.nodeId;
+      expect(text).toMatch(new RegExp(`^ClusterId: \\S+  Controller: ${node}  Brokers: 1\nBroker: ${node}  127\\.0\\.0\\.1:${tb.broker.port}  Rack: none\n`));
+      expect(text).toMatch(/\nUnderReplicatedPartitions: 0 {2}OfflinePartitions: 0\n$/);
+      const json = JSON.parse((await inProcess(clusterCommand, ['status', '--json'], tb.bootstrap)).stdout) as ClusterStatus;
+      expect(json.brokers).toEqual([{ nodeId: node, host: '127.0.0.1', port: tb.broker.port, rack: null }]);
+    } finally {
+      await tb.close();
+    }
   });
 
   let clusterId: string | null = null;
