@@ -36,9 +36,8 @@
  * default 10 minutes): see Group.expiredOffsets; expired offsets get tombstones, and an Empty group
  * left without offsets is removed (with a tombstone for its metadata).
  */
-import { toErrorCode } from '../broker/errors.js';
 import type { ClusterMembership, LiveBroker } from '../broker/cluster-membership.js';
-import { KafkaError } from '../broker/errors.js';
+import { KafkaError, toErrorCode } from '../broker/errors.js';
 import type { BrokerConfig } from '../config.js';
 import type { Logger } from '../util/logger.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -145,7 +144,10 @@ export type CoordinatorNode = { errorCode: typeof ErrorCode.NONE; node: LiveBrok
 interface ServedPartition {
   /** The leader epoch its groups were loaded at: a new epoch means another leader came between. */
   epoch: number;
-  /** True while its records are replayed (COORDINATOR_LOAD_IN_PROGRESS for its groups). */
+  /**
+   * True while its records are replayed (COORDINATOR_LOAD_IN_PROGRESS for its groups). The replay
+   * is synchronous today, so no request sees it yet; an asynchronous load would keep this contract.
+   */
   loading: boolean;
 }
 
