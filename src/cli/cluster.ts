@@ -216,6 +216,10 @@ async function up(opts: UpOptions): Promise<number> {
     const busy = etcdFree ? '' : `  (port ${opts.etcdPort} is busy)`;
     await out(`etcd      ${etcd.endpoint}  data ${join(opts.dataDir, 'etcd')}  pid ${etcd.pid}${busy}\n`);
 
+    if (stopSignal) {
+      await stopAll();
+      return 0;
+    }
     for (let id = 1; id <= opts.brokers; id++) children.push(newBroker(id, root, opts, etcd.endpoint));
     const failed = await waitReady(children, stopRequested, () => stopSignal !== null);
     if (stopSignal) {
