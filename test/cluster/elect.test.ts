@@ -15,7 +15,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import type { ApiSchema, ReqInput, Res } from '../../src/protocol/schema.js';
 import { electLeadersApi } from '../../src/protocol/schemas/elect-leaders.js';
 import { metadataApi } from '../../src/protocol/schemas/metadata.js';
-import { until } from '../integration/harness.js';
+import { kafkajs, startTestBroker, until, withAdmin } from '../integration/harness.js';
 import { startCluster, type TestCluster } from './cluster-harness.js';
 
 /** One request to broker `id` at `version`, on its own connection. */
@@ -156,5 +156,33 @@ describe('automatic preferred-leader rebalance', () => {
     // One check per second; the election lands at most about one interval after the ISR did.
     expect(Date.now() - back).toBeLessThan(5000);
     expect(last.leaderEpoch).toBeGreaterThan(failoverEpoch);
+  });
+});
+
+describe('ElectLeaders on a single node', () => {
+  it('answers ELECTION_NOT_NEEDED for existing partitions and UNKNOWN_TOPIC_OR_PARTITION otherwise', async () => {
+    const b = await startTestBroker();
+    try {
+      await withAdmin(kafkajs(b.bootstrap), (admin) => admin.createTopics({ topics: [{ topic: 's', numPartitions: 2 }] }));
+      const conn = await BrokerConnection.open('127.0.0.1', b.broker.port, { clientId: 'elect-test', connectTimeoutMs: 5000, requestTimeoutMs: 15_000 });
+      try {
+        const res = await conn.request(electLeadersApi, { electionType: 0, topicPartitions: [{ topic: 's', partitionId: [0, 1, 2] }], timeoutMs: 1000 }, { version: 2 });
+        expect(res.errorCode).toBe(ErrorCode.NONE);
+        expect(flat(res)).toEqual([
+          { topic: 's', partition: 0, errorCode: ErrorCode.ELECTION_NOT_NEEDED },
+          { topic: 's', partition: 1, errorCode: ErrorCode.ELECTION_NOT_NEEDED },
+          { topic: 's', partition: 2, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION },
+        ]);
+        const all = await conn.request(electLeadersApi, { topicPartitions: null, timeoutMs: 1000 }, { version: 0 });
+        expect(flat(all).filter((r) => r.topic === 's')).toEqual([
+          { topic: 's', partition: 0, errorCode: ErrorCode.ELECTION_NOT_NEEDED },
+          { topic: 's', partition: 1, errorCode: ErrorCode.ELECTION_NOT_NEEDED },
+        ]);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await b.close();
+    }
   });
 });
