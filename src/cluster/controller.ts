@@ -390,7 +390,10 @@ export class Controller {
     const answer = (tp: TopicPartition, errorCode: number, errorMessage: string | null): void => {
       results.set(`${tp.topic}/${tp.partition}`, { topic: tp.topic, partition: tp.partition, errorCode, errorMessage });
     };
-    let pending: TopicPartition[] = [...all];
+    // A partition named twice is elected and answered once, as in Kafka (which reads the request
+    // into a set); etcd would also refuse a transaction writing one key twice.
+    const unique = [...new Map(all.map((tp) => [`${tp.topic}/${tp.partition}`, { topic: tp.topic, partition: tp.partition }])).values()];
+    let pending: TopicPartition[] = [...unique];
     let revision = 0;
     while (pending.length > 0) {
       const epoch = this.store.controllerEpoch;
@@ -426,7 +429,7 @@ export class Controller {
       pending = changes.filter((c) => !done.has(`${c.topic}/${c.partition}`)).map((c) => ({ topic: c.topic, partition: c.partition }));
     }
     if (revision > 0) await this.store.waitForRevision(revision, Math.max(1, deadline - Date.now()));
-    return all.map((tp) => results.get(`${tp.topic}/${tp.partition}`)!);
+    return unique.map((tp) => results.get(`${tp.topic}/${tp.partition}`)!);
   }
 
   /**

@@ -86,7 +86,8 @@ describe('ElectLeaders', () => {
     expect(before.leader).not.toBe(preferred);
     expect(before.leaderEpoch).toBe(failoverEpoch);
 
-    const elected = await ask(c, controller, electLeadersApi, 2, { electionType: 0, topicPartitions: one('e', [0]), timeoutMs: 10_000 });
+    // Named twice: elected and answered once.
+    const elected = await ask(c, controller, electLeadersApi, 2, { electionType: 0, topicPartitions: one('e', [0, 0]), timeoutMs: 10_000 });
     expect(elected.errorCode).toBe(ErrorCode.NONE);
     expect(flat(elected)).toEqual([{ topic: 'e', partition: 0, errorCode: ErrorCode.NONE }]);
     // Answered once the controller's own metadata shows the new leader.
