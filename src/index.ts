@@ -181,6 +181,8 @@ export async function startBroker(opts: StartOptions = {}): Promise<RunningBroke
     wsStats: () => gateway?.stats,
     close() {
       closing ??= (async () => {
+        // A cluster member hands its leaderships over first (Kafka's controlled shutdown).
+        await node?.controlledShutdown();
         // WebSocket clients get their cursors (closing frame) and 1001 while the logs are still open.
         await gateway?.close();
         broker.stopServing();

@@ -26,7 +26,7 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<{ command: 
 const HELP = () => `Usage: brook <command> [options]
 
 Commands:
-  start       Run a broker (single node) until SIGTERM or SIGINT.
+  start       Run a broker until SIGTERM or SIGINT: a single node, or with --etcd one broker of a cluster.
 ${COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}${COMMANDS.length ? '\n' : ''}  help        Show this help.
 
 Every command takes --help. Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.
@@ -40,6 +40,10 @@ Options for start:
                          ws.listeners sets the address too, ws.enabled=false turns it off)
   --log-level <level>    error, warn, info (default) or debug (same as --set log.level=...)
   --log-format <format>  text (default) or json lines (same as --set log.format=...)
+  --node-id <n>          this broker's id (default 1; same as node.id)
+  --etcd <urls>          etcd endpoints, comma-separated (http://127.0.0.1:2379): join the cluster whose
+                         metadata that etcd holds (same as etcd.endpoints; docs/cluster.md)
+  --rack <rack>          this broker's rack, for replica placement (same as broker.rack)
   --set <key=value>      any broker setting by its Kafka name; repeatable; wins over --config
 
 Flags win over the file; unknown settings or invalid values are refused with the key named.
@@ -87,6 +91,9 @@ async function start(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
+        'node-id': { type: 'string' },
+        etcd: { type: 'string' },
+        rack: { type: 'string' },
         set: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
@@ -112,6 +119,9 @@ async function start(argv: string[]): Promise<number> {
   }
   if (values['log-level'] !== undefined) properties['log.level'] = values['log-level'];
   if (values['log-format'] !== undefined) properties['log.format'] = values['log-format'];
+  if (values['node-id'] !== undefined) properties['node.id'] = values['node-id'];
+  if (values.etcd !== undefined) properties['etcd.endpoints'] = values.etcd;
+  if (values.rack !== undefined) properties['broker.rack'] = values.rack;
   const portFlag = (flag: string, raw: string | undefined): number | undefined | null => {
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -159,5 +169,9 @@ async function start(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  // Everything the broker owns is closed and its log written. Libraries may keep timers of their
+  // own (the etcd client's gRPC channel reconnects with backoff): exit once the loop is empty, or
+  // after a second at the latest, so a stopped broker never lingers as a process.
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }

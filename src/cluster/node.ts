@@ -74,6 +74,36 @@ export class ClusterNode implements ClusterMembership {
     this.controller.start();
   }
 
+  /**
+   * Kafka's controlled shutdown (SIGTERM): hand leadership over before leaving. Gives up the
+   * controller role, revokes this broker's registration (the controller elects new leaders at
+   * once instead of after the session timeout) and waits, up to `timeoutMs`, until no partition
+   * with another live in-sync replica still names this broker as leader. Meanwhile this broker
+   * keeps serving; each partition becomes a follower here as its new state arrives, so clients
+   * are told NOT_LEADER_OR_FOLLOWER and move within milliseconds.
+   */
+  async controlledShutdown(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    const me = this.broker.config.nodeId;
+    const stillLeading = () =>
+      [...this.store.topics()].some(([name, rec]) =>
+        rec.assignment.some((_, p) => {
+          const state = this.store.partition(name, p);
+          return state?.leader === me && state.isr.some((id) => id !== me && this.store.brokers().has(id));
+        }),
+      );
+    try {
+      await this.controller.stop();
+      await this.store.deregister();
+      const deadline = Date.now() + timeoutMs;
+      while (stillLeading() && Date.now() < deadline) await this.store.nextChange(Math.min(200, deadline - Date.now()));
+      if (stillLeading()) this.broker.log.warn(`controlled shutdown: leadership not handed over within ${timeoutMs} ms; leaving anyway`);
+      else this.broker.log.info('controlled shutdown: leadership handed over');
+    } catch (e) {
+      this.broker.log.warn(`controlled shutdown failed: ${(e as Error).message}; leaving anyway`);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

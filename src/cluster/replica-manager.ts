@@ -379,6 +379,7 @@ export class ReplicaManager {
       minIsr: this.host.minInsyncReplicas(r.topic),
       nowMs: now,
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
+      isEligible: (id) => this.store.brokers().has(id),
     });
     if (hw > r.hw) {
       r.hw = hw;
@@ -397,7 +398,10 @@ export class ReplicaManager {
     if (!f) return;
     const now = Date.now();
     f.updateFetchState(fetchOffset, followerStartOffset, now, r.log.logEndOffset, brokerEpoch);
-    if (!r.isr.includes(followerId) && canJoinIsr(f, r.hw, r.epochs.startOffsetOf(r.leaderEpoch), r.log.logEndOffset, now, this.config.replicaLagTimeMaxMs)) void this.changeIsr(r, [...r.isr, followerId].sort((a, b) => a - b), `${followerId} caught up`);
+    // Only a registered broker may join (Kafka, KIP-841: not one that is shutting down or fenced;
+    // a broker in controlled shutdown still fetches until it leaves).
+    const registered = this.store.brokers().has(followerId);
+    if (registered && !r.isr.includes(followerId) && canJoinIsr(f, r.hw, r.epochs.startOffsetOf(r.leaderEpoch), r.log.logEndOffset, now, this.config.replicaLagTimeMaxMs)) void this.changeIsr(r, [...r.isr, followerId].sort((a, b) => a - b), `${followerId} caught up`);
     this.maybeIncrementHw(r, now);
   }
 
