@@ -69,7 +69,7 @@ describe('connections', () => {
     expect(byKey.get(1)).toMatchObject({ minVersion: 4, maxVersion: 17 });
     expect(byKey.get(22)).toMatchObject({ minVersion: 0 }); // InitProducerId: v0 gates idempotence
     expect(byKey.get(23)).toMatchObject({ minVersion: 0, maxVersion: 4 }); // OffsetForLeaderEpoch: served v0-4
-    expect(byKey.has(43)).toBe(false); // ElectLeaders: a schema, no handler yet, so not advertised
+    expect(byKey.get(43)).toMatchObject({ minVersion: 0, maxVersion: 2 }); // ElectLeaders: served v0-2
     c.close();
   });
 
