@@ -434,11 +434,24 @@ describe('follower and etcd faults', () => {
       const stranded = await sendStrict('stranded');
       expect(stranded).toBe('info');
       await until(`broker ${follower} out of the ISR of ${strict}`, () => outOfIsr(strict), LAG_MS + 10_000);
+      // A producer that knows only the live brokers: kafkajs would otherwise send its metadata
+      // refreshes to the paused follower and time out before reaching the leader.
+      const liveProducer = new Kafka({ brokers: live.map((id) => `127.0.0.1:${c.nodes.get(id)!.port}`), clientId: 'strict-live', logLevel: logLevel.NOTHING, retry: { retries: 0 } }).producer({ retry: { retries: 0 } });
+      await liveProducer.connect();
       const results: OpResult[] = [];
-      for (let i = 0; i < 5; i++) results.push(await sendStrict(`during-${i}`));
+      try {
+        for (let i = 0; i < 10 && results.filter((r) => r === 'fail').length < 5; i++) {
+          results.push(await strictHistory.track('strict', 0, `during-${i}`, async () => Number((await liveProducer.send({ topic: strict, acks: -1, timeout: 10_000, messages: [{ value: `during-${i}`, partition: 0 }] }))[0]!.baseOffset), classify(true)));
+        }
+      } finally {
+        await liveProducer.disconnect();
+      }
       strictErrors = strictHistory.ops.flatMap((o) => (o.kind === 'send' && o.error ? [`${o.value}: ${o.error}`] : []));
       console.log(`min.insync.replicas=3 while paused: ${strictErrors.join('; ')}`);
-      expect(results, strictErrors.join('; ')).toEqual(['fail', 'fail', 'fail', 'fail', 'fail']);
+      // Nothing acknowledged with two of three replicas; NOT_ENOUGH_REPLICAS (definite) each time
+      // the request reached the leader.
+      expect(results, strictErrors.join('; ')).not.toContain('ok');
+      expect(results.filter((r) => r === 'fail'), strictErrors.join('; ')).toHaveLength(5);
 
       await c.kill(follower, 'SIGCONT');
       const resumedAt = Date.now();
@@ -461,7 +474,7 @@ describe('follower and etcd faults', () => {
     expect(r.unseen, summarize(r)).toEqual([]);
     expect(r.g1a, summarize(r)).toEqual([]);
     expect(r.duplicates, summarize(r)).toEqual([]);
-    expect(r.counts).toMatchObject({ sendOk: 10, sendFail: 5, sendInfo: 1 });
+    expect(r.counts).toMatchObject({ sendOk: 10, sendFail: 5 });
   }, 120_000);
 
   it('etcd restarted under load: produce and consume go on without failures, and a topic can be created afterwards', async () => {
@@ -495,4 +508,13 @@ describe('follower and etcd faults', () => {
       expect(report.counts.sendInfo + report.counts.sendFail, summarize(report)).toBe(0);
     }
   }, 90_000);
+});
+
+describe('network faults', () => {
+  // `ip netns add` works on this machine (root), but a broker can only be cut off by its own
+  // namespace if it runs inside one: the cluster harness spawns every broker on 127.0.0.1 in the
+  // root namespace and has no hook for a command prefix (`ip netns exec <ns>`) or a per-broker
+  // listener address. With that hook: veth pair, `ip link set <veth> down`, the same checks as
+  // the paused follower above.
+  it.todo('a follower cut off in its own network namespace leaves the ISR; acks=all goes on; healed, it rejoins');
 });
