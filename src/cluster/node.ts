@@ -62,6 +62,9 @@ export class ClusterNode implements ClusterMembership {
   async start(): Promise<void> {
     const { config } = this.broker;
     this.unsubscribe = this.store.onChange((e) => this.onEvent(e));
+    // Not a leader of anything before it is registered: etcd may still name this node as leader
+    // from before a restart, and the controller is about to move that leadership away.
+    this.replicas.fenced = true;
     this.reconcileTopics();
     // A broker restarted after kill -9 finds its previous registration until that lease expires:
     // wait it out (up to one session timeout) rather than refuse to start.
@@ -69,6 +72,8 @@ export class ClusterNode implements ClusterMembership {
       { nodeId: config.nodeId, host: this.broker.advertised.host, port: this.broker.advertised.port, rack: config.cluster.rack },
       { waitForExpiryMs: config.cluster.sessionTimeoutMs + 2000 },
     );
+    await this.store.waitForRevision(this.store.brokerEpoch, 10_000); // the mirror as of our registration
+    this.replicas.fenced = false;
     this.replicas.start();
     this.replicas.applyAll();
     this.controller.start();
