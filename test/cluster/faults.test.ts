@@ -308,8 +308,11 @@ describe('leader faults', () => {
       console.log(`new leader ${next} acknowledged writes ${Date.now() - pausedAt} ms after the pause`);
       await new Promise((r) => setTimeout(r, Math.max(0, pausedAt + 5000 - Date.now())));
       await c.kill(leader, 'SIGCONT');
-      const outcomes = await Promise.all(parked);
-      console.log(`sends parked in the paused leader: ${outcomes.join(',')}`);
+      // Not one acknowledgement from the deposed leader. (NOT_LEADER_OR_FOLLOWER stays
+      // indeterminate: a parked acks=all request was appended before the answer.)
+      expect(await Promise.all(parked)).not.toContain('ok');
+      const probeOps = w.history.ops.flatMap((o) => (o.kind === 'send' && o.process === 'probe' ? [`${o.value} ${o.result} after ${o.end - o.start} ms${o.error ? `: ${o.error}` : ''}`] : []));
+      console.log(`sends parked in the paused leader: ${probeOps.join('; ')}`);
       await awaitFullIsr(c, topic, 1);
       await w.progress(20, 20_000);
     } finally {
