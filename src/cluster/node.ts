@@ -323,9 +323,13 @@ export class ClusterNode implements ClusterMembership {
 
   epochEndOffset(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number, replicaId: number): { epoch: number; endOffset: number } {
     // Kafka answers from the leader only, except for the debugging replica id -2 (which is also
-    // what versions 0-2, without the field, read as): any replica of it answers then.
-    const r = replicaId === DEBUGGING_REPLICA_ID ? this.replicas.replica(topic, partition) : this.replicas.leaderOf(topic, partition, currentLeaderEpoch);
-    if (!r) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${this.broker.config.nodeId} has no replica of ${topic}-${partition}`);
+    // what versions 0-2, without the field, read as): any replica of it answers then. The current
+    // leader epoch is checked either way (against this replica's epoch).
+    if (replicaId !== DEBUGGING_REPLICA_ID) return this.replicas.endOffsetFor(this.replicas.leaderOf(topic, partition, currentLeaderEpoch), leaderEpoch);
+    const r = this.replicas.replica(topic, partition);
+    if (!r || r.role === 'none') throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${this.broker.config.nodeId} has no replica of ${topic}-${partition}`);
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch < r.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `${topic}-${partition}: leader epoch ${currentLeaderEpoch} is older than ${r.leaderEpoch}`);
+    if (currentLeaderEpoch > r.leaderEpoch) throw new KafkaError(ErrorCode.UNKNOWN_LEADER_EPOCH, `${topic}-${partition}: leader epoch ${currentLeaderEpoch} is newer than ${r.leaderEpoch}`);
     return this.replicas.endOffsetFor(r, leaderEpoch);
   }
 
