@@ -8,10 +8,10 @@
  */
 import { spawn } from 'node:child_process';
 import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { expectOk, hasConfluentKafka, hasKafkaPython, hasKcat, python, requireInstalled, run, until } from '../integration/harness.js';
-import { startCluster, type TestCluster } from './cluster-harness.js';
+import type { TestCluster } from './cluster-harness.js';
+import { kafkajsOf, useCluster } from './cluster-fixture.js';
 import { History, summarize } from './history.js';
 
 requireInstalled(hasKcat, 'kcat');
@@ -25,14 +25,9 @@ const PACE_MS = 25;
 const KILL_AFTER_MS = 2500;
 
 let c: TestCluster;
-beforeAll(async () => {
-  c = await startCluster({ brokers: 3 });
-}, 60_000);
-afterAll(async () => {
-  await c?.close();
-});
+useCluster({ brokers: 3 }, (started) => (c = started));
 
-const kafka = () => new Kafka({ brokers: c.bootstrap.split(','), clientId: 'clients-test', logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
+const kafka = () => kafkajsOf(c, 'clients-test');
 const values = (client: string) => Array.from({ length: COUNT }, (_, i) => `${client}-${i}`);
 
 async function createTopic(topic: string): Promise<void> {

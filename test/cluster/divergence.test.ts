@@ -7,33 +7,15 @@
  */
 import { readdirSync, readFileSync, truncateSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { until } from '../integration/harness.js';
-import { startCluster, type TestCluster } from './cluster-harness.js';
+import type { TestCluster } from './cluster-harness.js';
+import { kafkajsOf, logBrokersOnFailure, useCluster } from './cluster-fixture.js';
 
 let c: TestCluster;
-beforeAll(async () => {
-  c = await startCluster({ brokers: 3 });
-}, 90_000);
-afterAll(async () => {
-  await c?.close();
-});
+useCluster({ brokers: 3 }, (started) => (c = started));
 
-/** A kafkajs client of every broker, or of `only` (a client must not ask a paused broker for metadata). */
-const kafka = (only?: number) =>
-  new Kafka({
-    brokers: only === undefined ? c.bootstrap.split(',') : [`127.0.0.1:${c.nodes.get(only)!.port}`],
-    clientId: 'divergence-test',
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-
-function logsOnFailure(): void {
-  onTestFailed(() => {
-    for (const id of c.nodes.keys()) console.log(`--- broker ${id}\n${c.stderr(id).split('\n').slice(-30).join('\n')}`);
-  });
-}
+const kafka = (only?: number) => kafkajsOf(c, 'divergence-test', only);
 
 /** Every segment's bytes of one replica, in base-offset order, and its epoch checkpoint. */
 function replicaFiles(id: number, topic: string, p: number): { log: Buffer; epochs: string } {
@@ -105,7 +87,7 @@ function expectIdenticalReplicas(topic: string): void {
 
 describe('divergent logs after leader failures (KIP-101, KIP-279)', () => {
   it('a leader that appended records no follower copied truncates them when it returns as a follower', async () => {
-    logsOnFailure();
+    logBrokersOnFailure(c);
     await createTopic('diverge');
     const committed = Array.from({ length: 20 }, (_, i) => `a${i}`);
     await produce('diverge', committed, -1);
@@ -135,7 +117,7 @@ describe('divergent logs after leader failures (KIP-101, KIP-279)', () => {
   }, 150_000);
 
   it('a leader that lost its unflushed tail (power loss) comes back, catches up, and the replicas match byte for byte', async () => {
-    logsOnFailure();
+    logBrokersOnFailure(c);
     await createTopic('powerloss');
     const first = Array.from({ length: 30 }, (_, i) => `p${i}`);
     await produce('powerloss', first, -1);
@@ -158,7 +140,7 @@ describe('divergent logs after leader failures (KIP-101, KIP-279)', () => {
   }, 150_000);
 
   it('fast leader changes: every replica led in turn, offsets never go backwards, replicas identical', async () => {
-    logsOnFailure();
+    logBrokersOnFailure(c);
     await createTopic('fastchange');
     const written: string[] = [];
     let lastEnd = -1;

@@ -3,27 +3,15 @@
  * acks=all through the ISR, and a leader killed with kill -9 while kcat-free clients (kafkajs)
  * keep producing: every acknowledged record is read back, in order, from the new leader.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { until } from '../integration/harness.js';
-import { startCluster, type TestCluster } from './cluster-harness.js';
+import type { TestCluster } from './cluster-harness.js';
+import { kafkajsOf, logBrokersOnFailure, useCluster } from './cluster-fixture.js';
 
 let c: TestCluster;
-beforeAll(async () => {
-  c = await startCluster({ brokers: 3 });
-}, 60_000);
-afterAll(async () => {
-  await c?.close();
-});
+useCluster({ brokers: 3 }, (started) => (c = started));
 
-const kafka = () => new Kafka({ brokers: c.bootstrap.split(','), clientId: 'replication-test', logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
-
-/** On a failure, the brokers' logs go to the test output: they say what the cluster did. */
-function logsOnFailure(): void {
-  onTestFailed(() => {
-    for (const id of c.nodes.keys()) console.log(`--- broker ${id}\n${c.stderr(id).split('\n').slice(-40).join('\n')}`);
-  });
-}
+const kafka = () => kafkajsOf(c, 'replication-test');
 
 describe('replicated cluster', () => {
   it('creates an RF 3 topic whose replicas, ISR and leader Metadata reports from etcd', async () => {
@@ -78,7 +66,7 @@ describe('replicated cluster', () => {
   it('kill -9 of a leader under acks=all load loses no acknowledged record, and the new leader has them in order', async () => {
     const admin = kafka().admin();
     await admin.connect();
-    logsOnFailure();
+    logBrokersOnFailure(c);
     await admin.createTopics({ topics: [{ topic: 'failover', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
     await admin.disconnect();
     const oldLeader = (await c.partition('failover', 0)).leader;
@@ -139,7 +127,7 @@ describe('replicated cluster', () => {
   }, 120_000);
 
   it('SIGTERM on a leader hands leadership over before the broker leaves (controlled shutdown): no acknowledged record lost, the gap shorter than a session timeout', async () => {
-    logsOnFailure();
+    logBrokersOnFailure(c);
     const admin = kafka().admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'controlled', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
