@@ -75,7 +75,8 @@ const UP_USAGE = 'brook cluster up [--brokers 3] [--data-dir ./cluster] [--port 
 const UP_DESCRIPTION = `Starts a single-member etcd and N brokers on 127.0.0.1 as child processes of this command, prints
 one line per broker and the bootstrap servers once every broker is listening, then stays in the
 foreground. Ctrl-C or SIGTERM stops the brokers, then etcd (exit 0). A broker that exits on its own
-stops the others (exit 1). Brokers' log lines are forwarded to stderr prefixed [broker i].
+(kill -9 one to watch a failover) is reported and the others go on; with none left, exit 1.
+Brokers' log lines are forwarded to stderr prefixed [broker i].
 Needs etcd (Debian: apt-get install etcd-server).`;
 
 /**
@@ -234,15 +235,17 @@ async function up(opts: UpOptions): Promise<number> {
     const lines = children.map((b) => `broker ${b.nodeId}  127.0.0.1:${b.port}  data ${b.dataDir}${b.wsPort ? `  ws 127.0.0.1:${b.wsPort}` : ''}  pid ${b.child.pid}\n`);
     await out(`${lines.join('')}bootstrap: ${children.map((b) => `127.0.0.1:${b.port}`).join(',')}\n`);
 
-    // Foreground: until a stop signal or a broker's own exit, whichever comes first.
-    const unexpected = await Promise.race([stopRequested.then(() => null), ...children.map((b) => b.exited.then(() => b))]);
-    if (unexpected && !stopSignal) {
-      process.stderr.write(`brook cluster up: broker ${unexpected.nodeId} exited unexpectedly (${unexpected.exitInfo}); stopping the cluster\n`);
-      await stopAll();
-      return 1;
+    // Foreground until a stop signal. A broker that exits on its own (a crash, or a kill -9 to
+    // watch a failover) is reported and the others go on; when none is left, so is this command.
+    let alive = [...children];
+    while (alive.length > 0) {
+      const gone = await Promise.race([stopRequested.then(() => null), ...alive.map((b) => b.exited.then(() => b))]);
+      if (!gone || stopSignal) break;
+      alive = alive.filter((b) => b !== gone);
+      process.stderr.write(`brook cluster up: broker ${gone.nodeId} exited (${gone.exitInfo}); ${alive.length} broker(s) go on\n`);
     }
     await stopAll();
-    return 0;
+    return alive.length === 0 && !stopSignal ? 1 : 0;
   } catch (e) {
     await stopAll();
     throw e;
