@@ -4,11 +4,8 @@
  * message definitions.
  */
 import { describe, expect, it } from 'vitest';
-import { codecFor } from '../../../src/protocol/compile.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
 import { apiSchema } from '../../../src/protocol/messages.js';
-import { Reader } from '../../../src/protocol/reader.js';
-import type { MessageSchema } from '../../../src/protocol/schema.js';
 import {
   offsetForLeaderEpochApi,
   REPLICA_ID_BEFORE_V3,
@@ -17,22 +14,8 @@ import type {
   OffsetForLeaderEpochRequest,
   OffsetForLeaderEpochResponse,
 } from '../../../src/protocol/schemas/offset-for-leader-epoch.js';
-import { concatChunks, Writer } from '../../../src/protocol/writer.js';
+import { decode, encode, hex } from './codec.js';
 
-function encode(schema: MessageSchema, version: number, value: unknown): Buffer {
-  const w = new Writer();
-  codecFor(schema, version).encode(w, value);
-  return concatChunks(w.finish());
-}
-
-function decode<D>(schema: MessageSchema<D>, version: number, bytes: Buffer): D {
-  const r = new Reader(bytes);
-  const value = codecFor(schema, version).decode(r);
-  expect(r.offset, 'the whole body is consumed').toBe(bytes.length);
-  return value;
-}
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const VERSIONS = [0, 1, 2, 3, 4];
 
 /** A request with every field set to a value unlike its default. */
