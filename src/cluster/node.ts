@@ -65,6 +65,7 @@ export class ClusterNode implements ClusterMembership {
     // Not a leader of anything before it is registered: etcd may still name this node as leader
     // from before a restart, and the controller is about to move that leadership away.
     this.replicas.fenced = true;
+    this.refuseForeignData();
     this.reconcileTopics();
     // A broker restarted after kill -9 finds its previous registration until that lease expires:
     // wait it out (up to one session timeout) rather than refuse to start.
@@ -156,6 +157,23 @@ export class ClusterNode implements ClusterMembership {
     if (this.closed || this.store.brokerEpoch !== epoch || !this.store.sessionLive) return;
     if (!current) this.broker.log.warn(`etcd mirror did not reach revision ${epoch} within 10 s: acting on what it has`);
     this.replicas.setFenced(false);
+  }
+
+  /**
+   * Topics etcd does not hold are deleted locally (deleted while this broker was down, as Kafka
+   * deletes stray logs). But a cluster that holds no topic at all, joined by a data directory that
+   * has some, is a single node (or another cluster's broker) pointed at a new etcd: deleting its
+   * data would be the wrong guess, so the start is refused and nothing is touched.
+   */
+  private refuseForeignData(): void {
+    if (this.store.topics().size > 0) return;
+    const local = [...this.broker.topics.all()].filter((t) => !t.internal).map((t) => t.name);
+    if (local.length === 0) return;
+    const shown = local.slice(0, 5).join(', ') + (local.length > 5 ? `, ... (${local.length} in all)` : '');
+    throw new Error(
+      `data directory ${this.broker.config.dataDir} holds topics (${shown}) but the cluster in etcd holds none: ` +
+        'it was a single node or belongs to another cluster; start it without --etcd, or give this broker an empty data directory',
+    );
   }
 
   /** Makes the local registry match etcd's topics. */
