@@ -24,6 +24,12 @@ export class Broker {
   readonly topics: TopicRegistry;
   readonly producerIds: ProducerIdAllocator;
   readonly waiters = new FetchWaiters<PartitionLog>();
+  /**
+   * Followers' fetches parked at this leader. Apart from `waiters` because they wait for appends
+   * only: a high-watermark move (committed()) wakes readers, not followers, which read to the log
+   * end and would re-run and park again for nothing on every acknowledgement.
+   */
+  readonly followerWaiters = new FetchWaiters<PartitionLog>();
   /** Traffic counters (stats.ts): per topic, per API key; read by /metrics and the console. */
   readonly stats = new BrokerStats();
   /** Consumer groups and committed offsets (src/coordinator/). */
@@ -89,6 +95,7 @@ export class Broker {
   stopServing(): void {
     this.draining = true;
     this.waiters.notifyAll();
+    this.followerWaiters.notifyAll();
   }
 
   /**
@@ -215,8 +222,14 @@ export class Broker {
     if (partitions > 0) this.log.warn(`producer-id-block missing or unreadable: new producer ids start above ${maxId}, the highest in ${partitions} partition log(s)`);
   }
 
-  /** Called after every append so parked fetches re-check. */
+  /** Called after every append (and role change) so parked fetches, followers' included, re-check. */
   appended(log: PartitionLog): void {
+    this.waiters.notify(log);
+    this.followerWaiters.notify(log);
+  }
+
+  /** The high watermark moved (a cluster's leader or follower): readers may see more. */
+  committed(log: PartitionLog): void {
     this.waiters.notify(log);
   }
 
@@ -232,7 +245,7 @@ export class Broker {
     this.topics.delete(topic);
     for (const log of topic.partitions) {
       this.producerState.delete(log);
-      this.waiters.notify(log); // parked fetches re-run and now answer UNKNOWN_TOPIC_OR_PARTITION
+      this.appended(log); // parked fetches re-run and now answer UNKNOWN_TOPIC_OR_PARTITION
     }
     await this.groups.onTopicDeleted(topic.name);
   }
@@ -259,6 +272,7 @@ export class Broker {
     const cleaning = this.cleaner.stop(); // the log closes below cancel a pass in flight
     this.groups.close();
     this.waiters.notifyAll();
+    this.followerWaiters.notifyAll();
     await this.topics.flushAll();
     for (const topic of this.topics.all()) {
       topic.partitions.forEach((log, i) => {

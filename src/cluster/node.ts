@@ -44,6 +44,7 @@ export class ClusterNode implements ClusterMembership {
       topic: (name) => broker.topics.get(name),
       minInsyncReplicas: (topic) => broker.topics.effectiveConfig(topic)['min.insync.replicas'] as number,
       wake: (log) => broker.appended(log),
+      committed: (log) => broker.committed(log),
       truncated: (log) => broker.forgetProducers(log),
       followerAppended: (topic, partition, records) => recordProducers(broker, topic, partition, records),
     };

@@ -43,8 +43,10 @@ export interface ReplicaHost {
   topic(name: string): Topic | undefined;
   /** min.insync.replicas of the topic. */
   minInsyncReplicas(topic: Topic): number;
-  /** Wakes long polls parked on this log (consumer and follower fetches). */
+  /** Wakes every long poll parked on this log (consumer and follower fetches): role changes. */
   wake(log: PartitionLog): void;
+  /** The high watermark moved: wakes readers only (followers wait for appends). */
+  committed(log: PartitionLog): void;
   /** The log was truncated: idempotent-producer state must be rebuilt from it. */
   truncated(log: PartitionLog): void;
   /** Batches appended as follower: producer state follows them (a new leader deduplicates retries). */
@@ -386,7 +388,7 @@ export class ReplicaManager {
     if (hw > r.hw) {
       r.hw = hw;
       this.completeWaits(r);
-      this.host.wake(r.log);
+      this.host.committed(r.log);
     }
   }
 
@@ -487,7 +489,7 @@ export class ReplicaManager {
     const hw = Math.min(leaderHw, r.log.logEndOffset);
     if (hw > r.hw) {
       r.hw = hw;
-      this.host.wake(r.log);
+      this.host.committed(r.log);
     }
   }
 

@@ -224,6 +224,7 @@ export const fetchHandler = defineHandler({
   handle(req: FetchRequest, ctx) {
     const { broker, version } = ctx;
     const first = readAll(broker, req, version);
+    const follower = (version >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
     const satisfied = (r: FetchResult) => r.bytes >= req.minBytes || r.hasError || broker.isClosing;
     if (satisfied(first) || req.maxWaitMs <= 0 || first.logs.length === 0) return respond(broker, first);
 
@@ -239,7 +240,7 @@ export const fetchHandler = defineHandler({
       const timer = setTimeout(() => finish(readAll(broker, req, version)), req.maxWaitMs);
       const park = (r: FetchResult) => {
         release(r);
-        unpark = broker.waiters.park(r.logs, wake);
+        unpark = (follower ? broker.followerWaiters : broker.waiters).park(r.logs, wake);
       };
       const wake = () => {
         const r = readAll(broker, req, version);
