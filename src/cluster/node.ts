@@ -306,8 +306,10 @@ export class ClusterNode implements ClusterMembership {
     return { highWatermark: r.hw, leaderEpoch: r.leaderEpoch };
   }
 
+  /** Called right after leader() (same turn of the loop): the replica is the leader, no second check. */
   checkIsrForAcksAll(topic: string, partition: number): void {
-    this.replicas.checkIsrForAcksAll(this.replicas.leaderOf(topic, partition));
+    const r = this.replicas.replica(topic, partition);
+    if (r) this.replicas.checkIsrForAcksAll(r);
   }
 
   afterLeaderAppend(topic: string, partition: number): void {
