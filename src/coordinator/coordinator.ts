@@ -170,7 +170,12 @@ export class GroupCoordinator {
     opts: CoordinatorOptions = {},
   ) {
     const cfg = broker.config;
-    this.store = new OffsetStore(broker, broker.log);
+    this.store = new OffsetStore(broker, broker.log, {
+      name: OFFSETS_TOPIC,
+      numPartitions: cfg.offsetsTopicNumPartitions,
+      numPartitionsSetting: 'offsets.topic.num.partitions',
+      configs: OFFSETS_TOPIC_CONFIGS,
+    });
     this.env = {
       initialRebalanceDelayMs: cfg.groupInitialRebalanceDelayMs,
       maxSize: cfg.groupMaxSize,

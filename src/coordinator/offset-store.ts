@@ -1,6 +1,9 @@
 /**
- * The internal topic `__consumer_offsets` as the coordinator's durable store: appends of
- * key/value records (records.ts formats) and a replay of everything at start.
+ * An internal compacted topic as a coordinator's durable store: `__consumer_offsets` for the group
+ * coordinator (records.ts formats) and `__transaction_state` for the transaction coordinator
+ * (transactions/records.ts). Appends of key/value records and a replay of everything at start.
+ * What follows says `__consumer_offsets`; the transaction state topic works the same way with its
+ * own settings (transaction.state.log.num.partitions, its segment.bytes).
  *
  * - The topic has `offsets.topic.num.partitions` partitions (default 50) and cleanup.policy=compact
  *   (and Kafka's segment.bytes of 100 MiB for it). It is created at the first start; afterwards the
@@ -29,7 +32,6 @@ import { KafkaError } from '../broker/errors.js';
 import type { TopicRegistry } from '../broker/topics.js';
 import type { ClusterMembership } from '../broker/cluster-membership.js';
 import type { PartitionLog } from '../storage/partition-log.js';
-import { OFFSETS_TOPIC } from './records.js';
 import type { Logger } from '../util/logger.js';
 
 /**
@@ -39,7 +41,7 @@ import type { Logger } from '../util/logger.js';
  * read on every use: the broker gets it after the coordinator is built.
  */
 export interface OffsetStoreHost {
-  readonly config: Pick<BrokerConfig, 'offsetsTopicNumPartitions' | 'cluster'>;
+  readonly config: Pick<BrokerConfig, 'cluster'>;
   readonly topics: Pick<TopicRegistry, 'get' | 'create' | 'partition'>;
   readonly cluster?: ClusterMembership | undefined;
   appended(log: PartitionLog): void;
@@ -57,6 +59,46 @@ export interface StoredRecord {
   value: Buffer | null;
 }
 
+/** Which internal topic a store keeps, and how it is made. */
+export interface InternalTopicSpec {
+  name: string;
+  /** The partition count it is created with (the setting; an existing topic keeps its own count). */
+  numPartitions: number;
+  /** The setting's name, for the warning when an existing topic has another count. */
+  numPartitionsSetting: string;
+  configs: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * A transactional write (TxnOffsetCommit): the batch carries the producer's id and epoch and the
+ * transactional bit, with no sequence (Kafka's coordinator-origin appends are not sequence-checked),
+ * so a COMMIT or ABORT marker for that producer later decides whether its records count.
+ */
+export interface TransactionalWrite {
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** What replay tells about the batch a record came from. */
+export interface ReplayedBatch {
+  baseOffset: number;
+  lastOffset: number;
+  producerId: number;
+  producerEpoch: number;
+  isTransactional: boolean;
+}
+
+/**
+ * A replayed control record (transaction marker) of a transactional producer: `commit` false is
+ * an ABORT marker.
+ */
+export interface ReplayedMarker {
+  producerId: number;
+  producerEpoch: number;
+  commit: boolean;
+  offset: number;
+}
+
 /** Records per batch stop growing past this many bytes, well under the default max.message.bytes (1 MiB). */
 const BATCH_TARGET_BYTES = 512 * 1024;
 const REPLAY_READ_BYTES = 1024 * 1024;
@@ -64,20 +106,23 @@ const REPLAY_READ_BYTES = 1024 * 1024;
 export class OffsetStore {
   /** The partition count of a single node, fixed at start (see the file comment). */
   private readonly localPartitions: number;
+  readonly topic: string;
 
   constructor(
     private readonly broker: OffsetStoreHost,
     log: Logger,
+    private readonly spec: InternalTopicSpec,
   ) {
-    const existing = broker.topics.get(OFFSETS_TOPIC);
+    this.topic = spec.name;
+    const existing = broker.topics.get(spec.name);
     if (existing) {
       this.localPartitions = existing.partitions.length;
-      if (this.localPartitions !== broker.config.offsetsTopicNumPartitions) {
-        log.warn(`${OFFSETS_TOPIC} has ${this.localPartitions} partitions; offsets.topic.num.partitions=${broker.config.offsetsTopicNumPartitions} only applies when the topic is created`);
+      if (this.localPartitions !== spec.numPartitions) {
+        log.warn(`${spec.name} has ${this.localPartitions} partitions; ${spec.numPartitionsSetting}=${spec.numPartitions} only applies when the topic is created`);
       }
     } else {
-      this.localPartitions = broker.config.offsetsTopicNumPartitions;
-      if (!broker.config.cluster.enabled) broker.topics.create(OFFSETS_TOPIC, this.localPartitions, OFFSETS_TOPIC_CONFIGS);
+      this.localPartitions = spec.numPartitions;
+      if (!broker.config.cluster.enabled) broker.topics.create(spec.name, this.localPartitions, spec.configs);
     }
   }
 
@@ -87,17 +132,17 @@ export class OffsetStore {
    */
   get partitions(): number {
     if (!this.broker.config.cluster.enabled) return this.localPartitions;
-    return this.broker.topics.get(OFFSETS_TOPIC)?.partitions.length ?? this.broker.config.offsetsTopicNumPartitions;
+    return this.broker.topics.get(this.topic)?.partitions.length ?? this.spec.numPartitions;
   }
 
   /** Whether the topic exists (always on one node; in a cluster once etcd's topic reached this broker). */
   get exists(): boolean {
-    return this.broker.topics.get(OFFSETS_TOPIC) !== undefined;
+    return this.broker.topics.get(this.topic) !== undefined;
   }
 
   private log(partition: number): PartitionLog {
-    const log = this.broker.topics.partition(OFFSETS_TOPIC, partition);
-    if (!log) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition} does not exist`);
+    const log = this.broker.topics.partition(this.topic, partition);
+    if (!log) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${this.topic}-${partition} does not exist`);
     return log;
   }
 
@@ -108,60 +153,71 @@ export class OffsetStore {
    * cluster, once the in-sync replicas have them (rejects with NOT_COORDINATOR or
    * COORDINATOR_NOT_AVAILABLE otherwise; the records may still survive: an ambiguous failure,
    * as in Kafka). In a cluster, only the partition's leader appends (NOT_COORDINATOR, thrown).
+   * `txn`: written as one transactional batch of that producer (see TransactionalWrite).
    */
-  append(partition: number, records: StoredRecord[], timestamp = Date.now()): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  append(partition: number, records: StoredRecord[], timestamp = Date.now(), txn?: TransactionalWrite): Promise<void> {
+    return this.appendAt(partition, records, timestamp, txn).durable;
+  }
+
+  /** append(), also saying where the records landed (the transaction coordinator needs the offsets). */
+  appendAt(partition: number, records: StoredRecord[], timestamp = Date.now(), txn?: TransactionalWrite): { baseOffset: number; lastOffset: number; durable: Promise<void> } {
+    if (records.length === 0) return { baseOffset: -1, lastOffset: -1, durable: Promise.resolve() };
     const log = this.log(partition);
     const cluster = this.broker.cluster;
     let leaderEpoch = 0;
     if (cluster) {
       try {
-        leaderEpoch = cluster.leader(OFFSETS_TOPIC, partition).leaderEpoch;
+        leaderEpoch = cluster.leader(this.topic, partition).leaderEpoch;
       } catch (e) {
-        throw asCoordinatorError(e, partition);
+        throw asCoordinatorError(e, this.topic, partition);
       }
     }
     const batches: Buffer[] = [];
     let chunk: StoredRecord[] = [];
     let bytes = 0;
+    const producer = txn ? { producerId: txn.producerId, producerEpoch: txn.producerEpoch, isTransactional: true } : {};
     const flush = () => {
-      batches.push(buildBatch({ records: chunk.map((c) => ({ key: c.key, value: c.value, timestamp })) }));
+      batches.push(buildBatch({ records: chunk.map((c) => ({ key: c.key, value: c.value, timestamp })), ...producer }));
       chunk = [];
       bytes = 0;
     };
     for (const rec of records) {
       chunk.push(rec);
       bytes += rec.key.length + (rec.value?.length ?? 0) + 24;
-      if (bytes >= BATCH_TARGET_BYTES) flush();
+      if (bytes >= BATCH_TARGET_BYTES && !txn) flush();
     }
     if (chunk.length > 0) flush();
-    const r = log.append(batches.length === 1 ? batches[0]! : Buffer.concat(batches), { leaderEpoch });
+    // A transactional batch carries a producer id without a sequence: an internal append.
+    const r = log.append(batches.length === 1 ? batches[0]! : Buffer.concat(batches), { leaderEpoch, internal: txn !== undefined });
     this.broker.appended(log);
-    if (!cluster) return r.flushed ?? Promise.resolve();
-    cluster.afterLeaderAppend(OFFSETS_TOPIC, partition);
-    const committed = cluster.waitForCommit(OFFSETS_TOPIC, partition, r.lastOffset, OFFSETS_COMMIT_TIMEOUT_MS).then((code) => {
-      if (code !== ErrorCode.NONE) throw asCoordinatorError(new KafkaError(code, `offset ${r.lastOffset} not replicated to the in-sync replicas (${code})`), partition);
+    const at = { baseOffset: r.baseOffset, lastOffset: r.lastOffset };
+    if (!cluster) return { ...at, durable: r.flushed ?? Promise.resolve() };
+    cluster.afterLeaderAppend(this.topic, partition);
+    const committed = cluster.waitForCommit(this.topic, partition, r.lastOffset, OFFSETS_COMMIT_TIMEOUT_MS).then((code) => {
+      if (code !== ErrorCode.NONE) throw asCoordinatorError(new KafkaError(code, `offset ${r.lastOffset} not replicated to the in-sync replicas (${code})`), this.topic, partition);
     });
-    return r.flushed ? Promise.all([r.flushed, committed]).then(() => undefined) : committed;
+    return { ...at, durable: r.flushed ? Promise.all([r.flushed, committed]).then(() => undefined) : committed };
   }
 
   /** append() with a synchronous failure turned into a rejection. */
-  async write(partition: number, records: StoredRecord[], timestamp = Date.now()): Promise<void> {
-    await this.append(partition, records, timestamp);
+  async write(partition: number, records: StoredRecord[], timestamp = Date.now(), txn?: TransactionalWrite): Promise<void> {
+    await this.append(partition, records, timestamp, txn);
   }
 
   /** Calls `visit` for every record of every partition, in offset order per partition. */
-  replay(visit: (partition: number, key: Buffer, value: Buffer | null) => void): number {
+  replay(visit: ReplayVisitor, marker?: MarkerVisitor): number {
     let count = 0;
-    for (let p = 0; p < this.partitions; p++) count += this.replayPartition(p, visit);
+    for (let p = 0; p < this.partitions; p++) count += this.replayPartition(p, visit, marker);
     return count;
   }
 
   /**
-   * Calls `visit` for every record of one partition, in offset order, from its log start to its
-   * log end (a new leader's whole log: what its followers will be made to match).
+   * Calls `visit` for every data record of one partition, in offset order, from its log start to
+   * its log end (a new leader's whole log: what its followers will be made to match), with the
+   * batch it came from; `marker` for every transaction marker (control batch) in between, so a
+   * coordinator can hold a producer's transactional records until their COMMIT or ABORT.
    */
-  replayPartition(p: number, visit: (partition: number, key: Buffer, value: Buffer | null) => void): number {
+  replayPartition(p: number, visit: ReplayVisitor, marker?: MarkerVisitor): number {
     let count = 0;
     const log = this.log(p);
     let offset = log.logStartOffset;
@@ -170,16 +226,21 @@ export class OffsetStore {
       const buf = log.readBuffer(offset, REPLAY_READ_BYTES);
       if (buf.length === 0) break;
       const { batches } = decodeBatches(buf, { allowTruncated: true });
-      if (batches.length === 0) throw new Error(`${OFFSETS_TOPIC}-${p}: no whole batch at offset ${offset}`);
+      if (batches.length === 0) throw new Error(`${this.topic}-${p}: no whole batch at offset ${offset}`);
       for (const b of batches) {
         const last = b.baseOffset + b.lastOffsetDelta;
         if (last < offset) continue;
         if (!b.isControl) {
+          const batch: ReplayedBatch = { baseOffset: b.baseOffset, lastOffset: last, producerId: b.producerId, producerEpoch: b.producerEpoch, isTransactional: b.isTransactional };
           for (const rec of b.records) {
             if (rec.offset < offset || rec.key === null) continue;
-            visit(p, rec.key, rec.value);
+            visit(p, rec.key, rec.value, batch);
             count++;
           }
+        } else if (marker && b.isTransactional) {
+          // A control record's key is int16 version 0, int16 type (0 ABORT, 1 COMMIT).
+          const key = b.records[0]?.key;
+          if (key && key.length >= 4) marker(p, { producerId: b.producerId, producerEpoch: b.producerEpoch, commit: key.readInt16BE(2) === 1, offset: b.baseOffset });
         }
         offset = last + 1;
       }
@@ -188,22 +249,25 @@ export class OffsetStore {
   }
 }
 
+export type ReplayVisitor = (partition: number, key: Buffer, value: Buffer | null, batch: ReplayedBatch) => void;
+export type MarkerVisitor = (partition: number, marker: ReplayedMarker) => void;
+
 /**
  * Kafka's GroupMetadataManager mapping of a failed offsets-topic write: leadership gone is
  * NOT_COORDINATOR; too few replicas, a timeout or a missing partition is COORDINATOR_NOT_AVAILABLE.
  * Anything else (storage errors) keeps its own code; the coordinator maps commits further.
  */
-function asCoordinatorError(e: unknown, partition: number): unknown {
+function asCoordinatorError(e: unknown, topic: string, partition: number): unknown {
   if (!(e instanceof KafkaError)) return e;
   switch (e.errorCode) {
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:
     case ErrorCode.FENCED_LEADER_EPOCH:
-      return new KafkaError(ErrorCode.NOT_COORDINATOR, `not the coordinator of ${OFFSETS_TOPIC}-${partition}: ${e.message}`);
+      return new KafkaError(ErrorCode.NOT_COORDINATOR, `not the coordinator of ${topic}-${partition}: ${e.message}`);
     case ErrorCode.NOT_ENOUGH_REPLICAS:
     case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case ErrorCode.REQUEST_TIMED_OUT:
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-      return new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition}: ${e.message}`);
+      return new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topic}-${partition}: ${e.message}`);
     default:
       return e;
   }
