@@ -8,6 +8,8 @@
  */
 import type { AnyApi } from './schema.js';
 import { createAclsApi, deleteAclsApi, describeAclsApi } from './schemas/acls.js';
+import { addOffsetsToTxnApi } from './schemas/add-offsets-to-txn.js';
+import { addPartitionsToTxnApi } from './schemas/add-partitions-to-txn.js';
 import { alterConfigsApi } from './schemas/alter-configs.js';
 import { apiVersionsApi } from './schemas/api-versions.js';
 import { createPartitionsApi } from './schemas/create-partitions.js';
@@ -18,7 +20,9 @@ import { deleteTopicsApi } from './schemas/delete-topics.js';
 import { describeConfigsApi } from './schemas/describe-configs.js';
 import { describeGroupsApi } from './schemas/describe-groups.js';
 import { describeLogDirsApi } from './schemas/describe-log-dirs.js';
+import { describeTransactionsApi } from './schemas/describe-transactions.js';
 import { electLeadersApi } from './schemas/elect-leaders.js';
+import { endTxnApi } from './schemas/end-txn.js';
 import { fetchApi } from './schemas/fetch.js';
 import { findCoordinatorApi } from './schemas/find-coordinator.js';
 import { heartbeatApi } from './schemas/heartbeat.js';
@@ -28,6 +32,7 @@ import { joinGroupApi } from './schemas/join-group.js';
 import { leaveGroupApi } from './schemas/leave-group.js';
 import { listGroupsApi } from './schemas/list-groups.js';
 import { listOffsetsApi } from './schemas/list-offsets.js';
+import { listTransactionsApi } from './schemas/list-transactions.js';
 import { metadataApi } from './schemas/metadata.js';
 import { offsetCommitApi } from './schemas/offset-commit.js';
 import { offsetDeleteApi } from './schemas/offset-delete.js';
@@ -35,6 +40,8 @@ import { offsetFetchApi } from './schemas/offset-fetch.js';
 import { offsetForLeaderEpochApi } from './schemas/offset-for-leader-epoch.js';
 import { produceApi } from './schemas/produce.js';
 import { syncGroupApi } from './schemas/sync-group.js';
+import { txnOffsetCommitApi } from './schemas/txn-offset-commit.js';
+import { writeTxnMarkersApi } from './schemas/write-txn-markers.js';
 
 /** Every API the codec knows, in API key order. */
 export const API_SCHEMAS: readonly AnyApi[] = [
@@ -57,6 +64,11 @@ export const API_SCHEMAS: readonly AnyApi[] = [
   deleteRecordsApi,
   initProducerIdApi,
   offsetForLeaderEpochApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
+  writeTxnMarkersApi,
+  txnOffsetCommitApi,
   describeAclsApi,
   createAclsApi,
   deleteAclsApi,
@@ -68,6 +80,8 @@ export const API_SCHEMAS: readonly AnyApi[] = [
   electLeadersApi,
   incrementalAlterConfigsApi,
   offsetDeleteApi,
+  describeTransactionsApi,
+  listTransactionsApi,
 ];
 
 const BY_KEY: ReadonlyArray<AnyApi | undefined> = (() => {
@@ -91,6 +105,8 @@ export function isCovered(apiKey: number, apiVersion: number): boolean {
 }
 
 export {
+  addOffsetsToTxnApi,
+  addPartitionsToTxnApi,
   alterConfigsApi,
   createAclsApi,
   deleteAclsApi,
@@ -104,7 +120,9 @@ export {
   deleteTopicsApi,
   describeConfigsApi,
   describeGroupsApi,
+  describeTransactionsApi,
   electLeadersApi,
+  endTxnApi,
   fetchApi,
   findCoordinatorApi,
   heartbeatApi,
@@ -114,6 +132,7 @@ export {
   leaveGroupApi,
   listGroupsApi,
   listOffsetsApi,
+  listTransactionsApi,
   metadataApi,
   offsetCommitApi,
   offsetDeleteApi,
@@ -121,4 +140,6 @@ export {
   offsetForLeaderEpochApi,
   produceApi,
   syncGroupApi,
+  txnOffsetCommitApi,
+  writeTxnMarkersApi,
 };
