@@ -45,9 +45,11 @@ void ValidateClientBatches(const uint8_t* buf, size_t len, const ValidateOptions
       Fail("INVALID_RECORD", i, pos,
            "lastOffsetDelta " + std::to_string(h.LastOffsetDelta()) + " with recordsCount " + std::to_string(count));
     }
-    if (h.IsControl()) Fail("INVALID_RECORD", i, pos, "control batches cannot be produced by clients");
-    if (h.ProducerId() >= 0 && h.BaseSequence() < 0)
-      Fail("INVALID_RECORD", i, pos, "idempotent batch without a base sequence");
+    if (!opts.internal) {
+      if (h.IsControl()) Fail("INVALID_RECORD", i, pos, "control batches cannot be produced by clients");
+      if (h.ProducerId() >= 0 && h.BaseSequence() < 0)
+        Fail("INVALID_RECORD", i, pos, "idempotent batch without a base sequence");
+    }
     spans->push_back(BatchSpan{pos, uint32_t(size), count, h.MaxTimestamp()});
     pos += size_t(size);
   }

@@ -20,6 +20,10 @@ struct BatchSpan {
 
 struct ValidateOptions {
   int64_t max_message_bytes = 1048588;  // Kafka's max.message.bytes default
+  // Batches the broker writes itself, not a client: transaction markers (control batches) and the
+  // group coordinator's transactional offset commits (a producer id and epoch, baseSequence -1:
+  // the coordinator is no idempotent producer). Lifts the last two checks below, nothing else.
+  bool internal = false;
 };
 
 // Checks every batch in buf[0, len) as Kafka does for batches from clients
@@ -32,6 +36,7 @@ struct ValidateOptions {
 //   recordsCount <= 0 or lastOffsetDelta + 1 != recordsCount              -> INVALID_RECORD
 //   control bit set (only coordinators write control batches)             -> INVALID_RECORD
 //   producerId >= 0 with baseSequence < 0                                 -> INVALID_RECORD
+// (the last two are skipped for opts.internal: the broker's own markers and offset commits)
 // An empty buffer is INVALID_RECORD. Throws brook::Error naming the batch index and byte position;
 // on success fills `spans` (cleared first). Never writes to buf.
 void ValidateClientBatches(const uint8_t* buf, size_t len, const ValidateOptions& opts, std::vector<BatchSpan>* spans);

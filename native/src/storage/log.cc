@@ -230,9 +230,9 @@ void Log::StartAppend() {
   if (!pending_deletes_.empty()) ReapDeleted();
 }
 
-AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms) {
+AppendResult Log::Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms, bool internal) {
   StartAppend();
-  record::ValidateClientBatches(buf, len, record::ValidateOptions{config_.max_message_bytes}, &spans_);
+  record::ValidateClientBatches(buf, len, record::ValidateOptions{config_.max_message_bytes, internal}, &spans_);
   // Records are parsed on append only when a check needs them: compacted logs need keys, and
   // timestamp bounds (CreateTime only: LogAppendTime replaces the timestamps) need timestamps.
   record::RecordChecks checks;

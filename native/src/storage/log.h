@@ -133,18 +133,21 @@ class Log {
   // rolls the segment if needed, and writes the whole buffer with one pwrite.
   // On return: written and visible; durable only after a flush. On error: nothing written, the log
   // unchanged (the buffer may already carry assigned offsets if the write itself failed).
-  AppendResult Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms);
+  // `internal`: the broker's own batches (transaction markers, transactional offset commits), which
+  // may be control batches and carry a producer id without a sequence (ValidateOptions::internal).
+  AppendResult Append(uint8_t* buf, size_t len, int32_t leader_epoch, int64_t now_ms, bool internal = false);
 
   // Replication (Kafka's appendAsFollower): appends batches as the leader's Fetch returned them,
   // keeping their offsets, leader epochs, timestamps and CRCs; the bytes are written unchanged.
   // Every batch is checked before anything is written, as recovery checks stored batches (size,
   // magic 2, CRC-32C, recordsCount within lastOffsetDelta + 1, which a compacted batch may fall
-  // short of); a partial batch at the end is CORRUPT_MESSAGE. max.message.bytes, timestamps and
-  // keys are the leader's business and are not checked. The first batch must start at the log end
-  // offset and each next one right after its predecessor's last offset, else OFFSET_MISMATCH.
-  // Rolls, indexes, flush.messages and the write itself are Append's. Returns the first batch's
-  // base offset and the last batch's last offset (log_append_time -1: nothing is stamped).
-  // On return: written and visible; durable only after a flush. On error: nothing written.
+  // short of); a partial batch at the end is CORRUPT_MESSAGE. Control batches (the leader's
+  // transaction markers) and producer ids without a sequence are copied like any other batch. max.message.bytes,
+  // timestamps and keys are the leader's business and are not checked. The first batch must start at the log end offset
+  // and each next one right after its predecessor's last offset, else OFFSET_MISMATCH. Rolls, indexes, flush.messages
+  // and the write itself are Append's. Returns the first batch's base offset and the last batch's last offset
+  // (log_append_time -1: nothing is stamped). On return: written and visible; durable only after a flush. On error:
+  // nothing written.
   AppendResult AppendAsFollower(const uint8_t* buf, size_t len, int64_t now_ms);
 
   // Whole batches starting with the one that contains `offset`: at least one batch even if larger
