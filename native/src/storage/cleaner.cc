@@ -113,6 +113,18 @@ const uint8_t* SourceOf(const DecodedBatches& d, const uint8_t* input) {
   return src < 0 ? input : d.buffers[size_t(src)].data();
 }
 
+// A transactional data batch of an aborted transaction (cleaner.h, "Transactions").
+bool IsAborted(const CleanPlan& plan, const BatchHeaderView& h) {
+  if (!h.IsTransactional() || h.IsControl()) return false;
+  const auto it = plan.aborted.find(h.ProducerId());
+  if (it == plan.aborted.end()) return false;
+  const int64_t base = h.BaseOffset();
+  for (const auto& [first, last] : it->second) {
+    if (first <= base && base <= last) return true;
+  }
+  return false;
+}
+
 // Step 2a: key -> latest offset over the dirty segments, within the memory budget.
 size_t MapDirty(CleanPlan& plan, OffsetMap& map) {
   size_t end = plan.first_dirty_index;
@@ -120,6 +132,9 @@ size_t MapDirty(CleanPlan& plan, OffsetMap& map) {
     const CleanInput& in = plan.segments[end];
     ForEachBatch(in, 1 << 20, [&](BatchScanner& sc) {
       const uint8_t* b = sc.Batch();
+      // Markers' keys are not data keys, and aborted records supersede nothing.
+      const BatchHeaderView h{b};
+      if (h.IsControl() || IsAborted(plan, h)) return;
       const DecodedBatches d = DecodeOne(b, sc.size());
       const uint8_t* src = SourceOf(d, b);
       for (const DecodedRecord& r : d.records) {
@@ -138,7 +153,7 @@ struct SegmentState {
   const CleanPlan& plan;
   const OffsetMap& map;
   const std::unordered_set<int64_t>& later_producers;  // have a batch in a later segment
-  std::unordered_map<int64_t, int64_t> last_batch;     // producer -> last offset of its last batch here
+  std::unordered_map<int64_t, int64_t> last_batch;     // producer -> last offset of its last data batch here
   bool changed = false;
 };
 
@@ -146,12 +161,41 @@ struct SegmentState {
 void FilterBatch(CleanPlan& plan, SegmentState& st, const uint8_t* b, uint32_t size, ByteBuffer& out,
                  std::vector<StoredSpan>& spans) {
   const BatchHeaderView h{b};
+  const int64_t last_offset = h.LastOffset();
+  if (h.IsControl()) {
+    // A transaction marker: kept as it is, forever (cleaner.h, "Transactions").
+    out.Append(b, size);
+    spans.push_back(StoredSpan{size, last_offset, h.MaxTimestamp()});
+    return;
+  }
   const DecodedBatches d = DecodeOne(b, size);
   const uint8_t* src = SourceOf(d, b);
-  const int64_t last_offset = h.LastOffset();
   const int64_t pid = h.ProducerId();
-  // Is this the last batch of its idempotent producer among the segments this pass reads?
-  auto producers_last = [&] { return pid >= 0 && !st.later_producers.count(pid) && st.last_batch[pid] == last_offset; };
+  // Is this the last data batch of its idempotent producer among the segments this pass reads?
+  auto producers_last = [&] {
+    if (pid < 0 || st.later_producers.count(pid)) return false;
+    const auto it = st.last_batch.find(pid);
+    return it != st.last_batch.end() && it->second == last_offset;
+  };
+  auto drop_or_keep_header = [&] {
+    st.changed = true;
+    if (!producers_last()) {
+      plan.stats.batches_dropped++;
+      return;
+    }
+    const ByteBuffer empty = BuildHeaderOnlyBatch(b);
+    out.Append(empty.data(), empty.size());
+    spans.push_back(StoredSpan{uint32_t(empty.size()), last_offset, h.MaxTimestamp()});
+    plan.stats.empty_batches_kept++;
+  };
+  if (!d.records.empty() && IsAborted(plan, h)) {
+    const auto n = int64_t(d.records.size());
+    plan.stats.records_read += n;
+    plan.stats.records_dropped += n;
+    plan.stats.aborted_records_dropped += n;
+    drop_or_keep_header();
+    return;
+  }
   if (d.records.empty()) {
     // A header-only batch left by an earlier pass: it stays while it is the producer's last.
     if (producers_last()) {
@@ -198,18 +242,11 @@ void FilterBatch(CleanPlan& plan, SegmentState& st, const uint8_t* b, uint32_t s
     spans.push_back(StoredSpan{size, last_offset, h.MaxTimestamp()});
     return;
   }
-  st.changed = true;
   if (kept.empty()) {
-    if (!producers_last()) {
-      plan.stats.batches_dropped++;
-      return;
-    }
-    const ByteBuffer empty = BuildHeaderOnlyBatch(b);
-    out.Append(empty.data(), empty.size());
-    spans.push_back(StoredSpan{uint32_t(empty.size()), last_offset, h.MaxTimestamp()});
-    plan.stats.empty_batches_kept++;
+    drop_or_keep_header();
     return;
   }
+  st.changed = true;
 
   BatchBuilder builder;
   if (kept_tombstones > 0) builder.SetBaseTimestamp(horizon);
@@ -249,10 +286,10 @@ void CleanSegment(CleanPlan& plan, const CleanInput& in, const OffsetMap& map,
                   std::unordered_set<int64_t>& later_producers) {
   SegmentState st{plan, map, later_producers, {}, false};
   // Headers first (the same bytes are read again just after, from the page cache): which batch is
-  // each idempotent producer's last in this segment.
+  // each idempotent producer's last data batch in this segment (markers carry no sequence).
   ForEachBatch(in, 64 << 10, [&](BatchScanner& sc) {
     const BatchHeaderView h{sc.Header()};
-    if (h.ProducerId() >= 0) st.last_batch[h.ProducerId()] = h.LastOffset();
+    if (h.ProducerId() >= 0 && !h.IsControl()) st.last_batch[h.ProducerId()] = h.LastOffset();
   });
   plan.stats.bytes_read += in.size;
 
@@ -436,6 +473,7 @@ std::unique_ptr<CleanPlan> Log::PrepareClean(const CleanOptions& o, CleanStats* 
   plan->map_bytes = o.map_bytes;
   plan->generation = clean_generation_;
   plan->crash_at = o.crash_at;
+  for (const AbortedTxn& t : o.aborted) plan->aborted[t.producer_id].emplace_back(t.first_offset, t.last_offset);
   plan->first_dirty_index = SIZE_MAX;
   for (const auto& [base, seg] : segments_) {
     if (base >= info.first_uncleanable) break;

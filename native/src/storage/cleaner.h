@@ -11,9 +11,10 @@
 //   clean     every record here was filtered by an earlier pass: each key appears at most once,
 //             except for keys updated later in the dirty section
 //   dirty     appended since; a pass maps it (key -> latest offset) and then rewrites clean + dirty
-//   held back segments not entirely below the high watermark (upTo), or newer than
-//             min.compaction.lag.ms (a segment's largest timestamp > now - lag), and everything
-//             after the first such segment; the active segment is never touched
+//   held back segments not entirely below upTo, or newer than min.compaction.lag.ms (a segment's
+//             largest timestamp > now - lag), and everything after the first such segment; the
+//             active segment is never touched. upTo is the high watermark, and on a log that
+//             holds transactions min(high watermark, last stable offset): see "Transactions"
 //
 // As in Kafka, the map covers the dirty section only: a record in a held-back or the active segment
 // supersedes nothing yet (the older records of its key go in the pass after it becomes dirty).
@@ -107,6 +108,30 @@
 // persisted renames in. Consumers see the tombstone for at least delete.retention.ms after the
 // segment holding it was first cleaned (Kafka's guarantee).
 //
+// ---- Transactions -----------------------------------------------------------------------------
+//
+// Kafka's cleaner rules for transactional data, simplified. Attribute bit 4 marks a transactional
+// batch, bit 5 a control batch (a transaction marker: one record, key int16 version + int16 type,
+// 0 ABORT, 1 COMMIT); batch_header.h has the layout.
+//   - Control batches are never mapped and always copied byte for byte: their 4-byte keys live in
+//     another namespace than the data keys, so a marker neither supersedes a data record nor is
+//     superseded by one, and a later COMMIT never removes an earlier COMMIT. Markers are kept
+//     forever: Kafka drops a marker once every record of its transaction is gone and
+//     delete.retention.ms has passed since (its delete horizon); Brook does not do that.
+//   - The caller passes the aborted transactions it knows (CleanOptions::aborted: producer id, first
+//     offset, and last offset = the offset of the ABORT marker). A transactional data batch whose
+//     producer id has an entry with firstOffset <= baseOffset <= lastOffset is aborted: its records
+//     are never mapped (an aborted value supersedes nothing) and are all dropped. The batch goes
+//     entirely, except when it is its producer's last data batch among the segments the pass reads:
+//     then, as for any batch whose records all went, a header-only batch keeps the producer's last
+//     sequence and epoch (Kafka retains that batch empty for the same reason).
+//   - Committed transactional batches are mapped and filtered like any other batch.
+//   - Only data batches count as a producer's batches for the header-only rule: a marker after a
+//     producer's last data batch does not make that batch droppable (the marker carries no sequence).
+//   - upTo keeps every pass below the last stable offset: the data of an open transaction is neither
+//     mapped nor rewritten until its marker decides it, so the aborted list given to a pass is
+//     complete for everything the pass reads.
+//
 // ---- Concurrent changes -----------------------------------------------------------------------
 //
 // The worker reads only closed segments through its own File references: retention or
@@ -125,6 +150,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "storage/file.h"
@@ -160,12 +187,20 @@ class OffsetMap {
   size_t size_ = 0;
 };
 
+// An aborted transaction, as the caller's transaction index knows it ("Transactions" above).
+struct AbortedTxn {
+  int64_t producer_id;
+  int64_t first_offset;  // the transaction's first data offset in this partition
+  int64_t last_offset;   // the offset of its ABORT marker
+};
+
 struct CleanOptions {
   int64_t now_ms = 0;
-  int64_t up_to = -1;            // high watermark: only segments entirely below it; < 0 = log end
-  bool force = false;            // ignore min.cleanable.dirty.ratio
-  size_t map_bytes = 128 << 20;  // key map budget (Kafka's log.cleaner.dedupe.buffer.size)
-  int crash_at = 0;              // test hook: CompleteClean throws TEST_CRASH at this step (cleaner.cc)
+  int64_t up_to = -1;  // min(high watermark, last stable offset): only segments entirely below it; < 0 = log end
+  std::vector<AbortedTxn> aborted;  // aborted transactions whose data may lie in the segments a pass reads
+  bool force = false;               // ignore min.cleanable.dirty.ratio
+  size_t map_bytes = 128 << 20;     // key map budget (Kafka's log.cleaner.dedupe.buffer.size)
+  int crash_at = 0;                 // test hook: CompleteClean throws TEST_CRASH at this step (cleaner.cc)
 };
 
 // What a pass did (or why none ran).
@@ -183,7 +218,8 @@ struct CleanStats {
   uint64_t bytes_before = 0;  // of the segments replaced or removed
   uint64_t bytes_after = 0;   // of their replacements
   int64_t records_read = 0;
-  int64_t records_dropped = 0;  // superseded, keyless, and expired tombstones
+  int64_t records_dropped = 0;          // superseded, keyless, expired tombstones, and aborted
+  int64_t aborted_records_dropped = 0;  // of records_dropped: in aborted transactions
   int64_t tombstones_dropped = 0;
   int64_t batches_rebuilt = 0;
   int64_t batches_dropped = 0;
@@ -219,6 +255,8 @@ struct CleanPlan {
   size_t map_bytes = 0;
   uint64_t generation = 0;
   int crash_at = 0;
+  // producer id -> [first offset, ABORT marker offset] of its aborted transactions (CleanOptions).
+  std::unordered_map<int64_t, std::vector<std::pair<int64_t, int64_t>>> aborted;
   std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
   // Filled by RunClean:
   std::vector<CleanOutput> outputs;  // changed segments, increasing base offset
