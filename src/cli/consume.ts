@@ -6,10 +6,14 @@
  * Without --group the partitions are assigned directly (no group is created or committed); with
  * --group the command is a member of that consumer group (range assignment, commits every 5 s and
  * on exit), so several `brook consume --group g` share the partitions.
+ *
+ * --isolation-level is kafka-console-consumer's flag, but the default here is read_committed (records
+ * of aborted and still-open transactions never shown), as librdkafka's and kafkajs's consumers do;
+ * Kafka's script defaults to read_uncommitted. Transaction markers are never printed.
  */
 import { decodeBatches } from '../native/records.js';
 import type { KafkaClient } from '../kafka/client.js';
-import { Consumer, type ConsumerOptions } from '../kafka/consumer.js';
+import { Consumer, type ConsumerOptions, type IsolationLevel } from '../kafka/consumer.js';
 import { EARLIEST, LATEST, partitionOffsets } from '../kafka/offsets.js';
 import { GroupMembership } from '../kafka/group.js';
 import { helpText, keyValues, parseFlags, UsageError, type FlagTable } from './args.js';
@@ -24,9 +28,10 @@ const FLAGS: FlagTable = {
   partition: { kind: 'string', arg: 'n', help: 'read only this partition (not with --group)' },
   offset: { kind: 'string', arg: 'earliest|latest|n', help: 'start offset of --partition (default latest)' },
   'max-messages': { kind: 'string', arg: 'n', help: 'exit after this many records' },
+  'isolation-level': { kind: 'string', arg: 'read_committed|read_uncommitted', help: 'read_committed (default): only committed transactions, up to the last stable offset;\nread_uncommitted: also aborted and open ones (markers are never printed)' },
   property: { kind: 'list', arg: 'k=v', help: 'output: print.key print.value print.timestamp print.partition print.offset\nprint.headers (true|false), key.separator, line.separator, headers.separator,\nheaders.key.separator, null.literal; repeatable' },
   format: { kind: 'string', arg: 'fmt', help: "kcat's tokens instead: %t %p %o %k %s %T %h %K %S %% (and \\n \\t)" },
-  'consumer-property': { kind: 'list', arg: 'k=v', help: 'consumer settings: fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes,\nmax.partition.fetch.bytes, auto.offset.reset, session.timeout.ms,\nheartbeat.interval.ms, auto.commit.interval.ms, client.id; repeatable' },
+  'consumer-property': { kind: 'list', arg: 'k=v', help: 'consumer settings: fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes,\nmax.partition.fetch.bytes, auto.offset.reset, isolation.level, session.timeout.ms,\nheartbeat.interval.ms, auto.commit.interval.ms, client.id; repeatable' },
   json: { kind: 'boolean', help: 'one JSON object per record (topic, partition, offset, timestamp, key, value, headers; UTF-8 or base64)' },
   ...CLIENT_FLAGS,
   'timeout-ms': { kind: 'string', arg: 'ms', help: 'exit when no record arrives for this long (also the limit to reach a broker)' },
@@ -74,8 +79,10 @@ async function run(argv: string[]): Promise<number> {
   if (resetProp !== undefined && resetProp !== 'earliest' && resetProp !== 'latest') throw new UsageError(`auto.offset.reset must be earliest or latest, got "${resetProp}"`);
   const autoOffsetReset: 'earliest' | 'latest' = fromBeginning ? 'earliest' : (resetProp as 'earliest' | 'latest' | undefined) ?? 'latest';
 
+  const isolationLevel = isolationLevelOf(flags.strings.get('isolation-level'), cprops.get('isolation.level'));
+
   const client = clientFrom(flags, cprops);
-  const consumer = new Consumer(client, consumerOptions(cprops, autoOffsetReset));
+  const consumer = new Consumer(client, { ...consumerOptions(cprops, autoOffsetReset), isolationLevel });
   let membership: GroupMembership | undefined;
   let printed = 0;
   let lastJsonOffset = -1;
@@ -120,7 +127,7 @@ async function run(argv: string[]): Promise<number> {
       });
       await membership.start();
     } else {
-      await consumer.assign(await startPositions(client, topic, partition, start, fromBeginning));
+      await consumer.assign(await startPositions(client, topic, partition, start, fromBeginning, isolationLevel));
     }
     armIdle();
     if (maxMessages === 0) stop();
@@ -158,6 +165,15 @@ function nonNegative(flag: string, raw: string): number {
   return Number(raw);
 }
 
+/** --isolation-level, else the isolation.level property, else read_committed; both given must agree. */
+function isolationLevelOf(flag: string | undefined, prop: string | undefined): IsolationLevel {
+  for (const [name, v] of [['--isolation-level', flag], ['isolation.level', prop]] as const) {
+    if (v !== undefined && v !== 'read_committed' && v !== 'read_uncommitted') throw new UsageError(`${name} must be read_committed or read_uncommitted, got "${v}"`);
+  }
+  if (flag !== undefined && prop !== undefined && flag !== prop) throw new UsageError(`--isolation-level ${flag} contradicts isolation.level=${prop}`);
+  return (flag ?? prop ?? 'read_committed') as IsolationLevel;
+}
+
 function intProp(props: Map<string, string>, key: string): number | undefined {
   const raw = props.get(key);
   if (raw === undefined) return undefined;
@@ -183,6 +199,7 @@ async function startPositions(
   partition: number | undefined,
   start: 'earliest' | 'latest' | number | undefined,
   fromBeginning: boolean,
+  isolationLevel: IsolationLevel,
 ): Promise<{ topic: string; partition: number; offset: number }[]> {
   const info = await client.topic(topic);
   const partitions = partition === undefined ? info.partitions.map((p) => p.partition) : [partition];
@@ -191,7 +208,8 @@ async function startPositions(
   }
   if (typeof start === 'number') return [{ topic, partition: partition!, offset: start }];
   const which = start === 'earliest' || (start === undefined && fromBeginning) ? EARLIEST : LATEST;
-  const offsets = await partitionOffsets(client, topic, partitions, which);
+  // Latest of a read_committed reader is the last stable offset (ListOffsets isolation 1).
+  const offsets = await partitionOffsets(client, topic, partitions, which, isolationLevel === 'read_committed' ? 1 : 0);
   return partitions.map((p) => ({ topic, partition: p, offset: offsets.get(p)! }));
 }
 

@@ -9,9 +9,16 @@
  *
  * Errors per partition: OFFSET_OUT_OF_RANGE resets to the log start or end (`autoOffsetReset`, as
  * auto.offset.reset), leadership errors refresh metadata and retry, others stop the consumer with
- * the error. Fetch is v4-12 (topic names; isolation level read_uncommitted).
+ * the error. Fetch is v4-12 (topic names).
+ *
+ * Isolation (isolation.level): read_committed by default, as Kafka's librdkafka and kafkajs
+ * consumers: the broker answers up to the last stable offset with the aborted transactions it
+ * overlaps, and aborted-transactions.ts drops their batches. Control batches (transaction markers)
+ * are dropped at either level; the position still moves past everything dropped, so a group
+ * commits past a trailing marker (no lag of 1).
  */
 import { peekBatch } from '../protocol/record-batch.js';
+import { deliverableBatches, TransactionFilter } from './aborted-transactions.js';
 import { fetchApi } from '../protocol/messages.js';
 import type { Res } from '../protocol/schema.js';
 import type { KafkaClient } from './client.js';
@@ -24,12 +31,16 @@ export interface FetchedRecords {
   partition: number;
   /** The offset asked for: batches may start below it (a compressed batch); skip records before it. */
   fetchOffset: number;
-  /** Whole RecordBatches, possibly several; never a partial batch. */
+  /** Whole RecordBatches, possibly several; never a partial batch, a control batch nor an aborted one. May be empty. */
   records: Buffer;
   /** Offset after the last record in `records`. */
   nextOffset: number;
   highWatermark: number;
+  /** -1 unless read_committed (the broker's last_stable_offset). */
+  lastStableOffset: number;
 }
+
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
 export interface ConsumerOptions {
   /** Default 500 ms (fetch.max.wait.ms). */
@@ -41,6 +52,8 @@ export interface ConsumerOptions {
   /** Default 1 MiB (max.partition.fetch.bytes). */
   partitionMaxBytes?: number;
   autoOffsetReset?: 'earliest' | 'latest' | 'none';
+  /** Default read_committed (isolation.level). */
+  isolationLevel?: IsolationLevel;
 }
 
 interface Assigned {
@@ -61,6 +74,7 @@ export class Consumer {
   private readonly maxBytes: number;
   private readonly partitionMaxBytes: number;
   private readonly autoOffsetReset: 'earliest' | 'latest' | 'none';
+  readonly isolationLevel: IsolationLevel;
   private assigned = new Map<string, Assigned>();
   /** Leaders with a fetch loop running. */
   private readonly loops = new Set<number>();
@@ -80,6 +94,7 @@ export class Consumer {
     this.maxBytes = opts.maxBytes ?? 50 * 1024 * 1024;
     this.partitionMaxBytes = opts.partitionMaxBytes ?? 1024 * 1024;
     this.autoOffsetReset = opts.autoOffsetReset ?? 'latest';
+    this.isolationLevel = opts.isolationLevel ?? 'read_committed';
   }
 
   /** Position of each assigned partition: the offset after the last record the handler took. */
@@ -199,7 +214,7 @@ export class Consumer {
           maxWaitMs: this.maxWaitMs,
           minBytes: this.minBytes,
           maxBytes: this.maxBytes,
-          isolationLevel: 0,
+          isolationLevel: this.isolationLevel === 'read_committed' ? 1 : 0,
           sessionId: 0,
           sessionEpoch: -1,
           topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
@@ -222,7 +237,8 @@ export class Consumer {
         if (p.errorCode === 1) {
           // OFFSET_OUT_OF_RANGE: the log start or end moved past our position.
           if (this.autoOffsetReset === 'none') throw new KafkaResponseError(1, `${a.topic}-${a.partition} at offset ${a.offset}`);
-          const target = this.autoOffsetReset === 'earliest' ? Number(p.logStartOffset) : Number(p.highWatermark);
+          const end = this.isolationLevel === 'read_committed' && p.lastStableOffset >= 0n ? p.lastStableOffset : p.highWatermark;
+          const target = this.autoOffsetReset === 'earliest' ? Number(p.logStartOffset) : Number(end);
           if (target >= 0) a.offset = target;
           else this.resetFromListOffsets(a).catch((err: Error) => this.stop(err));
           continue;
@@ -248,7 +264,10 @@ export class Consumer {
         if (pos === 0) continue;
         const fetchOffset = a.offset;
         a.offset = Math.max(nextOffset, a.offset);
-        out.push({ topic: a.topic, partition: a.partition, fetchOffset, records: records.subarray(0, pos), nextOffset: a.offset, highWatermark: Number(p.highWatermark) });
+        // Aborted entries as numbers: producer ids and offsets stay below 2^53.
+        const aborted = this.isolationLevel === 'read_committed' ? (p.abortedTransactions ?? []).map((t) => ({ producerId: Number(t.producerId), firstOffset: Number(t.firstOffset) })) : undefined;
+        const kept = deliverableBatches(records.subarray(0, pos), new TransactionFilter(aborted));
+        out.push({ topic: a.topic, partition: a.partition, fetchOffset, records: kept, nextOffset: a.offset, highWatermark: Number(p.highWatermark), lastStableOffset: Number(p.lastStableOffset) });
       }
     }
     return out;

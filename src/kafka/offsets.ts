@@ -22,9 +22,10 @@ export const tpName = (tp: TopicPartition): string => `${tp.topic}-${tp.partitio
 /**
  * Log offsets at `timestamp` (LATEST, EARLIEST, or a time in ms: the first offset whose record
  * timestamp is at or after it, -1 when there is none) for each partition, asked of its leader.
+ * `isolationLevel` 1 (read_committed): LATEST is the last stable offset (ListOffsets v2+).
  * A partition whose topic or partition does not exist, or has no leader, gets an error result.
  */
-export async function listOffsets(client: KafkaClient, partitions: readonly TopicPartition[], timestamp: bigint): Promise<Map<string, LogOffsetResult>> {
+export async function listOffsets(client: KafkaClient, partitions: readonly TopicPartition[], timestamp: bigint, isolationLevel: 0 | 1 = 0): Promise<Map<string, LogOffsetResult>> {
   const out = new Map<string, LogOffsetResult>();
   if (partitions.length === 0) return out;
   const topics = [...new Set(partitions.map((p) => p.topic))];
@@ -56,7 +57,7 @@ export async function listOffsets(client: KafkaClient, partitions: readonly Topi
       }
       const res = await conn.request(listOffsetsApi, {
         replicaId: -1,
-        isolationLevel: 0,
+        isolationLevel,
         topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 })) })),
         timeoutMs: client.timeoutMs,
       });
@@ -81,8 +82,8 @@ export async function listOffsets(client: KafkaClient, partitions: readonly Topi
  * The offsets of `topic`'s `partitions` at `timestamp` (LATEST, EARLIEST or ms) as numbers; throws
  * the first partition's error.
  */
-export async function partitionOffsets(client: KafkaClient, topic: string, partitions: number[], timestamp: bigint | number): Promise<Map<number, number>> {
-  const res = await listOffsets(client, partitions.map((partition) => ({ topic, partition })), BigInt(timestamp));
+export async function partitionOffsets(client: KafkaClient, topic: string, partitions: number[], timestamp: bigint | number, isolationLevel: 0 | 1 = 0): Promise<Map<number, number>> {
+  const res = await listOffsets(client, partitions.map((partition) => ({ topic, partition })), BigInt(timestamp), isolationLevel);
   const out = new Map<number, number>();
   for (const p of partitions) {
     const r = res.get(tpKey(topic, p))!;
