@@ -10,12 +10,15 @@
  * at that frame's first offset and continues on its own cursor (Subscription.pump) until it
  * catches up, when it joins the tail again. So a slow viewer never holds the others back, and none
  * is ever sent a frame uWS would drop.
+ *
+ * A partition has one tail per isolation level in use: read_committed members (the default) see
+ * up to the last stable offset without aborted data, read_uncommitted ones up to the high watermark.
  */
 import type { Broker } from '../broker/broker.js';
 import type { KafkaRecord } from '../native/records.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { encodeRecordsFrame, recordsJson } from './frames.js';
-import { readRecords } from './reader.js';
+import type { PartitionReads } from './reader.js';
 import type { PartitionCursor, Subscription } from './subscription.js';
 
 interface Member {
@@ -51,6 +54,8 @@ class LivePartition {
     readonly topicName: string,
     readonly topicId: string,
     readonly partition: number,
+    /** The isolation of every member: how far the tail reads and what it drops. */
+    private readonly reads: PartitionReads,
     /** Where the tail reads next: every attached member's cursor equals it. */
     public next: number,
   ) {
@@ -64,6 +69,10 @@ class LivePartition {
     this.byCursor.set(cursor, m);
     cursor.shared = true;
     return true;
+  }
+
+  has(cursor: PartitionCursor): boolean {
+    return this.byCursor.has(cursor);
   }
 
   detach(cursor: PartitionCursor): void {
@@ -106,7 +115,7 @@ class LivePartition {
       }
       return;
     }
-    const hw = this.owner.broker.readableEnd(this.log);
+    const hw = this.reads.end(this.log);
     const frames: Frame[] = [];
     let bytes = 0;
     this.cutShort = false;
@@ -115,9 +124,9 @@ class LivePartition {
         this.cutShort = true;
         break;
       }
-      const chunk = readRecords(this.log, this.next, this.owner.maxFrameBytes, hw);
+      const chunk = this.reads.read(this.log, this.next, this.owner.maxFrameBytes, hw);
       if (chunk.end <= this.next) break;
-      // An empty chunk (control batches only) still moves every member past it.
+      // An empty chunk (markers, aborted data) still moves every member past it.
       frames.push({ records: chunk.records, start: this.next, end: chunk.end, encoded: new Map() });
       bytes += chunk.bytes;
       this.next = chunk.end;
@@ -132,7 +141,7 @@ class LivePartition {
    */
   private afterTurn(): void {
     if (this.closed) return;
-    if (this.next < this.owner.broker.readableEnd(this.log)) this.wake(this.cutShort);
+    if (this.next < this.reads.end(this.log)) this.wake(this.cutShort);
     else this.park();
   }
 
@@ -143,7 +152,7 @@ class LivePartition {
    * the last slice, so every member still gets frames in offset order.
    */
   private fanOut(frames: Frame[]): void {
-    const hw = this.owner.broker.readableEnd(this.log);
+    const hw = this.reads.end(this.log);
     const members = [...this.members];
     let i = 0;
     const slice = () => {
@@ -206,9 +215,10 @@ class LivePartition {
   }
 }
 
-/** The live tails of the gateway, one per partition that has live subscribers. */
+/** The live tails of the gateway, one per partition and isolation level that has live subscribers. */
 export class LiveTails {
-  private readonly tails = new Map<PartitionLog, LivePartition>();
+  private readonly committedTails = new Map<PartitionLog, LivePartition>();
+  private readonly uncommittedTails = new Map<PartitionLog, LivePartition>();
   closed = false;
 
   constructor(
@@ -222,38 +232,41 @@ export class LiveTails {
   attach(cursor: PartitionCursor, sub: Subscription): boolean {
     const log = cursor.log;
     if (!log) return false;
-    let tail = this.tails.get(log);
+    const tails = sub.reads.readCommitted ? this.committedTails : this.uncommittedTails;
+    let tail = tails.get(log);
     if (!tail) {
-      tail = new LivePartition(this, log, cursor.topic.name, cursor.topic.id, cursor.partition, this.broker.readableEnd(log));
-      this.tails.set(log, tail);
+      tail = new LivePartition(this, log, cursor.topic.name, cursor.topic.id, cursor.partition, sub.reads, sub.reads.end(log));
+      tails.set(log, tail);
     }
     return tail.attach(cursor, sub);
   }
 
   detach(cursor: PartitionCursor): void {
     const log = cursor.log;
-    const tail = log && this.tails.get(log);
-    if (!tail) {
+    const tails = log && [this.committedTails, this.uncommittedTails].find((m) => m.get(log)?.has(cursor));
+    const tail = log && tails?.get(log);
+    if (!log || !tails || !tail) {
       cursor.shared = false;
       return;
     }
     tail.detach(cursor);
     if (tail.members.size === 0) {
       tail.close();
-      this.tails.delete(log);
+      tails.delete(log);
     }
   }
 
   /** Subscribers sharing each tail, for the gateway's stats. */
   get size(): number {
     let n = 0;
-    for (const t of this.tails.values()) n += t.members.size;
+    for (const t of [...this.committedTails.values(), ...this.uncommittedTails.values()]) n += t.members.size;
     return n;
   }
 
   close(): void {
     this.closed = true;
-    for (const t of this.tails.values()) t.close();
-    this.tails.clear();
+    for (const t of [...this.committedTails.values(), ...this.uncommittedTails.values()]) t.close();
+    this.committedTails.clear();
+    this.uncommittedTails.clear();
   }
 }

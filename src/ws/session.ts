@@ -313,7 +313,7 @@ export class Session implements SubscriptionSocket {
     const topics = this.topicsOf(msg);
     const policy: Policy = msg.policy ?? (msg.mode === 'live' ? 'skip' : 'wait');
     const sub = new Subscription(
-      { id: this.nextSubId++, mode: msg.mode, topics, filter: msg.filter, credit: msg.credit ?? DEFAULT_CREDIT, policy, encoding: msg.encoding ?? 'utf8', group: msg.group },
+      { id: this.nextSubId++, mode: msg.mode, topics, filter: msg.filter, credit: msg.credit ?? DEFAULT_CREDIT, policy, encoding: msg.encoding ?? 'utf8', group: msg.group, isolation: msg.isolation },
       this.host.broker,
       this,
       msg.mode === 'live' ? this.host.live : undefined,
@@ -323,7 +323,7 @@ export class Session implements SubscriptionSocket {
       this.joinGroup(sub, msg);
       return { sub: sub.id, topics: msg.topics, partitions: [] };
     }
-    const cursors = this.startCursors(msg, topics);
+    const cursors = this.startCursors(msg, topics, sub);
     if (this.closed) return { sub: sub.id };
     for (const c of cursors) sub.addCursor(c);
     this.subs.set(sub.id, sub);
@@ -333,7 +333,7 @@ export class Session implements SubscriptionSocket {
   }
 
   /** Where each partition of an assign or live subscription starts (docs/websocket.md `from`). */
-  private startCursors(msg: SubMsg, topics: Topic[]): PartitionCursor[] {
+  private startCursors(msg: SubMsg, topics: Topic[], sub: Subscription): PartitionCursor[] {
     const from = msg.from ?? { kind: msg.mode === 'live' ? 'latest' : 'earliest' };
     const chosen = (t: Topic): number[] => {
       const all = t.partitions.map((_, i) => i);
@@ -371,10 +371,11 @@ export class Session implements SubscriptionSocket {
             next = log.logStartOffset;
             break;
           case 'latest':
-            next = this.host.broker.readableEnd(log);
+            // The end at the subscription's isolation: read_committed starts at the last stable offset, as a Kafka consumer does.
+            next = sub.reads.end(log);
             break;
           case 'timestamp':
-            next = log.offsetForTimestamp(from.timestamp)?.offset ?? this.host.broker.readableEnd(log);
+            next = log.offsetForTimestamp(from.timestamp)?.offset ?? sub.reads.end(log);
             break;
           case 'offsets': {
             next = from.offsets.get(p) ?? log.logStartOffset;
@@ -458,7 +459,7 @@ export class Session implements SubscriptionSocket {
         out.push({ topic: tp.topic, partition: tp.partition, offset: sub.cursors.get(`${topicIndex}:${tp.partition}`)!.next });
         continue;
       }
-      const next = member?.committed(tp.topic, tp.partition) ?? (reset === 'latest' ? this.host.broker.readableEnd(log) : log.logStartOffset);
+      const next = member?.committed(tp.topic, tp.partition) ?? (reset === 'latest' ? sub.reads.end(log) : log.logStartOffset);
       sub.addCursor(new PartitionCursor(topic, topicIndex, tp.partition, next));
       out.push({ topic: tp.topic, partition: tp.partition, offset: next });
     }

@@ -6,7 +6,8 @@
  * `id:` the cursor just after that record, so `Last-Event-ID` (which browsers send by themselves
  * on reconnect) or `?cursor=` resumes exactly after the last event received. Records below the
  * log start are announced with `event: gap`. Start: `?from=earliest|latest|<offset>|<ms>Z`
- * (a timestamp) — default latest.
+ * (a timestamp) — default latest. `?isolation=read_uncommitted` also shows records of open and
+ * aborted transactions; by default (read_committed) events stop at the last stable offset.
  *
  * Flow control is the HTTP response's own: `write()` returning false (the socket buffer is full)
  * stops reading until `onWritable`, so a stalled reader holds at most one chunk of events.
@@ -20,7 +21,7 @@ import { CursorError, decodeCursor, encodeCursor } from './cursor.js';
 import type { Broker } from '../broker/broker.js';
 import type { WsAuth } from './auth.js';
 import type { Guard, GuardedResponse } from './guard.js';
-import { readRecords } from './reader.js';
+import { PartitionReads } from './reader.js';
 import { passes, type RecordFilter } from './subscription.js';
 import type { HttpRequest } from './uws.js';
 
@@ -50,6 +51,7 @@ class SseStream {
     private readonly filter: RecordFilter | undefined,
     private readonly encoding: 'utf8' | 'base64',
     private readonly envelope: boolean,
+    private readonly reads: PartitionReads,
   ) {
     this.parts = topic.partitions.map((_, p) => ({ partition: p, next: start.get(p) ?? 0, pending: [], pendingEnd: 0 }));
     r.onAbort(() => this.stop());
@@ -108,9 +110,9 @@ class SseStream {
             p.next = log.logStartOffset;
             if (!this.write(`event: gap\nid: ${this.cursor()}\ndata: ${JSON.stringify({ partition: p.partition, from, to: p.next, reason: 'retention' })}\n\n`)) return;
           }
-          const end = this.owner.gateway.broker.readableEnd(log);
+          const end = this.reads.end(log);
           if (p.next >= end) continue;
-          const chunk = readRecords(log, p.next, CHUNK_BYTES, end);
+          const chunk = this.reads.read(log, p.next, CHUNK_BYTES, end);
           p.pending = chunk.records;
           p.pendingEnd = chunk.end;
           if (chunk.records.length === 0) {
@@ -233,6 +235,9 @@ export class SseStreams {
     const topic = broker.topics.get(name);
     if (!topic) return fail('404 Not Found', `unknown topic ${name}`);
 
+    const isolation = q.get('isolation') ?? 'read_committed';
+    if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') return fail('400 Bad Request', `isolation must be read_committed or read_uncommitted; got ${isolation}`);
+    const reads = new PartitionReads(broker, isolation);
     const start = new Map<number, number>();
     const resume = lastEventId ?? q.get('cursor') ?? undefined;
     if (resume !== undefined) {
@@ -249,8 +254,8 @@ export class SseStreams {
       const from = q.get('from') ?? 'latest';
       for (const [p, log] of topic.partitions.entries()) {
         if (from === 'earliest') start.set(p, log.logStartOffset);
-        else if (from === 'latest') start.set(p, broker.readableEnd(log));
-        else if (/^\d+Z$/.test(from)) start.set(p, log.offsetForTimestamp(Number(from.slice(0, -1)))?.offset ?? broker.readableEnd(log));
+        else if (from === 'latest') start.set(p, reads.end(log));
+        else if (/^\d+Z$/.test(from)) start.set(p, log.offsetForTimestamp(Number(from.slice(0, -1)))?.offset ?? reads.end(log));
         else if (/^\d+$/.test(from)) start.set(p, Math.min(Number(from), broker.readableEnd(log)));
         else return fail('400 Bad Request', `from must be earliest, latest, an offset or a timestamp in ms followed by Z; got ${from}`);
       }
@@ -260,7 +265,7 @@ export class SseStreams {
     if (q.has('filter.keyPrefix')) filter.keyPrefix = q.get('filter.keyPrefix')!;
     for (const [k, v] of q) if (k.startsWith('filter.header.')) (filter.headers ??= {})[k.slice('filter.header.'.length)] = v;
     const encoding = q.get('encoding') === 'base64' ? 'base64' : 'utf8';
-    const stream = new SseStream(this, r, topic, start, Object.keys(filter).length > 0 ? filter : undefined, encoding, q.get('envelope') === 'json');
+    const stream = new SseStream(this, r, topic, start, Object.keys(filter).length > 0 ? filter : undefined, encoding, q.get('envelope') === 'json', reads);
     this.streams.add(stream);
     stream.begin();
   }

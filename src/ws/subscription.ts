@@ -15,6 +15,9 @@
  * Held back: when the socket (not credit: that is the application's own pace) keeps records from
  * going out, `heldSince` is set; after ws.slow.consumer.ms the session applies the policy
  * (`overflow()`): wait, skip (gap to the end), conflate (latest value per key), close (4429).
+ *
+ * "The end" of a partition is its readable end at the subscription's isolation (reader.ts): the
+ * last stable offset with read_committed (the default), the high watermark with read_uncommitted.
  */
 import type { Broker } from '../broker/broker.js';
 import type { Topic } from '../broker/topics.js';
@@ -22,7 +25,7 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import type { KafkaRecord } from '../native/records.js';
 import { encodeCursor, type CursorTopic } from './cursor.js';
 import { encodeGapFrame, encodeRecordsFrame, gapJson, recordFrameBytes, recordsJson, type GapReason, type ValueEncoding } from './frames.js';
-import { readRecords } from './reader.js';
+import { PartitionReads, type Isolation } from './reader.js';
 
 export type Mode = 'live' | 'assign' | 'group';
 export type Policy = 'wait' | 'skip' | 'conflate' | 'close';
@@ -71,7 +74,7 @@ export class PartitionCursor {
     return this.topic.partitions[this.partition];
   }
 
-  /** Whether records wait beyond what was sent (`readableEnd`: Broker.readableEnd). */
+  /** Whether records wait beyond what was sent (`readableEnd`: the subscription's PartitionReads.end). */
   hasData(readableEnd: (log: PartitionLog) => number): boolean {
     const log = this.log;
     return this.pending.length > 0 || (log !== undefined && this.next < readableEnd(log));
@@ -111,6 +114,8 @@ export interface SubscriptionOptions {
   policy: Policy;
   encoding: ValueEncoding;
   group?: string;
+  /** Default read_committed. */
+  isolation?: Isolation;
 }
 
 export class Subscription {
@@ -121,6 +126,8 @@ export class Subscription {
   readonly policy: Policy;
   readonly encoding: ValueEncoding;
   readonly group: string | undefined;
+  /** How far it reads and what it drops (aborted transactions with read_committed). */
+  readonly reads: PartitionReads;
   credit: Credit;
   /** By `${topicIndex}:${partition}`. */
   readonly cursors = new Map<string, PartitionCursor>();
@@ -150,6 +157,7 @@ export class Subscription {
     this.policy = opts.policy;
     this.encoding = opts.encoding;
     this.group = opts.group;
+    this.reads = new PartitionReads(broker, opts.isolation ?? 'read_committed');
   }
 
   /** Whether its socket speaks brook.v1.bin (else brook.v1.json). */
@@ -203,7 +211,7 @@ export class Subscription {
       this.advanced = true;
       return records.length;
     }
-    const hw = c.log ? this.broker.readableEnd(c.log) : end;
+    const hw = c.log ? this.reads.end(c.log) : end;
     // Take records up to the credit and the frame size (at least one: a record larger than the
     // frame limit still goes, alone).
     const base = records[0];
@@ -248,7 +256,7 @@ export class Subscription {
 
   /** A shared cursor left its tail because this subscription could not take a frame: go on alone. */
   heldBack(c: PartitionCursor): void {
-    if (!this.socket.canSend() && c.hasData((log) => this.broker.readableEnd(log))) this.heldSince ??= Date.now();
+    if (!this.socket.canSend() && c.hasData((log) => this.reads.end(log))) this.heldSince ??= Date.now();
     this.pump();
   }
 
@@ -302,7 +310,7 @@ export class Subscription {
         const log = c.log;
         if (!log) continue;
         if (!this.socket.canSend()) {
-          if (c.hasData((log) => this.broker.readableEnd(log))) this.heldSince ??= Date.now();
+          if (c.hasData((log) => this.reads.end(log))) this.heldSince ??= Date.now();
           return; // drain() pumps again
         }
         if (this.credit.records <= 0 || this.credit.bytes <= 0) {
@@ -316,13 +324,13 @@ export class Subscription {
           c.next = log.logStartOffset;
         }
         if (c.pending.length === 0) {
-          const hw = this.broker.readableEnd(log);
+          const hw = this.reads.end(log);
           if (c.next >= hw) {
             // A live cursor that caught up joins its tail; if the tail is mid-turn it parks and tries again.
             if (!(this.live && this.mode === 'live' && this.live.attach(c, this))) idle.push(c);
             continue;
           }
-          const chunk = readRecords(log, c.next, this.socket.maxFrameBytes, hw);
+          const chunk = this.reads.read(log, c.next, this.socket.maxFrameBytes, hw);
           c.pending = chunk.records;
           c.pendingEnd = chunk.end;
           if (chunk.records.length === 0) {
@@ -373,7 +381,7 @@ export class Subscription {
       const log = c.log;
       if (!log || c.shared) continue;
       const from = c.next;
-      const hw = this.broker.readableEnd(log);
+      const hw = this.reads.end(log);
       if (from >= hw) continue;
       c.pending = [];
       if (action === 'skip') {
@@ -381,7 +389,7 @@ export class Subscription {
         c.next = hw;
         continue;
       }
-      const latest = conflate(log, from, hw, this.socket.maxFrameBytes);
+      const latest = conflate(this.reads, log, from, hw, this.socket.maxFrameBytes);
       this.sendGap(c, from, hw, 'conflated');
       c.next = hw;
       if (latest.length > 0) {
@@ -403,11 +411,11 @@ export class Subscription {
 const CONFLATE_MAX_KEYS = 10_000;
 
 /** The latest record per key (keyless records each count as their own key) in [from, hw), in offset order. */
-function conflate(log: NonNullable<PartitionCursor['log']>, from: number, hw: number, chunkBytes: number): KafkaRecord[] {
+function conflate(reads: PartitionReads, log: NonNullable<PartitionCursor['log']>, from: number, hw: number, chunkBytes: number): KafkaRecord[] {
   const latest = new Map<string, KafkaRecord>();
   let at = from;
   while (at < hw) {
-    const chunk = readRecords(log, at, Math.max(chunkBytes, 1 << 20), hw);
+    const chunk = reads.read(log, at, Math.max(chunkBytes, 1 << 20), hw);
     for (const r of chunk.records) {
       const key = r.key === null ? `#${r.offset}` : Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength).toString('latin1');
       latest.delete(key);
