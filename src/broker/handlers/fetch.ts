@@ -8,8 +8,17 @@
  * Per partition: the batch containing fetch_offset first (clients drop the records before their
  * offset), at least one whole batch even when it exceeds the byte limits (KIP-74), never past the
  * high watermark for consumers. The response's limit is the smaller of max_bytes and the broker's
- * fetch.max.bytes. On one node the high watermark is the log end offset. With no transactions the
- * last stable offset equals the high watermark; aborted_transactions is always empty.
+ * fetch.max.bytes. On one node the high watermark is the log end offset.
+ *
+ * Transactions: last_stable_offset is the partition's LSO (min of the first offset of its oldest
+ * open transaction and the high watermark) whatever the isolation level, as Kafka reports it.
+ * isolation_level 1 (read_committed) reads only below the LSO, so min_bytes counts only what lies
+ * below it, and aborted_transactions lists the aborted transactions whose range overlaps the
+ * records returned ([fetch_offset, end of the last returned batch)), sorted by first offset: the
+ * client drops their data. Sorted because kafkajs only looks at the head of the list; bounded by
+ * what is returned because @platformatic/kafka 1.35 keys the ranges by producer id and keeps the
+ * last one, so an abort of the same producer past the returned data would hide an earlier one
+ * (reference §1.7). read_uncommitted gets null there, as from Kafka. Followers read to the log end.
  *
  * In a cluster (broker.cluster) only the leader answers (else NOT_LEADER_OR_FOLLOWER, and
  * current_leader_epoch is checked: FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). A fetch with a
@@ -28,13 +37,14 @@
  *
  * Long poll: with fewer than min_bytes available, the request parks on every partition it asked for
  * and re-runs on the next append to any of them, or answers with what there is after max_wait_ms.
- * One predicate (`satisfied`) decides when a wait ends. A long poll whose connection closes stops
+ * One predicate (`satisfied`) decides when a wait ends. A transaction marker is an append too, so a
+ * read_committed long poll re-reads when the LSO moves (and in a cluster when the high watermark does). A long poll whose connection closes stops
  * at once and answers nothing: its timer, waiter and read would otherwise stay until max_wait_ms,
  * and a client pipelining long polls and hanging up, again and again, could grow memory unbounded.
  *
  * Fetch sessions (v7+) are not kept: session_id is always 0, so clients send full fetches, which
  * every client supports (reference §5 #12). Not implemented: rack-aware preferred read replica,
- * read_committed filtering (nothing is transactional here), node endpoints (v16, tagged).
+ * node endpoints (v16, tagged).
  */
 import { ApiKey } from '../../protocol/api-keys.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -46,9 +56,13 @@ import type { PartitionLog } from '../../storage/partition-log.js';
 import type { Broker } from '../broker.js';
 import { toErrorCode } from '../errors.js';
 import { defineHandler } from '../handler.js';
+import type { PartitionProducers } from '../producers.js';
 import type { Topic } from '../topics.js';
 
 const EMPTY = Buffer.alloc(0);
+const READ_COMMITTED = 1;
+/** Batch headers fetched per lookup when finding where a read ends. */
+const HEADERS_PER_LOOKUP = 64;
 
 interface PartitionAnswer {
   partitionIndex: number;
@@ -57,7 +71,7 @@ interface PartitionAnswer {
   highWatermark: bigint;
   lastStableOffset: bigint;
   logStartOffset: bigint;
-  abortedTransactions: [];
+  abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
   preferredReadReplica: number;
   records: Buffer | ChunkedRecords;
 }
@@ -91,6 +105,7 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
   // A follower's fetch (Kafka: replica id >= 0; v15+ in the tagged replica state, with its broker epoch).
   const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
   const brokerEpoch = version >= 15 ? Number(req.replicaState.replicaEpoch) : -1;
+  const readCommitted = replicaId < 0 && req.isolationLevel === READ_COMMITTED;
   const topics = req.topics.map((t): TopicAnswer => {
     const topic = byId ? broker.topics.byId(t.topicId) : broker.topics.get(t.topic);
     const bytesBefore = bytes;
@@ -101,7 +116,7 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
         highWatermark: -1n,
         lastStableOffset: -1n,
         logStartOffset: -1n,
-        abortedTransactions: [],
+        abortedTransactions: null,
         preferredReadReplica: -1,
         records: EMPTY,
       };
@@ -145,8 +160,15 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
         }
       }
       logs.push(log);
-      answer.highWatermark = answer.lastStableOffset = BigInt(hw);
+      const producers = broker.producersOf(topic, p.partition);
+      const lastStable = producers.lastStableOffset(hw);
+      answer.highWatermark = BigInt(hw);
+      answer.lastStableOffset = BigInt(lastStable);
       answer.logStartOffset = BigInt(log.logStartOffset);
+      if (readCommitted) {
+        upTo = Math.min(upTo, lastStable);
+        answer.abortedTransactions = [];
+      }
       if (offset < log.logStartOffset || offset > log.logEndOffset) {
         answer.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
         hasError = true;
@@ -169,11 +191,13 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
           answer.records = buf;
           bytes += buf.length;
           budget -= buf.length;
+          if (readCommitted && buf.length > 0) answer.abortedTransactions = abortedWithin(producers, log, offset, upTo, buf.length);
         } else {
           const r = log.read(offset, limit, upTo);
           answer.records = r.slices.length === 0 ? EMPTY : { length: r.bytes, chunks: r.slices };
           bytes += r.bytes;
           budget -= r.bytes;
+          if (readCommitted && r.bytes > 0) answer.abortedTransactions = abortedWithin(producers, log, offset, upTo, r.bytes);
         }
       } catch (e) {
         answer.errorCode = toErrorCode(e, broker.log).errorCode;
@@ -184,6 +208,35 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
     return { topic: t.topic, topicId: t.topicId, partitions, known: topic, bytes: bytes - bytesBefore };
   });
   return { topics, bytes, hasError, logs };
+}
+
+/**
+ * The aborted transactions a read_committed answer carries: those overlapping [offset, end of the
+ * `bytes` returned from `offset`). The end is looked up (batch headers of the returned bytes) only
+ * when some aborted transaction overlaps [offset, upTo) at all, which is rare.
+ */
+function abortedWithin(producers: PartitionProducers, log: PartitionLog, offset: number, upTo: number, bytes: number): { producerId: bigint; firstOffset: bigint }[] {
+  if (producers.abortedTransactions(offset, upTo).length === 0) return [];
+  return producers.abortedTransactions(offset, endOfRead(log, offset, bytes)).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }));
+}
+
+/**
+ * One past the last offset of the whole batches that make up the first `bytes` bytes read from
+ * `offset` (a read starts at the batch containing `offset` and returns whole batches).
+ */
+function endOfRead(log: PartitionLog, offset: number, bytes: number): number {
+  let end = offset;
+  let seen = 0;
+  while (seen < bytes) {
+    const headers = log.batchHeaders(end, HEADERS_PER_LOOKUP);
+    if (headers.length === 0 || headers[headers.length - 1]!.lastOffset < end) break;
+    for (const h of headers) {
+      seen += h.sizeInBytes;
+      end = h.lastOffset + 1;
+      if (seen >= bytes) break;
+    }
+  }
+  return end;
 }
 
 /**
