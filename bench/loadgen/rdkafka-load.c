@@ -3,6 +3,7 @@
  *
  *   rdkafka-load create  <bootstrap> <topic> <partitions>
  *   rdkafka-load produce <bootstrap> <topic> <count> <size> [acks] [linger.ms] [batch.size] [compression]
+ *   rdkafka-load txproduce <bootstrap> <topic> <count> <size> <per_txn> [abort_every] [linger.ms] [batch.size]
  *   rdkafka-load consume <bootstrap> <topic> <count>
  *   rdkafka-load write   <path> <bytes> <chunk>      (page-cache write baseline, no librdkafka)
  *
@@ -16,8 +17,17 @@
  * rd_kafka_produce_batch, partitions in turn (RDLOAD_BATCH=0: one rd_kafka_produce per message,
  * the partitioner choosing; measured up to 1.6x slower at 100 B, the client being the limit);
  * delivery reports counted in dr_msg_cb; a full local queue is waited out with rd_kafka_poll.
+ * Transactional producer (txproduce): transactional.id set (so idempotent, acks=all, at most 5
+ * requests in flight), init_transactions once, then begin / per_txn records / commit until count
+ * records are written; every abort_every-th transaction (0: none) is flushed (its records are in
+ * the log) and then aborted instead. Records go to the partitions in turn, one partition per
+ * transaction. Its JSON adds transactions, aborted and committedMsgs; msgs counts every record
+ * written, aborted ones included. The baseline it is compared with is `produce` with acks=-1 and
+ * RDKAFKA_enable_idempotence=true RDKAFKA_max_in_flight_requests_per_connection=5.
  * Consumer: the legacy simple-consumer API (no group, no coordinator): every partition is started
- * at OFFSET_BEGINNING onto one queue, drained with rd_kafka_consume_batch_queue.
+ * at OFFSET_BEGINNING onto one queue, drained with rd_kafka_consume_batch_queue. Its isolation level
+ * is librdkafka's default, read_committed, unless RDKAFKA_isolation_level=read_uncommitted; <count>
+ * is then the number of records it can see (committed ones only, under read_committed).
  *
  * Built by the bench at run time: cc -O2 rdkafka-load.c $(pkg-config --cflags --libs rdkafka).
  * Extra librdkafka properties may be passed as RDKAFKA_<name>=<value> environment variables, with
@@ -250,6 +260,114 @@ static int cmd_produce(const char *bootstrap, const char *topic, long long count
   return delivery_errors ? 1 : 0;
 }
 
+/* --------------------------------------------------------------------------------- txproduce */
+
+/* Dies on a transactional API error. Every error here ends the run: the bench measures a broker
+ * that is expected to get transactions right, so a retriable or abortable error is a failure too. */
+static void check_txn(const char *what, rd_kafka_error_t *error) {
+  if (!error) return;
+  char detail[600];
+  snprintf(detail, sizeof detail, "%s (%s%s%s)", rd_kafka_error_string(error), rd_kafka_error_name(error),
+           rd_kafka_error_is_fatal(error) ? ", fatal" : "", rd_kafka_error_txn_requires_abort(error) ? ", requires abort" : "");
+  rd_kafka_error_destroy(error);
+  die(what, detail);
+}
+
+static int cmd_txproduce(const char *bootstrap, const char *topic, long long count, int size, int per_txn, int abort_every, const char *linger,
+                         const char *batch_size) {
+  if (per_txn <= 0) die("txproduce", "per_txn must be > 0");
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  /* The same producer settings as `produce`, except what transactions require. */
+  set(conf, "bootstrap.servers", bootstrap);
+  set(conf, "acks", "all");
+  set(conf, "linger.ms", linger);
+  set(conf, "batch.size", batch_size);
+  set(conf, "batch.num.messages", "1000000");
+  set(conf, "queue.buffering.max.messages", "2000000");
+  set(conf, "queue.buffering.max.kbytes", "1048576");
+  set(conf, "message.max.bytes", "2000000");
+  set(conf, "enable.idempotence", "true");
+  set(conf, "max.in.flight.requests.per.connection", "5");
+  set(conf, "socket.send.buffer.bytes", "4194304");
+  set(conf, "socket.nagle.disable", "true");
+  /* A fresh id per process (pid + time): a rerun must not be fenced by, or wait out, the last one. */
+  char txn_id[96];
+  snprintf(txn_id, sizeof txn_id, "rdkafka-load-%d-%lld", (int)getpid(), (long long)(now_s() * 1000));
+  set(conf, "transactional.id", txn_id);
+  set_from_env(conf);
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_t *rk = make_client(RD_KAFKA_PRODUCER, conf);
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  int partitions = partition_count(rk, rkt);
+
+  char *payload = malloc((size_t)size);
+  if (!payload) die("malloc", strerror(errno));
+  for (int i = 0; i < size; i++) payload[i] = (char)('a' + i % 26);
+  rd_kafka_message_t *msgs = calloc((size_t)per_txn, sizeof *msgs);
+  if (!msgs) die("calloc", strerror(errno));
+
+  /* The clock starts after init_transactions: like `produce`, after the connection exists; finding
+   * the coordinator and getting a producer id is a once-per-producer cost. */
+  double ti = now_s();
+  check_txn("init_transactions", rd_kafka_init_transactions(rk, 30000));
+  double init_seconds = now_s() - ti;
+  long long queue_full = 0, transactions = 0, aborted = 0, aborted_msgs = 0;
+  double t0 = now_s();
+  int partition = 0;
+  for (long long sent = 0; sent < count;) {
+    int n = count - sent < per_txn ? (int)(count - sent) : per_txn;
+    check_txn("begin_transaction", rd_kafka_begin_transaction(rk));
+    for (int i = 0; i < n; i++) {
+      memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].payload = payload; /* msgflags 0: no copy, no free */
+      msgs[i].len = (size_t)size;
+    }
+    int pending = n;
+    for (;;) {
+      rd_kafka_produce_batch(rkt, partition, 0, msgs, pending);
+      int failed = 0;
+      for (int i = 0; i < pending; i++) {
+        if (!msgs[i].err) continue;
+        if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce_batch", rd_kafka_err2str(msgs[i].err));
+        msgs[i].err = 0;
+        msgs[failed++] = msgs[i];
+      }
+      if (failed == 0) break;
+      pending = failed;
+      queue_full++;
+      rd_kafka_poll(rk, 1);
+    }
+    sent += n;
+    transactions++;
+    if (abort_every > 0 && transactions % abort_every == 0) {
+      /* Flushed first, so the aborted records are in the log (a consumer has something to skip)
+       * rather than purged from the client's queue before they were sent. */
+      rd_kafka_resp_err_t fe = rd_kafka_flush(rk, 30000);
+      if (fe) die("flush", rd_kafka_err2str(fe));
+      check_txn("abort_transaction", rd_kafka_abort_transaction(rk, 30000));
+      aborted++;
+      aborted_msgs += n;
+    } else {
+      check_txn("commit_transaction", rd_kafka_commit_transaction(rk, 30000));
+    }
+    partition = (partition + 1) % partitions;
+    rd_kafka_poll(rk, 0);
+  }
+  while (delivered < count) rd_kafka_poll(rk, 50);
+  double seconds = now_s() - t0;
+  printf("{\"mode\":\"txproduce\",\"partitions\":%d,\"perTxn\":%d,\"transactions\":%lld,\"aborted\":%lld,\"msgs\":%lld,\"committedMsgs\":%lld,\"bytes\":%lld,"
+         "\"seconds\":%.6f,\"initSeconds\":%.6f,\"errors\":%lld,\"queueFull\":%lld,",
+         partitions, per_txn, transactions, aborted, delivered - delivery_errors, delivered - delivery_errors - aborted_msgs, (delivered - delivery_errors) * (long long)size,
+         seconds, init_seconds, delivery_errors, queue_full);
+  print_settings();
+  printf("}\n");
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  free(payload);
+  free(msgs);
+  return delivery_errors ? 1 : 0;
+}
+
 /* ----------------------------------------------------------------------------------- consume */
 
 static int cmd_consume(const char *bootstrap, const char *topic, long long count) {
@@ -345,6 +463,7 @@ int main(int argc, char **argv) {
   const char *usage =
       "usage: rdkafka-load create  <bootstrap> <topic> <partitions>\n"
       "       rdkafka-load produce <bootstrap> <topic> <count> <size> [acks=1] [linger.ms=5] [batch.size=1000000] [compression=none]\n"
+      "       rdkafka-load txproduce <bootstrap> <topic> <count> <size> <per_txn> [abort_every=0] [linger.ms=5] [batch.size=1000000]\n"
       "       rdkafka-load consume <bootstrap> <topic> <count>\n"
       "       rdkafka-load write   <path> <bytes> <chunk>\n";
   if (argc < 4) {
@@ -356,6 +475,10 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "produce") == 0 && argc >= 6) {
     return cmd_produce(argv[2], argv[3], atoll(argv[4]), atoi(argv[5]), arg(argc, argv, 6, "1"), arg(argc, argv, 7, "5"),
                        arg(argc, argv, 8, "1000000"), arg(argc, argv, 9, "none"));
+  }
+  if (strcmp(mode, "txproduce") == 0 && argc >= 7) {
+    return cmd_txproduce(argv[2], argv[3], atoll(argv[4]), atoi(argv[5]), atoi(argv[6]), atoi(arg(argc, argv, 7, "0")), arg(argc, argv, 8, "5"),
+                         arg(argc, argv, 9, "1000000"));
   }
   if (strcmp(mode, "consume") == 0 && argc >= 5) return cmd_consume(argv[2], argv[3], atoll(argv[4]));
   if (strcmp(mode, "write") == 0 && argc >= 5) return cmd_write(argv[2], atoll(argv[3]), atoi(argv[4]));
