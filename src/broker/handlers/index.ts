@@ -33,6 +33,7 @@ import { offsetFetchHandler } from './offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import { syncGroupHandler } from './sync-group.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
