@@ -191,13 +191,13 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
           answer.records = buf;
           bytes += buf.length;
           budget -= buf.length;
-          if (readCommitted && buf.length > 0) answer.abortedTransactions = abortedWithin(producers, log, offset, upTo, buf.length);
+          if (readCommitted && buf.length > 0) answer.abortedTransactions = abortedWithin(producers, log, offset, buf.length);
         } else {
           const r = log.read(offset, limit, upTo);
           answer.records = r.slices.length === 0 ? EMPTY : { length: r.bytes, chunks: r.slices };
           bytes += r.bytes;
           budget -= r.bytes;
-          if (readCommitted && r.bytes > 0) answer.abortedTransactions = abortedWithin(producers, log, offset, upTo, r.bytes);
+          if (readCommitted && r.bytes > 0) answer.abortedTransactions = abortedWithin(producers, log, offset, r.bytes);
         }
       } catch (e) {
         answer.errorCode = toErrorCode(e, broker.log).errorCode;
@@ -213,10 +213,12 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
 /**
  * The aborted transactions a read_committed answer carries: those overlapping [offset, end of the
  * `bytes` returned from `offset`). The end is looked up (batch headers of the returned bytes) only
- * when some aborted transaction overlaps [offset, upTo) at all, which is rare.
+ * when some aborted transaction ends at or after `offset`: aborts are in marker order, so the last
+ * one tells, and most reads past the last abort pay nothing.
  */
-function abortedWithin(producers: PartitionProducers, log: PartitionLog, offset: number, upTo: number, bytes: number): { producerId: bigint; firstOffset: bigint }[] {
-  if (producers.abortedTransactions(offset, upTo).length === 0) return [];
+function abortedWithin(producers: PartitionProducers, log: PartitionLog, offset: number, bytes: number): { producerId: bigint; firstOffset: bigint }[] {
+  const all = producers.abortedRanges();
+  if (all.length === 0 || all[all.length - 1]!.lastOffset < offset) return [];
   return producers.abortedTransactions(offset, endOfRead(log, offset, bytes)).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }));
 }
 
