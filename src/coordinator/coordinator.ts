@@ -35,6 +35,19 @@
  * Expiry (`offsets.retention.minutes`, checked every `offsets.retention.check.interval.ms`, Kafka's
  * default 10 minutes): see Group.expiredOffsets; expired offsets get tombstones, and an Empty group
  * left without offsets is removed (with a tombstone for its metadata).
+ *
+ * Transactional offsets (TxnOffsetCommit, Kafka's OffsetMetadataManager): the same offset commit
+ * records, written as one transactional batch of the producer (its id and epoch, no sequence) to
+ * the group's partition. They stay pending per (group, producer id), invisible to OffsetFetch,
+ * until the transaction's marker lands in that partition (txn-markers.ts calls onTxnMarker):
+ * COMMIT makes each the committed offset unless the committed one's record is later in the log,
+ * ABORT drops them. Replay does the same with the markers it meets; a transaction whose marker is
+ * not in the log stays pending (its coordinator finishes or aborts it and writes the marker).
+ * While one is pending, OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT for that
+ * partition, its offset is not expired, and its group is not removed by expiry. A tombstone
+ * (OffsetDelete, DeleteGroups, a deleted topic) removes the pending offsets of its partition too,
+ * and is written for a partition that only has a pending offset, so a later COMMIT brings
+ * nothing back, in memory or on replay.
  */
 import type { ClusterMembership, LiveBroker } from '../broker/cluster-membership.js';
 import { KafkaError, toErrorCode } from '../broker/errors.js';
@@ -42,7 +55,7 @@ import type { BrokerConfig } from '../config.js';
 import type { Logger } from '../util/logger.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Group, type CommittedOffset, type GroupEnv, type GroupState, type JoinRequest, type JoinResult, type LeavingMember, type SyncRequest, type SyncResult } from './group.js';
-import { OFFSETS_TOPIC_CONFIGS, OffsetStore, type OffsetStoreHost, type StoredRecord } from './offset-store.js';
+import { OFFSETS_TOPIC_CONFIGS, OffsetStore, type OffsetStoreHost, type ReplayedBatch, type ReplayedMarker, type StoredRecord } from './offset-store.js';
 import {
   decodeGroupMetadataValue,
   decodeKey,
@@ -115,10 +128,33 @@ export interface GroupSummary {
   }[];
 }
 
+/** TxnOffsetCommit: a transactional producer commits a group's offsets inside its transaction. */
+export interface TxnCommitRequest {
+  transactionalId: string;
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** v3+ (KIP-447); -1, '' and null (v0-2 or a producer outside the group) are not checked. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: { name: string; partitions: PartitionCommit[] }[];
+}
+
+/** What the coordinator asks the transaction coordinator (coordinator/transactions/coordinator.ts). */
+export interface TxnGroupVerifier {
+  /**
+   * NONE when AddOffsetsToTxn added this group to the producer's ongoing transaction (or the id is
+   * coordinated elsewhere); otherwise the error TxnOffsetCommit answers (INVALID_TXN_STATE,
+   * PRODUCER_FENCED, INVALID_PRODUCER_EPOCH ...).
+   */
+  verifyGroup(transactionalId: string, producerId: number, producerEpoch: number, groupId: string): number;
+}
+
 /**
  * What the coordinator needs of the broker (broker.ts passes itself): the group and offset
  * settings, the topics (commits to unknown partitions are refused; the store keeps its own topic),
- * and the log.
+ * the log, and the transaction coordinator that vouches for TxnOffsetCommit (absent: not checked).
  */
 export interface CoordinatorHost extends OffsetStoreHost {
   readonly config: Pick<
@@ -133,6 +169,7 @@ export interface CoordinatorHost extends OffsetStoreHost {
     | 'cluster'
   >;
   readonly log: Logger;
+  readonly transactions?: TxnGroupVerifier | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -164,6 +201,12 @@ export class GroupCoordinator {
   private stopFollowing: (() => void) | undefined;
   /** Cluster mode: a creation of `__consumer_offsets` through etcd is under way. */
   private creatingOffsetsTopic = false;
+  /**
+   * Producer id -> the groups holding pending offsets of its open transaction, so a marker finds
+   * them without visiting every group. May name groups that have since been deleted or completed
+   * (a marker then finds nothing to do); unloading a partition drops its groups.
+   */
+  private readonly openTxnGroups = new Map<number, Set<string>>();
 
   constructor(
     private readonly broker: CoordinatorHost,
@@ -271,6 +314,7 @@ export class GroupCoordinator {
       if (this.partitionFor(group.groupId) !== p) continue;
       group.shutdown(ErrorCode.NOT_COORDINATOR);
       this.groups.delete(group.groupId);
+      for (const producerId of group.pendingTxnOffsets.keys()) this.forgetOpenTxn(producerId, group.groupId);
       count++;
     }
     this.broker.log.info(`unloaded ${count} group(s) of ${OFFSETS_TOPIC}-${p}: ${why}`);
@@ -340,50 +384,102 @@ export class GroupCoordinator {
    * single node at start) into `groups`. A group's records all live in its one partition.
    */
   private loadPartitions(partition: number | null): void {
+    type Loaded = { topic: string; partition: number; value: CommittedOffset };
     const metadata = new Map<string, GroupMetadataValue | null>();
-    const offsets = new Map<string, Map<string, { topic: string; partition: number; value: CommittedOffset }>>();
+    /** Group -> topic/partition -> committed offset. */
+    const offsets = new Map<string, Map<string, Loaded>>();
+    /**
+     * Transactional offsets waiting for their marker: `__consumer_offsets` partition -> producer
+     * id -> group -> topic/partition. By partition because a marker decides only the records of
+     * its own partition (a crash may leave one partition's marker written and another's not).
+     */
+    const pending = new Map<number, Map<number, Map<string, Map<string, Loaded>>>>();
     let bad = 0;
-    const visit = (_p: number, keyBuf: Buffer, valueBuf: Buffer | null): void => {
+    const visit = (p: number, keyBuf: Buffer, valueBuf: Buffer | null, batch: ReplayedBatch): void => {
       try {
         const key = decodeKey(keyBuf);
         if (key.type === RecordType.GroupMetadata) {
           metadata.set(key.group, valueBuf === null ? null : decodeGroupMetadataValue(valueBuf));
           return;
         }
-        let byGroup = offsets.get(key.group);
-        if (!byGroup) offsets.set(key.group, (byGroup = new Map()));
         const tp = `${key.topic}\0${key.partition}`;
         if (valueBuf === null) {
-          byGroup.delete(tp);
+          // A tombstone also deletes what open transactions hold for the partition (Kafka's replay).
+          offsets.get(key.group)?.delete(tp);
+          for (const byGroup of pending.get(p)?.values() ?? []) byGroup.get(key.group)?.delete(tp);
           return;
         }
-        byGroup.set(tp, { topic: key.topic, partition: key.partition, value: decodeOffsetCommitValue(valueBuf) });
+        const entry: Loaded = { topic: key.topic, partition: key.partition, value: { ...decodeOffsetCommitValue(valueBuf), recordOffset: batch.baseOffset } };
+        if (batch.isTransactional) {
+          let byProducer = pending.get(p);
+          if (!byProducer) pending.set(p, (byProducer = new Map()));
+          let byGroup = byProducer.get(batch.producerId);
+          if (!byGroup) byProducer.set(batch.producerId, (byGroup = new Map()));
+          let tps = byGroup.get(key.group);
+          if (!tps) byGroup.set(key.group, (tps = new Map()));
+          tps.set(tp, entry);
+          return;
+        }
+        let byGroup = offsets.get(key.group);
+        if (!byGroup) offsets.set(key.group, (byGroup = new Map()));
+        byGroup.set(tp, entry);
       } catch (e) {
         bad++;
         if (bad <= 10) this.broker.log.warn(`${OFFSETS_TOPIC}: skipping an unreadable record: ${(e as Error).message}`);
       }
     };
-    const records = partition === null ? this.store.replay(visit) : this.store.replayPartition(partition, visit);
+    const marker = (p: number, m: ReplayedMarker): void => {
+      const byProducer = pending.get(p);
+      const byGroup = byProducer?.get(m.producerId);
+      if (!byProducer || !byGroup) return;
+      byProducer.delete(m.producerId);
+      if (!m.commit) return;
+      for (const [groupId, tps] of byGroup) {
+        let committed = offsets.get(groupId);
+        if (!committed) offsets.set(groupId, (committed = new Map()));
+        for (const [tp, o] of tps) {
+          const existing = committed.get(tp);
+          if (!existing || existing.value.recordOffset < o.value.recordOffset) committed.set(tp, o);
+        }
+      }
+    };
+    const records = partition === null ? this.store.replay(visit, marker) : this.store.replayPartition(partition, visit, marker);
     // Built aside, then added: groups loaded earlier from other partitions keep running untouched.
     const loaded = new Map<string, Group>();
+    const groupOf = (groupId: string): Group => {
+      let group = loaded.get(groupId);
+      if (!group) loaded.set(groupId, (group = new Group(groupId, this.env)));
+      return group;
+    };
     for (const [groupId, meta] of metadata) {
       if (meta === null) continue;
-      const group = new Group(groupId, this.env);
-      group.load(meta);
-      loaded.set(groupId, group);
+      groupOf(groupId).load(meta);
     }
     for (const [groupId, byGroup] of offsets) {
       if (byGroup.size === 0) continue;
-      let group = loaded.get(groupId);
-      if (!group) loaded.set(groupId, (group = new Group(groupId, this.env)));
+      const group = groupOf(groupId);
       for (const o of byGroup.values()) group.setOffset(o.topic, o.partition, o.value);
+    }
+    let open = 0;
+    for (const byProducer of pending.values()) {
+      for (const [producerId, byGroup] of byProducer) {
+        for (const [groupId, tps] of byGroup) {
+          if (tps.size === 0) continue;
+          // A group with only pending offsets exists (Kafka creates the simple group at the record).
+          const group = groupOf(groupId);
+          for (const o of tps.values()) group.setPendingOffset(producerId, o.topic, o.partition, o.value);
+          this.rememberOpenTxn(producerId, groupId);
+          open++;
+        }
+      }
     }
     for (const [groupId, group] of loaded) {
       this.groups.set(groupId, group);
       group.onLoaded();
     }
-    if (partition !== null) this.broker.log.info(`loaded ${loaded.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}-${partition}`);
-    else if (records > 0) this.broker.log.info(`loaded ${loaded.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}`);
+    const txns = open > 0 ? `, ${open} open transactional commit(s)` : '';
+    if (partition !== null) this.broker.log.info(`loaded ${loaded.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}-${partition}${txns}`);
+    else if (records > 0) this.broker.log.info(`loaded ${loaded.size} group(s) from ${records} record(s) of ${OFFSETS_TOPIC}${txns}`);
   }
 
   // ------------------------------------------------------------------------------- persistence
@@ -460,27 +556,8 @@ export class GroupCoordinator {
    * together in one append and acknowledged once stored.
    */
   async commitOffsets(req: CommitRequest): Promise<TopicPartitionCodes[]> {
-    const codes = new Map<string, Map<number, number>>();
-    const setCode = (topic: string, partition: number, code: number) => {
-      let m = codes.get(topic);
-      if (!m) codes.set(topic, (m = new Map()));
-      m.set(partition, code);
-    };
-    const answer = (): TopicPartitionCodes[] =>
-      req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes.get(t.name)?.get(p.partitionIndex) ?? ErrorCode.NONE })) }));
-
-    const valid: { topic: string; p: PartitionCommit }[] = [];
-    for (const t of req.topics) {
-      for (const p of t.partitions) {
-        if (!this.broker.topics.partition(t.name, p.partitionIndex)) setCode(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        else valid.push({ topic: t.name, p });
-      }
-    }
+    const { setCode, answer, valid, failAll } = this.partitionCodes(req.topics);
     if (valid.length === 0) return answer();
-    const failAll = (code: number) => {
-      for (const v of valid) setCode(v.topic, v.p.partitionIndex, code);
-      return answer();
-    };
     if (!this.active) return failAll(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const notHere = this.coordinatorError(req.groupId);
     if (notHere !== ErrorCode.NONE) return failAll(notHere);
@@ -507,7 +584,7 @@ export class GroupCoordinator {
         setCode(topic, p.partitionIndex, ErrorCode.OFFSET_METADATA_TOO_LARGE);
         continue;
       }
-      const value: CommittedOffset = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now, expireTimestamp };
+      const value: CommittedOffset = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now, expireTimestamp, recordOffset: -1 };
       accepted.push({ topic, partition: p.partitionIndex, value });
       records.push({ key: encodeOffsetCommitKey(req.groupId, topic, p.partitionIndex), value: encodeOffsetCommitValue(value) });
     }
@@ -518,7 +595,9 @@ export class GroupCoordinator {
     try {
       // Written and visible when append returns; the in-memory view follows at once, so commits
       // pipelined on one connection apply in order. The answer waits for durability.
-      const durable = this.store.append(this.partitionFor(req.groupId), records, now);
+      const { baseOffset, durable } = this.store.appendAt(this.partitionFor(req.groupId), records, now);
+      // One append takes consecutive offsets, record i at baseOffset + i.
+      accepted.forEach((a, i) => (a.value.recordOffset = baseOffset + i));
       for (const a of accepted) group.setOffset(a.topic, a.partition, a.value);
       applied = true;
       await durable;
@@ -539,23 +618,158 @@ export class GroupCoordinator {
     return answer();
   }
 
-  /** OffsetFetch for one group: null topics = every committed offset of the group (v2+). */
-  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): GroupFetchResult {
+  /**
+   * TxnOffsetCommit. Per partition, in Kafka's order: UNKNOWN_TOPIC_OR_PARTITION; then for the
+   * rest INVALID_GROUP_ID (empty id), the coordinator errors, the transaction coordinator's
+   * verdict (the group added to the producer's ongoing transaction by AddOffsetsToTxn), the
+   * group's verdict (a missing group is created for generation -1, ILLEGAL_GENERATION otherwise;
+   * member fields checked as for OffsetCommit when sent, KIP-447); then OFFSET_METADATA_TOO_LARGE.
+   * The others are written as one transactional batch and held pending until the marker
+   * (onTxnMarker); answered once stored.
+   */
+  async txnCommitOffsets(req: TxnCommitRequest): Promise<TopicPartitionCodes[]> {
+    const { setCode, answer, valid, failAll } = this.partitionCodes(req.topics);
+    if (valid.length === 0) return answer();
+    if (!this.active) return failAll(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (req.groupId === '') return failAll(ErrorCode.INVALID_GROUP_ID);
+    const notHere = this.coordinatorError(req.groupId);
+    if (notHere !== ErrorCode.NONE) return failAll(notHere);
+    // Checked in the same turn as the append below: the marker cannot come between them.
+    const txnError = this.broker.transactions?.verifyGroup(req.transactionalId, req.producerId, req.producerEpoch, req.groupId) ?? ErrorCode.NONE;
+    if (txnError !== ErrorCode.NONE) return failAll(txnError);
+
+    let group = this.groups.get(req.groupId);
+    if (!group) {
+      if (req.generationId >= 0) return failAll(ErrorCode.ILLEGAL_GENERATION);
+      group = new Group(req.groupId, this.env);
+      this.groups.set(req.groupId, group);
+    }
+    const verdict = group.validateOffsetCommit(req.generationId, req.memberId, req.groupInstanceId, true);
+    if (verdict !== ErrorCode.NONE) return failAll(verdict);
+
+    const now = Date.now();
+    const records: StoredRecord[] = [];
+    const accepted: { topic: string; partition: number; value: CommittedOffset }[] = [];
+    for (const { topic, p } of valid) {
+      const metadata = p.committedMetadata ?? '';
+      if (metadata.length > OFFSET_METADATA_MAX) {
+        setCode(topic, p.partitionIndex, ErrorCode.OFFSET_METADATA_TOO_LARGE);
+        continue;
+      }
+      const value: CommittedOffset = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now, expireTimestamp: null, recordOffset: -1 };
+      accepted.push({ topic, partition: p.partitionIndex, value });
+      records.push({ key: encodeOffsetCommitKey(req.groupId, topic, p.partitionIndex), value: encodeOffsetCommitValue(value) });
+    }
+    if (records.length === 0) return answer();
+
+    const { producerId } = req;
+    const previous = accepted.map((a) => group.getPendingOffset(producerId, a.topic, a.partition));
+    let applied = false;
+    try {
+      const { baseOffset, durable } = this.store.appendAt(this.partitionFor(req.groupId), records, now, { producerId, producerEpoch: req.producerEpoch });
+      accepted.forEach((a, i) => {
+        a.value.recordOffset = baseOffset + i;
+        group.setPendingOffset(producerId, a.topic, a.partition, a.value);
+      });
+      this.rememberOpenTxn(producerId, req.groupId);
+      applied = true;
+      await durable;
+    } catch (e) {
+      const code = commitStoreError(e, this.broker.log);
+      for (const a of accepted) setCode(a.topic, a.partition, code);
+      // As commitOffsets: a cluster takes back what the in-sync replicas do not hold.
+      if (applied && this.broker.cluster && this.groups.get(req.groupId) === group) {
+        accepted.forEach((a, i) => {
+          if (group.getPendingOffset(producerId, a.topic, a.partition) !== a.value) return;
+          const before = previous[i];
+          if (before) group.setPendingOffset(producerId, a.topic, a.partition, before);
+          else group.removePendingOffset(producerId, a.topic, a.partition);
+        });
+      }
+    }
+    return answer();
+  }
+
+  /**
+   * A transaction marker of `producerId` landed in `__consumer_offsets-partition` (written by
+   * txn-markers.ts): COMMIT applies the producer's pending offsets of the groups in that
+   * partition (each unless the committed offset's record is later), ABORT drops them.
+   */
+  onTxnMarker(partition: number, m: { producerId: number; commit: boolean }): void {
+    const groupIds = this.openTxnGroups.get(m.producerId);
+    if (!groupIds) return;
+    for (const groupId of [...groupIds]) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      groupIds.delete(groupId);
+      this.groups.get(groupId)?.completeTxn(m.producerId, m.commit);
+    }
+    if (groupIds.size === 0) this.openTxnGroups.delete(m.producerId);
+  }
+
+  private rememberOpenTxn(producerId: number, groupId: string): void {
+    let groupIds = this.openTxnGroups.get(producerId);
+    if (!groupIds) this.openTxnGroups.set(producerId, (groupIds = new Set()));
+    groupIds.add(groupId);
+  }
+
+  private forgetOpenTxn(producerId: number, groupId: string): void {
+    const groupIds = this.openTxnGroups.get(producerId);
+    if (!groupIds?.delete(groupId)) return;
+    if (groupIds.size === 0) this.openTxnGroups.delete(producerId);
+  }
+
+  /**
+   * The per-partition answer of a commit: unknown topics or partitions get
+   * UNKNOWN_TOPIC_OR_PARTITION at once, the rest (`valid`) are decided by the caller.
+   */
+  private partitionCodes(topics: { name: string; partitions: PartitionCommit[] }[]) {
+    const codes = new Map<string, Map<number, number>>();
+    const setCode = (topic: string, partition: number, code: number): void => {
+      let m = codes.get(topic);
+      if (!m) codes.set(topic, (m = new Map()));
+      m.set(partition, code);
+    };
+    const answer = (): TopicPartitionCodes[] =>
+      topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes.get(t.name)?.get(p.partitionIndex) ?? ErrorCode.NONE })) }));
+    const valid: { topic: string; p: PartitionCommit }[] = [];
+    for (const t of topics) {
+      for (const p of t.partitions) {
+        if (!this.broker.topics.partition(t.name, p.partitionIndex)) setCode(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        else valid.push({ topic: t.name, p });
+      }
+    }
+    const failAll = (code: number): TopicPartitionCodes[] => {
+      for (const v of valid) setCode(v.topic, v.p.partitionIndex, code);
+      return answer();
+    };
+    return { setCode, answer, valid, failAll };
+  }
+
+  /**
+   * OffsetFetch for one group: null topics = every committed offset of the group (v2+).
+   * `requireStable` (v7+): a partition with a pending transactional offset answers
+   * UNSTABLE_OFFSET_COMMIT (per partition, the top-level code stays NONE, as Kafka answers it);
+   * clients retry until the transaction ends.
+   */
+  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, requireStable = false): GroupFetchResult {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
     const notHere = this.coordinatorError(groupId);
     if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
     const group = this.groups.get(groupId);
-    const entry = (partitionIndex: number, o: CommittedOffset | undefined): FetchedOffset =>
-      o
-        ? { partitionIndex, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE }
-        : { partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
+    const none = (partitionIndex: number, errorCode: number): FetchedOffset => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode });
+    const entry = (topic: string, partitionIndex: number): FetchedOffset => {
+      if (requireStable && group?.hasPendingOffset(topic, partitionIndex)) return none(partitionIndex, ErrorCode.UNSTABLE_OFFSET_COMMIT);
+      const o = group?.getOffset(topic, partitionIndex);
+      return o ? { partitionIndex, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE } : none(partitionIndex, ErrorCode.NONE);
+    };
     if (topics === null) {
-      const all = group ? [...group.offsets].map(([name, byPartition]) => ({ name, partitions: [...byPartition].map(([p, o]) => entry(p, o)) })) : [];
+      // Every committed offset; a partition with only a pending offset is not listed (Kafka).
+      const all = group ? [...group.offsets].map(([name, byPartition]) => ({ name, partitions: [...byPartition.keys()].map((p) => entry(name, p)) })) : [];
       return { errorCode: ErrorCode.NONE, topics: all };
     }
     return {
       errorCode: ErrorCode.NONE,
-      topics: topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => entry(p, group?.getOffset(t.name, p))) })),
+      topics: topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => entry(t.name, p)) })),
     };
   }
 
@@ -579,7 +793,8 @@ export class GroupCoordinator {
       partitions: t.partitions.map((p) => {
         if (!this.broker.topics.partition(t.name, p)) return { partitionIndex: p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (subscribed.has(t.name)) return { partitionIndex: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
-        if (group.removeOffset(t.name, p)) deleted.push({ topic: t.name, partition: p });
+        // A partition with only a pending transactional offset gets its tombstone too (Kafka).
+        if (group.deleteOffset(t.name, p)) deleted.push({ topic: t.name, partition: p });
         return { partitionIndex: p, errorCode: ErrorCode.NONE };
       }),
     }));
@@ -662,7 +877,12 @@ export class GroupCoordinator {
     }
     await Promise.all(
       doomed.map(async (group) => {
+        // Tombstones for the committed offsets and for the partitions only open transactions hold
+        // (Kafka's deleteAllOffsets): their COMMIT, when it comes, finds nothing to apply.
         const partitions = [...group.offsets].flatMap(([topic, byPartition]) => [...byPartition.keys()].map((partition) => ({ topic, partition })));
+        for (const tp of group.pendingPartitions()) if (!group.getOffset(tp.topic, tp.partition)) partitions.push(tp);
+        for (const producerId of group.pendingTxnOffsets.keys()) this.forgetOpenTxn(producerId, group.groupId);
+        group.pendingTxnOffsets.clear();
         group.markDead();
         this.groups.delete(group.groupId);
         try {
@@ -687,7 +907,8 @@ export class GroupCoordinator {
       const expired = group.expiredOffsets(now, this.retentionMs);
       for (const tp of expired) group.removeOffset(tp.topic, tp.partition);
       removed += expired.length;
-      const dropGroup = group.is('Empty') && !group.hasOffsets;
+      // A group with an open transaction stays: its COMMIT would otherwise land in no group.
+      const dropGroup = group.is('Empty') && !group.hasOffsets && !group.hasOpenTransactions;
       if (dropGroup) {
         group.markDead();
         this.groups.delete(group.groupId);
@@ -705,10 +926,11 @@ export class GroupCoordinator {
   async onTopicDeleted(topic: string): Promise<void> {
     const writes: Promise<void>[] = [];
     for (const group of this.groups.values()) {
-      const byPartition = group.offsets.get(topic);
-      if (!byPartition) continue;
-      const partitions = [...byPartition.keys()].map((partition) => ({ topic, partition }));
-      for (const tp of partitions) group.removeOffset(tp.topic, tp.partition);
+      // Committed and pending offsets of the topic alike (Kafka's onPartitionsDeleted).
+      const partitions = [...(group.offsets.get(topic)?.keys() ?? [])].map((partition) => ({ topic, partition }));
+      for (const tp of group.pendingPartitions()) if (tp.topic === topic && !group.getOffset(topic, tp.partition)) partitions.push(tp);
+      if (partitions.length === 0) continue;
+      for (const tp of partitions) group.deleteOffset(tp.topic, tp.partition);
       const write = this.store.write(this.partitionFor(group.groupId), this.tombstones(group.groupId, partitions, false));
       // In a cluster every broker deletes the topic when etcd's watch says so, in the background:
       // a tombstone that cannot be written (leadership moved) is the new leader's business.

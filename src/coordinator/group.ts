@@ -120,8 +120,16 @@ export interface LeavingMember {
   groupInstanceId: string | null;
 }
 
-/** A committed offset, held in memory as it is stored. */
-export type CommittedOffset = OffsetCommitValue;
+/** A committed offset, held in memory as it is stored, with where its record sits in the log. */
+export interface CommittedOffset extends OffsetCommitValue {
+  /**
+   * The `__consumer_offsets` offset of its record (after a replay: of its record's batch, which
+   * orders records of different batches just as well, the only comparison made). When a
+   * transaction commits, its offset replaces the committed one only if its record is the later
+   * of the two (Kafka's rule, so that a compacted log materializes the same offset).
+   */
+  recordOffset: number;
+}
 
 /** What a group needs from its surroundings. */
 export interface GroupEnv {
@@ -200,6 +208,12 @@ export class Group {
   readonly pendingSyncMembers = new Set<string>();
   /** Committed offsets: topic -> partition -> offset. */
   readonly offsets = new Map<string, Map<number, CommittedOffset>>();
+  /**
+   * Offsets written by TxnOffsetCommit whose transaction has no marker yet: producer id -> topic
+   * -> partition -> offset. Not visible to OffsetFetch; the COMMIT marker moves them into
+   * `offsets`, the ABORT marker drops them (completeTxn).
+   */
+  readonly pendingTxnOffsets = new Map<number, Map<string, Map<number, CommittedOffset>>>();
 
   private joinTimer: NodeJS.Timeout | undefined;
   /** The running join timer is Kafka's InitialDelayedJoin: it completes only by expiring. */
@@ -871,18 +885,22 @@ export class Group {
    * Whether these member fields may commit offsets (Kafka's validateOffsetCommit): a standalone
    * consumer (generation < 0, no member) only while the group is Empty; members of the current
    * generation otherwise, except during CompletingRebalance.
+   *
+   * `transactional` (TxnOffsetCommit): no member fields at all (v0-2 cannot send them; v3+ may
+   * send generation -1 and no member) passes in any state, and the group's state is not
+   * enforced; member fields that are sent are checked as for OffsetCommit (KIP-447 fencing).
    */
-  validateOffsetCommit(generationId: number, memberId: string, groupInstanceId: string | null): number {
+  validateOffsetCommit(generationId: number, memberId: string, groupInstanceId: string | null, transactional = false): number {
     if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (generationId < 0 && this.is('Empty')) return ErrorCode.NONE;
     if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
       const error = this.validateCurrentMember(memberId, groupInstanceId);
       if (error !== ErrorCode.NONE) return error;
       if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    } else if (!this.is('Empty')) {
+    } else if (!transactional && !this.is('Empty')) {
       return ErrorCode.UNKNOWN_MEMBER_ID;
     }
-    if (this.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+    if (!transactional && this.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
     return ErrorCode.NONE;
   }
 
@@ -903,11 +921,90 @@ export class Group {
     return true;
   }
 
+  // --------------------------------------------------------------- transactional offsets
+
+  /** TxnOffsetCommit (and its replay): held for producer `producerId` until its marker. */
+  setPendingOffset(producerId: number, topic: string, partition: number, o: CommittedOffset): void {
+    let byTopic = this.pendingTxnOffsets.get(producerId);
+    if (!byTopic) this.pendingTxnOffsets.set(producerId, (byTopic = new Map()));
+    let byPartition = byTopic.get(topic);
+    if (!byPartition) byTopic.set(topic, (byPartition = new Map()));
+    byPartition.set(partition, o);
+  }
+
+  getPendingOffset(producerId: number, topic: string, partition: number): CommittedOffset | undefined {
+    return this.pendingTxnOffsets.get(producerId)?.get(topic)?.get(partition);
+  }
+
+  /** Takes back one pending offset (its write failed); true if it was there. */
+  removePendingOffset(producerId: number, topic: string, partition: number): boolean {
+    const byTopic = this.pendingTxnOffsets.get(producerId);
+    const byPartition = byTopic?.get(topic);
+    if (!byTopic || !byPartition?.delete(partition)) return false;
+    if (byPartition.size === 0) byTopic.delete(topic);
+    if (byTopic.size === 0) this.pendingTxnOffsets.delete(producerId);
+    return true;
+  }
+
+  /** Whether some open transaction holds an offset for this partition (OffsetFetch require_stable). */
+  hasPendingOffset(topic: string, partition: number): boolean {
+    for (const byTopic of this.pendingTxnOffsets.values()) if (byTopic.get(topic)?.has(partition)) return true;
+    return false;
+  }
+
+  /** Whether a transaction with offsets of this group is open (the group is not expired meanwhile). */
+  get hasOpenTransactions(): boolean {
+    return this.pendingTxnOffsets.size > 0;
+  }
+
+  /** Every partition with a pending offset, once each. */
+  pendingPartitions(): { topic: string; partition: number }[] {
+    const seen = new Map<string, { topic: string; partition: number }>();
+    for (const byTopic of this.pendingTxnOffsets.values()) {
+      for (const [topic, byPartition] of byTopic) for (const partition of byPartition.keys()) seen.set(`${topic}\0${partition}`, { topic, partition });
+    }
+    return [...seen.values()];
+  }
+
+  /**
+   * A tombstone for this partition (OffsetDelete, DeleteGroups, a deleted topic): the committed
+   * offset and every open transaction's offset for it go (Kafka's replay of a tombstone), so a
+   * later COMMIT does not bring a deleted offset back. True if anything was there.
+   */
+  deleteOffset(topic: string, partition: number): boolean {
+    let removed = this.removeOffset(topic, partition);
+    for (const producerId of [...this.pendingTxnOffsets.keys()]) removed = this.removePendingOffset(producerId, topic, partition) || removed;
+    return removed;
+  }
+
+  /**
+   * The marker of producer `producerId`'s transaction: COMMIT applies its pending offsets, each
+   * only where its record is later than the committed one's; ABORT drops them. Returns how many
+   * offsets it applied.
+   */
+  completeTxn(producerId: number, commit: boolean): number {
+    const byTopic = this.pendingTxnOffsets.get(producerId);
+    if (!byTopic) return 0;
+    this.pendingTxnOffsets.delete(producerId);
+    if (!commit) return 0;
+    let applied = 0;
+    for (const [topic, byPartition] of byTopic) {
+      for (const [partition, o] of byPartition) {
+        const existing = this.getOffset(topic, partition);
+        if (existing && existing.recordOffset >= o.recordOffset) continue;
+        this.setOffset(topic, partition, o);
+        applied++;
+      }
+    }
+    return applied;
+  }
+
   /**
    * Offsets that have outlived `retentionMs` at `now` (Kafka's rules, KIP-211): in an Empty group
    * all of them, counting from when it became Empty; in a Stable consumer group those of topics no
    * member subscribes to, counting from the commit; in a standalone group (never had members)
-   * each from its commit. An explicit expire timestamp (OffsetCommit v2-4) wins.
+   * each from its commit. An explicit expire timestamp (OffsetCommit v2-4) wins. A partition
+   * with a pending transactional offset does not expire until the transaction ends.
    */
   expiredOffsets(now: number, retentionMs: number): { topic: string; partition: number }[] {
     let base: ((o: CommittedOffset) => number) | undefined;
@@ -928,6 +1025,7 @@ export class Group {
     for (const [topic, byPartition] of this.offsets) {
       if (keep.has(topic)) continue;
       for (const [partition, o] of byPartition) {
+        if (this.hasPendingOffset(topic, partition)) continue;
         const expired = o.expireTimestamp !== null ? now >= o.expireTimestamp : now - base(o) >= retentionMs;
         if (expired) out.push({ topic, partition });
       }

@@ -49,6 +49,11 @@
  *       subscription           bytes    the member's metadata for the selected protocol
  *       assignment             bytes    what the leader assigned it, byte for byte
  *
+ * TxnOffsetCommit writes the same offset commit records (value version 3, never with an expiry),
+ * but in a transactional batch of the producer (producer id and epoch, transactional attribute
+ * bit, no sequence); whether they count is decided by the transaction's COMMIT or ABORT marker
+ * later in the same partition (coordinator.ts). Kafka writes them the same way.
+ *
  * The key version tells the record type apart: 0 and 1 are offset commits, 2 is group metadata
  * (Kafka's GroupCoordinatorRecordSerde reads it as the record's "api key"). Decoders accept the
  * value versions Kafka may have written (offset v0-v4, group v0-v3); trailing bytes (tagged

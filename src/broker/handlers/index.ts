@@ -28,6 +28,7 @@ import { offsetFetchHandler } from './offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import { syncGroupHandler } from './sync-group.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 export const HANDLERS: readonly Handler[] = [
@@ -61,5 +62,6 @@ export const HANDLERS: readonly Handler[] = [
   deleteGroupsHandler,
   offsetDeleteHandler,
   electLeadersHandler,
+  txnOffsetCommitHandler,
   writeTxnMarkersHandler,
 ] as Handler[];

@@ -6,9 +6,12 @@
  * auto.offset.reset. Offsets are answered regardless of whether the topic exists, as Kafka does.
  *
  * v2+: topics null = every committed offset of the group, and a top-level error_code (before v2 a
- * group-level error goes on each partition). v5 adds the leader epoch. v7 require_stable needs
- * nothing here: without transactions no offset is ever pending. v8+ asks for several groups at
- * once (groups[]), each answered with its own error; v9 member id/epoch (KIP-848) are ignored.
+ * group-level error goes on each partition). v5 adds the leader epoch. v7 require_stable (sent
+ * by librdkafka with read_committed, its default): a partition with an offset committed by a
+ * transaction that has no marker yet answers UNSTABLE_OFFSET_COMMIT (88, per partition, offset
+ * -1; the client retries); without it the last committed offset is answered, as in Kafka. v8+
+ * asks for several groups at once (groups[]), each answered with its own error; v9 member
+ * id/epoch (KIP-848) are ignored.
  * Not implemented: v0 (ZooKeeper offsets).
  */
 import type { GroupFetchResult } from '../../coordinator/coordinator.js';
@@ -23,10 +26,10 @@ export const offsetFetchHandler = defineHandler({
     if (version >= 8) {
       return {
         throttleTimeMs: 0,
-        groups: req.groups.map((g) => ({ groupId: g.groupId, ...broker.groups.fetchOffsets(g.groupId, g.topics) })),
+        groups: req.groups.map((g) => ({ groupId: g.groupId, ...broker.groups.fetchOffsets(g.groupId, g.topics, req.requireStable) })),
       };
     }
-    const r: GroupFetchResult = broker.groups.fetchOffsets(req.groupId, version >= 2 ? req.topics : (req.topics ?? []));
+    const r: GroupFetchResult = broker.groups.fetchOffsets(req.groupId, version >= 2 ? req.topics : (req.topics ?? []), req.requireStable);
     if (version < 2 && r.errorCode !== 0) {
       // No top-level error before v2: every asked-for partition carries it.
       const topics = (req.topics ?? []).map((t) => ({

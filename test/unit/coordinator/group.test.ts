@@ -455,7 +455,7 @@ describe('offset commits', () => {
   it('expires offsets of an Empty group counting from when it became Empty, of a standalone group from each commit', async () => {
     const g = new Group('g', makeEnv());
     const [only] = await stableGroup(g, 1);
-    const o = (ts: number) => ({ offset: 1n, leaderEpoch: -1, metadata: '', commitTimestamp: ts, expireTimestamp: null });
+    const o = (ts: number) => ({ offset: 1n, leaderEpoch: -1, metadata: '', commitTimestamp: ts, expireTimestamp: null, recordOffset: -1 });
     g.setOffset('t', 0, o(Date.now()));
     expect(g.expiredOffsets(Date.now() + 10_000, 1000)).toEqual([]); // Stable and subscribed-unknown: kept
     g.leave([{ memberId: only, groupInstanceId: null }]);
