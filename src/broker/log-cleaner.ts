@@ -14,8 +14,12 @@
  * - compactNow() runs a round at once (tests, admin), after any round in flight; `force` ignores the
  *   dirty ratio.
  * - stop() ends the timer; the broker then closes the logs, which cancels a pass in flight.
+ * - Transactions: `transactionalBounds` (when the broker gives it) says, per log, how far a pass may
+ *   go (min(high watermark, last stable offset)) and which aborted transactions it must drop; its
+ *   `upTo` bounds both the eligibility check and the pass. Without it, or when it answers
+ *   undefined, the whole log below its end is cleanable as before.
  */
-import type { CompactionResult, PartitionLog } from '../storage/partition-log.js';
+import type { AbortedTransaction, CompactionResult, PartitionLog } from '../storage/partition-log.js';
 import { crashIfSimulated, faults } from '../util/faults.js';
 import type { Logger } from '../util/logger.js';
 import { SerialQueue } from '../util/serial.js';
@@ -27,6 +31,18 @@ export interface CleanerOptions {
   backoffMs: number;
   /** log.cleaner.dedupe.buffer.size: the key map budget of one pass. */
   mapBytes: number;
+  /**
+   * Per log, asked at each eligibility check; the pass then uses the answer its check got: `upTo` =
+   * min(high watermark, last stable offset), `aborted` = the partition's aborted transactions
+   * (native/src/storage/cleaner.h, "Transactions"). undefined: no bound, no aborted transactions.
+   */
+  transactionalBounds?: (topicName: string, partition: number, log: PartitionLog) => TransactionalBounds | undefined;
+}
+
+/** What compaction of one log must respect while transactions are in it. */
+export interface TransactionalBounds {
+  upTo: number;
+  aborted: AbortedTransaction[];
 }
 
 export interface CleanedLog {
@@ -79,12 +95,14 @@ export class LogCleaner {
     this.#timer.unref();
   }
 
-  /** Compacted logs, each with its name. */
-  *#compactedLogs(): Generator<{ name: string; log: PartitionLog }> {
+  /** Compacted logs, each with its name, topic and partition index. */
+  *#compactedLogs(): Generator<{ name: string; topic: string; partition: number; log: PartitionLog }> {
     for (const topic of this.topics.all()) {
       const policy = cleanupPolicyOf(this.topics.effectiveConfig(topic)['cleanup.policy']);
       if (policy === 'delete') continue;
-      for (let i = 0; i < topic.partitions.length; i++) yield { name: `${topic.name}-${i}`, log: topic.partitions[i]! };
+      for (let i = 0; i < topic.partitions.length; i++) {
+        yield { name: `${topic.name}-${i}`, topic: topic.name, partition: i, log: topic.partitions[i]! };
+      }
     }
   }
 
@@ -93,12 +111,14 @@ export class LogCleaner {
     const tried = new Set<PartitionLog>();
     while (!this.#stopped) {
       const now = opts.now ?? Date.now();
-      let best: { name: string; log: PartitionLog; score: number } | undefined;
-      for (const { name, log } of this.#compactedLogs()) {
+      let best: { name: string; log: PartitionLog; bounds: TransactionalBounds | undefined; score: number } | undefined;
+      for (const { name, topic, partition, log } of this.#compactedLogs()) {
         if (tried.has(log)) continue;
         let score: number;
+        let bounds: TransactionalBounds | undefined;
         try {
-          const info = log.cleanable({ now });
+          bounds = this.options.transactionalBounds?.(topic, partition, log);
+          const info = log.cleanable({ now, upTo: bounds?.upTo });
           if (opts.force) {
             if (info.dirtyBytes === 0 && info.cleanBytes === 0) continue;
           } else if (!info.eligible) {
@@ -109,12 +129,22 @@ export class LogCleaner {
         } catch {
           continue; // closed under us (topic deleted)
         }
-        if (!best || score > best.score) best = { name, log, score };
+        if (!best || score > best.score) best = { name, log, bounds, score };
       }
       if (!best) break;
       tried.add(best.log);
       try {
-        const result = await best.log.compact({ now, force: opts.force, mapBytes: this.options.mapBytes, crashAt: faults.cleanerCrashAt });
+        // upTo and aborted belong together: the aborted list is complete below that upTo, even if
+        // the pass plans later (after another pass of this log) and the bounds have moved since.
+        const { bounds } = best;
+        const result = await best.log.compact({
+          now,
+          upTo: bounds?.upTo,
+          aborted: bounds?.aborted,
+          force: opts.force,
+          mapBytes: this.options.mapBytes,
+          crashAt: faults.cleanerCrashAt,
+        });
         done.push({ name: best.name, result });
         if (!result.skipped) this.log.info(describe(best.name, result));
         else if (result.skipped === 'discarded') this.log.info(`compaction of ${best.name} discarded: the log changed during the pass`);
@@ -132,7 +162,7 @@ export class LogCleaner {
 function describe(name: string, r: CompactionResult): string {
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   return (
-    `compacted ${name}: ${r.recordsDropped} of ${r.recordsRead} records dropped (${r.tombstonesDropped} tombstones), ` +
+    `compacted ${name}: ${r.recordsDropped} of ${r.recordsRead} records dropped (${r.tombstonesDropped} tombstones${r.abortedRecordsDropped > 0 ? `, ${r.abortedRecordsDropped} aborted` : ''}), ` +
     `${r.segmentsRewritten} segment(s) rewritten, ${r.segmentsRemoved} removed, ${kb(r.bytesBefore)} -> ${kb(r.bytesAfter)}, ` +
     `clean up to offset ${r.cleanedUpTo} (dirty ratio was ${r.dirtyRatio.toFixed(2)}, ${r.mapKeys} keys mapped) in ${r.durationMs.toFixed(0)} ms`
   );

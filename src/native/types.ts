@@ -87,6 +87,8 @@ export interface CompactionResult {
   recordsRead: number;
   recordsDropped: number;
   tombstonesDropped: number;
+  /** Of recordsDropped: records of aborted transactions. */
+  abortedRecordsDropped: number;
   batchesRebuilt: number;
   batchesDropped: number;
   emptyBatchesKept: number;
@@ -97,8 +99,11 @@ export interface CompactionResult {
 
 /** An instance of the native Log class (native/src/napi/log_wrap.cc LogWrap). */
 export interface NativeLog {
-  /** Returns flushDue; writes [base, last, appendTime, logAppendTime] into the constructor's results array. */
-  append(buf: Uint8Array, leaderEpoch: number, now: number): boolean;
+  /**
+   * Returns flushDue; writes [base, last, appendTime, logAppendTime] into the constructor's results
+   * array. `internal`: the broker's own batches (control batches, producer id without sequence).
+   */
+  append(buf: Uint8Array, leaderEpoch: number, now: number, internal: boolean): boolean;
   /** Appends a leader's batches unchanged (offsets and epochs kept); results and return as append's. */
   appendAsFollower(buf: Uint8Array, now: number): boolean;
   /** `ranges` holds [fd, position, length] per slice; `files[i]` owns slice i's file. */
@@ -112,7 +117,8 @@ export interface NativeLog {
   deleteRecordsBefore(offset: number, now: number): void;
   applyRetention(now: number, upperBound: number): number;
   updateConfig(config: NativeLogConfig): void;
-  compact(now: number, upTo: number, force: boolean, mapBytes: number, crashAt: number): Promise<CompactionResult>;
+  /** `aborted` holds [producerId, firstOffset, lastOffset] per aborted transaction. */
+  compact(now: number, upTo: number, force: boolean, mapBytes: number, crashAt: number, aborted: Float64Array): Promise<CompactionResult>;
   cancelCompaction(): void;
   cleanable(now: number, upTo: number): CleanableInfo;
   stats(): LogStats;

@@ -119,6 +119,18 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   messageTimestampAfterMaxMs: Infinity,
 });
 
+export interface AppendOptions {
+  /** Partition leader epoch written into each batch (default 0). */
+  leaderEpoch?: number;
+  /** Clock for segment.ms rolls and LogAppendTime (ms; default Date.now()). */
+  now?: number;
+  /**
+   * The broker's own batches (transaction markers, transactional offset commits): control batches
+   * and a producer id without a base sequence are accepted. Never set it for client data.
+   */
+  internal?: boolean;
+}
+
 export interface AppendResult {
   baseOffset: number;
   lastOffset: number;
@@ -133,11 +145,29 @@ export interface AppendResult {
   flushed?: Promise<void>;
 }
 
+/** An aborted transaction of this partition, as compact() needs it. */
+export interface AbortedTransaction {
+  producerId: number;
+  /** The transaction's first data offset in this partition. */
+  firstOffset: number;
+  /** The offset of its ABORT marker. */
+  lastOffset: number;
+}
+
 export interface CompactOptions {
   /** Clock for tombstone horizons and min.compaction.lag.ms (ms). */
   now?: number;
-  /** High watermark: only segments entirely below it are compacted (default logEndOffset). */
+  /**
+   * Only segments entirely below it are compacted (default logEndOffset): the high watermark, and
+   * on a log with transactions min(high watermark, last stable offset).
+   */
   upTo?: number;
+  /**
+   * Aborted transactions whose data may lie below `upTo`: a transactional data batch of
+   * `producerId` with firstOffset <= baseOffset <= lastOffset is dropped and its keys are not
+   * mapped. Transaction markers are always kept (native/src/storage/cleaner.h, "Transactions").
+   */
+  aborted?: readonly AbortedTransaction[];
   /** Run even below min.cleanable.dirty.ratio. */
   force?: boolean;
   /** Memory budget of the key map (Kafka's log.cleaner.dedupe.buffer.size); default 128 MiB. */
@@ -260,12 +290,17 @@ export class PartitionLog {
    * the maxTimestamp, timestamp-type bit and CRC): the caller's buffer is mutated in place, no copy
    * is made, and the buffer is written with one write(2). On return: written and visible, not
    * durable (see `flushed`). `now` (ms) drives segment.ms rolls and LogAppendTime.
+   *
+   * `internal: true` is for batches the broker writes itself, never for a client's: transaction
+   * markers (control batches) and the group coordinator's transactional offset commits (a producer
+   * id and epoch with baseSequence -1). It lifts exactly the two checks "no control batches" and
+   * "sequence with producer id"; every other check stays.
    */
-  append(batches: Uint8Array, opts: { leaderEpoch?: number; now?: number } = {}): AppendResult {
+  append(batches: Uint8Array, opts: AppendOptions = {}): AppendResult {
     if (!(batches instanceof Uint8Array)) throw invalid('batches must be a Buffer or Uint8Array');
     const epoch = opts.leaderEpoch === undefined ? 0 : checkInt('leaderEpoch', opts.leaderEpoch, -1, 2 ** 31 - 1);
     const now = nowArg(opts.now);
-    const flushDue = this.#native.append(batches, epoch, now);
+    const flushDue = this.#native.append(batches, epoch, now, opts.internal === true);
     const r = this.#results;
     const result: AppendResult = { baseOffset: r[0]!, lastOffset: r[1]!, appendTime: r[2]!, logAppendTime: r[3]! };
     if (flushDue) result.flushed = this.#backgroundFlush();
@@ -278,7 +313,8 @@ export class PartitionLog {
    * bytes of `batches` are written unchanged and the buffer is not modified. Every batch is checked
    * first, as recovery checks stored batches: size, magic 2, CRC-32C, recordsCount within
    * lastOffsetDelta + 1 (compacted batches have gaps); a partial batch at the end is
-   * CORRUPT_MESSAGE. max.message.bytes, timestamps and keys are not checked (the leader did).
+   * CORRUPT_MESSAGE. max.message.bytes, timestamps and keys are not checked (the leader did); control
+   * batches (the leader's transaction markers) are copied like any other batch.
    * The first batch must start at logEndOffset and each next one right after the previous one's
    * last offset, else OFFSET_MISMATCH; on any error nothing is written. Rolls, indexes and
    * flush.messages behave as in append(). Returns the first base offset and the last batch's last
@@ -408,7 +444,8 @@ export class PartitionLog {
 
   /**
    * One compaction pass (cleanup.policy with compact; native/src/storage/cleaner.h has the rules):
-   * keeps the latest record per key in the closed segments below `upTo`, drops tombstones
+   * keeps the latest record per key in the closed segments below `upTo`, keeps transaction markers
+   * and drops the data of the `aborted` transactions, drops tombstones
    * delete.retention.ms after their first pass, never touches the active segment and never changes
    * an offset. Runs when the dirty ratio reaches min.cleanable.dirty.ratio, a tombstone horizon has
    * passed, or `force`. Planning and the swap run on this thread (renames and three fsyncs of the
@@ -419,7 +456,7 @@ export class PartitionLog {
    */
   compact(opts: CompactOptions = {}): Promise<CompactionResult> {
     if (this.#closed) return Promise.reject(new BrookNativeError(`log ${this.dir} is closed`, 'CLOSED'));
-    let args: [number, number, boolean, number, number];
+    let args: [number, number, boolean, number, number, Float64Array];
     try {
       args = [
         nowArg(opts.now),
@@ -427,6 +464,7 @@ export class PartitionLog {
         opts.force === true,
         checkInt('mapBytes', opts.mapBytes ?? DEFAULT_MAP_BYTES, 1),
         checkInt('crashAt', opts.crashAt ?? 0, 0, 8),
+        abortedArg(opts.aborted),
       ];
     } catch (e) {
       return Promise.reject(e);
@@ -502,6 +540,19 @@ export class PartitionLog {
 
 function upToArg(upTo: number | undefined): number {
   return upTo === undefined ? -1 : offsetArg('upTo', upTo);
+}
+
+/** [producerId, firstOffset, lastOffset] per transaction, as the native compact() reads them. */
+function abortedArg(aborted: readonly AbortedTransaction[] | undefined): Float64Array {
+  if (aborted === undefined) return new Float64Array(0);
+  if (!Array.isArray(aborted)) throw invalid('aborted must be an array');
+  const out = new Float64Array(aborted.length * 3);
+  aborted.forEach((t: AbortedTransaction, i) => {
+    out[3 * i] = checkInt('aborted.producerId', t?.producerId, 0);
+    out[3 * i + 1] = offsetArg('aborted.firstOffset', t.firstOffset);
+    out[3 * i + 2] = checkInt('aborted.lastOffset', t.lastOffset, t.firstOffset);
+  });
+  return out;
 }
 
 /**

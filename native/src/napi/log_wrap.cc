@@ -91,6 +91,7 @@ Napi::Object StatsObject(Napi::Env env, const storage::CleanStats& s, double dur
   o.Set("recordsRead", double(s.records_read));
   o.Set("recordsDropped", double(s.records_dropped));
   o.Set("tombstonesDropped", double(s.tombstones_dropped));
+  o.Set("abortedRecordsDropped", double(s.aborted_records_dropped));
   o.Set("batchesRebuilt", double(s.batches_rebuilt));
   o.Set("batchesDropped", double(s.batches_dropped));
   o.Set("emptyBatchesKept", double(s.empty_batches_kept));
@@ -192,14 +193,17 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
   }
 
  private:
-  // append(buffer, leaderEpoch, now) -> flushDue: boolean; results = [base, last, appendTime,
-  // logAppendTime]. REWRITES buffer in place (offsets, leader epoch; CRC with LogAppendTime): the
-  // broker owns the request buffer. On return the batches are written (page cache) and visible.
+  // append(buffer, leaderEpoch, now, internal) -> flushDue: boolean; results = [base, last,
+  // appendTime, logAppendTime]. REWRITES buffer in place (offsets, leader epoch; CRC with
+  // LogAppendTime): the broker owns the request buffer. `internal` lets the broker's own control
+  // batches and sequence-less transactional batches through (Log::Append). On return the batches
+  // are written (page cache) and visible.
   Napi::Value Append(const Napi::CallbackInfo& info) {
     auto buf = info[0].As<Napi::Uint8Array>();
     const int32_t epoch = int32_t(Int(info, 1));
     const int64_t now = Int(info, 2);
-    auto r = Guard(info.Env(), [&] { return log_->Append(buf.Data(), buf.ByteLength(), epoch, now); });
+    const bool internal = info[3].As<Napi::Boolean>().Value();
+    auto r = Guard(info.Env(), [&] { return log_->Append(buf.Data(), buf.ByteLength(), epoch, now, internal); });
     return AppendResults(info.Env(), r);
   }
 
@@ -356,7 +360,9 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     Napi::ObjectReference self_;
   };
 
-  // compact(now, upTo, force, mapBytes, crashAt) -> Promise<stats>. Plans on the JS thread (cheap:
+  // compact(now, upTo, force, mapBytes, crashAt, aborted) -> Promise<stats>, where aborted is a
+  // Float64Array of [producerId, firstOffset, lastOffset] triples (cleaner.h, "Transactions"; the
+  // facade checked them: integers below 2^53). Plans on the JS thread (cheap:
   // in-memory sizes); when a pass is due, maps and rewrites closed segments on a libuv worker, then
   // swaps the result in on the JS thread. When the promise resolves the cleaned segments are
   // visible and durable and the cleaner checkpoint is written; `skipped` says why nothing ran (or
@@ -370,6 +376,10 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
       o.force = info[2].As<Napi::Boolean>().Value();
       o.map_bytes = size_t(Int(info, 3));
       o.crash_at = int(Int(info, 4));
+      const auto aborted = info[5].As<Napi::Float64Array>();
+      for (size_t i = 0; i + 2 < aborted.ElementLength(); i += 3) {
+        o.aborted.push_back(storage::AbortedTxn{ToInt64(aborted[i]), ToInt64(aborted[i + 1]), ToInt64(aborted[i + 2])});
+      }
       storage::CleanStats stats;
       auto plan = log_->PrepareClean(o, &stats);
       if (!plan) {
