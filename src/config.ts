@@ -174,6 +174,13 @@ export const BROKER_DEFS = {
   'group.min.session.timeout.ms': { kind: 'int', default: 6000, check: atLeast(0), doc: 'smallest session timeout a member may ask for' },
   'group.max.session.timeout.ms': { kind: 'int', default: 1_800_000, check: atLeast(0), doc: 'largest session timeout a member may ask for' },
   'group.max.size': { kind: 'int', default: INT_MAX, check: atLeast(1), doc: 'members per group' },
+  // The transaction coordinator (src/coordinator/transactions/): Kafka's names and defaults.
+  'transaction.max.timeout.ms': { kind: 'int', default: 900_000, check: atLeast(1), doc: 'largest transaction.timeout.ms a producer may ask for (InitProducerId); above it: INVALID_TRANSACTION_TIMEOUT' },
+  'transactional.id.expiration.ms': { kind: 'int', default: 604_800_000, check: atLeast(1), doc: 'a transactional id with no transaction open and no update for this long is forgotten (tombstoned in __transaction_state)' },
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': { kind: 'int', default: 10_000, check: atLeast(1), doc: 'how often transactions open longer than their timeout are fenced and aborted' },
+  'transaction.remove.expired.transaction.cleanup.interval.ms': { kind: 'int', default: 3_600_000, check: atLeast(1), doc: 'how often transactional ids past transactional.id.expiration.ms are removed' },
+  'transaction.state.log.num.partitions': { kind: 'int', default: 50, check: atLeast(1), doc: 'partitions of __transaction_state' },
+  'transaction.state.log.segment.bytes': { kind: 'int', default: 104_857_600, check: atLeast(1024), doc: 'segment.bytes of __transaction_state' },
   'etcd.endpoints': { kind: 'list', default: [] as string[], doc: 'etcd client URLs (http://host:port,...): run as one broker of a replicated cluster whose metadata etcd holds (docs/cluster.md); empty: a single node' },
   'broker.session.timeout.ms': { kind: 'long', default: 9000, check: atLeast(2000), doc: 'cluster: TTL of this broker\'s etcd lease; a broker silent this long is dead to the controller and fences itself (whole seconds, at least 2)' },
   'broker.rack': { kind: 'string', default: '', doc: 'cluster: this broker\'s rack, for rack-aware replica placement' },
@@ -264,8 +271,8 @@ export const BROKER_DEFS = {
   'socket.send.buffer.bytes': { kind: 'int', default: 102_400, doc: 'no effect: the OS default socket buffers are used' },
   'socket.receive.buffer.bytes': { kind: 'int', default: 102_400, doc: 'no effect: the OS default socket buffers are used' },
   'offsets.topic.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'cluster: replicas of __consumer_offsets partitions (capped to the live brokers when it is created)' },
-  'transaction.state.log.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect (no transactions yet)' },
-  'transaction.state.log.min.isr': { kind: 'int', default: 2, check: atLeast(1), doc: 'no effect (no transactions yet)' },
+  'transaction.state.log.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'cluster: replicas of __transaction_state partitions (capped to the live brokers when it is created)' },
+  'transaction.state.log.min.isr': { kind: 'int', default: 2, check: atLeast(1), doc: 'cluster: min.insync.replicas of __transaction_state (capped to its replication factor when it is created)' },
   'share.coordinator.state.topic.replication.factor': { kind: 'int', default: 3, check: atLeast(1), doc: 'no effect (no share groups)' },
   'share.coordinator.state.topic.min.isr': { kind: 'int', default: 2, check: atLeast(1), doc: 'no effect (no share groups)' },
   'zookeeper.connect': { kind: 'string', default: '', doc: 'ZooKeeper mode; no effect (Brook keeps its metadata itself)' },
@@ -296,8 +303,6 @@ export const INERT_BROKER_KEYS: ReadonlySet<string> = new Set([
   'num.recovery.threads.per.data.dir',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'transaction.state.log.replication.factor',
-  'transaction.state.log.min.isr',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
   'zookeeper.connect',
@@ -400,6 +405,25 @@ export interface ClusterConfig {
   leaderImbalancePerBrokerPercentage: number;
 }
 
+export interface TransactionConfig {
+  /** transaction.max.timeout.ms. */
+  maxTimeoutMs: number;
+  /** transactional.id.expiration.ms. */
+  idExpirationMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms. */
+  abortTimedOutIntervalMs: number;
+  /** transaction.remove.expired.transaction.cleanup.interval.ms. */
+  removeExpiredIntervalMs: number;
+  /** transaction.state.log.num.partitions. */
+  stateLogNumPartitions: number;
+  /** transaction.state.log.segment.bytes. */
+  stateLogSegmentBytes: number;
+  /** transaction.state.log.replication.factor (cluster). */
+  stateLogReplicationFactor: number;
+  /** transaction.state.log.min.isr (cluster). */
+  stateLogMinIsr: number;
+}
+
 export interface BrokerConfig {
   nodeId: number;
   listener: Listener;
@@ -422,6 +446,8 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  /** The transaction coordinator's settings (transaction.* and transactional.id.expiration.ms). */
+  transactions: TransactionConfig;
   /** The WebSocket / SSE gateway (ws.* settings). */
   ws: WsConfig;
   /** Replication and the etcd-held metadata (docs/cluster.md); `enabled` when etcd.endpoints is set. */
@@ -607,6 +633,16 @@ export function buildBrokerConfig(sources: ConfigSources = {}): BrokerConfig {
     groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
     groupMaxSize: get('group.max.size'),
+    transactions: {
+      maxTimeoutMs: get('transaction.max.timeout.ms'),
+      idExpirationMs: get('transactional.id.expiration.ms'),
+      abortTimedOutIntervalMs: get('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+      removeExpiredIntervalMs: get('transaction.remove.expired.transaction.cleanup.interval.ms'),
+      stateLogNumPartitions: get('transaction.state.log.num.partitions'),
+      stateLogSegmentBytes: get('transaction.state.log.segment.bytes'),
+      stateLogReplicationFactor: get('transaction.state.log.replication.factor'),
+      stateLogMinIsr: get('transaction.state.log.min.isr'),
+    },
     ws: {
       enabled: get('ws.enabled'),
       enabledExplicitly: explicit.has('ws.enabled'),
