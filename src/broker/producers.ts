@@ -1,6 +1,6 @@
 /**
- * Idempotent producers: producer id allocation (InitProducerId) and the per-partition sequence
- * check that makes a retried batch land once.
+ * Idempotent and transactional producers: producer id allocation (InitProducerId), the per-partition
+ * sequence check that makes a retried batch land once, and the partition side of transactions.
  *
  * Kafka's rules (ProducerStateManager / ProducerAppendInfo), which clients depend on:
  * - a batch with producerId -1 is not checked;
@@ -13,9 +13,23 @@
  * - otherwise the first sequence must follow the last one (wrapping at 2^31-1), else
  *   OUT_OF_ORDER_SEQUENCE_NUMBER, and nothing is written.
  *
+ * Transactions (Kafka's ProducerAppendInfo and ProducerStateManager, transaction version 1):
+ * - the first transactional batch of a producer opens its transaction at that batch's base offset
+ *   (currentTxnFirstOffset); a COMMIT or ABORT marker (a control batch, txn-markers.ts) closes it;
+ * - a non-transactional batch from a producer with an open transaction is INVALID_TXN_STATE;
+ * - sequences run on across transactions (only an epoch bump restarts them at 0);
+ * - a marker older than the producer's epoch here is INVALID_PRODUCER_EPOCH, and a marker raises
+ *   the producer's epoch to its own (the coordinator fences a timed-out producer that way);
+ * - the last stable offset (LSO) is min(first offset of the oldest open transaction, high
+ *   watermark): read_committed readers stop there;
+ * - each ABORT that closes a transaction adds an aborted transaction (producer id, first offset,
+ *   marker offset), kept in memory for Fetch's aborted_transactions and in Kafka's `.txnindex`
+ *   files (txn-index.ts).
+ *
  * State per partition lives in memory and is rebuilt at start from the batch headers in the log,
  * beginning at the offset of the snapshot written at the last clean shutdown
- * (`<partition dir>/producer-state.json`), so acknowledged sequences survive a restart or a kill -9.
+ * (`<partition dir>/producer-state.json`, which also lists the open transactions), control batches
+ * included, so acknowledged sequences and transaction state survive a restart or a kill -9.
  *
  * Duplicates: a batch is answered as a duplicate only when it repeats one of the last five batches
  * of the SAME producer id AND epoch with the same first and last sequence. Two producers are never
@@ -37,7 +51,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
+import { decodeBatches } from '../native/records.js';
 import { KafkaError } from './errors.js';
+import { sortedUnique, TxnIndex, type AbortedTxn } from './txn-index.js';
+import { parseMarkerKey } from './txn-markers.js';
 import { writeAtomic } from '../util/fs.js';
 
 const RETAINED_BATCHES = 5;
@@ -57,8 +74,21 @@ export function lastSequenceOf(baseSequence: number, lastOffsetDelta: number): n
 export interface BatchIdentity {
   producerId: number;
   producerEpoch: number;
+  /** -1 for the broker's own transactional batches (offset commits): no sequence to check or keep. */
   baseSequence: number;
   lastSequence: number;
+  isTransactional: boolean;
+}
+
+export type { AbortedTxn } from './txn-index.js';
+
+/** A transaction marker that was appended at `offset`. */
+export interface TxnMarkerInfo {
+  producerId: number;
+  producerEpoch: number;
+  commit: boolean;
+  /** The marker's offset. */
+  offset: number;
 }
 
 interface AppendedBatch {
@@ -80,9 +110,35 @@ export interface DuplicateOf {
   logAppendTime: number;
 }
 
-/** Sequence state of one partition. */
+/**
+ * `<partition dir>/producer-state.json`. `transactions` (absent in snapshots written before
+ * transactions) lists the open transactions as [producerId, firstOffset], oldest first.
+ */
+interface Snapshot {
+  offset: number;
+  producers: [number, ProducerEntry][];
+  transactions?: [number, number][];
+}
+
+/** Sequence and transaction state of one partition. */
 export class PartitionProducers {
   private readonly producers = new Map<number, ProducerEntry>();
+  /**
+   * Open transactions: producer id -> first offset (Kafka's currentTxnFirstOffset / ongoingTxns).
+   * Insertion order is first-offset order, since transactions open at append time and appends move
+   * forward; so the first entry is the oldest and the LSO costs O(1). openTxn() keeps that true.
+   */
+  private readonly openTxns = new Map<number, number>();
+  /** Aborted transactions, marker (lastOffset) order. */
+  private aborted: AbortedTxn[] = [];
+  /** The partition's `.txnindex` files; undefined for state kept in memory only (tests). */
+  private readonly index: TxnIndex | undefined;
+  /** An index append failed: the next snapshot rewrites the files from memory first. */
+  private indexStale = false;
+
+  constructor(dir?: string) {
+    this.index = dir === undefined ? undefined : new TxnIndex(dir);
+  }
 
   /**
    * Checks a batch before it is appended. Returns the original placement when the batch is a
@@ -98,6 +154,7 @@ export class PartitionProducers {
       if (b.baseSequence !== 0) {
         throw new KafkaError(ErrorCode.UNKNOWN_PRODUCER_ID, `producer ${b.producerId} is unknown on this partition and sent sequence ${b.baseSequence}, not 0`);
       }
+      this.checkTxnState(b);
       return undefined;
     }
     if (b.producerEpoch < entry.epoch) {
@@ -107,6 +164,7 @@ export class PartitionProducers {
       if (b.baseSequence !== 0) {
         throw new KafkaError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `producer ${b.producerId} new epoch ${b.producerEpoch} must start at sequence 0, not ${b.baseSequence}`);
       }
+      this.checkTxnState(b);
       return undefined;
     }
     const dup = entry.batches.find((x) => x.firstSeq === b.baseSequence && x.lastSeq === b.lastSequence);
@@ -116,7 +174,15 @@ export class PartitionProducers {
     if (b.baseSequence !== expected) {
       throw new KafkaError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `producer ${b.producerId} sent sequence ${b.baseSequence}, expected ${expected}`);
     }
+    this.checkTxnState(b);
     return undefined;
+  }
+
+  /** Kafka's ProducerAppendInfo: after the epoch and sequence checks, a plain batch may not land inside the producer's open transaction. */
+  private checkTxnState(b: BatchIdentity): void {
+    if (!b.isTransactional && this.openTxns.has(b.producerId)) {
+      throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `producer ${b.producerId} has a transaction open on this partition (since offset ${this.openTxns.get(b.producerId)}) and sent a non-transactional batch`);
+    }
   }
 
   /** The highest producer id with state on this partition, or -1 when none. */
@@ -126,57 +192,243 @@ export class PartitionProducers {
     return max;
   }
 
-  /** Records a batch that was appended (after check() passed). */
+  /**
+   * Records a batch that was appended (after check() passed, or replayed from the log). A
+   * transactional batch opens its producer's transaction at baseOffset unless one is open;
+   * sequences run on across transactions. A batch without a sequence (the broker's transactional
+   * offset commits) updates the epoch and the transaction only.
+   */
   record(b: BatchIdentity, baseOffset: number, lastOffset: number, logAppendTime: number): void {
     if (b.producerId < 0) return;
-    let entry = this.producers.get(b.producerId);
-    if (!entry || b.producerEpoch > entry.epoch) {
-      entry = { epoch: b.producerEpoch, batches: [] };
-      this.producers.set(b.producerId, entry);
+    const entry = this.entryAt(b.producerId, b.producerEpoch);
+    if (b.baseSequence >= 0) {
+      entry.batches.push({ firstSeq: b.baseSequence, lastSeq: b.lastSequence, baseOffset, lastOffset, logAppendTime });
+      if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
     }
-    entry.batches.push({ firstSeq: b.baseSequence, lastSeq: b.lastSequence, baseOffset, lastOffset, logAppendTime });
-    if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
+    if (b.isTransactional && !this.openTxns.has(b.producerId)) this.openTxn(b.producerId, baseOffset);
   }
 
-  /** Rebuilds state from the log, starting after the snapshot. */
+  /** Before a marker is written: INVALID_PRODUCER_EPOCH when its epoch is older than the producer's here. */
+  checkMarker(producerId: number, producerEpoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry && producerEpoch < entry.epoch) {
+      throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `transaction marker for producer ${producerId} has epoch ${producerEpoch}, older than ${entry.epoch} on this partition`);
+    }
+  }
+
+  /**
+   * A marker was appended: closes the producer's open transaction (a marker with none open is
+   * still valid and changes only the epoch) and raises the producer's epoch to the marker's, so
+   * that after a coordinator fenced a timed-out producer (epoch + 1, written with the ABORT) the
+   * old producer's next batch is INVALID_PRODUCER_EPOCH. An ABORT closing a transaction returns the
+   * AbortedTxn, also appended to the `.txnindex` of the marker's segment.
+   *
+   * The entry's lastStableOffset is Kafka's (ProducerStateManager.lastStableOffset(CompletedTxn)):
+   * the first offset of the oldest other open transaction, else the marker's offset + 1; it does not
+   * depend on the high watermark, so `_lastStableOffset` (what the design passed) is not used.
+   */
+  completeTxn(m: TxnMarkerInfo, _lastStableOffset?: number): AbortedTxn | undefined {
+    const t = this.closeTxn(m);
+    if (t && this.index) {
+      try {
+        this.index.append(t);
+      } catch {
+        // The marker is in the log and memory is right; the files are rewritten before the next
+        // snapshot (and rebuilt from the log on load before that).
+        this.indexStale = true;
+      }
+    }
+    return t;
+  }
+
+  private closeTxn(m: TxnMarkerInfo): AbortedTxn | undefined {
+    if (m.producerId < 0) return undefined;
+    this.entryAt(m.producerId, m.producerEpoch);
+    const firstOffset = this.openTxns.get(m.producerId);
+    if (firstOffset === undefined) return undefined;
+    this.openTxns.delete(m.producerId);
+    if (m.commit) return undefined;
+    const oldestOther = this.firstUnstableOffset();
+    const t: AbortedTxn = { producerId: m.producerId, firstOffset, lastOffset: m.offset, lastStableOffset: oldestOther ?? m.offset + 1 };
+    this.aborted.push(t);
+    return t;
+  }
+
+  hasOpenTxn(producerId: number): boolean {
+    return this.openTxns.has(producerId);
+  }
+
+  /** The smallest first offset of the open transactions, undefined when none is open. */
+  firstUnstableOffset(): number | undefined {
+    for (const first of this.openTxns.values()) return first;
+    return undefined;
+  }
+
+  /** min(first offset of the oldest open transaction, highWatermark): Kafka's UnifiedLog.lastStableOffset. */
+  lastStableOffset(highWatermark: number): number {
+    const first = this.firstUnstableOffset();
+    return first === undefined ? highWatermark : Math.min(first, highWatermark);
+  }
+
+  /**
+   * Fetch's aborted_transactions: Kafka's TransactionIndex.collectAbortedTxns rule (lastOffset >=
+   * fetchOffset && firstOffset < upperBound), sorted by firstOffset (kafkajs reads only the head of
+   * the list; ties stay in marker order).
+   */
+  abortedTransactions(fetchOffset: number, upperBound: number): { producerId: number; firstOffset: number }[] {
+    const out: AbortedTxn[] = [];
+    // Marker order is lastOffset order: skip the entries wholly before fetchOffset by bisection.
+    let lo = 0;
+    let hi = this.aborted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.aborted[mid]!.lastOffset < fetchOffset) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.aborted.length; i++) {
+      const t = this.aborted[i]!;
+      if (t.firstOffset < upperBound) out.push(t);
+    }
+    out.sort((a, b) => a.firstOffset - b.firstOffset);
+    return out.map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+  }
+
+  /** Every aborted transaction still in the log, in marker order (the cleaner, the gateway). */
+  abortedRanges(): readonly AbortedTxn[] {
+    return this.aborted;
+  }
+
+  /** The open transactions, oldest first. */
+  openTransactions(): { producerId: number; producerEpoch: number; firstOffset: number }[] {
+    return [...this.openTxns].map(([producerId, firstOffset]) => ({ producerId, producerEpoch: this.producers.get(producerId)?.epoch ?? -1, firstOffset }));
+  }
+
+  /** Retention or DeleteRecords moved the log start: aborted transactions whose marker went with it are forgotten, their index files deleted. */
+  pruneBelow(logStartOffset: number): void {
+    if (this.aborted.length > 0 && this.aborted[0]!.lastOffset < logStartOffset) this.aborted = this.aborted.filter((t) => t.lastOffset >= logStartOffset);
+    this.index?.pruneBelow(logStartOffset);
+  }
+
+  /**
+   * The producer's entry at `epoch`, created or moved to it: a newer epoch starts with no batches
+   * (Kafka's maybeUpdateProducerEpoch); an older one (replay of a fenced producer) leaves it as is.
+   */
+  private entryAt(producerId: number, epoch: number): ProducerEntry {
+    let entry = this.producers.get(producerId);
+    if (!entry || epoch > entry.epoch) {
+      entry = { epoch, batches: [] };
+      this.producers.set(producerId, entry);
+    }
+    return entry;
+  }
+
+  private openTxn(producerId: number, firstOffset: number): void {
+    const newest = [...this.openTxns.values()].pop();
+    this.openTxns.set(producerId, firstOffset);
+    if (newest !== undefined && firstOffset < newest) {
+      // Not reached by appends (offsets only grow); kept so the O(1) LSO can never lie.
+      const sorted = [...this.openTxns].sort((a, b) => a[1] - b[1]);
+      this.openTxns.clear();
+      for (const [pid, first] of sorted) this.openTxns.set(pid, first);
+    }
+  }
+
+  /**
+   * Rebuilds the state of a partition: the snapshot (sequences and open transactions at its
+   * offset), then every batch after it, data AND control: a marker closes its producer's
+   * transaction and raises its epoch, an ABORT adds an aborted transaction. Aborted transactions
+   * come from the `.txnindex` files plus those the scan finds (one per marker offset); entries at
+   * or beyond the log end (a truncated log) or below the log start are dropped, and the files are
+   * rewritten when they differ from what the log says.
+   */
   static load(log: PartitionLog, dir: string): PartitionProducers {
-    const state = new PartitionProducers();
-    let from = log.logStartOffset;
+    const state = new PartitionProducers(dir);
+    const index = state.index!;
+    const start = log.logStartOffset;
+    const end = log.logEndOffset;
+    const fromFiles = index.readAll();
+    let from = start;
     const snapshotPath = join(dir, 'producer-state.json');
     if (existsSync(snapshotPath)) {
       try {
-        const snap = JSON.parse(readFileSync(snapshotPath, 'utf8')) as { offset: number; producers: [number, ProducerEntry][] };
-        if (snap.offset <= log.logEndOffset && snap.offset >= log.logStartOffset) {
+        const snap = JSON.parse(readFileSync(snapshotPath, 'utf8')) as Snapshot;
+        if (snap.offset <= end && snap.offset >= start) {
           for (const [pid, e] of snap.producers) state.producers.set(pid, e);
+          for (const [pid, first] of snap.transactions ?? []) state.openTxn(pid, first);
           from = snap.offset;
         }
       } catch {
         // A torn snapshot is ignored: the scan from the log start rebuilds everything.
       }
     }
+    state.aborted = fromFiles.filter((t) => t.lastOffset < from);
     for (;;) {
       const headers = log.batchHeaders(from, 1000);
       if (headers.length === 0) break;
       for (const h of headers) {
-        if (h.producerId >= 0 && h.producerId <= MAX_PRODUCER_ID && h.baseSequence >= 0) {
-          const lastSeq = lastSequenceOf(h.baseSequence, h.lastOffset - h.baseOffset);
+        if (h.producerId < 0 || h.producerId > MAX_PRODUCER_ID) continue;
+        if (h.isControl) {
+          const marker = readMarker(log, h.baseOffset, h.sizeInBytes);
+          if (!marker) continue;
+          state.closeTxn({ producerId: h.producerId, producerEpoch: h.producerEpoch, commit: marker.commit, offset: h.baseOffset });
+        } else if (h.baseSequence >= 0 || h.isTransactional) {
+          const sequenced = h.baseSequence >= 0;
           state.record(
-            { producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence, lastSequence: lastSeq },
+            {
+              producerId: h.producerId,
+              producerEpoch: h.producerEpoch,
+              baseSequence: sequenced ? h.baseSequence : -1,
+              lastSequence: sequenced ? lastSequenceOf(h.baseSequence, h.lastOffset - h.baseOffset) : -1,
+              isTransactional: h.isTransactional,
+            },
             h.baseOffset,
             h.lastOffset,
             h.logAppendTime ? h.maxTimestamp : -1,
           );
         }
       }
-      from = headers[headers.length - 1].lastOffset + 1;
+      from = headers[headers.length - 1]!.lastOffset + 1;
+    }
+    // closeTxn pushed the scanned aborts onto state.aborted; the files may hold them (and others,
+    // e.g. of a transaction whose data went below the log start) too.
+    state.aborted = sortedUnique([...fromFiles, ...state.aborted]).filter((t) => t.lastOffset >= start && t.lastOffset < end);
+    const kept = new Set(state.aborted.map((t) => t.lastOffset));
+    const filed = fromFiles.filter((t) => t.lastOffset >= start);
+    if (filed.length !== kept.size || filed.some((t) => !kept.has(t.lastOffset))) {
+      try {
+        index.rewrite(state.aborted);
+      } catch {
+        state.indexStale = true;
+      }
     }
     return state;
   }
 
-  /** Writes the snapshot that lets the next start skip the scan (after the log is flushed). */
+  /**
+   * Writes the snapshot that lets the next start skip the scan (after the log is flushed). The
+   * `.txnindex` files are made durable first (rewritten if an append had failed): the next load
+   * trusts them below the snapshot offset. When that fails no snapshot is written, and the next
+   * load rescans from the previous one.
+   */
   saveSnapshot(log: PartitionLog, dir: string): void {
-    writeAtomic(join(dir, 'producer-state.json'), JSON.stringify({ offset: log.logEndOffset, producers: [...this.producers] }));
+    if (this.index) {
+      if (this.indexStale) this.index.rewrite(this.aborted);
+      this.indexStale = false;
+      this.index.sync();
+    }
+    const snap: Snapshot = { offset: log.logEndOffset, producers: [...this.producers], transactions: [...this.openTxns] };
+    writeAtomic(join(dir, 'producer-state.json'), JSON.stringify(snap));
   }
+}
+
+/**
+ * The marker of the control batch at `offset`: a control batch's header does not say COMMIT or
+ * ABORT, its record's key does (int16 version, int16 type). Undefined for other control records.
+ */
+function readMarker(log: PartitionLog, offset: number, size: number): { commit: boolean } | undefined {
+  const [batch] = decodeBatches(log.readBuffer(offset, size), { allowTruncated: true }).batches;
+  const key = batch?.records[0]?.key;
+  return key ? parseMarkerKey(key) : undefined;
 }
 
 /** Hands out producer ids; see the header comment for the block scheme. */

@@ -1,16 +1,21 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaError } from '../../../src/broker/errors.js';
 import { lastSequenceOf, MAX_PRODUCER_ID, PartitionProducers, ProducerIdAllocator, type BatchIdentity } from '../../../src/broker/producers.js';
+import { TxnIndex } from '../../../src/broker/txn-index.js';
+import { buildMarkerBatch } from '../../../src/broker/txn-markers.js';
+import { buildBatch } from '../../../src/native/records.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
+import { PartitionLog } from '../../../src/storage/partition-log.js';
 
-const batch = (producerId: number, producerEpoch: number, baseSequence: number, count: number): BatchIdentity => ({
+const batch = (producerId: number, producerEpoch: number, baseSequence: number, count: number, isTransactional = false): BatchIdentity => ({
   producerId,
   producerEpoch,
   baseSequence,
   lastSequence: lastSequenceOf(baseSequence, count - 1),
+  isTransactional,
 });
 
 /** Runs check() and, when the batch is new, records it at the next offset, as the produce path does. */
@@ -68,7 +73,7 @@ describe('PartitionProducers', () => {
     append(state, batch(3, 0, 0, 1), log);
     // Forge the state a long-lived producer reaches: the last batch ends just below the wrap.
     state.record(batch(3, 0, 1, 2 ** 31 - 4), 1, 2 ** 31 - 4, -1);
-    const across = { producerId: 3, producerEpoch: 0, baseSequence: 2 ** 31 - 3, lastSequence: lastSequenceOf(2 ** 31 - 3, 4) };
+    const across = { producerId: 3, producerEpoch: 0, baseSequence: 2 ** 31 - 3, lastSequence: lastSequenceOf(2 ** 31 - 3, 4), isTransactional: false };
     expect(state.check(across)).toBeUndefined();
     state.record(across, 10, 14, -1);
     expect(state.check(across)).toEqual({ baseOffset: 10, logAppendTime: -1 });
@@ -88,6 +93,254 @@ describe('PartitionProducers', () => {
     append(state, batch(42, 0, 0, 1), log);
     append(state, batch(5, 0, 0, 1), log);
     expect(state.maxProducerId()).toBe(42);
+  });
+});
+
+describe('PartitionProducers transactions', () => {
+  const txn = (producerId: number, producerEpoch: number, baseSequence: number, count: number) => batch(producerId, producerEpoch, baseSequence, count, true);
+  const marker = (producerId: number, producerEpoch: number, commit: boolean, offset: number) => ({ producerId, producerEpoch, commit, offset });
+
+  it('opens a transaction at its first transactional batch and refuses a plain batch inside it (INVALID_TXN_STATE)', () => {
+    const state = new PartitionProducers();
+    const log = { end: 10 };
+    append(state, batch(1, 0, 0, 2), log); // plain idempotent batch, no transaction
+    expect(state.hasOpenTxn(1)).toBe(false);
+    append(state, txn(1, 0, 2, 3), log); // offsets 12-14
+    append(state, txn(1, 0, 5, 1), log); // the same transaction goes on
+    expect(state.openTransactions()).toEqual([{ producerId: 1, producerEpoch: 0, firstOffset: 12 }]);
+    expect(errorCodeOf(() => state.check(batch(1, 0, 6, 1)))).toBe(ErrorCode.INVALID_TXN_STATE);
+    // A bumped epoch starting at 0 passes the sequence rule, and still meets the open transaction.
+    expect(errorCodeOf(() => state.check(batch(1, 1, 0, 1)))).toBe(ErrorCode.INVALID_TXN_STATE);
+    // Other producers are not concerned.
+    expect(errorCodeOf(() => state.check(batch(2, 0, 0, 1)))).toBe(ErrorCode.NONE);
+    // Epoch and sequence are checked first, as Kafka does.
+    expect(errorCodeOf(() => state.check(batch(1, 0, 9, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    state.completeTxn(marker(1, 0, true, log.end++));
+    expect(errorCodeOf(() => state.check(batch(1, 0, 6, 1)))).toBe(ErrorCode.NONE);
+  });
+
+  it('runs sequences on across transactions of one epoch', () => {
+    const state = new PartitionProducers();
+    const log = { end: 0 };
+    append(state, txn(7, 0, 0, 2), log);
+    state.completeTxn(marker(7, 0, true, log.end++));
+    expect(errorCodeOf(() => state.check(txn(7, 0, 0, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(append(state, txn(7, 0, 2, 1), log)).toEqual({ offset: 3 });
+    expect(state.openTransactions()).toEqual([{ producerId: 7, producerEpoch: 0, firstOffset: 3 }]);
+    // A retry of the committed transaction's batch is still answered as a duplicate.
+    expect(append(state, txn(7, 0, 0, 2), log)).toEqual({ duplicateOf: 0 });
+  });
+
+  it('refuses a marker older than the producer\'s epoch and raises the epoch to a newer marker\'s (fencing)', () => {
+    const state = new PartitionProducers();
+    const log = { end: 0 };
+    state.checkMarker(99, 0); // a producer never seen here: any epoch
+    append(state, txn(3, 2, 0, 1), log);
+    expect(errorCodeOf(() => state.checkMarker(3, 1))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(errorCodeOf(() => state.checkMarker(3, 2))).toBe(ErrorCode.NONE);
+    // The coordinator timed the transaction out: ABORT written with epoch + 1.
+    state.checkMarker(3, 3);
+    state.completeTxn(marker(3, 3, false, log.end++));
+    expect(errorCodeOf(() => state.check(txn(3, 2, 1, 1)))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(errorCodeOf(() => state.checkMarker(3, 2))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    // The new epoch starts over at sequence 0.
+    expect(errorCodeOf(() => state.check(txn(3, 3, 1, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(errorCodeOf(() => state.check(txn(3, 4, 0, 1)))).toBe(ErrorCode.NONE);
+  });
+
+  it('computes the LSO as min(first offset of the oldest open transaction, high watermark)', () => {
+    const state = new PartitionProducers();
+    const log = { end: 0 };
+    expect(state.firstUnstableOffset()).toBeUndefined();
+    expect(state.lastStableOffset(17)).toBe(17);
+    append(state, batch(9, 0, 0, 2), log); // 0-1, plain
+    append(state, txn(1, 0, 0, 2), log); // 2-3
+    append(state, txn(2, 0, 0, 1), log); // 4
+    append(state, txn(1, 0, 2, 1), log); // 5, same transaction as 2-3
+    append(state, txn(3, 0, 0, 1), log); // 6
+    expect(state.firstUnstableOffset()).toBe(2);
+    expect(state.lastStableOffset(log.end)).toBe(2);
+    expect(state.lastStableOffset(1)).toBe(1); // the high watermark is lower
+    state.completeTxn(marker(2, 0, true, log.end++)); // not the oldest: the LSO stays
+    expect(state.lastStableOffset(log.end)).toBe(2);
+    state.completeTxn(marker(1, 0, false, log.end++));
+    expect(state.lastStableOffset(log.end)).toBe(6);
+    state.completeTxn(marker(3, 0, true, log.end++));
+    expect(state.firstUnstableOffset()).toBeUndefined();
+    expect(state.lastStableOffset(log.end)).toBe(log.end);
+  });
+
+  it('records an aborted transaction only when an ABORT closes one, with Kafka\'s LSO at abort', () => {
+    const state = new PartitionProducers();
+    expect(state.completeTxn(marker(5, 0, false, 0))).toBeUndefined(); // nothing open: a valid no-op
+    const log = { end: 1 };
+    append(state, txn(5, 0, 0, 2), log); // 1-2
+    append(state, txn(6, 0, 0, 1), log); // 3
+    expect(state.completeTxn(marker(6, 0, true, log.end++))).toBeUndefined(); // COMMIT at 4
+    // Another transaction still open: its first offset is the LSO recorded.
+    append(state, txn(6, 0, 1, 1), log); // 5
+    expect(state.completeTxn(marker(5, 0, false, log.end++))).toEqual({ producerId: 5, firstOffset: 1, lastOffset: 6, lastStableOffset: 5 });
+    // None open: the marker's offset + 1.
+    expect(state.completeTxn(marker(6, 0, false, log.end++))).toEqual({ producerId: 6, firstOffset: 5, lastOffset: 7, lastStableOffset: 8 });
+    expect(state.abortedRanges().map((t) => t.lastOffset)).toEqual([6, 7]);
+  });
+
+  it('lists aborted transactions by Kafka\'s range rule, sorted by first offset', () => {
+    const state = new PartitionProducers();
+    const log = { end: 0 };
+    append(state, txn(10, 0, 0, 2), log); // A: 0-1
+    append(state, txn(20, 0, 0, 2), log); // B: 2-3
+    state.completeTxn(marker(20, 0, false, log.end++)); // B aborted at 4
+    append(state, txn(30, 0, 0, 1), log); // C: 5
+    state.completeTxn(marker(10, 0, false, log.end++)); // A aborted at 6
+    state.completeTxn(marker(30, 0, false, log.end++)); // C aborted at 7
+    // Marker order is B, A, C; the answer is in first-offset order A, B, C.
+    expect(state.abortedRanges().map((t) => t.producerId)).toEqual([20, 10, 30]);
+    expect(state.abortedTransactions(0, 8)).toEqual([
+      { producerId: 10, firstOffset: 0 },
+      { producerId: 20, firstOffset: 2 },
+      { producerId: 30, firstOffset: 5 },
+    ]);
+    // lastOffset >= fetchOffset: B's marker (4) is before offset 5.
+    expect(state.abortedTransactions(5, 8)).toEqual([
+      { producerId: 10, firstOffset: 0 },
+      { producerId: 30, firstOffset: 5 },
+    ]);
+    expect(state.abortedTransactions(4, 8).map((t) => t.producerId)).toEqual([10, 20, 30]);
+    // firstOffset < upperBound.
+    expect(state.abortedTransactions(0, 5).map((t) => t.producerId)).toEqual([10, 20]);
+    expect(state.abortedTransactions(0, 2).map((t) => t.producerId)).toEqual([10]);
+    expect(state.abortedTransactions(0, 0)).toEqual([]);
+    expect(state.abortedTransactions(8, 100)).toEqual([]);
+    state.pruneBelow(5);
+    expect(state.abortedRanges().map((t) => t.producerId)).toEqual([10, 30]);
+  });
+});
+
+describe('PartitionProducers.load from a real log', () => {
+  let root: string;
+  let dir: string;
+  let log: PartitionLog;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'brook-txnload-'));
+    dir = join(root, 't-0');
+    mkdirSync(dir);
+    log = PartitionLog.open(dir);
+  });
+  afterEach(async () => {
+    await log.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A producer batch appended as the produce path does: check, append, record. */
+  const produce = (state: PartitionProducers, producerId: number, baseSequence: number, count: number, isTransactional: boolean) => {
+    const b = batch(producerId, 0, baseSequence, count, isTransactional);
+    expect(state.check(b)).toBeUndefined();
+    const records = Array.from({ length: count }, (_, i) => ({ value: `v${baseSequence + i}` }));
+    const r = log.append(buildBatch({ records, producerId, producerEpoch: 0, baseSequence, isTransactional }));
+    state.record(b, r.baseOffset, r.lastOffset, r.logAppendTime);
+  };
+  /** A marker appended as writeTxnMarker does. */
+  const end = (state: PartitionProducers, producerId: number, commit: boolean) => {
+    state.checkMarker(producerId, 0);
+    const r = log.append(buildMarkerBatch({ producerId, producerEpoch: 0, commit, coordinatorEpoch: 0 }, Date.now()), { internal: true });
+    state.completeTxn({ producerId, producerEpoch: 0, commit, offset: r.baseOffset });
+  };
+  const summary = (s: PartitionProducers) => ({
+    open: s.openTransactions(),
+    aborted: s.abortedRanges(),
+    lso: s.lastStableOffset(log.logEndOffset),
+    maxId: s.maxProducerId(),
+    // Sequences: pid 1's next is 4, pid 3's next is 1; the last batches are retries.
+    next1: errorCodeOf(() => s.check(batch(1, 0, 4, 1, true))),
+    dup1: s.check(batch(1, 0, 2, 2, true)),
+    next3: errorCodeOf(() => s.check(batch(3, 0, 1, 1))),
+    stale1: errorCodeOf(() => s.check(batch(1, 0, 5, 1, true))),
+    plain1: errorCodeOf(() => s.check(batch(1, 0, 4, 1))),
+  });
+  const indexHex = () => readFileSync(join(dir, '00000000000000000000.txnindex')).toString('hex');
+
+  /** The history the tests reload; returns the state built while appending. */
+  function history(snapshotAfter?: number): PartitionProducers {
+    const state = new PartitionProducers(dir);
+    const step = (n: number) => {
+      if (snapshotAfter === n) state.saveSnapshot(log, dir);
+    };
+    produce(state, 1, 0, 2, true); // 0-1: pid 1 opens
+    produce(state, 2, 0, 1, true); // 2: pid 2 opens
+    end(state, 1, false); // 3: pid 1 aborted
+    produce(state, 2, 1, 1, true); // 4
+    produce(state, 3, 0, 1, false); // 5: plain idempotent
+    end(state, 2, true); // 6: pid 2 committed
+    produce(state, 1, 2, 2, true); // 7-8: pid 1 opens again, sequences running on
+    step(9);
+    end(state, 4, false); // 9: an ABORT for a producer with no data here
+    produce(state, 2, 2, 1, true); // 10
+    end(state, 2, false); // 11: pid 2 aborted while pid 1 is open
+    return state;
+  }
+
+  it('rebuilds open transactions, aborted transactions and sequences from data and control batches (no snapshot: kill -9)', () => {
+    const live = history();
+    expect(summary(live)).toEqual({
+      open: [{ producerId: 1, producerEpoch: 0, firstOffset: 7 }],
+      aborted: [
+        { producerId: 1, firstOffset: 0, lastOffset: 3, lastStableOffset: 2 },
+        { producerId: 2, firstOffset: 10, lastOffset: 11, lastStableOffset: 7 },
+      ],
+      lso: 7,
+      maxId: 4,
+      next1: ErrorCode.NONE,
+      dup1: { baseOffset: 7, logAppendTime: -1 },
+      next3: ErrorCode.NONE,
+      stale1: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      plain1: ErrorCode.INVALID_TXN_STATE,
+    });
+    const bytes = indexHex();
+    expect(bytes).toBe(
+      '0000' + '0000000000000001' + '0000000000000000' + '0000000000000003' + '0000000000000002' +
+        '0000' + '0000000000000002' + '000000000000000a' + '000000000000000b' + '0000000000000007',
+    );
+    expect(summary(PartitionProducers.load(log, dir))).toEqual(summary(live));
+    expect(indexHex()).toBe(bytes); // nothing to rewrite
+    // Without the index files the scan rebuilds them, byte for byte.
+    rmSync(join(dir, '00000000000000000000.txnindex'));
+    expect(summary(PartitionProducers.load(log, dir))).toEqual(summary(live));
+    expect(indexHex()).toBe(bytes);
+  });
+
+  it('takes open transactions from the snapshot and the aborts below it from the index files', () => {
+    const live = history(9); // snapshot at offset 9: pid 1's transaction (from 7) is open there
+    const loaded = PartitionProducers.load(log, dir);
+    expect(summary(loaded)).toEqual(summary(live));
+    expect(JSON.parse(readFileSync(join(dir, 'producer-state.json'), 'utf8')).transactions).toEqual([[1, 7]]);
+    // The snapshot is trusted for what is below it: without pid 1's open transaction in it, the
+    // scan (from 9) could not know it, so this proves the snapshot's transactions are read.
+    live.saveSnapshot(log, dir);
+    expect(summary(PartitionProducers.load(log, dir))).toEqual(summary(live));
+  });
+
+  it('drops index entries at or beyond the log end (a truncated log) and rewrites the file', () => {
+    const live = history();
+    const bytes = indexHex();
+    new TxnIndex(dir).append({ producerId: 8, firstOffset: 12, lastOffset: 12, lastStableOffset: 13 });
+    expect(indexHex().length).toBe(bytes.length + 68);
+    const loaded = PartitionProducers.load(log, dir);
+    expect(loaded.abortedRanges()).toEqual(live.abortedRanges());
+    expect(indexHex()).toBe(bytes);
+  });
+
+  it('reads snapshots written before transactions (no transactions field)', () => {
+    const live = history();
+    live.saveSnapshot(log, dir);
+    const path = join(dir, 'producer-state.json');
+    const snap = JSON.parse(readFileSync(path, 'utf8')) as { transactions?: unknown };
+    expect(snap.transactions).toEqual([[1, 7]]);
+    delete snap.transactions;
+    writeFileSync(path, JSON.stringify(snap));
+    const loaded = PartitionProducers.load(log, dir);
+    expect(loaded.openTransactions()).toEqual([]);
+    expect(loaded.abortedRanges()).toEqual(live.abortedRanges());
   });
 });
 
