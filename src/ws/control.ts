@@ -11,8 +11,9 @@
  *
  * Defaults the protocol documents are filled in here so the gateway has one place for them:
  * `from` (`latest` for live, `committed` for group, `earliest` for assign), `policy` (`skip` for
- * live, `wait` otherwise), `encoding` (`utf8`) and `isolation` (`read_committed`). Credit defaults are broker settings, so an
- * absent `credit` stays absent.
+ * live, `wait` otherwise) and `encoding` (`utf8`). Credit defaults are broker settings, so an
+ * absent `credit` stays absent; an absent `isolation` stays absent too and means read_committed
+ * (Subscription).
  */
 import type { RecordHeader } from '../native/records.js';
 import { type CursorTopic, CursorError, decodeCursor } from './cursor.js';
@@ -65,8 +66,8 @@ export interface SubMsg {
   credit?: Credit;
   policy: SlowConsumerPolicy;
   encoding: ValueEncoding;
-  /** read_committed: transactions' records once committed, never aborted ones; read_uncommitted: all data records. */
-  isolation: Isolation;
+  /** read_committed (absent: the default): transactions' records once committed, never aborted ones; read_uncommitted: all data records. */
+  isolation?: Isolation;
 }
 
 export interface UnsubMsg {
@@ -333,8 +334,9 @@ function parseSub(f: Fields): SubMsg {
     from: parseFrom(f, mode),
     policy: f.oneOf('policy', ['wait', 'close', 'conflate', 'skip'] as const) ?? (mode === 'live' ? 'skip' : 'wait'),
     encoding: f.encoding(),
-    isolation: f.oneOf('isolation', ['read_committed', 'read_uncommitted'] as const) ?? 'read_committed',
   };
+  const isolation = f.oneOf('isolation', ['read_committed', 'read_uncommitted'] as const);
+  if (isolation !== undefined) msg.isolation = isolation;
   if (partitions !== undefined) msg.partitions = partitions;
   if (group !== undefined) msg.group = group;
   const filter = parseFilter(f);
