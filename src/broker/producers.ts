@@ -47,7 +47,7 @@
  * refused (no broker hands such ids out; they count up from 0), which also leaves the allocator
  * 2^52 ids of room above any id a log may hold.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
@@ -129,6 +129,8 @@ export class PartitionProducers {
    * forward; so the first entry is the oldest and the LSO costs O(1). openTxn() keeps that true.
    */
   private readonly openTxns = new Map<number, number>();
+  /** The largest first offset ever opened: a transaction opening at or above it keeps openTxns sorted. */
+  private highestOpened = -1;
   /** Aborted transactions, marker (lastOffset) order. */
   private aborted: AbortedTxn[] = [];
   /** The partition's `.txnindex` files; undefined for state kept in memory only (tests). */
@@ -323,14 +325,15 @@ export class PartitionProducers {
   }
 
   private openTxn(producerId: number, firstOffset: number): void {
-    const newest = [...this.openTxns.values()].pop();
     this.openTxns.set(producerId, firstOffset);
-    if (newest !== undefined && firstOffset < newest) {
-      // Not reached by appends (offsets only grow); kept so the O(1) LSO can never lie.
-      const sorted = [...this.openTxns].sort((a, b) => a[1] - b[1]);
-      this.openTxns.clear();
-      for (const [pid, first] of sorted) this.openTxns.set(pid, first);
+    if (firstOffset >= this.highestOpened) {
+      this.highestOpened = firstOffset;
+      return;
     }
+    // Not reached by appends (offsets only grow); kept so that the O(1) LSO can never lie.
+    const sorted = [...this.openTxns].sort((a, b) => a[1] - b[1]);
+    this.openTxns.clear();
+    for (const [pid, first] of sorted) this.openTxns.set(pid, first);
   }
 
   /**
@@ -361,7 +364,10 @@ export class PartitionProducers {
         // A torn snapshot is ignored: the scan from the log start rebuilds everything.
       }
     }
-    state.aborted = fromFiles.filter((t) => t.lastOffset < from);
+    const scanFrom = from;
+    state.aborted = fromFiles.filter((t) => t.lastOffset < scanFrom);
+    /** Every ABORT marker the scan met: offset -> producer id, closing a transaction here or not. */
+    const abortMarkers = new Map<number, number>();
     for (;;) {
       const headers = log.batchHeaders(from, 1000);
       if (headers.length === 0) break;
@@ -370,6 +376,7 @@ export class PartitionProducers {
         if (h.isControl) {
           const marker = readMarker(log, h.baseOffset, h.sizeInBytes);
           if (!marker) continue;
+          if (!marker.commit) abortMarkers.set(h.baseOffset, h.producerId);
           state.closeTxn({ producerId: h.producerId, producerEpoch: h.producerEpoch, commit: marker.commit, offset: h.baseOffset });
         } else if (h.baseSequence >= 0 || h.isTransactional) {
           const sequenced = h.baseSequence >= 0;
@@ -389,9 +396,12 @@ export class PartitionProducers {
       }
       from = headers[headers.length - 1]!.lastOffset + 1;
     }
-    // closeTxn pushed the scanned aborts onto state.aborted; the files may hold them (and others,
-    // e.g. of a transaction whose data went below the log start) too.
-    state.aborted = sortedUnique([...fromFiles, ...state.aborted]).filter((t) => t.lastOffset >= start && t.lastOffset < end);
+    // closeTxn pushed the aborts the scan completed onto state.aborted: they win over the files'
+    // entries at the same offset (a log truncated and written again). A file entry at or above the
+    // scan's start is kept only if the scan met its ABORT marker, for its producer: a marker whose
+    // transaction began below the log start completes nothing in the scan, yet its entry is true.
+    const confirmed = (t: AbortedTxn) => t.lastOffset < scanFrom || abortMarkers.get(t.lastOffset) === t.producerId;
+    state.aborted = sortedUnique([...state.aborted, ...fromFiles.filter(confirmed)]).filter((t) => t.lastOffset >= start && t.lastOffset < end);
     const kept = new Set(state.aborted.map((t) => t.lastOffset));
     const filed = fromFiles.filter((t) => t.lastOffset >= start);
     if (filed.length !== kept.size || filed.some((t) => !kept.has(t.lastOffset))) {
@@ -402,6 +412,26 @@ export class PartitionProducers {
       }
     }
     return state;
+  }
+
+  /**
+   * The log was truncated to its current end (a follower matching its leader): the snapshot is
+   * deleted when its offset lies beyond the end, and the `.txnindex` entries at or beyond the end
+   * are removed. Call it before the state is loaded again: a snapshot or entry left there would
+   * describe records the log no longer has, and might be trusted once the log grows past it again.
+   */
+  static truncated(log: PartitionLog, dir: string): void {
+    const end = log.logEndOffset;
+    const snapshotPath = join(dir, 'producer-state.json');
+    try {
+      const snap = JSON.parse(readFileSync(snapshotPath, 'utf8')) as Snapshot;
+      if (!(snap.offset <= end)) rmSync(snapshotPath, { force: true });
+    } catch {
+      rmSync(snapshotPath, { force: true }); // missing (no-op) or torn
+    }
+    const index = new TxnIndex(dir);
+    const entries = index.readAll();
+    if (entries.some((t) => t.lastOffset >= end)) index.rewrite(entries.filter((t) => t.lastOffset < end));
   }
 
   /**

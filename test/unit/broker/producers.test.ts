@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -328,6 +328,32 @@ describe('PartitionProducers.load from a real log', () => {
     const loaded = PartitionProducers.load(log, dir);
     expect(loaded.abortedRanges()).toEqual(live.abortedRanges());
     expect(indexHex()).toBe(bytes);
+  });
+
+  it('keeps an aborted transaction whose data went below the log start, and drops an entry the log does not confirm', () => {
+    const live = history();
+    const bytes = indexHex();
+    log.deleteRecordsBefore(2); // pid 1's aborted data (0-1) is gone, its marker (3) is not
+    // An entry claiming that the COMMIT at 6 was an ABORT: no ABORT marker of pid 2 there.
+    new TxnIndex(dir).append({ producerId: 2, firstOffset: 4, lastOffset: 6, lastStableOffset: 7 });
+    const loaded = PartitionProducers.load(log, dir); // no snapshot: the scan starts at the log start
+    expect(loaded.abortedRanges()).toEqual(live.abortedRanges());
+    expect(indexHex()).toBe(bytes);
+  });
+
+  it('after a truncation, forgets the snapshot and the index entries beyond the new end, so a log that grows again is rescanned', () => {
+    history(9); // snapshot at 9, open transaction of pid 1 from 7
+    log.truncateTo(5);
+    PartitionProducers.truncated(log, dir);
+    expect(existsSync(join(dir, 'producer-state.json'))).toBe(false);
+    expect(new TxnIndex(dir).readAll()).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 3, lastStableOffset: 2 }]);
+    // Another history from 5: plain batches of pid 1, which a stale snapshot would call INVALID_TXN_STATE.
+    const state = PartitionProducers.load(log, dir);
+    expect(state.openTransactions()).toEqual([{ producerId: 2, producerEpoch: 0, firstOffset: 2 }]);
+    for (let i = 0; i < 6; i++) log.append(buildBatch({ records: [{ value: 'x' }] }));
+    const again = PartitionProducers.load(log, dir);
+    expect(again.openTransactions()).toEqual([{ producerId: 2, producerEpoch: 0, firstOffset: 2 }]);
+    expect(again.abortedRanges()).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 3, lastStableOffset: 2 }]);
   });
 
   it('reads snapshots written before transactions (no transactions field)', () => {
