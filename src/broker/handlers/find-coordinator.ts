@@ -6,9 +6,10 @@
  * cluster the coordinator is the live leader of the group's `__consumer_offsets` partition
  * (GroupCoordinator.findCoordinator); COORDINATOR_NOT_AVAILABLE while the topic is being created
  * (the first FindCoordinator creates it) or the partition has no live leader; clients retry.
- * key_type 1 (transaction) is COORDINATOR_NOT_AVAILABLE: there is no transaction coordinator (the
- * transaction APIs are not advertised). Any other key type is INVALID_REQUEST. v4 (KIP-699)
- * batches keys: one answer per key, same rules.
+ * key_type 1 (transaction): the transaction coordinator of the transactional id, by the same rules
+ * over `__transaction_state` (TransactionCoordinator.findCoordinator): this broker on one node; in a
+ * cluster the live leader of the id's partition, COORDINATOR_NOT_AVAILABLE until there is one.
+ * Any other key type is INVALID_REQUEST. v4 (KIP-699) batches keys: one answer per key, same rules.
  *
  * v0 must stay served: librdkafka 2.0.2 disables its group coordinator feature unless FindCoordinator
  * v0 is inside the advertised range (reference §5 #2).
@@ -23,15 +24,13 @@ const GROUP = 0;
 const TRANSACTION = 1;
 
 function coordinatorFor(broker: Broker, keyType: number, key: string): { nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null } {
-  if (keyType === GROUP) {
-    const found = broker.groups.findCoordinator(key);
+  if (keyType === GROUP || keyType === TRANSACTION) {
+    const found = keyType === GROUP ? broker.groups.findCoordinator(key) : broker.transactions.findCoordinator(key);
     if (!found) return { nodeId: broker.config.nodeId, host: broker.advertised.host, port: broker.advertised.port, errorCode: ErrorCode.NONE, errorMessage: null };
     if ('node' in found) return { nodeId: found.node.nodeId, host: found.node.host, port: found.node.port, errorCode: ErrorCode.NONE, errorMessage: null };
     return { nodeId: -1, host: '', port: -1, errorCode: found.errorCode, errorMessage: found.message };
   }
-  const errorCode = keyType === TRANSACTION ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
-  const message = keyType === TRANSACTION ? 'transactions are not supported' : `unknown key type ${keyType}`;
-  return { nodeId: -1, host: '', port: -1, errorCode, errorMessage: message };
+  return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown key type ${keyType}` };
 }
 
 export const findCoordinatorHandler = defineHandler({
