@@ -5,6 +5,7 @@
  */
 import type { BrokerConfig, Listener } from '../config.js';
 import { GroupCoordinator } from '../coordinator/coordinator.js';
+import { TransactionCoordinator } from '../coordinator/transactions/coordinator.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { KafkaError } from './errors.js';
@@ -12,6 +13,7 @@ import { FetchWaiters } from './fetch-waiters.js';
 import { loadDynamicConfigs } from './dynamic-configs.js';
 import { LogCleaner, type CleanedLog } from './log-cleaner.js';
 import { PartitionProducers, ProducerIdAllocator } from './producers.js';
+import { writeTxnMarker, type TxnMarker } from './txn-markers.js';
 import { BrokerStats } from './stats.js';
 import { topicNameProblem, TopicRegistry, type Topic } from './topics.js';
 import { join } from 'node:path';
@@ -19,6 +21,9 @@ import type { Logger } from '../util/logger.js';
 import type { ClusterMembership } from './cluster-membership.js';
 
 export type { Logger } from '../util/logger.js';
+
+/** How long markers of one transaction are retried across leader moves before the coordinator hears an error. */
+const TXN_MARKER_TIMEOUT_MS = 30_000;
 
 export class Broker {
   readonly topics: TopicRegistry;
@@ -34,6 +39,8 @@ export class Broker {
   readonly stats = new BrokerStats();
   /** Consumer groups and committed offsets (src/coordinator/). */
   readonly groups: GroupCoordinator;
+  /** Transactions: `__transaction_state`, producer ids per transactional id, markers (src/coordinator/transactions/). */
+  readonly transactions: TransactionCoordinator;
   private readonly producerState = new Map<PartitionLog, PartitionProducers>();
   private retentionTimer: NodeJS.Timeout | undefined;
   /** Compacts logs with cleanup.policy=compact (log-cleaner.ts); runs when log.cleaner.enable. */
@@ -58,9 +65,20 @@ export class Broker {
     this.producerIds = new ProducerIdAllocator(config.dataDir);
     if (!this.producerIds.blockFileRead) this.recoverProducerIds();
     this.groups = new GroupCoordinator(this);
+    // After the groups: finishing a transaction found half-done in the log writes markers, and a
+    // marker in __consumer_offsets settles the group's pending transactional offsets.
+    this.transactions = new TransactionCoordinator(this);
     this.retentionTimer = setInterval(() => this.runRetention(), config.retentionCheckIntervalMs);
     this.retentionTimer.unref();
-    this.cleaner = new LogCleaner(this.topics, log, { backoffMs: config.cleanerBackoffMs, mapBytes: config.cleanerDedupeBufferSize });
+    this.cleaner = new LogCleaner(this.topics, log, {
+      backoffMs: config.cleanerBackoffMs,
+      mapBytes: config.cleanerDedupeBufferSize,
+      // Compaction stays below the last stable offset and drops aborted transactions' records.
+      transactionalBounds: (_topic, _partition, l) => {
+        const producers = this.producersOfLog(l);
+        return { upTo: producers.lastStableOffset(this.readableEnd(l)), aborted: [...producers.abortedRanges()] };
+      },
+    });
     if (config.cleanerEnable) this.cleaner.start();
   }
 
@@ -159,9 +177,18 @@ export class Broker {
    * follower replica: committed records only), the log end on one node. The WebSocket gateway
    * reads up to here.
    */
-  readableEnd(log: PartitionLog): number {
-    if (!this.cluster) return log.logEndOffset;
-    return Math.min(this.cluster.highWatermarkOf(log) ?? 0, log.logEndOffset);
+  readableEnd(log: PartitionLog, readCommitted = false): number {
+    const end = this.cluster ? Math.min(this.cluster.highWatermarkOf(log) ?? 0, log.logEndOffset) : log.logEndOffset;
+    return readCommitted ? this.lastStableOffset(log, end) : end;
+  }
+
+  /**
+   * The last stable offset: below it every transaction is decided (Kafka's
+   * UnifiedLog.lastStableOffset, min of the first open transaction's first offset and the high
+   * watermark). read_committed readers stop here.
+   */
+  lastStableOffset(log: PartitionLog, highWatermark: number): number {
+    return this.producersOfLog(log).lastStableOffset(highWatermark);
   }
 
   /**
@@ -196,12 +223,16 @@ export class Broker {
     }
   }
 
-  /** The partition's idempotent-producer state, rebuilt from its log on first use. */
+  /** The partition's producer state (sequences, transactions), rebuilt from its log on first use. */
   producersOf(topic: Topic, partition: number): PartitionProducers {
-    const log = topic.partitions[partition];
+    return this.producersOfLog(topic.partitions[partition]!);
+  }
+
+  /** producersOf() by the log itself (its directory is the partition's). */
+  producersOfLog(log: PartitionLog): PartitionProducers {
     let state = this.producerState.get(log);
     if (!state) {
-      state = PartitionProducers.load(log, this.partitionDir(topic, partition));
+      state = PartitionProducers.load(log, log.dir);
       this.producerState.set(log, state);
     }
     return state;
@@ -220,6 +251,17 @@ export class Broker {
     }
     this.producerIds.recover(maxId);
     if (partitions > 0) this.log.warn(`producer-id-block missing or unreadable: new producer ids start above ${maxId}, the highest in ${partitions} partition log(s)`);
+  }
+
+  /**
+   * Writes a transaction marker to each partition (the transaction coordinator's last step before
+   * CompleteCommit/CompleteAbort): itself where it leads, in a cluster through the other leaders
+   * (WriteTxnMarkers), retried across leader moves for up to TXN_MARKER_TIMEOUT_MS.
+   */
+  writeTxnMarkers(marker: TxnMarker, partitions: { topic: string; partition: number }[]): Promise<{ topic: string; partition: number; errorCode: number }[]> {
+    const local = (t: { topic: string; partition: number }) => writeTxnMarker(this, t.topic, t.partition, marker);
+    if (this.cluster) return this.cluster.sendTxnMarkers(marker, partitions, TXN_MARKER_TIMEOUT_MS, local);
+    return Promise.all(partitions.map(async (t) => ({ ...t, errorCode: await local(t) })));
   }
 
   /** Called after every append (and role change) so parked fetches, followers' included, re-check. */
@@ -257,7 +299,11 @@ export class Broker {
   private runRetention(): void {
     try {
       const deleted = this.topics.applyRetention();
-      if (deleted > 0) this.log.info(`retention deleted ${deleted} segment(s)`);
+      if (deleted > 0) {
+        this.log.info(`retention deleted ${deleted} segment(s)`);
+        // Aborted transactions wholly below the new log start leave the index with their segments.
+        for (const [log, state] of this.producerState) state.pruneBelow(log.logStartOffset);
+      }
     } catch (e) {
       this.log.error(`retention failed: ${(e as Error).message}`);
     }
@@ -271,6 +317,7 @@ export class Broker {
     clearInterval(this.retentionTimer);
     const cleaning = this.cleaner.stop(); // the log closes below cancel a pass in flight
     this.groups.close();
+    this.transactions.close();
     this.waiters.notifyAll();
     this.followerWaiters.notifyAll();
     await this.topics.flushAll();

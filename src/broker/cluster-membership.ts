@@ -7,6 +7,7 @@
  * Methods that refuse throw KafkaError with Kafka's code.
  */
 import type { TopicOverrides } from '../config.js';
+import type { TxnMarker } from './txn-markers.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { Topic } from './topics.js';
 
@@ -108,5 +109,16 @@ export interface ClusterMembership {
     partitions: { topic: string; partition: number }[] | null,
     timeoutMs: number,
   ): Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]>;
+  /**
+   * Transaction markers (the transaction coordinator's WriteTxnMarkers): each partition through its
+   * current leader, `local` for those this broker leads, retried across leader moves until
+   * `timeoutMs`. Resolves per partition with NONE or the final error code.
+   */
+  sendTxnMarkers(
+    marker: TxnMarker,
+    partitions: { topic: string; partition: number }[],
+    timeoutMs: number,
+    local: (t: { topic: string; partition: number }) => Promise<number>,
+  ): Promise<{ topic: string; partition: number; errorCode: number }[]>;
   close(): Promise<void>;
 }

@@ -18,6 +18,9 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { peekBatch } from '../protocol/record-batch.js';
 import { lastSequenceOf } from '../broker/producers.js';
+import { parseMarkerKey, type TxnMarker } from '../broker/txn-markers.js';
+import { TxnMarkerSender } from './txn-marker-sender.js';
+import { decodeBatches } from '../native/records.js';
 import { Controller } from './controller.js';
 import { assignReplicas, initialPartitionState, PlacementError } from './placement.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
@@ -30,6 +33,7 @@ export class ClusterNode implements ClusterMembership {
   readonly replicas: ReplicaManager;
   readonly controller: Controller;
   private readonly fetchers: ReplicaFetchers;
+  private readonly markers: TxnMarkerSender;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
 
@@ -51,6 +55,14 @@ export class ClusterNode implements ClusterMembership {
     this.replicas = new ReplicaManager(host, store, broker.config.cluster);
     this.fetchers = new ReplicaFetchers(this.replicas, store, broker.config.cluster, broker.log);
     this.replicas.fetchers = this.fetchers;
+    this.markers = new TxnMarkerSender(
+      {
+        nodeId: broker.config.nodeId,
+        partitionView: (topic, p) => (this.store.topics().has(topic) ? this.partitionView(topic, p) : undefined),
+        liveBrokers: () => this.liveBrokers(),
+      },
+      broker.log,
+    );
     this.controller = new Controller(store, broker.log, {
       uncleanLeaderElection: String(broker.config.topicDefaults['unclean.leader.election.enable']) === 'true',
       autoLeaderRebalance: broker.config.cluster.autoLeaderRebalance,
@@ -116,6 +128,7 @@ export class ClusterNode implements ClusterMembership {
     this.closed = true;
     this.unsubscribe?.();
     this.fetchers.close();
+    this.markers.close();
     this.replicas.close();
     await this.controller.stop();
     await this.store.close();
@@ -418,6 +431,15 @@ export class ClusterNode implements ClusterMembership {
     return { leader, leaderEpoch: state?.leaderEpoch ?? -1, replicas, isr: state?.isr ?? [], offline: replicas.filter((id) => !live.has(id)) };
   }
 
+  sendTxnMarkers(
+    marker: TxnMarker,
+    partitions: { topic: string; partition: number }[],
+    timeoutMs: number,
+    local: (t: { topic: string; partition: number }) => Promise<number>,
+  ): Promise<{ topic: string; partition: number; errorCode: number }[]> {
+    return this.markers.send(marker, partitions, timeoutMs, local);
+  }
+
   /** ElectLeaders: only the controller elects (Kafka's admin client sends it there). */
   async electLeaders(type: 0 | 1, partitions: { topic: string; partition: number }[] | null, timeoutMs: number): Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]> {
     if (!this.controller.active) throw new KafkaError(ErrorCode.NOT_CONTROLLER, `broker ${this.broker.config.nodeId} is not the controller (the controller is ${this.controllerId()})`);
@@ -431,17 +453,30 @@ const DEBUGGING_REPLICA_ID = -2;
 /** Producer ids per etcd block (Kafka's PRODUCER_ID_BLOCK_SIZE). */
 const PRODUCER_ID_BLOCK = 1000;
 
-/** Idempotent-producer state follows what a follower appends, so a new leader deduplicates retries. */
+/**
+ * Producer state follows what a follower appends, so a new leader deduplicates retries and knows
+ * the open transactions (LSO) and the aborted ones (read_committed fetches): data batches as on
+ * the leader, and each transaction marker (control batch) closes its producer's transaction.
+ */
 function recordProducers(broker: Broker, topic: Topic, partition: number, records: Buffer): void {
   const producers = broker.producersIfLoaded(topic, partition);
   if (!producers) return; // loaded from the log on first use, which then includes these batches
   for (let pos = 0; pos < records.length; ) {
     const b = peekBatch(records, pos);
     if (!b) break;
-    if (b.producerId >= 0 && b.baseSequence >= 0 && !b.isControl) {
-      const baseOffset = Number(records.readBigInt64BE(pos));
+    const baseOffset = Number(records.readBigInt64BE(pos));
+    if (b.isControl) {
+      if (b.producerId >= 0) {
+        const [batch] = decodeBatches(records.subarray(pos, pos + b.size)).batches;
+        const marker = batch?.records[0]?.key ? parseMarkerKey(batch.records[0].key) : undefined;
+        if (marker) {
+          const lso = producers.lastStableOffset(Number.MAX_SAFE_INTEGER);
+          producers.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, commit: marker.commit, offset: baseOffset }, lso);
+        }
+      }
+    } else if (b.producerId >= 0 && b.baseSequence >= 0) {
       producers.record(
-        { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, lastSequence: lastSequenceOf(b.baseSequence, b.lastOffsetDelta) },
+        { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, lastSequence: lastSequenceOf(b.baseSequence, b.lastOffsetDelta), isTransactional: b.isTransactional },
         baseOffset,
         baseOffset + b.lastOffsetDelta,
         -1,
