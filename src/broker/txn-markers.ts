@@ -107,6 +107,9 @@ export function parseMarkerKey(key: Buffer): { commit: boolean } | undefined {
  * scheduleHandleTxnCompletion runs from the append's completion. A failure after the append leaves
  * the marker in the log: the coordinator retries, and the second marker finds no open transaction
  * (a no-op for producer state) and applies the group's offsets then.
+ *
+ * The append happens synchronously, before the first await: markers started one after another
+ * land in that order (the WriteTxnMarkers handler relies on it).
  */
 export async function writeTxnMarker(broker: Broker, topicName: string, partition: number, m: TxnMarker): Promise<number> {
   try {
@@ -129,11 +132,7 @@ export async function writeTxnMarker(broker: Broker, topicName: string, partitio
       if (code !== ErrorCode.NONE) return code;
     }
     if (r.flushed) await r.flushed;
-    if (topicName === GROUP_OFFSETS_TOPIC) {
-      // Typed optional until the group coordinator's onTxnMarker lands (piece G).
-      const groups = broker.groups as { onTxnMarker?: (partition: number, m: { producerId: number; commit: boolean }) => void };
-      groups.onTxnMarker?.(partition, { producerId: m.producerId, commit: m.commit });
-    }
+    if (topicName === GROUP_OFFSETS_TOPIC) broker.groups.onTxnMarker(partition, { producerId: m.producerId, commit: m.commit });
     return ErrorCode.NONE;
   } catch (e) {
     return toErrorCode(e, broker.log).errorCode;
