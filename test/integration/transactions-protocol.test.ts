@@ -4,6 +4,8 @@
  * NONE, the broker aborting a transaction past its timeout, and the state surviving a restart.
  * What the markers contain and how partitions read them is tested with the partition side.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { addOffsetsToTxnApi } from '../../src/protocol/schemas/add-offsets-to-txn.js';
@@ -82,7 +84,9 @@ describe('advertised versions and the coordinator', () => {
     expect(range(66)).toEqual([0, 1]);
   });
 
-  it('answers FindCoordinator key type 1 with this broker', async () => {
+  it('answers FindCoordinator key type 1 with this broker, creating __transaction_state then', async () => {
+    // Like Kafka, a broker whose clients never use transactions never creates the topic.
+    expect(existsSync(join(tb.dataDir, '__transaction_state-0'))).toBe(false);
     const v1 = await c.request(findCoordinatorApi, 1, { key: 'some-txn', keyType: 1 });
     expect([v1.errorCode, v1.nodeId, v1.port]).toEqual([ErrorCode.NONE, tb.broker.config.nodeId, tb.broker.port]);
     const v4 = await c.request(findCoordinatorApi, 4, { keyType: 1, coordinatorKeys: ['a', 'b'] });
@@ -90,6 +94,7 @@ describe('advertised versions and the coordinator', () => {
       ['a', 0, tb.broker.port],
       ['b', 0, tb.broker.port],
     ]);
+    expect(existsSync(join(tb.dataDir, '__transaction_state-2'))).toBe(true);
   });
 });
 
@@ -254,5 +259,43 @@ describe('timeouts and restarts', () => {
       d = await describeTxn('t-restart');
     }
     expect([d.transactionState, d.producerEpoch]).toEqual(['CompleteAbort', p.producerEpoch + 1]);
+  });
+});
+
+describe('transactional.id.expiration.ms', () => {
+  let short: TestBroker;
+  let sc: RawClient;
+
+  beforeAll(async () => {
+    short = await startTestBroker({
+      properties: { 'transactional.id.expiration.ms': 1000, 'transaction.remove.expired.transaction.cleanup.interval.ms': 200, 'transaction.state.log.num.partitions': 1 },
+    });
+    sc = await RawClient.connect(short.broker.port);
+  });
+
+  afterAll(async () => {
+    sc?.close();
+    await short?.close();
+  });
+
+  it('forgets an idle transactional id, for good (a tombstone), and gives it a new producer id afterwards', async () => {
+    const describeShort = async (id: string) => (await sc.request(describeTransactionsApi, 0, { transactionalIds: [id] })).transactionStates[0]!;
+    const first = await sc.request(initProducerIdApi, 1, { transactionalId: 'idle', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    await sc.request(initProducerIdApi, 1, { transactionalId: 'idle', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    expect((await describeShort('idle')).producerEpoch).toBe(1);
+    let d = await describeShort('idle');
+    for (let i = 0; i < 50 && d.errorCode === ErrorCode.NONE; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      d = await describeShort('idle');
+    }
+    expect(d.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+    sc.close();
+    await short.restart();
+    sc = await RawClient.connect(short.broker.port);
+    expect((await describeShort('idle')).errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+    const again = await sc.request(initProducerIdApi, 1, { transactionalId: 'idle', transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    expect(again.errorCode).toBe(ErrorCode.NONE);
+    expect(again.producerEpoch).toBe(0);
+    expect(again.producerId).not.toBe(first.producerId);
   });
 });

@@ -20,8 +20,9 @@
  *   forgotten, checked every transaction.remove.expired.transaction.cleanup.interval.ms.
  * - Loading replays `__transaction_state` (latest record per id, tombstones delete): a
  *   PrepareCommit/PrepareAbort found is finished (markers, then CompleteX); an Ongoing one keeps its
- *   stored start time, so its timeout still runs. A single node loads every partition when it is
- *   built; a cluster member loads the partitions it leads as leadership arrives (like the group
+ *   stored start time, so its timeout still runs. A single node creates the topic at the first
+ *   transactional request (as Kafka does) or loads every partition at start when it exists; a
+ *   cluster member loads the partitions it leads as leadership arrives (like the group
  *   coordinator) and answers NOT_COORDINATOR for the others. The coordinator epoch written into
  *   markers is the partition's leader epoch (0 on one node).
  *
@@ -124,7 +125,8 @@ const COMPLETE_RETRY_MS = 1000;
 
 export class TransactionCoordinator {
   private readonly txns = new Map<string, TxnMetadata>();
-  private readonly store: OffsetStore;
+  /** Undefined on one node until transactions are first used (see openStore). */
+  private storeIfOpen: OffsetStore | undefined;
   /** Ids whose first InitProducerId is allocating a producer id (a second one meanwhile: CONCURRENT_TRANSACTIONS). */
   private readonly creating = new Set<string>();
   /** The partitions whose ids are in `txns`, with the coordinator epoch (leader epoch) they were loaded at. */
@@ -137,15 +139,7 @@ export class TransactionCoordinator {
 
   constructor(private readonly host: TransactionCoordinatorHost) {
     const cfg = host.config.transactions;
-    this.store = new OffsetStore(host, host.log, {
-      name: TRANSACTION_STATE_TOPIC,
-      numPartitions: cfg.stateLogNumPartitions,
-      numPartitionsSetting: 'transaction.state.log.num.partitions',
-      configs: { 'cleanup.policy': 'compact', 'segment.bytes': cfg.stateLogSegmentBytes },
-    });
-    if (!host.config.cluster.enabled) {
-      for (let p = 0; p < this.store.partitions; p++) this.load(p, 0);
-    }
+    if (host.config.cluster.enabled || host.topics.get(TRANSACTION_STATE_TOPIC)) this.openStore();
     const every = (ms: number, f: () => void) => {
       const t = setInterval(f, ms);
       t.unref();
@@ -153,6 +147,28 @@ export class TransactionCoordinator {
     };
     every(cfg.abortTimedOutIntervalMs, () => this.abortTimedOut());
     every(cfg.removeExpiredIntervalMs, () => this.removeExpired());
+  }
+
+  /**
+   * The store, opened on first use: like Kafka, a broker whose clients never use transactions
+   * never creates `__transaction_state` (50 partitions by default). One node: created and loaded
+   * here (at start when it exists already). In a cluster the store never creates the topic
+   * (findCoordinator does, through etcd) and partitions load as leadership arrives.
+   */
+  private openStore(): OffsetStore {
+    if (this.storeIfOpen) return this.storeIfOpen;
+    const cfg = this.host.config.transactions;
+    const store = new OffsetStore(this.host, this.host.log, {
+      name: TRANSACTION_STATE_TOPIC,
+      numPartitions: cfg.stateLogNumPartitions,
+      numPartitionsSetting: 'transaction.state.log.num.partitions',
+      configs: { 'cleanup.policy': 'compact', 'segment.bytes': cfg.stateLogSegmentBytes },
+    });
+    this.storeIfOpen = store;
+    if (!this.host.config.cluster.enabled) {
+      for (let p = 0; p < store.partitions; p++) this.load(p, 0);
+    }
+    return store;
   }
 
   close(): void {
@@ -164,7 +180,7 @@ export class TransactionCoordinator {
   // ------------------------------------------------------------------------------- ownership
 
   partitionFor(transactionalId: string): number {
-    return txnPartitionFor(transactionalId, this.store.partitions);
+    return txnPartitionFor(transactionalId, this.storeIfOpen?.partitions ?? this.host.config.transactions.stateLogNumPartitions);
   }
 
   /**
@@ -173,8 +189,11 @@ export class TransactionCoordinator {
    */
   findCoordinator(transactionalId: string): CoordinatorNode | undefined {
     const cluster = this.cluster;
-    if (!cluster) return undefined;
-    if (!this.store.exists) {
+    if (!cluster) {
+      this.openStore();
+      return undefined;
+    }
+    if (!this.openStore().exists) {
       this.createTopic(cluster);
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `${TRANSACTION_STATE_TOPIC} is being created` };
     }
@@ -213,8 +232,9 @@ export class TransactionCoordinator {
         if (leader) this.loadLed(cluster, p);
         else this.unload(p);
       });
-      if (this.store.exists) {
-        for (let p = 0; p < this.store.partitions; p++) {
+      const store = this.openStore();
+      if (store.exists) {
+        for (let p = 0; p < store.partitions; p++) {
           if (cluster.isLeader(TRANSACTION_STATE_TOPIC, p)) this.loadLed(cluster, p);
           else this.unload(p);
         }
@@ -240,9 +260,13 @@ export class TransactionCoordinator {
     for (const id of [...this.txns.keys()]) if (this.partitionFor(id) === p) this.txns.delete(id);
   }
 
-  /** NONE when this broker coordinates the id now; otherwise NOT_COORDINATOR (clients look again). */
+  /**
+   * NONE when this broker coordinates the id now; otherwise NOT_COORDINATOR (clients look again).
+   * A single node coordinates every id (with none known before the store is open).
+   */
   private owner(transactionalId: string): number {
     void this.cluster; // subscribes on first use in a cluster
+    if (!this.storeIfOpen && !this.host.config.cluster.enabled) return ErrorCode.NONE;
     return this.served.has(this.partitionFor(transactionalId)) ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR;
   }
 
@@ -256,7 +280,7 @@ export class TransactionCoordinator {
   private load(p: number, coordinatorEpoch: number): void {
     const found = new Map<string, TxnMetadata | null>();
     let bad = 0;
-    this.store.replayPartition(p, (_p, key, value) => {
+    this.openStore().replayPartition(p, (_p, key, value) => {
       try {
         const id = decodeTxnKey(key);
         found.set(id, value === null ? null : fromLogValue(id, decodeTxnValue(value)));
@@ -285,7 +309,7 @@ export class TransactionCoordinator {
   private async persist(md: TxnMetadata): Promise<number> {
     try {
       const value = md.state === TxnState.Dead ? null : encodeTxnValue(toLogValue(md));
-      await this.store.append(this.partitionFor(md.transactionalId), [{ key: encodeTxnKey(md.transactionalId), value }], md.lastUpdateMs);
+      await this.openStore().append(this.partitionFor(md.transactionalId), [{ key: encodeTxnKey(md.transactionalId), value }], md.lastUpdateMs);
       return ErrorCode.NONE;
     } catch (e) {
       const { errorCode } = toErrorCode(e, this.host.log);
@@ -400,6 +424,11 @@ export class TransactionCoordinator {
       errorCode === ErrorCode.NONE && md ? { errorCode, producerId: md.producerId, producerEpoch: md.producerEpoch } : { errorCode: fencedCode(errorCode, version, FENCED_SINCE.initProducerId), producerId: NO_ID, producerEpoch: NO_ID };
     if (transactionalId === '') return answer(ErrorCode.INVALID_REQUEST);
     if (!validTimeout(timeoutMs, this.host.config.transactions.maxTimeoutMs)) return answer(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    try {
+      this.openStore();
+    } catch (e) {
+      return answer(toErrorCode(e, this.host.log).errorCode);
+    }
     const own = this.owner(transactionalId);
     if (own !== ErrorCode.NONE) return answer(own);
     let md = this.txns.get(transactionalId);
