@@ -129,6 +129,8 @@ export class PartitionProducers {
    * forward; so the first entry is the oldest and the LSO costs O(1). openTxn() keeps that true.
    */
   private readonly openTxns = new Map<number, number>();
+  /** The log start as last heard (load, pruneBelow): bounds the first unstable offset from below. */
+  private logStartOffset = 0;
   /** The largest first offset ever opened: a transaction opening at or above it keeps openTxns sorted. */
   private highestOpened = -1;
   /** Aborted transactions, marker (lastOffset) order. */
@@ -250,7 +252,7 @@ export class PartitionProducers {
     if (firstOffset === undefined) return undefined;
     this.openTxns.delete(m.producerId);
     if (m.commit) return undefined;
-    const oldestOther = this.firstUnstableOffset();
+    const oldestOther = this.oldestOpenTxn();
     const t: AbortedTxn = { producerId: m.producerId, firstOffset, lastOffset: m.offset, lastStableOffset: oldestOther ?? m.offset + 1 };
     this.aborted.push(t);
     return t;
@@ -260,8 +262,17 @@ export class PartitionProducers {
     return this.openTxns.has(producerId);
   }
 
-  /** The smallest first offset of the open transactions, undefined when none is open. */
+  /**
+   * The smallest first offset of the open transactions, never below the log start (Kafka's
+   * maybeIncrementFirstUnstableOffset: DeleteRecords or retention may pass an open transaction's
+   * first offset); undefined when none is open.
+   */
   firstUnstableOffset(): number | undefined {
+    const first = this.oldestOpenTxn();
+    return first === undefined ? undefined : Math.max(first, this.logStartOffset);
+  }
+
+  private oldestOpenTxn(): number | undefined {
     for (const first of this.openTxns.values()) return first;
     return undefined;
   }
@@ -305,8 +316,12 @@ export class PartitionProducers {
     return [...this.openTxns].map(([producerId, firstOffset]) => ({ producerId, producerEpoch: this.producers.get(producerId)?.epoch ?? -1, firstOffset }));
   }
 
-  /** Retention or DeleteRecords moved the log start: aborted transactions whose marker went with it are forgotten, their index files deleted. */
+  /**
+   * Retention or DeleteRecords moved the log start: aborted transactions whose marker went with it
+   * are forgotten, their index files deleted, and the first unstable offset is at least the new start.
+   */
   pruneBelow(logStartOffset: number): void {
+    this.logStartOffset = Math.max(this.logStartOffset, logStartOffset);
     if (this.aborted.length > 0 && this.aborted[0]!.lastOffset < logStartOffset) this.aborted = this.aborted.filter((t) => t.lastOffset >= logStartOffset);
     this.index?.pruneBelow(logStartOffset);
   }
@@ -348,6 +363,7 @@ export class PartitionProducers {
     const state = new PartitionProducers(dir);
     const index = state.index!;
     const start = log.logStartOffset;
+    state.logStartOffset = start;
     const end = log.logEndOffset;
     const fromFiles = index.readAll();
     let from = start;

@@ -170,6 +170,21 @@ describe('PartitionProducers transactions', () => {
     expect(state.lastStableOffset(log.end)).toBe(log.end);
   });
 
+  it('keeps the first unstable offset at or above the log start (DeleteRecords into an open transaction)', () => {
+    const state = new PartitionProducers();
+    const log = { end: 0 };
+    append(state, txn(1, 0, 0, 4), log); // 0-3
+    append(state, txn(2, 0, 0, 1), log); // 4
+    state.pruneBelow(2);
+    expect(state.firstUnstableOffset()).toBe(2);
+    expect(state.lastStableOffset(log.end)).toBe(2);
+    state.pruneBelow(1); // the log start never moves back
+    expect(state.firstUnstableOffset()).toBe(2);
+    // The index entry keeps the transaction's own first offset and Kafka's LSO (the other's first offset).
+    expect(state.completeTxn(marker(1, 0, false, log.end++))).toEqual({ producerId: 1, firstOffset: 0, lastOffset: 5, lastStableOffset: 4 });
+    expect(state.firstUnstableOffset()).toBe(4);
+  });
+
   it('records an aborted transaction only when an ABORT closes one, with Kafka\'s LSO at abort', () => {
     const state = new PartitionProducers();
     expect(state.completeTxn(marker(5, 0, false, 0))).toBeUndefined(); // nothing open: a valid no-op
