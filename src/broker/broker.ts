@@ -161,6 +161,8 @@ export class Broker {
 
   /** The log was truncated (a follower matching its leader): producer state is rebuilt on next use. */
   forgetProducers(log: PartitionLog): void {
+    // A snapshot or .txnindex entries past the new end would be taken as true on the next load.
+    PartitionProducers.truncated(log, log.dir);
     this.producerState.delete(log);
   }
 

@@ -469,14 +469,13 @@ function recordProducers(broker: Broker, topic: Topic, partition: number, record
       if (b.producerId >= 0) {
         const [batch] = decodeBatches(records.subarray(pos, pos + b.size)).batches;
         const marker = batch?.records[0]?.key ? parseMarkerKey(batch.records[0].key) : undefined;
-        if (marker) {
-          const lso = producers.lastStableOffset(Number.MAX_SAFE_INTEGER);
-          producers.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, commit: marker.commit, offset: baseOffset }, lso);
-        }
+        if (marker) producers.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, commit: marker.commit, offset: baseOffset });
       }
-    } else if (b.producerId >= 0 && b.baseSequence >= 0) {
+    } else if (b.producerId >= 0 && (b.baseSequence >= 0 || b.isTransactional)) {
+      // A transactional batch without a sequence is a coordinator's (transactional offset commits).
+      const lastSequence = b.baseSequence >= 0 ? lastSequenceOf(b.baseSequence, b.lastOffsetDelta) : -1;
       producers.record(
-        { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, lastSequence: lastSequenceOf(b.baseSequence, b.lastOffsetDelta), isTransactional: b.isTransactional },
+        { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, lastSequence, isTransactional: b.isTransactional },
         baseOffset,
         baseOffset + b.lastOffsetDelta,
         -1,

@@ -32,6 +32,7 @@ import { KafkaError } from '../broker/errors.js';
 import type { TopicRegistry } from '../broker/topics.js';
 import type { ClusterMembership } from '../broker/cluster-membership.js';
 import type { PartitionLog } from '../storage/partition-log.js';
+import type { PartitionProducers } from '../broker/producers.js';
 import type { Logger } from '../util/logger.js';
 
 /**
@@ -45,6 +46,11 @@ export interface OffsetStoreHost {
   readonly topics: Pick<TopicRegistry, 'get' | 'create' | 'partition'>;
   readonly cluster?: ClusterMembership | undefined;
   appended(log: PartitionLog): void;
+  /**
+   * The partition's producer state: a transactional write opens its producer's transaction there
+   * (the LSO of the topic, and what a reload rebuilds from the log). Absent in unit tests.
+   */
+  producersOfLog?(log: PartitionLog): PartitionProducers;
 }
 
 /** Kafka's offsets.commit.timeout.ms default: how long a write waits for the in-sync replicas. */
@@ -189,6 +195,10 @@ export class OffsetStore {
     if (chunk.length > 0) flush();
     // A transactional batch carries a producer id without a sequence: an internal append.
     const r = log.append(batches.length === 1 ? batches[0]! : Buffer.concat(batches), { leaderEpoch, internal: txn !== undefined });
+    if (txn) {
+      const identity = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: -1, lastSequence: -1, isTransactional: true };
+      this.broker.producersOfLog?.(log).record(identity, r.baseOffset, r.lastOffset, -1);
+    }
     this.broker.appended(log);
     const at = { baseOffset: r.baseOffset, lastOffset: r.lastOffset };
     if (!cluster) return { ...at, durable: r.flushed ?? Promise.resolve() };

@@ -42,6 +42,8 @@ export const deleteRecordsHandler = defineHandler({
           }
           if (offset > BigInt(log.logStartOffset)) {
             log.deleteRecordsBefore(Number(offset));
+            // Aborted transactions wholly below the new start leave the .txnindex.
+            broker.producersOfLog(log).pruneBelow(log.logStartOffset);
             broker.waiters.notify(log);
           }
           partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: BigInt(log.logStartOffset), errorCode: ErrorCode.NONE });
