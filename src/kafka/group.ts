@@ -180,7 +180,9 @@ export class GroupMembership {
     const out: { topic: string; partition: number; offset: number }[] = [];
     for (const [topic, partitions] of byTopic) {
       const missing = partitions.filter((p) => !committed.has(`${topic}\0${p}`));
-      const reset = missing.length ? await partitionOffsets(this.client, topic, missing, this.opts.autoOffsetReset === 'earliest' ? EARLIEST : LATEST) : new Map<number, number>();
+      // Latest of a read_committed consumer is the last stable offset, as Kafka's reset does.
+      const isolation = this.consumer.isolationLevel === 'read_committed' ? 1 : 0;
+      const reset = missing.length ? await partitionOffsets(this.client, topic, missing, this.opts.autoOffsetReset === 'earliest' ? EARLIEST : LATEST, isolation) : new Map<number, number>();
       for (const p of partitions) out.push({ topic, partition: p, offset: committed.get(`${topic}\0${p}`) ?? reset.get(p)! });
     }
     return out;
