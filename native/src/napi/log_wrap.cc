@@ -202,7 +202,7 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
     auto buf = info[0].As<Napi::Uint8Array>();
     const int32_t epoch = int32_t(Int(info, 1));
     const int64_t now = Int(info, 2);
-    const bool internal = info[3].As<Napi::Boolean>().Value();
+    const bool internal = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
     auto r = Guard(info.Env(), [&] { return log_->Append(buf.Data(), buf.ByteLength(), epoch, now, internal); });
     return AppendResults(info.Env(), r);
   }
@@ -376,9 +376,12 @@ class LogWrap : public Napi::ObjectWrap<LogWrap> {
       o.force = info[2].As<Napi::Boolean>().Value();
       o.map_bytes = size_t(Int(info, 3));
       o.crash_at = int(Int(info, 4));
-      const auto aborted = info[5].As<Napi::Float64Array>();
-      for (size_t i = 0; i + 2 < aborted.ElementLength(); i += 3) {
-        o.aborted.push_back(storage::AbortedTxn{ToInt64(aborted[i]), ToInt64(aborted[i + 1]), ToInt64(aborted[i + 2])});
+      if (info[5].IsTypedArray()) {
+        const auto aborted = info[5].As<Napi::Float64Array>();
+        for (size_t i = 0; i + 2 < aborted.ElementLength(); i += 3) {
+          o.aborted.push_back(
+              storage::AbortedTxn{ToInt64(aborted[i]), ToInt64(aborted[i + 1]), ToInt64(aborted[i + 2])});
+        }
       }
       storage::CleanStats stats;
       auto plan = log_->PrepareClean(o, &stats);
