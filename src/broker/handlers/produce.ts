@@ -9,17 +9,28 @@
  * pipelined produces to one partition append in order):
  * 1. the request carries exactly one RecordBatch v2 (Kafka's rule since v3), else INVALID_RECORD;
  *    zstd below v7 is UNSUPPORTED_COMPRESSION_TYPE;
- * 2. idempotent batches (producerId >= 0) are checked against the partition's producer state: a
- *    retry of one of the last five batches returns its original offsets without appending;
- * 3. a topic whose compression.type names a codec gets the batch rebuilt with that codec;
- * 4. the storage core validates (size, CRC, counts, max.message.bytes), assigns offsets in place
+ * 2. a control batch is INVALID_RECORD: only the broker writes transaction markers (Kafka's
+ *    LogValidator, before any producer-state check);
+ * 3. idempotent batches (producerId >= 0) are checked against the partition's producer state: a
+ *    retry of one of the last five batches returns its original offsets without appending; an older
+ *    epoch is INVALID_PRODUCER_EPOCH; a non-transactional batch from a producer with a transaction
+ *    open on this partition is INVALID_TXN_STATE;
+ * 4. a transactional batch that does not continue the producer's open transaction here must belong
+ *    to a partition the transaction coordinator has in that producer's Ongoing transaction (KIP-890
+ *    part 1, Kafka's "Record was not part of an ongoing transaction"), else INVALID_TXN_STATE. A
+ *    request without a transactional id cannot be verified, so such a batch only continues an open
+ *    transaction (Kafka skips the coordinator for a null id and its log then refuses the batch);
+ * 5. a topic whose compression.type names a codec gets the batch rebuilt with that codec, every
+ *    other header field kept (producer id, epoch, sequence, the transactional bit);
+ * 6. the storage core validates (size, CRC, counts, max.message.bytes), assigns offsets in place
  *    and appends; its typed errors become this partition's error code.
  *
  * acks: 0 sends no response (a failure closes the connection instead, as Kafka does, so the
  * client notices), 1 answers once appended, -1 once appended and, where the flush policy asks for
  * an fsync (flush.messages=1), durable. Any other value is INVALID_REQUIRED_ACKS.
- * Not implemented: transactions (transactional batches are stored as plain batches; the
- * transaction APIs are not advertised, so clients do not send them).
+ * A transactional batch opens (or continues) its producer's transaction on the partition
+ * (producers.ts): the last stable offset stops below it until the coordinator's marker lands
+ * (write-txn-markers.ts, txn-markers.ts).
  *
  * Nothing here keeps a reference to the request's bytes once handle() returns (the append has
  * written them; the acks=-1 wait holds only the answers): the connection reuses the memory of
@@ -76,11 +87,12 @@ function checkSequence(producers: PartitionProducers, identity: BatchIdentity, r
 }
 
 /**
- * Appends one RecordBatch to one partition with every check of the produce path (above, 1-4);
+ * Appends one RecordBatch to one partition with every check of the produce path (above, 1-6);
  * failures come back as the partition's error code, never thrown. `version` is the Produce version
- * the batch arrived with (zstd needs 7+). Also the append of the WebSocket gateway's `pub`.
+ * the batch arrived with (zstd needs 7+); `transactionalId` the request's (v3+, null otherwise).
+ * Also the append of the WebSocket gateway's `pub` (never transactional).
  */
-export function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean, timeoutMs = 30_000): PartitionResult {
+export function appendPartition(broker: Broker, topic: Topic, index: number, records: Buffer | null, version: number, wantDurable: boolean, timeoutMs = 30_000, transactionalId: string | null = null): PartitionResult {
   const log = topic.partitions[index];
   if (!log) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const topicConfig = broker.topics.effectiveConfig(topic);
@@ -116,16 +128,28 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
       throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs Produce v7 or later');
     }
 
+    if (batch.isControl) throw new KafkaError(ErrorCode.INVALID_RECORD, 'control batches are written by the broker only (transaction markers)');
+
     let producers: PartitionProducers | undefined;
     let identity: BatchIdentity | undefined;
     if (batch.producerId >= 0) {
       if (batch.baseSequence < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'idempotent batch without a base sequence');
       producers = broker.producersOf(topic, index);
-      identity = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence, lastSequence: lastSequenceOf(batch.baseSequence, batch.lastOffsetDelta) };
+      identity = {
+        producerId: batch.producerId,
+        producerEpoch: batch.producerEpoch,
+        baseSequence: batch.baseSequence,
+        lastSequence: lastSequenceOf(batch.baseSequence, batch.lastOffsetDelta),
+        isTransactional: batch.isTransactional,
+      };
       const dup = checkSequence(producers, identity, records);
       if (dup) {
         return { index, errorCode: ErrorCode.NONE, baseOffset: BigInt(dup.baseOffset), logAppendTimeMs: BigInt(dup.logAppendTime), logStartOffset: BigInt(log.logStartOffset), errorMessage: null };
       }
+      // After the epoch check (a fenced producer hears INVALID_PRODUCER_EPOCH, as from Kafka).
+      if (batch.isTransactional && !producers.hasOpenTxn(batch.producerId)) verifyTransactional(broker, transactionalId, batch.producerId, batch.producerEpoch, topic.name, index);
+    } else if (batch.isTransactional) {
+      throw new KafkaError(ErrorCode.INVALID_RECORD, 'transactional batch without a producer id');
     }
 
     const wanted = codecByName(topicConfig['compression.type'] as string);
@@ -166,6 +190,18 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
 }
 
 /**
+ * A transactional batch that would open a transaction on this partition: the coordinator must have
+ * the partition in the producer's Ongoing transaction (AddPartitionsToTxn came first). Without a
+ * transactional id in the request there is nothing to verify against, so it is refused too.
+ */
+function verifyTransactional(broker: Broker, transactionalId: string | null, producerId: number, producerEpoch: number, topicName: string, partition: number): void {
+  const code = transactionalId === null ? ErrorCode.INVALID_TXN_STATE : broker.transactions.verifyPartition(transactionalId, producerId, producerEpoch, topicName, partition);
+  if (code !== ErrorCode.NONE) {
+    throw new KafkaError(code, `producer ${producerId} epoch ${producerEpoch} has no ongoing transaction with ${topicName}-${partition}${transactionalId === null ? ' (no transactional id in the request)' : ''}`);
+  }
+}
+
+/**
  * The topic's compression.<codec>.level for a batch the broker compresses (Kafka 3.8, KIP-390).
  * Kafka accepts lz4 levels up to 17 (lz4-java's range); liblz4 stops at 12, so 13-17 compress as 12 here.
  */
@@ -201,7 +237,7 @@ export const produceHandler = defineHandler({
       const partitionResponses = t.partitionData.map((p) => {
         if (requestError !== ErrorCode.NONE) return failed(p.index, requestError);
         if (!topic) return failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        return appendPartition(broker, topic, p.index, p.records, version, acks === -1, req.timeoutMs);
+        return appendPartition(broker, topic, p.index, p.records, version, acks === -1, req.timeoutMs, req.transactionalId);
       });
       if (broker.stats.enabled) countErrors(broker, partitionResponses);
       return { name: t.name, partitionResponses };
