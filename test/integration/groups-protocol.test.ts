@@ -152,19 +152,21 @@ describe('group APIs over raw frames', () => {
     expect(range(47)).toEqual([0, 0]); // OffsetDelete
   });
 
-  it('finds this broker as group coordinator (v0, v3, batched v4); transactions have none', async () => {
+  it('finds this broker as group and transaction coordinator (v0, v3, batched v4)', async () => {
     const c = await client();
     const v0 = await c.request(findCoordinatorApi, 0, { key: 'g' });
     expect(v0).toMatchObject({ errorCode: 0, nodeId: tb.broker.config.nodeId, host: '127.0.0.1', port: tb.broker.port });
     const txn = await c.request(findCoordinatorApi, 3, { key: 'tx', keyType: 1 });
-    expect(txn.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect(txn).toMatchObject({ errorCode: 0, nodeId: tb.broker.config.nodeId, host: '127.0.0.1', port: tb.broker.port });
     const v4 = await c.request(findCoordinatorApi, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] });
     expect(v4.coordinators).toEqual([
       { key: 'a', nodeId: 1, host: '127.0.0.1', port: tb.broker.port, errorCode: 0, errorMessage: null },
       { key: 'b', nodeId: 1, host: '127.0.0.1', port: tb.broker.port, errorCode: 0, errorMessage: null },
     ]);
     const v4tx = await c.request(findCoordinatorApi, 4, { keyType: 1, coordinatorKeys: ['t'] });
-    expect(v4tx.coordinators[0]).toMatchObject({ key: 't', errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 });
+    expect(v4tx.coordinators[0]).toMatchObject({ key: 't', errorCode: 0, nodeId: tb.broker.config.nodeId });
+    const bad = await c.request(findCoordinatorApi, 3, { key: 'x', keyType: 2 });
+    expect(bad.errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });
 
   it('rejects an empty group id (INVALID_GROUP_ID) and session timeouts out of bounds (INVALID_SESSION_TIMEOUT)', async () => {
