@@ -230,8 +230,11 @@ describe('InitProducerId', () => {
     expect((await readPartition('idem-huge-id')).size).toBe(0);
   });
 
-  it('refuses a transactional id with INVALID_REQUEST (no transaction coordinator yet)', async () => {
-    expect(await init(4, -1n, -1, 'tx-1')).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n });
+  it('keeps one producer id per transactional id and bumps its epoch, unlike idempotent producers', async () => {
+    const a = await init(4, -1n, -1, 'tx-1');
+    expect(a).toMatchObject({ errorCode: ErrorCode.NONE });
+    expect(await init(4, -1n, -1, 'tx-1')).toMatchObject({ errorCode: ErrorCode.NONE, producerId: a.producerId, producerEpoch: a.producerEpoch + 1 });
+    expect(await init(4, -1n, -1, '')).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n });
   });
 });
 

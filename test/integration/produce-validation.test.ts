@@ -151,9 +151,9 @@ describe('idempotent producers', () => {
     expect(next.baseOffset).toBe(first.baseOffset + 4n);
   });
 
-  it('refuses transactional InitProducerId with a clear non-retriable error', async () => {
-    const r = await c.request(initProducerIdApi, 1, { transactionalId: 'tx-1', transactionTimeoutMs: 60000 });
-    expect(r.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+  it('refuses a transactional InitProducerId whose timeout is above transaction.max.timeout.ms', async () => {
+    const r = await c.request(initProducerIdApi, 1, { transactionalId: 'tx-1', transactionTimeoutMs: 900_001 });
+    expect(r.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
   });
 });
 
