@@ -38,9 +38,10 @@
  * Long poll: with fewer than min_bytes available, the request parks on every partition it asked for
  * and re-runs on the next append to any of them, or answers with what there is after max_wait_ms.
  * One predicate (`satisfied`) decides when a wait ends. A transaction marker is an append too, so a
- * read_committed long poll re-reads when the LSO moves (and in a cluster when the high watermark does). A long poll whose connection closes stops
- * at once and answers nothing: its timer, waiter and read would otherwise stay until max_wait_ms,
- * and a client pipelining long polls and hanging up, again and again, could grow memory unbounded.
+ * read_committed long poll re-reads when the LSO moves (and in a cluster when the high watermark
+ * does). A long poll whose connection closes stops at once and answers nothing: its timer, waiter
+ * and read would otherwise stay until max_wait_ms, and a client pipelining long polls and hanging
+ * up, again and again, could grow memory unbounded.
  *
  * Fetch sessions (v7+) are not kept: session_id is always 0, so clients send full fetches, which
  * every client supports (reference §5 #12). Not implemented: rack-aware preferred read replica,
