@@ -398,7 +398,10 @@ static int cmd_consume(const char *bootstrap, const char *topic, long long count
   long long got = 0, bytes = 0, errors = 0;
   double last_progress = t0;
   while (got < count) {
-    ssize_t n = rd_kafka_consume_batch_queue(q, 1000, msgs, BATCH);
+    /* Asks for no more than are still wanted: the call waits out its timeout until it has as many
+     * as asked for, so the last call would otherwise add up to a second to the time. */
+    size_t want = count - got < BATCH ? (size_t)(count - got) : BATCH;
+    ssize_t n = rd_kafka_consume_batch_queue(q, 1000, msgs, want);
     if (n < 0) die("consume_batch", rd_kafka_err2str(rd_kafka_last_error()));
     for (ssize_t i = 0; i < n; i++) {
       rd_kafka_message_t *m = msgs[i];
