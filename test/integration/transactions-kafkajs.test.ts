@@ -6,7 +6,8 @@
  * are written (kafkajs#1315), and does not retry addOffsetsToTxn (kafkajs#430): Brook writes the
  * markers before it answers EndTxn, so no 51 may be logged at all. kafkajs's read_committed filter
  * looks only at the head of `aborted_transactions`, so it must come sorted by first offset; two
- * aborting producers whose aborts land in the opposite order of their starts test that.
+ * aborting producers whose aborts land in the opposite order of their starts test that, with a
+ * refetch from inside both of them (see that test).
  */
 import { Kafka, logLevel, type Consumer, type LogEntry, type Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
@@ -94,41 +95,63 @@ describe('kafkajs 2.2.4 transactions', () => {
     expect(ends.sort((a, b) => a.partition - b.partition).map((e) => e.high)).toEqual(['11', '11']);
   });
 
-  it('a read_committed consumer reads only the committed transaction of interleaved ones on one partition', async () => {
-    const topic = 'kjs-txn-interleaved';
+  /**
+   * Rounds of interleaved transactions on partition 0: each producer sends two records, alternating,
+   * then they end in `ends` order. Returns the committed values in log order.
+   */
+  async function interleave(topic: string, ids: string[], ends: { id: string; commit: boolean }[], rounds: number): Promise<string[]> {
     await k.admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
     const kafka = client();
-    const [a, b, c] = await Promise.all(['kjs-a', 'kjs-b', 'kjs-c'].map((id) => txnProducer(kafka, id)));
+    const producers = new Map(await Promise.all(ids.map(async (id) => [id, await txnProducer(kafka, id)] as const)));
     const committed: string[] = [];
     try {
-      for (let round = 0; round < 3; round++) {
-        // A starts first and aborts last; C starts after B and aborts first: the ABORT markers land in
-        // the opposite order of the aborted transactions' first offsets.
-        const ta = await a!.transaction();
-        const tb = await b!.transaction();
-        const tc = await c!.transaction();
-        const send = async (t: typeof ta, value: string) => t.send({ topic, acks: -1, messages: [{ value, partition: 0 }] });
-        await send(ta, `a${round}-0`);
-        await send(tb, `b${round}-0`);
-        await send(tc, `c${round}-0`);
-        await send(ta, `a${round}-1`);
-        await send(tb, `b${round}-1`);
-        await send(tc, `c${round}-1`);
-        await tc.abort();
-        await tb.commit();
-        await ta.abort();
-        committed.push(`b${round}-0`, `b${round}-1`);
+      for (let round = 0; round < rounds; round++) {
+        const txns = new Map<string, Awaited<ReturnType<Producer['transaction']>>>();
+        for (const id of ids) txns.set(id, await producers.get(id)!.transaction());
+        for (const i of [0, 1]) {
+          for (const id of ids) await txns.get(id)!.send({ topic, acks: -1, messages: [{ value: `${id}${round}-${i}`, partition: 0 }] });
+        }
+        for (const { id, commit } of ends) {
+          if (commit) {
+            await txns.get(id)!.commit();
+            committed.push(`${id}${round}-0`, `${id}${round}-1`);
+          } else {
+            await txns.get(id)!.abort();
+          }
+        }
       }
     } finally {
-      await Promise.all([a, b, c].map((p) => p!.disconnect()));
+      await Promise.all([...producers.values()].map((p) => p.disconnect()));
     }
     expect(concurrentTransactionLogs()).toEqual([]);
+    return committed;
+  }
 
+  it('a read_committed consumer reads only the committed transactions of A-aborts / B-commits interleaved on one partition', async () => {
+    const topic = 'kjs-txn-interleaved';
+    // Per round: a0 b0 a1 b1 ABORT(a) COMMIT(b).
+    const committed = await interleave(topic, ['a', 'b'], [{ id: 'a', commit: false }, { id: 'b', commit: true }], 3);
+    const kafka = client();
     const got = await readAll(kafka, 'kjs-interleaved-committed', topic, committed.length);
     expect(got.map((m) => m.value)).toEqual(committed); // one partition: in log order
-    const uncommitted = await readAll(kafka, 'kjs-interleaved-uncommitted', topic, 18, true);
-    expect(uncommitted.map((m) => m.value)).toHaveLength(18);
-    // 6 data records and 3 markers a round, all on partition 0.
+    const uncommitted = await readAll(kafka, 'kjs-interleaved-uncommitted', topic, 12, true);
+    expect(uncommitted).toHaveLength(12);
+    const ends = await k.admin.fetchTopicOffsets(topic);
+    expect(ends.find((e) => e.partition === 0)!.high).toBe('18');
+  });
+
+  it('a read_committed consumer reads only the committed transaction when two aborted ones overlap it and end in the opposite order of their starts', async () => {
+    const topic = 'kjs-txn-overlapping-aborts';
+    // Per round: a0 b0 c0 a1 b1 c1 ABORT(c) COMMIT(b) ABORT(a). Sorted by first offset the aborted
+    // list is (a, c); in marker order (Kafka's) it is (c, a). kafkajs's filter activates at most one
+    // aborted transaction per message, from the head of the list, and with eachMessage it fetches
+    // again from the offset after the last record it delivered (here c1, inside both aborts).
+    const committed = await interleave(topic, ['a', 'b', 'c'], [{ id: 'c', commit: false }, { id: 'b', commit: true }, { id: 'a', commit: false }], 3);
+    const kafka = client();
+    const got = await readAll(kafka, 'kjs-overlapping-committed', topic, committed.length);
+    expect(got.map((m) => m.value)).toEqual(committed);
+    const uncommitted = await readAll(kafka, 'kjs-overlapping-uncommitted', topic, 18, true);
+    expect(uncommitted).toHaveLength(18);
     const ends = await k.admin.fetchTopicOffsets(topic);
     expect(ends.find((e) => e.partition === 0)!.high).toBe('27');
   });

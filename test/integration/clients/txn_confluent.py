@@ -98,9 +98,10 @@ def read_to_eof(c, timeout_s=10.0, parts=PARTITIONS):
     return out, sorted(at_eof)
 
 
-def watermarks(c, cached=False):
-    """query_watermark_offsets asks the broker (ListOffsets with the consumer's isolation level)."""
-    return [list(c.query_watermark_offsets(topic, p, timeout=5)) for p in PARTITIONS]
+def watermarks(c):
+    """get_watermark_offsets(cached=False) asks the broker: ListOffsets with the consumer's isolation
+    level (rdkafka_request.c), so `high` is the LSO for read_committed and the high watermark otherwise."""
+    return [list(c.get_watermark_offsets(TopicPartition(topic, p), timeout=5, cached=False)) for p in PARTITIONS]
 
 
 def assign_all(c, to=topic):
@@ -228,6 +229,8 @@ elif scenario == "eos":
         p.begin_transaction()
         for m in msgs:
             p.produce(output, value=(m.value().decode() + "-out").encode(), partition=m.partition(), on_delivery=delivered)
+        # Delivered before the offsets and the end: an aborted round's records are in the log too.
+        p.flush(10)
         p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 10)
         if commit:
             p.commit_transaction(10)
