@@ -142,6 +142,10 @@ describe('produce', () => {
     const t = await initTxn('not-added');
     expect((await produce('not-added', batch(1, t), t.id, t)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
     expect((await produce('not-added', batch(1, t), null, t)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
+    // A damaged batch is CORRUPT_MESSAGE, not a verdict on header fields that may be wrong.
+    const damaged = batch(1, t);
+    damaged[damaged.length - 2] ^= 0xff;
+    expect((await produce('not-added', damaged, t.id, t)).errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
     // Added to the transaction: accepted, and a later batch continues it.
     await addPartition(t, 'not-added');
     expect((await produce('not-added', batch(1, t), t.id, t)).errorCode).toBe(ErrorCode.NONE);

@@ -147,7 +147,7 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
         return { index, errorCode: ErrorCode.NONE, baseOffset: BigInt(dup.baseOffset), logAppendTimeMs: BigInt(dup.logAppendTime), logStartOffset: BigInt(log.logStartOffset), errorMessage: null };
       }
       // After the epoch check (a fenced producer hears INVALID_PRODUCER_EPOCH, as from Kafka).
-      if (batch.isTransactional && !producers.hasOpenTxn(batch.producerId)) verifyTransactional(broker, transactionalId, batch.producerId, batch.producerEpoch, topic.name, index);
+      if (batch.isTransactional && !producers.hasOpenTxn(batch.producerId)) verifyTransactional(broker, transactionalId, batch.producerId, batch.producerEpoch, topic.name, index, records);
     } else if (batch.isTransactional) {
       throw new KafkaError(ErrorCode.INVALID_RECORD, 'transactional batch without a producer id');
     }
@@ -192,11 +192,13 @@ export function appendPartition(broker: Broker, topic: Topic, index: number, rec
 /**
  * A transactional batch that would open a transaction on this partition: the coordinator must have
  * the partition in the producer's Ongoing transaction (AddPartitionsToTxn came first). Without a
- * transactional id in the request there is nothing to verify against, so it is refused too.
+ * transactional id in the request there is nothing to verify against, so it is refused too. As in
+ * checkSequence, a refusal is CORRUPT_MESSAGE instead when the batch's CRC does not match.
  */
-function verifyTransactional(broker: Broker, transactionalId: string | null, producerId: number, producerEpoch: number, topicName: string, partition: number): void {
+function verifyTransactional(broker: Broker, transactionalId: string | null, producerId: number, producerEpoch: number, topicName: string, partition: number, records: Buffer): void {
   const code = transactionalId === null ? ErrorCode.INVALID_TXN_STATE : broker.transactions.verifyPartition(transactionalId, producerId, producerEpoch, topicName, partition);
   if (code !== ErrorCode.NONE) {
+    if (crc32c(records.subarray(CRC_START)) !== storedCrc(records)) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC-32C mismatch');
     throw new KafkaError(code, `producer ${producerId} epoch ${producerEpoch} has no ongoing transaction with ${topicName}-${partition}${transactionalId === null ? ' (no transactional id in the request)' : ''}`);
   }
 }
