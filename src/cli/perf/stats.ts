@@ -168,6 +168,9 @@ export function sleep(ms: number): Promise<void> {
 
 /** Consumer settings from Kafka's property names (also `brook perf e2e`'s --consumer-props). */
 export function consumerOptions(props: Map<string, string>, fetchSize: number | undefined, reset: 'earliest' | 'latest'): ConsumerOptions {
-  const opts = consoleConsumerOptions(props, reset);
+  // Kafka's consumer (and so its perf tool) reads read_uncommitted unless isolation.level says otherwise.
+  const isolation = props.get('isolation.level') ?? 'read_uncommitted';
+  if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') throw new UsageError(`isolation.level must be read_committed or read_uncommitted, not ${isolation}`);
+  const opts: ConsumerOptions = { ...consoleConsumerOptions(props, reset), isolationLevel: isolation };
   return fetchSize === undefined ? opts : { ...opts, partitionMaxBytes: fetchSize };
 }
