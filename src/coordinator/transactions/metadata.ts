@@ -249,6 +249,9 @@ export function expired(md: TxnMetadata, now: number, expirationMs: number): boo
  * business: a stale one is INVALID_PRODUCER_EPOCH there).
  */
 export function verifyPartition(md: TxnMetadata | undefined, producerId: number, producerEpoch: number, topic: string, partition: number): number {
+  // A fenced producer's first batch to a partition that never saw the new epoch: the epoch error
+  // the partition's producer state would give (clients treat it as fenced), not INVALID_TXN_STATE.
+  if (md && md.producerId === producerId && producerEpoch < md.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
   if (!md || md.producerId !== producerId || md.producerEpoch !== producerEpoch || md.state !== TxnState.Ongoing) return ErrorCode.INVALID_TXN_STATE;
   return md.partitions.get(topic)?.has(partition) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
 }

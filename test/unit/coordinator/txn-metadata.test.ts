@@ -217,6 +217,8 @@ describe('verification and the log value', () => {
     expect(verifyPartition(md, 8, 0, 'a', 0)).toBe(ErrorCode.INVALID_TXN_STATE);
     expect(verifyPartition(initialized(), 7, 0, 'a', 0)).toBe(ErrorCode.INVALID_TXN_STATE);
     expect(verifyPartition(undefined, 7, 0, 'a', 0)).toBe(ErrorCode.INVALID_TXN_STATE);
+    // A fenced (older) epoch gets the epoch error a partition's producer state would give.
+    expect(verifyPartition(prepareFencedAbort(md, NOW), 7, 0, 'a', 0)).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
   });
 
   it('verifies a group\'s offsets partition, fencing an older epoch', () => {
