@@ -220,7 +220,36 @@ function readAll(broker: Broker, req: FetchRequest, version: number): FetchResul
 function abortedWithin(producers: PartitionProducers, log: PartitionLog, offset: number, bytes: number): { producerId: bigint; firstOffset: bigint }[] {
   const all = producers.abortedRanges();
   if (all.length === 0 || all[all.length - 1]!.lastOffset < offset) return [];
-  return producers.abortedTransactions(offset, endOfRead(log, offset, bytes)).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }));
+  const end = endOfRead(log, offset, bytes);
+  let aborted = producers.abortedTransactions(offset, end);
+  if (aborted.some((a) => a.firstOffset < offset)) aborted = inReadingOrder(aborted, log, offset, end);
+  return aborted.map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }));
+}
+
+/**
+ * The order clients meet the aborted transactions in a read that starts inside some of them:
+ * kafkajs 2.2.4 (filterAbortedMessages) takes at most one entry off the head of the list per record
+ * it reads, once the record's offset reaches the entry's first offset, so two transactions that both
+ * began before `offset` would be taken one record apart and the second one's first record would get
+ * through. Ordering by where each transaction's producer first shows up in the returned batches (a
+ * transactional data batch, or its ABORT marker) takes each one off the list no later than its first
+ * record. For transactions that begin at or after `offset` this is their first offset, the order
+ * Kafka's rule gives; librdkafka and the Java client sort the list themselves, and
+ * @platformatic/kafka keys it by producer, so neither minds.
+ */
+function inReadingOrder<A extends { producerId: number; firstOffset: number }>(aborted: A[], log: PartitionLog, offset: number, end: number): A[] {
+  const firstSeen = new Map<number, number>();
+  for (let at = offset; at < end && firstSeen.size < aborted.length; ) {
+    const headers = log.batchHeaders(at, HEADERS_PER_LOOKUP);
+    if (headers.length === 0 || headers[headers.length - 1]!.lastOffset < at) break;
+    for (const h of headers) {
+      if (h.baseOffset >= end) break;
+      if (h.isTransactional && !firstSeen.has(h.producerId)) firstSeen.set(h.producerId, Math.max(h.baseOffset, offset));
+      at = h.lastOffset + 1;
+    }
+  }
+  const key = (a: A) => Math.max(a.firstOffset, firstSeen.get(a.producerId) ?? end);
+  return [...aborted].sort((x, y) => key(x) - key(y));
 }
 
 /**
