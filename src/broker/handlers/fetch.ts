@@ -14,7 +14,8 @@
  * open transaction and the high watermark) whatever the isolation level, as Kafka reports it.
  * isolation_level 1 (read_committed) reads only below the LSO, so min_bytes counts only what lies
  * below it, and aborted_transactions lists the aborted transactions whose range overlaps the
- * records returned ([fetch_offset, end of the last returned batch)), sorted by first offset: the
+ * records returned ([fetch_offset, end of the last returned batch)), sorted by first offset (those
+ * that began before fetch_offset by where the read first meets them, see inReadingOrder): the
  * client drops their data. Sorted because kafkajs only looks at the head of the list; bounded by
  * what is returned because @platformatic/kafka 1.35 keys the ranges by producer id and keeps the
  * last one, so an abort of the same producer past the returned data would hide an earlier one
