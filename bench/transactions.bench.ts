@@ -22,15 +22,16 @@
  * Its record counts are checked with kcat under both isolation levels every round: a broker that
  * let aborted records through (or hid committed ones) fails the bench instead of looking fast.
  *
- * Each round (BENCH_RUNS, default 3) runs on a fresh broker and data directory: an untimed warm-up
- * of each producer, then the three produces (idempotent and transactional in an order that
- * alternates per round, then the aborting one), then the four consumes (the two isolation levels
- * alternate which goes first). Broker CPU is utime + stime of the broker process from /proc over
- * each produce or consume, per GB of record values written or in the log read; every figure's
- * `extra` has the mean records/s, broker cores and the 1-minute load average at the start and end
- * (the machine is shared). --smoke: one round of 2,000 records per produce.
+ * Each round (BENCH_RUNS, default 4: even, so each order runs as often) runs on a fresh broker and
+ * data directory: an untimed warm-up of each producer, then the three produces (idempotent and
+ * transactional in an order that alternates per round, then the aborting one), then the four
+ * consumes (the two isolation levels alternate which goes first). Broker CPU is utime + stime of
+ * the broker process from /proc over each produce or consume, per GB of record values written or
+ * in the log read; every figure's `extra` has each round's own ratio (ratioPerRound, min, max), the
+ * mean records/s, broker cores and the 1-minute load average at the start and end (the machine is
+ * shared). --smoke: one round of 2,000 records per produce.
  *
- * Environment: BENCH_RUNS (default 3), BENCH_SCALE (records x this, default 300,000 per produce),
+ * Environment: BENCH_RUNS (default 4), BENCH_SCALE (records x this, default 300,000 per produce),
  * BENCH_TXN_PER_TXN (records per transaction, default 100), BROOK_BENCH_DIR (data directory parent).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -155,7 +156,9 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 export async function run(): Promise<Figure[]> {
   buildDist();
   const loadgen = buildLoadgen();
-  const runs = isSmoke() ? 1 : Number(process.env.BENCH_RUNS ?? 3);
+  // Even by default: the side that goes first alternates per round, and reading a topic first or
+  // second was seen to change the rate by up to 2-3x here.
+  const runs = isSmoke() ? 1 : Number(process.env.BENCH_RUNS ?? 4);
   const perTxn = Number(process.env.BENCH_TXN_PER_TXN ?? 100);
   const count = Math.max(perTxn * 10, Math.round(sized(300_000, 2_000) * Number(process.env.BENCH_SCALE ?? 1)));
   const load0 = loadavg();
@@ -171,7 +174,13 @@ export async function run(): Promise<Figure[]> {
   const get = (side: Side) => samples.get(side)!;
   const rate = (side: Side) => statsOf(get(side).map((s) => 1000 / s.recordsPerSec), perSecond);
   const cpu = (side: Side) => statsOf(get(side).map((s) => s.brokerCpuPerGB));
+  // Each round's own ratio: paired within a round (same broker, same moment of a shared machine),
+  // they drift less than the ratio of the means, whose margin spans the whole run.
+  const perRound = (ours: Side, baseline: Side) => get(ours).map((s, i) => s.recordsPerSec / get(baseline)[i]!.recordsPerSec);
   const extra = (ours: Side, baseline: Side) => ({
+    ratioPerRound: perRound(ours, baseline).map((x) => x.toFixed(3)).join(' '),
+    ratioPerRoundMin: r2(Math.min(...perRound(ours, baseline))),
+    ratioPerRoundMax: r2(Math.max(...perRound(ours, baseline))),
     'ours records/s': Math.round(mean(get(ours).map((s) => s.recordsPerSec))),
     'baseline records/s': Math.round(mean(get(baseline).map((s) => s.recordsPerSec))),
     'ours cores': r2(mean(get(ours).map((s) => s.brokerCores))),
