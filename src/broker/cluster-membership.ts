@@ -7,7 +7,7 @@
  * Methods that refuse throw KafkaError with Kafka's code.
  */
 import type { TopicOverrides } from '../config.js';
-import type { TxnMarker } from './txn-markers.js';
+import type { TxnMarker } from './control-records.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { Topic } from './topics.js';
 

@@ -15,7 +15,7 @@
  *
  * Transactions (Kafka's ProducerAppendInfo and ProducerStateManager, transaction version 1):
  * - the first transactional batch of a producer opens its transaction at that batch's base offset
- *   (currentTxnFirstOffset); a COMMIT or ABORT marker (a control batch, txn-markers.ts) closes it;
+ *   (currentTxnFirstOffset); a COMMIT or ABORT marker (a control batch, control-records.ts) closes it;
  * - a non-transactional batch from a producer with an open transaction is INVALID_TXN_STATE;
  * - sequences run on across transactions (only an epoch bump restarts them at 0);
  * - a marker older than the producer's epoch here is INVALID_PRODUCER_EPOCH, and a marker raises
@@ -54,7 +54,7 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import { decodeBatches } from '../native/records.js';
 import { KafkaError } from './errors.js';
 import { sortedUnique, TxnIndex, type AbortedTxn } from './txn-index.js';
-import { parseMarkerKey } from './txn-markers.js';
+import { parseMarkerKey } from './control-records.js';
 import { writeAtomic } from '../util/fs.js';
 
 const RETAINED_BATCHES = 5;

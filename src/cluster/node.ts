@@ -18,7 +18,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { peekBatch } from '../protocol/record-batch.js';
 import { lastSequenceOf } from '../broker/producers.js';
-import { parseMarkerKey, type TxnMarker } from '../broker/txn-markers.js';
+import { parseMarkerKey, type TxnMarker } from '../broker/control-records.js';
 import { TxnMarkerSender } from './txn-marker-sender.js';
 import { decodeBatches } from '../native/records.js';
 import { Controller } from './controller.js';

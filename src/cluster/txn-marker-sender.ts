@@ -12,7 +12,7 @@
  * to the coordinator.
  */
 import type { LiveBroker, PartitionView } from '../broker/cluster-membership.js';
-import type { TxnMarker } from '../broker/txn-markers.js';
+import type { TxnMarker } from '../broker/control-records.js';
 import { BrokerConnection } from '../kafka/connection.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { writeTxnMarkersApi } from '../protocol/schemas/write-txn-markers.js';

@@ -16,7 +16,8 @@
  */
 import { writeTxnMarkersApi } from '../../protocol/schemas/write-txn-markers.js';
 import { defineHandler } from '../handler.js';
-import { writeTxnMarker, type TxnMarker } from '../txn-markers.js';
+import type { TxnMarker } from '../control-records.js';
+import { writeTxnMarker } from '../txn-markers.js';
 
 export const writeTxnMarkersHandler = defineHandler({
   api: writeTxnMarkersApi,

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaError } from '../../../src/broker/errors.js';
 import { lastSequenceOf, MAX_PRODUCER_ID, PartitionProducers, ProducerIdAllocator, type BatchIdentity } from '../../../src/broker/producers.js';
 import { TxnIndex } from '../../../src/broker/txn-index.js';
-import { buildMarkerBatch } from '../../../src/broker/txn-markers.js';
+import { buildMarkerBatch } from '../../../src/broker/control-records.js';
 import { buildBatch } from '../../../src/native/records.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
 import { PartitionLog } from '../../../src/storage/partition-log.js';
