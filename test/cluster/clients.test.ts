@@ -311,7 +311,8 @@ c.close()
       'platformatic',
       { idempotent: true },
       async (topic) => {
-        const producer = new Producer({ clientId: 'plt-failover', bootstrapBrokers, serializers: stringSerializers, idempotent: true, acks: -1, retries: 30, retryDelay: 500 });
+        const open = () => new Producer({ clientId: 'plt-failover', bootstrapBrokers, serializers: stringSerializers, idempotent: true, acks: -1, retries: 30, retryDelay: 500 });
+        let producer = open();
         const out: Produced = { acks: [], errors: [] };
         try {
           for (const value of values('platformatic')) {
@@ -321,6 +322,12 @@ c.close()
               out.acks.push({ value, offset: Number(result.offsets?.[0]?.offset), at: Date.now() });
             } catch (e) {
               out.errors.push(`${value}: ${describeError(e)}`);
+              // @platformatic/kafka 1.35 advances a partition's sequence only on success, so after a
+              // failed send that did reach the log its next record reuses that sequence and any
+              // broker (Kafka too) answers it as a retry of the failed one, with its offset. A new
+              // producer (new producer id) is what an application must use after such a failure.
+              await producer.close();
+              producer = open();
             }
             await new Promise((r) => setTimeout(r, Math.max(0, PACE_MS - (Date.now() - sent))));
           }
