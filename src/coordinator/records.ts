@@ -192,14 +192,19 @@ export class RecordFormatError extends Error {
  * Reading does not use the protocol's Reader: a stored record wants its own strictness (a null
  * where a string is required is an error; any negative length reads as null or empty) and bytes
  * copied out (the input is a read buffer the caller reuses), and its failures are
- * RecordFormatError, which the coordinator's replay counts and skips.
+ * RecordFormatError, which the coordinator's replay counts and skips. The transaction coordinator
+ * reads `__transaction_state` records with it too.
  */
-class In {
+export class StoredRecordReader {
   pos = 0;
   constructor(private readonly buf: Buffer) {}
 
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new RecordFormatError(`record ends after ${this.buf.length} bytes, needed ${this.pos + n}`);
+  }
+  int8(): number {
+    this.need(1);
+    return this.buf.readInt8(this.pos++);
   }
   int16(): number {
     this.need(2);
@@ -244,7 +249,7 @@ class In {
 }
 
 export function decodeKey(buf: Buffer): RecordKey {
-  const r = new In(buf);
+  const r = new StoredRecordReader(buf);
   const version = r.int16();
   if (version === 0 || version === 1) return { type: RecordType.OffsetCommit, group: r.string(), topic: r.string(), partition: r.int32() };
   if (version === 2) return { type: RecordType.GroupMetadata, group: r.string() };
@@ -252,7 +257,7 @@ export function decodeKey(buf: Buffer): RecordKey {
 }
 
 export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
-  const r = new In(buf);
+  const r = new StoredRecordReader(buf);
   const version = r.int16();
   if (version < 0 || version > 4) throw new RecordFormatError(`unknown offset commit value version ${version}`);
   const offset = r.int64();
@@ -273,7 +278,7 @@ export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
 }
 
 export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
-  const r = new In(buf);
+  const r = new StoredRecordReader(buf);
   const version = r.int16();
   if (version < 0 || version > 3) throw new RecordFormatError(`unsupported group metadata value version ${version}`);
   const protocolType = r.string();

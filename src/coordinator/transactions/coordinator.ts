@@ -35,7 +35,7 @@ import { KafkaError, toErrorCode } from '../../broker/errors.js';
 import type { ClusterMembership } from '../../broker/cluster-membership.js';
 import type { Logger } from '../../util/logger.js';
 import { OffsetStore, type OffsetStoreHost } from '../offset-store.js';
-import { OFFSETS_TOPIC } from '../records.js';
+import { OFFSETS_TOPIC, RecordFormatError } from '../records.js';
 import type { CoordinatorNode } from '../coordinator.js';
 import {
   expired,
@@ -56,7 +56,7 @@ import {
   verifyPartition,
   type TxnMetadata,
 } from './metadata.js';
-import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, TRANSACTION_STATE_TOPIC, TXN_STATE_NAMES, TxnRecordFormatError, TxnState, txnPartitionFor } from './records.js';
+import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, TRANSACTION_STATE_TOPIC, TXN_STATE_NAMES, TxnState, txnPartitionFor } from './records.js';
 
 /** A COMMIT or ABORT marker as the coordinator asks for it (txn-markers.ts's TxnMarker). */
 export interface TxnMarkerRequest {
@@ -285,7 +285,7 @@ export class TransactionCoordinator {
         const id = decodeTxnKey(key);
         found.set(id, value === null ? null : fromLogValue(id, decodeTxnValue(value)));
       } catch (e) {
-        if (!(e instanceof TxnRecordFormatError)) throw e;
+        if (!(e instanceof RecordFormatError)) throw e;
         bad++;
       }
     });

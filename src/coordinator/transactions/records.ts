@@ -23,7 +23,7 @@
  * were added (any order reads back the same). A tombstone (null value) is written when an id
  * expires (transactional.id.expiration.ms).
  */
-import { partitionFor } from '../records.js';
+import { partitionFor, RecordFormatError, StoredRecordReader } from '../records.js';
 import { Writer } from '../../protocol/writer.js';
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
@@ -98,67 +98,24 @@ export function encodeTxnValue(v: TxnLogValue): Buffer {
   return w.toBuffer();
 }
 
-export class TxnRecordFormatError extends Error {
-  override name = 'TxnRecordFormatError';
-}
-
-/** A bounds-checked cursor over a stored key or value (failures are TxnRecordFormatError). */
-class In {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new TxnRecordFormatError(`record ends after ${this.buf.length} bytes, needed ${this.pos + n}`);
-  }
-  int8(): number {
-    this.need(1);
-    return this.buf.readInt8(this.pos++);
-  }
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  int64(): number {
-    this.need(8);
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    return Number(v);
-  }
-  string(): string {
-    const n = this.int16();
-    if (n < 0) throw new TxnRecordFormatError('null where a string is required');
-    this.need(n);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-}
-
-/** The transactional id of a key; TxnRecordFormatError for any other record type. */
+/** The transactional id of a key; RecordFormatError for any other record type. */
 export function decodeTxnKey(buf: Buffer): string {
-  const r = new In(buf);
+  const r = new StoredRecordReader(buf);
   const type = r.int16();
-  if (type !== TRANSACTION_LOG_KEY) throw new TxnRecordFormatError(`unknown __transaction_state key type ${type}`);
+  if (type !== TRANSACTION_LOG_KEY) throw new RecordFormatError(`unknown __transaction_state key type ${type}`);
   return r.string();
 }
 
-/** A value of version 0 (the only one Brook writes); other versions are TxnRecordFormatError. */
+/** A value of version 0 (the only one Brook writes); other versions are RecordFormatError. */
 export function decodeTxnValue(buf: Buffer): TxnLogValue {
-  const r = new In(buf);
+  const r = new StoredRecordReader(buf);
   const version = r.int16();
-  if (version !== VALUE_VERSION) throw new TxnRecordFormatError(`unsupported __transaction_state value version ${version}`);
-  const producerId = r.int64();
+  if (version !== VALUE_VERSION) throw new RecordFormatError(`unsupported __transaction_state value version ${version}`);
+  const producerId = Number(r.int64());
   const producerEpoch = r.int16();
   const timeoutMs = r.int32();
   const state = r.int8();
-  if (state < TxnState.Empty || state > TxnState.PrepareEpochFence) throw new TxnRecordFormatError(`unknown transaction state ${state}`);
+  if (state < TxnState.Empty || state > TxnState.PrepareEpochFence) throw new RecordFormatError(`unknown transaction state ${state}`);
   const topics = r.int32();
   const partitions: TopicPartitions[] = [];
   for (let i = 0; i < topics; i++) {
@@ -168,5 +125,5 @@ export function decodeTxnValue(buf: Buffer): TxnLogValue {
     for (let j = 0; j < n; j++) ids.push(r.int32());
     partitions.push({ topic, partitions: ids });
   }
-  return { producerId, producerEpoch, timeoutMs, state: state as TxnState, partitions, lastUpdateMs: r.int64(), startMs: r.int64() };
+  return { producerId, producerEpoch, timeoutMs, state: state as TxnState, partitions, lastUpdateMs: Number(r.int64()), startMs: Number(r.int64()) };
 }

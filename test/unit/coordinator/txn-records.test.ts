@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { partitionFor } from '../../../src/coordinator/records.js';
+import { partitionFor, RecordFormatError } from '../../../src/coordinator/records.js';
 import {
   decodeTxnKey,
   decodeTxnValue,
   encodeTxnKey,
   encodeTxnValue,
-  TxnRecordFormatError,
   TxnState,
   txnPartitionFor,
   type TxnLogValue,
@@ -72,8 +71,8 @@ describe('__transaction_state records', () => {
   });
 
   it('refuses other key types, value versions, states and truncated records', () => {
-    expect(() => decodeTxnKey(hex('0001 0002 7431'))).toThrow(TxnRecordFormatError);
-    expect(() => decodeTxnKey(hex('0000 0005 7431'))).toThrow(TxnRecordFormatError);
+    expect(() => decodeTxnKey(hex('0001 0002 7431'))).toThrow(RecordFormatError);
+    expect(() => decodeTxnKey(hex('0000 0005 7431'))).toThrow(RecordFormatError);
     const good = encodeTxnValue({ producerId: 1, producerEpoch: 0, timeoutMs: 1, state: TxnState.CompleteCommit, partitions: [], lastUpdateMs: 2, startMs: 3 });
     const v1 = Buffer.from(good);
     v1.writeInt16BE(1, 0);
@@ -81,6 +80,6 @@ describe('__transaction_state records', () => {
     const badState = Buffer.from(good);
     badState.writeInt8(9, 16);
     expect(() => decodeTxnValue(badState)).toThrow(/state 9/);
-    expect(() => decodeTxnValue(good.subarray(0, good.length - 1))).toThrow(TxnRecordFormatError);
+    expect(() => decodeTxnValue(good.subarray(0, good.length - 1))).toThrow(RecordFormatError);
   });
 });
