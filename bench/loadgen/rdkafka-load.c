@@ -169,6 +169,36 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
   delivered++;
 }
 
+/*
+ * Enqueues n messages of the shared payload to one partition with rd_kafka_produce_batch; messages
+ * refused because the local queue is full carry their error and are moved to the front and retried
+ * after a poll. Returns how many times the queue was full.
+ */
+static long long enqueue(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int partition, rd_kafka_message_t *msgs, int n, char *payload,
+                         int size) {
+  long long queue_full = 0;
+  for (int i = 0; i < n; i++) {
+    memset(&msgs[i], 0, sizeof msgs[i]);
+    msgs[i].payload = payload; /* msgflags 0: no copy, no free */
+    msgs[i].len = (size_t)size;
+  }
+  int pending = n;
+  for (;;) {
+    rd_kafka_produce_batch(rkt, partition, 0, msgs, pending);
+    int failed = 0;
+    for (int i = 0; i < pending; i++) {
+      if (!msgs[i].err) continue;
+      if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce_batch", rd_kafka_err2str(msgs[i].err));
+      msgs[i].err = 0;
+      msgs[failed++] = msgs[i];
+    }
+    if (failed == 0) return queue_full;
+    pending = failed;
+    queue_full++;
+    rd_kafka_poll(rk, 1);
+  }
+}
+
 static int cmd_produce(const char *bootstrap, const char *topic, long long count, int size, const char *acks, const char *linger,
                        const char *batch_size, const char *compression) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -209,27 +239,7 @@ static int cmd_produce(const char *bootstrap, const char *topic, long long count
     int partition = 0;
     for (long long sent = 0; sent < count;) {
       int n = count - sent < batch ? (int)(count - sent) : batch;
-      for (int i = 0; i < n; i++) {
-        memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].payload = payload; /* msgflags 0: no copy, no free */
-        msgs[i].len = (size_t)size;
-      }
-      int pending = n;
-      for (;;) {
-        rd_kafka_produce_batch(rkt, partition, 0, msgs, pending);
-        /* Messages refused (queue full) carry their error: move them to the front and retry them. */
-        int failed = 0;
-        for (int i = 0; i < pending; i++) {
-          if (!msgs[i].err) continue;
-          if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce_batch", rd_kafka_err2str(msgs[i].err));
-          msgs[i].err = 0;
-          msgs[failed++] = msgs[i];
-        }
-        if (failed == 0) break;
-        pending = failed;
-        queue_full++;
-        rd_kafka_poll(rk, 1);
-      }
+      queue_full += enqueue(rk, rkt, partition, msgs, n, payload, size);
       sent += n;
       partition = (partition + 1) % partitions;
       rd_kafka_poll(rk, 0);
@@ -317,26 +327,7 @@ static int cmd_txproduce(const char *bootstrap, const char *topic, long long cou
   for (long long sent = 0; sent < count;) {
     int n = count - sent < per_txn ? (int)(count - sent) : per_txn;
     check_txn("begin_transaction", rd_kafka_begin_transaction(rk));
-    for (int i = 0; i < n; i++) {
-      memset(&msgs[i], 0, sizeof msgs[i]);
-      msgs[i].payload = payload; /* msgflags 0: no copy, no free */
-      msgs[i].len = (size_t)size;
-    }
-    int pending = n;
-    for (;;) {
-      rd_kafka_produce_batch(rkt, partition, 0, msgs, pending);
-      int failed = 0;
-      for (int i = 0; i < pending; i++) {
-        if (!msgs[i].err) continue;
-        if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce_batch", rd_kafka_err2str(msgs[i].err));
-        msgs[i].err = 0;
-        msgs[failed++] = msgs[i];
-      }
-      if (failed == 0) break;
-      pending = failed;
-      queue_full++;
-      rd_kafka_poll(rk, 1);
-    }
+    queue_full += enqueue(rk, rkt, partition, msgs, n, payload, size);
     sent += n;
     transactions++;
     if (abort_every > 0 && transactions % abort_every == 0) {
