@@ -120,6 +120,8 @@ const NO_ID = -1;
 /** Marker retries back off from this to MARKER_RETRY_MAX_MS. */
 const MARKER_RETRY_MS = 100;
 const MARKER_RETRY_MAX_MS = 2000;
+/** How long EndTxn waits for its markers and CompleteX before answering anyway (see endTxn). */
+const ENDTXN_MARKER_WAIT_MS = 10_000;
 /** A CompleteX write that failed is tried again after this long. */
 const COMPLETE_RETRY_MS = 1000;
 
@@ -524,8 +526,11 @@ export class TransactionCoordinator {
     const code = await this.transition(md, t.next);
     if (code !== ErrorCode.NONE) return code;
     // PrepareX is stored: the outcome is decided. A completion cut short (shutdown) is finished
-    // by the next load, so the answer is NONE either way.
-    await this.complete(t.next);
+    // by the next load, so the answer is NONE either way. Markers that cannot be written for a
+    // while (a partition without enough in-sync replicas) do not hold the answer past
+    // ENDTXN_MARKER_WAIT_MS: they go on being retried, and the producer's next call meets
+    // CONCURRENT_TRANSACTIONS (retriable) until CompleteX is stored, as it would on Kafka.
+    await Promise.race([this.complete(t.next), sleep(ENDTXN_MARKER_WAIT_MS)]);
     return ErrorCode.NONE;
   }
 
