@@ -19,6 +19,7 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<{ command: 
   { name: 'topics', summary: 'Create, list, describe, alter or delete topics (kafka-topics.sh).', load: () => import('./topics.js') },
   { name: 'configs', summary: 'Describe or alter topic and broker configs (kafka-configs.sh).', load: () => import('./configs.js') },
   { name: 'groups', summary: 'List, describe, delete consumer groups and reset their offsets (kafka-consumer-groups.sh).', load: () => import('./groups.js') },
+  { name: 'transactions', summary: 'List and describe transactions (kafka-transactions.sh list, describe).', load: () => import('./transactions.js') },
   { name: 'cluster', summary: 'Run a local replicated cluster (cluster up) or show its brokers and partitions (cluster status).', load: () => import('./cluster.js') },
   { name: 'perf', summary: 'Producer, consumer and end-to-end performance tests (kafka-*-perf-test.sh).', load: () => import('./perf.js') },
 ];
