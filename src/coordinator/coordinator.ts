@@ -607,11 +607,10 @@ export class GroupCoordinator {
       // A cluster serves only what the in-sync replicas hold (Kafka's pending offsets are dropped
       // on failure): a commit that was not replicated is taken back, unless a later one replaced it.
       if (applied && this.broker.cluster && this.groups.get(req.groupId) === group) {
-        accepted.forEach((a, i) => {
-          if (group.getOffset(a.topic, a.partition) !== a.value) return;
-          const before = previous[i];
-          if (before) group.setOffset(a.topic, a.partition, before);
-          else group.removeOffset(a.topic, a.partition);
+        takeBack(accepted, previous, {
+          get: (t, p) => group.getOffset(t, p),
+          set: (t, p, o) => group.setOffset(t, p, o),
+          remove: (t, p) => group.removeOffset(t, p),
         });
       }
     }
@@ -679,11 +678,10 @@ export class GroupCoordinator {
       for (const a of accepted) setCode(a.topic, a.partition, code);
       // As commitOffsets: a cluster takes back what the in-sync replicas do not hold.
       if (applied && this.broker.cluster && this.groups.get(req.groupId) === group) {
-        accepted.forEach((a, i) => {
-          if (group.getPendingOffset(producerId, a.topic, a.partition) !== a.value) return;
-          const before = previous[i];
-          if (before) group.setPendingOffset(producerId, a.topic, a.partition, before);
-          else group.removePendingOffset(producerId, a.topic, a.partition);
+        takeBack(accepted, previous, {
+          get: (t, p) => group.getPendingOffset(producerId, t, p),
+          set: (t, p, o) => group.setPendingOffset(producerId, t, p, o),
+          remove: (t, p) => group.removePendingOffset(producerId, t, p),
         });
       }
     }
@@ -984,4 +982,21 @@ function commitStoreError(e: unknown, log: Logger): number {
   if (errorCode === ErrorCode.MESSAGE_TOO_LARGE) return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
   if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE || errorCode === ErrorCode.NOT_COORDINATOR) return errorCode;
   return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+}
+
+/**
+ * Undoes offsets that were applied in memory but not stored (replicated): each goes back to what
+ * it replaced, unless a later commit replaced it meanwhile. For committed and pending offsets alike.
+ */
+function takeBack(
+  accepted: readonly { topic: string; partition: number; value: CommittedOffset }[],
+  previous: readonly (CommittedOffset | undefined)[],
+  offsets: { get(topic: string, partition: number): CommittedOffset | undefined; set(topic: string, partition: number, o: CommittedOffset): void; remove(topic: string, partition: number): void },
+): void {
+  accepted.forEach((a, i) => {
+    if (offsets.get(a.topic, a.partition) !== a.value) return;
+    const before = previous[i];
+    if (before) offsets.set(a.topic, a.partition, before);
+    else offsets.remove(a.topic, a.partition);
+  });
 }
