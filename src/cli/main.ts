@@ -27,8 +27,8 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<{ command: 
 const HELP = () => `Usage: brook <command> [options]
 
 Commands:
-  start       Run a broker until SIGTERM or SIGINT: a single node, or with --etcd one broker of a cluster.
-${COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}${COMMANDS.length ? '\n' : ''}  help        Show this help.
+  start        Run a broker until SIGTERM or SIGINT: a single node, or with --etcd one broker of a cluster.
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}${COMMANDS.length ? '\n' : ''}  help         Show this help.
 
 Every command takes --help. Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.
 
