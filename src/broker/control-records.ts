@@ -89,3 +89,20 @@ export function parseMarkerKey(key: Buffer): { commit: boolean } | undefined {
   const type = key.readInt16BE(2);
   return type === COMMIT ? { commit: true } : type === ABORT ? { commit: false } : undefined;
 }
+
+/**
+ * Reads a marker's value (int16 version, int32 coordinatorEpoch): the epoch of the coordinator that
+ * wrote it, or -1 (no coordinator: fences nothing) when the value is missing, short or of a negative
+ * version. A version above 0 is read the same way, as Kafka's EndTransactionMarker does (fields are
+ * only ever added after the epoch).
+ */
+export function parseMarkerValue(value: Buffer | null | undefined): number {
+  if (!value || value.length < 6 || value.readInt16BE(0) < 0) return -1;
+  return value.readInt32BE(2);
+}
+
+/** A control record read as a transaction marker (key and value); undefined when it is not one. */
+export function parseMarker(key: Buffer | null | undefined, value: Buffer | null | undefined): { commit: boolean; coordinatorEpoch: number } | undefined {
+  const k = key ? parseMarkerKey(key) : undefined;
+  return k && { commit: k.commit, coordinatorEpoch: parseMarkerValue(value) };
+}

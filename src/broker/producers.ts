@@ -20,6 +20,11 @@
  * - sequences run on across transactions (only an epoch bump restarts them at 0);
  * - a marker older than the producer's epoch here is INVALID_PRODUCER_EPOCH, and a marker raises
  *   the producer's epoch to its own (the coordinator fences a timed-out producer that way);
+ * - a marker whose coordinator epoch (its value: the leader epoch of the coordinator's
+ *   `__transaction_state` partition) is below that of the producer's last marker here is
+ *   TRANSACTION_COORDINATOR_FENCED, and nothing is written: a zombie coordinator, paused while its
+ *   successor finished the transaction, must not close the producer's next transaction with a late
+ *   COMMIT or ABORT;
  * - the last stable offset (LSO) is min(first offset of the oldest open transaction, high
  *   watermark): read_committed readers stop there;
  * - each ABORT that closes a transaction adds an aborted transaction (producer id, first offset,
@@ -54,7 +59,7 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import { decodeBatches } from '../native/records.js';
 import { KafkaError } from './errors.js';
 import { sortedUnique, TxnIndex, type AbortedTxn } from './txn-index.js';
-import { parseMarkerKey } from './control-records.js';
+import { parseMarker } from './control-records.js';
 import { writeAtomic } from '../util/fs.js';
 
 const RETAINED_BATCHES = 5;
@@ -87,6 +92,8 @@ export interface TxnMarkerInfo {
   producerId: number;
   producerEpoch: number;
   commit: boolean;
+  /** The epoch of the coordinator that wrote it (the marker's value); -1 when unknown. */
+  coordinatorEpoch: number;
   /** The marker's offset. */
   offset: number;
 }
@@ -102,6 +109,12 @@ interface AppendedBatch {
 interface ProducerEntry {
   epoch: number;
   batches: AppendedBatch[]; // newest last, at most RETAINED_BATCHES
+  /**
+   * The coordinator epoch of the producer's last marker here (Kafka's ProducerStateEntry
+   * coordinatorEpoch), -1 before any; kept across producer epochs, as the coordinator is the
+   * transactional id's, not the epoch's.
+   */
+  coordinatorEpoch: number;
 }
 
 /** Where a duplicate batch landed the first time. */
@@ -112,11 +125,12 @@ export interface DuplicateOf {
 
 /**
  * `<partition dir>/producer-state.json`. `transactions` (absent in snapshots written before
- * transactions) lists the open transactions as [producerId, firstOffset], oldest first.
+ * transactions) lists the open transactions as [producerId, firstOffset], oldest first. An entry's
+ * `coordinatorEpoch` is absent in snapshots written before marker fencing: -1 then.
  */
 interface Snapshot {
   offset: number;
-  producers: [number, ProducerEntry][];
+  producers: [number, Omit<ProducerEntry, 'coordinatorEpoch'> & { coordinatorEpoch?: number }][];
   transactions?: [number, number][];
 }
 
@@ -212,11 +226,22 @@ export class PartitionProducers {
     if (b.isTransactional && !this.openTxns.has(b.producerId)) this.openTxn(b.producerId, baseOffset);
   }
 
-  /** Before a marker is written: INVALID_PRODUCER_EPOCH when its epoch is older than the producer's here. */
-  checkMarker(producerId: number, producerEpoch: number): void {
+  /**
+   * Before a marker is written: INVALID_PRODUCER_EPOCH when its producer epoch is older than the
+   * producer's here, else TRANSACTION_COORDINATOR_FENCED when its coordinator epoch is older than
+   * that of the producer's last marker here (Kafka checks in that order).
+   */
+  checkMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number): void {
     const entry = this.producers.get(producerId);
-    if (entry && producerEpoch < entry.epoch) {
+    if (!entry) return;
+    if (producerEpoch < entry.epoch) {
       throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `transaction marker for producer ${producerId} has epoch ${producerEpoch}, older than ${entry.epoch} on this partition`);
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      throw new KafkaError(
+        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+        `transaction marker for producer ${producerId} comes from coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch} of its last marker on this partition`,
+      );
     }
   }
 
@@ -224,8 +249,9 @@ export class PartitionProducers {
    * A marker was appended: closes the producer's open transaction (a marker with none open is
    * still valid and changes only the epoch) and raises the producer's epoch to the marker's, so
    * that after a coordinator fenced a timed-out producer (epoch + 1, written with the ABORT) the
-   * old producer's next batch is INVALID_PRODUCER_EPOCH. An ABORT closing a transaction returns the
-   * AbortedTxn, also appended to the `.txnindex` of the marker's segment.
+   * old producer's next batch is INVALID_PRODUCER_EPOCH; and records the marker's coordinator epoch
+   * for checkMarker. An ABORT closing a transaction returns the AbortedTxn, also appended to the
+   * `.txnindex` of the marker's segment.
    *
    * The entry's lastStableOffset is Kafka's (ProducerStateManager.lastStableOffset(CompletedTxn)):
    * the first offset of the oldest other open transaction, else the marker's offset + 1; it does not
@@ -247,7 +273,11 @@ export class PartitionProducers {
 
   private closeTxn(m: TxnMarkerInfo): AbortedTxn | undefined {
     if (m.producerId < 0) return undefined;
-    this.entryAt(m.producerId, m.producerEpoch);
+    const entry = this.entryAt(m.producerId, m.producerEpoch);
+    // The highest, which is the last marker's: the leader refuses a lower one (checkMarker). A log
+    // replayed or replicated is taken as it is, as Kafka does, but never lowers the fence (nor does
+    // a marker whose value could not be read, -1).
+    entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, m.coordinatorEpoch);
     const firstOffset = this.openTxns.get(m.producerId);
     if (firstOffset === undefined) return undefined;
     this.openTxns.delete(m.producerId);
@@ -328,12 +358,13 @@ export class PartitionProducers {
 
   /**
    * The producer's entry at `epoch`, created or moved to it: a newer epoch starts with no batches
-   * (Kafka's maybeUpdateProducerEpoch); an older one (replay of a fenced producer) leaves it as is.
+   * (Kafka's maybeUpdateProducerEpoch) and keeps the coordinator epoch; an older one (replay of a
+   * fenced producer) leaves it as is.
    */
   private entryAt(producerId: number, epoch: number): ProducerEntry {
     let entry = this.producers.get(producerId);
     if (!entry || epoch > entry.epoch) {
-      entry = { epoch, batches: [] };
+      entry = { epoch, batches: [], coordinatorEpoch: entry?.coordinatorEpoch ?? -1 };
       this.producers.set(producerId, entry);
     }
     return entry;
@@ -354,7 +385,7 @@ export class PartitionProducers {
   /**
    * Rebuilds the state of a partition: the snapshot (sequences and open transactions at its
    * offset), then every batch after it, data AND control: a marker closes its producer's
-   * transaction and raises its epoch, an ABORT adds an aborted transaction. Aborted transactions
+   * transaction and raises its epoch and coordinator epoch, an ABORT adds an aborted transaction. Aborted transactions
    * come from the `.txnindex` files plus those the scan finds (one per marker offset); entries at
    * or beyond the log end (a truncated log) or below the log start are dropped, and the files are
    * rewritten when they differ from what the log says.
@@ -372,7 +403,7 @@ export class PartitionProducers {
       try {
         const snap = JSON.parse(readFileSync(snapshotPath, 'utf8')) as Snapshot;
         if (snap.offset <= end && snap.offset >= start) {
-          for (const [pid, e] of snap.producers) state.producers.set(pid, e);
+          for (const [pid, e] of snap.producers) state.producers.set(pid, { ...e, coordinatorEpoch: e.coordinatorEpoch ?? -1 });
           for (const [pid, first] of snap.transactions ?? []) state.openTxn(pid, first);
           from = snap.offset;
         }
@@ -393,7 +424,7 @@ export class PartitionProducers {
           const marker = readMarker(log, h.baseOffset, h.sizeInBytes);
           if (!marker) continue;
           if (!marker.commit) abortMarkers.set(h.baseOffset, h.producerId);
-          state.closeTxn({ producerId: h.producerId, producerEpoch: h.producerEpoch, commit: marker.commit, offset: h.baseOffset });
+          state.closeTxn({ producerId: h.producerId, producerEpoch: h.producerEpoch, commit: marker.commit, coordinatorEpoch: marker.coordinatorEpoch, offset: h.baseOffset });
         } else if (h.baseSequence >= 0 || h.isTransactional) {
           const sequenced = h.baseSequence >= 0;
           state.record(
@@ -469,12 +500,13 @@ export class PartitionProducers {
 
 /**
  * The marker of the control batch at `offset`: a control batch's header does not say COMMIT or
- * ABORT, its record's key does (int16 version, int16 type). Undefined for other control records.
+ * ABORT, its record's key does (int16 version, int16 type), and its value names the coordinator
+ * epoch (int16 version, int32 coordinatorEpoch). Undefined for other control records.
  */
-function readMarker(log: PartitionLog, offset: number, size: number): { commit: boolean } | undefined {
+function readMarker(log: PartitionLog, offset: number, size: number): { commit: boolean; coordinatorEpoch: number } | undefined {
   const [batch] = decodeBatches(log.readBuffer(offset, size), { allowTruncated: true }).batches;
-  const key = batch?.records[0]?.key;
-  return key ? parseMarkerKey(key) : undefined;
+  const record = batch?.records[0];
+  return record ? parseMarker(record.key, record.value) : undefined;
 }
 
 /** Hands out producer ids; see the header comment for the block scheme. */

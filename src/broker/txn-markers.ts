@@ -29,7 +29,8 @@ const MARKER_REPLICATION_TIMEOUT_MS = 30_000;
  * Writes a marker to a partition this broker leads (cluster: leader check + leader epoch, waits for the
  * ISR like acks=all; one node: the flush policy). Checks checkMarker; appends with {internal:true};
  * completeTxn; broker.appended(log); for __consumer_offsets calls broker.groups.onTxnMarker(partition, m).
- * Errors come back as codes (UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH ...).
+ * Errors come back as codes (UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH,
+ * TRANSACTION_COORDINATOR_FENCED for a coordinator epoch below that of the producer's last marker ...).
  *
  * Order, as Kafka's: producer state (LSO, aborted index) changes at the append, since readers are
  * bounded by the high watermark anyway; the group coordinator applies or drops the pending offsets
@@ -52,9 +53,9 @@ export async function writeTxnMarker(broker: MarkerHost, topicName: string, part
     // Kafka appends markers with acks=-1: too small an ISR is NOT_ENOUGH_REPLICAS before writing.
     if (cluster) cluster.checkIsrForAcksAll(topicName, partition);
     const producers = broker.producersOf(topic, partition);
-    producers.checkMarker(m.producerId, m.producerEpoch);
+    producers.checkMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch);
     const r = log.append(buildMarkerBatch(m, Date.now(), leaderEpoch), { leaderEpoch, internal: true });
-    producers.completeTxn({ producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.commit, offset: r.baseOffset });
+    producers.completeTxn({ producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.commit, coordinatorEpoch: m.coordinatorEpoch, offset: r.baseOffset });
     broker.appended(log);
     if (cluster) {
       cluster.afterLeaderAppend(topicName, partition);

@@ -18,7 +18,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { peekBatch } from '../protocol/record-batch.js';
 import { lastSequenceOf } from '../broker/producers.js';
-import { parseMarkerKey, type TxnMarker } from '../broker/control-records.js';
+import { parseMarker, type TxnMarker } from '../broker/control-records.js';
 import { TxnMarkerSender } from './txn-marker-sender.js';
 import { decodeBatches } from '../native/records.js';
 import { Controller } from './controller.js';
@@ -468,8 +468,10 @@ function recordProducers(broker: Broker, topic: Topic, partition: number, record
     if (b.isControl) {
       if (b.producerId >= 0) {
         const [batch] = decodeBatches(records.subarray(pos, pos + b.size)).batches;
-        const marker = batch?.records[0]?.key ? parseMarkerKey(batch.records[0].key) : undefined;
-        if (marker) producers.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, commit: marker.commit, offset: baseOffset });
+        const record = batch?.records[0];
+        const marker = record ? parseMarker(record.key, record.value) : undefined;
+        // The coordinator epoch too: this replica may lead next, and must then fence as the leader did.
+        if (marker) producers.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, commit: marker.commit, coordinatorEpoch: marker.coordinatorEpoch, offset: baseOffset });
       }
     } else if (b.producerId >= 0 && (b.baseSequence >= 0 || b.isTransactional)) {
       // A transactional batch without a sequence is a coordinator's (transactional offset commits).

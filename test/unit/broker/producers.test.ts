@@ -98,7 +98,7 @@ describe('PartitionProducers', () => {
 
 describe('PartitionProducers transactions', () => {
   const txn = (producerId: number, producerEpoch: number, baseSequence: number, count: number) => batch(producerId, producerEpoch, baseSequence, count, true);
-  const marker = (producerId: number, producerEpoch: number, commit: boolean, offset: number) => ({ producerId, producerEpoch, commit, offset });
+  const marker = (producerId: number, producerEpoch: number, commit: boolean, offset: number, coordinatorEpoch = 0) => ({ producerId, producerEpoch, commit, coordinatorEpoch, offset });
 
   it('opens a transaction at its first transactional batch and refuses a plain batch inside it (INVALID_TXN_STATE)', () => {
     const state = new PartitionProducers();
@@ -134,18 +134,44 @@ describe('PartitionProducers transactions', () => {
   it('refuses a marker older than the producer\'s epoch and raises the epoch to a newer marker\'s (fencing)', () => {
     const state = new PartitionProducers();
     const log = { end: 0 };
-    state.checkMarker(99, 0); // a producer never seen here: any epoch
+    state.checkMarker(99, 0, 0); // a producer never seen here: any epoch
     append(state, txn(3, 2, 0, 1), log);
-    expect(errorCodeOf(() => state.checkMarker(3, 1))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
-    expect(errorCodeOf(() => state.checkMarker(3, 2))).toBe(ErrorCode.NONE);
+    expect(errorCodeOf(() => state.checkMarker(3, 1, 0))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(errorCodeOf(() => state.checkMarker(3, 2, 0))).toBe(ErrorCode.NONE);
     // The coordinator timed the transaction out: ABORT written with epoch + 1.
-    state.checkMarker(3, 3);
+    state.checkMarker(3, 3, 0);
     state.completeTxn(marker(3, 3, false, log.end++));
     expect(errorCodeOf(() => state.check(txn(3, 2, 1, 1)))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
-    expect(errorCodeOf(() => state.checkMarker(3, 2))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(errorCodeOf(() => state.checkMarker(3, 2, 0))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
     // The new epoch starts over at sequence 0.
     expect(errorCodeOf(() => state.check(txn(3, 3, 1, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
     expect(errorCodeOf(() => state.check(txn(3, 4, 0, 1)))).toBe(ErrorCode.NONE);
+  });
+
+  it('refuses a marker from a coordinator epoch older than the producer\'s last marker (TRANSACTION_COORDINATOR_FENCED), across producer epochs', () => {
+    const state = new PartitionProducers();
+    const log = { end: 0 };
+    append(state, txn(3, 0, 0, 1), log);
+    state.checkMarker(3, 0, 0); // no marker yet: any coordinator epoch
+    state.checkMarker(3, 0, 5);
+    state.completeTxn(marker(3, 0, true, log.end++, 5));
+    append(state, txn(3, 0, 1, 1), log); // the producer's next transaction
+    // A zombie coordinator (epoch 4) finishing the first transaction late would close this one.
+    expect(errorCodeOf(() => state.checkMarker(3, 0, 4))).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
+    expect(errorCodeOf(() => state.checkMarker(3, 0, 5))).toBe(ErrorCode.NONE);
+    expect(errorCodeOf(() => state.checkMarker(3, 0, 6))).toBe(ErrorCode.NONE);
+    expect(errorCodeOf(() => state.checkMarker(4, 0, 0))).toBe(ErrorCode.NONE); // another producer: its own fence
+    // A newer coordinator fences the producer (epoch + 1) with its ABORT.
+    state.completeTxn(marker(3, 1, false, log.end++, 6));
+    // The producer epoch is checked first, as Kafka does.
+    expect(errorCodeOf(() => state.checkMarker(3, 0, 5))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    // A data batch of a newer producer epoch resets the sequences, not the coordinator epoch.
+    append(state, txn(3, 2, 0, 1), log);
+    expect(errorCodeOf(() => state.checkMarker(3, 2, 5))).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
+    expect(errorCodeOf(() => state.checkMarker(3, 2, 6))).toBe(ErrorCode.NONE);
+    // A lower marker taken from a log (replay, replication) does not lower the fence.
+    state.completeTxn(marker(3, 2, true, log.end++, 1));
+    expect(errorCodeOf(() => state.checkMarker(3, 2, 5))).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
   });
 
   it('computes the LSO as min(first offset of the oldest open transaction, high watermark)', () => {
@@ -256,10 +282,10 @@ describe('PartitionProducers.load from a real log', () => {
     state.record(b, r.baseOffset, r.lastOffset, r.logAppendTime);
   };
   /** A marker appended as writeTxnMarker does. */
-  const end = (state: PartitionProducers, producerId: number, commit: boolean) => {
-    state.checkMarker(producerId, 0);
-    const r = log.append(buildMarkerBatch({ producerId, producerEpoch: 0, commit, coordinatorEpoch: 0 }, Date.now()), { internal: true });
-    state.completeTxn({ producerId, producerEpoch: 0, commit, offset: r.baseOffset });
+  const end = (state: PartitionProducers, producerId: number, commit: boolean, coordinatorEpoch = 0) => {
+    state.checkMarker(producerId, 0, coordinatorEpoch);
+    const r = log.append(buildMarkerBatch({ producerId, producerEpoch: 0, commit, coordinatorEpoch }, Date.now()), { internal: true });
+    state.completeTxn({ producerId, producerEpoch: 0, commit, coordinatorEpoch, offset: r.baseOffset });
   };
   const summary = (s: PartitionProducers) => ({
     open: s.openTransactions(),
@@ -369,6 +395,37 @@ describe('PartitionProducers.load from a real log', () => {
     const again = PartitionProducers.load(log, dir);
     expect(again.openTransactions()).toEqual([{ producerId: 2, producerEpoch: 0, firstOffset: 2 }]);
     expect(again.abortedRanges()).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 3, lastStableOffset: 2 }]);
+  });
+
+  it('keeps each producer\'s coordinator epoch through a reload from the log and from the snapshot; older snapshots fence nothing', () => {
+    const state = new PartitionProducers(dir);
+    produce(state, 1, 0, 1, true); // 0
+    end(state, 1, true, 7); // 1: COMMIT from coordinator epoch 7
+    produce(state, 1, 1, 1, true); // 2: pid 1's next transaction, open
+    produce(state, 2, 0, 1, true); // 3
+    end(state, 2, false, 3); // 4: ABORT from coordinator epoch 3
+    /** checkMarker's answer for pid 1 at coordinator epochs 6, 7, 8 and pid 2 at 2, 3. */
+    const fences = (s: PartitionProducers) => ({
+      pid1: [6, 7, 8].map((ce) => errorCodeOf(() => s.checkMarker(1, 0, ce))),
+      pid2: [2, 3].map((ce) => errorCodeOf(() => s.checkMarker(2, 0, ce))),
+    });
+    const fenced = { pid1: [ErrorCode.TRANSACTION_COORDINATOR_FENCED, ErrorCode.NONE, ErrorCode.NONE], pid2: [ErrorCode.TRANSACTION_COORDINATOR_FENCED, ErrorCode.NONE] };
+    expect(fences(state)).toEqual(fenced);
+    // No snapshot (kill -9): the markers' values in the log.
+    expect(fences(PartitionProducers.load(log, dir))).toEqual(fenced);
+    // A snapshot at the log end: nothing left to scan, so the epochs come from the snapshot alone.
+    state.saveSnapshot(log, dir);
+    const path = join(dir, 'producer-state.json');
+    const snap = JSON.parse(readFileSync(path, 'utf8')) as { offset: number; producers: [number, { coordinatorEpoch?: number }][] };
+    expect(snap.offset).toBe(5);
+    expect(snap.producers.map(([pid, e]) => [pid, e.coordinatorEpoch])).toEqual([[1, 7], [2, 3]]);
+    expect(fences(PartitionProducers.load(log, dir))).toEqual(fenced);
+    // A snapshot written before marker fencing: no coordinator epoch recorded, every marker passes.
+    for (const [, e] of snap.producers) delete e.coordinatorEpoch;
+    writeFileSync(path, JSON.stringify(snap));
+    const old = PartitionProducers.load(log, dir);
+    expect(fences(old)).toEqual({ pid1: [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.NONE], pid2: [ErrorCode.NONE, ErrorCode.NONE] });
+    expect(old.openTransactions()).toEqual([{ producerId: 1, producerEpoch: 0, firstOffset: 2 }]);
   });
 
   it('reads snapshots written before transactions (no transactions field)', () => {

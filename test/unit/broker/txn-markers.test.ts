@@ -3,13 +3,13 @@
  * it, reading a marker key back, and writeTxnMarker against a real one-node Broker on a temporary
  * directory (append, producer state, epoch check, error codes).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../../src/broker/broker.js';
 import { lastSequenceOf } from '../../../src/broker/producers.js';
-import { buildMarkerBatch, parseMarkerKey, type TxnMarker } from '../../../src/broker/control-records.js';
+import { buildMarkerBatch, parseMarker, parseMarkerKey, parseMarkerValue, type TxnMarker } from '../../../src/broker/control-records.js';
 import { writeTxnMarker } from '../../../src/broker/txn-markers.js';
 import { buildBrokerConfig } from '../../../src/config.js';
 import { crc32c } from '../../../src/native/crc32c.js';
@@ -119,6 +119,25 @@ describe('parseMarkerKey', () => {
   });
 });
 
+describe('parseMarkerValue / parseMarker', () => {
+  it('reads the coordinator epoch of a marker\'s value, -1 when it cannot', () => {
+    expect(parseMarkerValue(Buffer.from('00000000002a', 'hex'))).toBe(42);
+    expect(parseMarkerValue(Buffer.from('00007fffffff', 'hex'))).toBe(0x7fffffff);
+    expect(parseMarkerValue(Buffer.from('00010000000500ff', 'hex'))).toBe(5); // a later version: the epoch stays where it was
+    expect(parseMarkerValue(Buffer.from('ffff00000005', 'hex'))).toBe(-1); // negative version
+    expect(parseMarkerValue(Buffer.from('0000000005', 'hex'))).toBe(-1); // short
+    expect(parseMarkerValue(null)).toBe(-1);
+  });
+
+  it('reads a whole marker record, and nothing that is not one', () => {
+    const [batch] = decodeBatches(buildMarkerBatch({ producerId: 1, producerEpoch: 0, commit: true, coordinatorEpoch: 9 }, 1000)).batches;
+    expect(parseMarker(batch!.records[0]!.key, batch!.records[0]!.value)).toEqual({ commit: true, coordinatorEpoch: 9 });
+    expect(parseMarker(Buffer.from('00000000', 'hex'), null)).toEqual({ commit: false, coordinatorEpoch: -1 });
+    expect(parseMarker(Buffer.from('00000002', 'hex'), Buffer.from('000000000009', 'hex'))).toBeUndefined();
+    expect(parseMarker(null, Buffer.from('000000000009', 'hex'))).toBeUndefined();
+  });
+});
+
 describe('writeTxnMarker on one node', () => {
   let dir: string;
   let broker: Broker;
@@ -169,6 +188,40 @@ describe('writeTxnMarker on one node', () => {
     expect(log(1).logEndOffset).toBe(1); // nothing written
     expect(await writeTxnMarker(broker, 't', 7, { producerId: 5, producerEpoch: 3, commit: true, coordinatorEpoch: 0 })).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(await writeTxnMarker(broker, 'nope', 0, { producerId: 5, producerEpoch: 3, commit: true, coordinatorEpoch: 0 })).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  it('refuses a marker from an older coordinator epoch (a zombie coordinator) with TRANSACTION_COORDINATOR_FENCED, writing nothing, also after a restart', async () => {
+    produce(0, 8, 0, 0, ['a']); // 0
+    expect(await writeTxnMarker(broker, 't', 0, { producerId: 8, producerEpoch: 0, commit: true, coordinatorEpoch: 4 })).toBe(ErrorCode.NONE); // 1
+    produce(0, 8, 0, 1, ['b']); // 2: the producer's next transaction
+    const producers = broker.producersOf(broker.topics.get('t')!, 0);
+    // The coordinator of epoch 3, resumed after epoch 4 finished the first transaction, sends its ABORT.
+    expect(await writeTxnMarker(broker, 't', 0, { producerId: 8, producerEpoch: 0, commit: false, coordinatorEpoch: 3 })).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
+    expect(log().logEndOffset).toBe(3); // nothing written
+    expect(producers.hasOpenTxn(8)).toBe(true);
+    expect(producers.abortedRanges()).toEqual([]);
+    // Same epoch: the coordinator's own retry.
+    expect(await writeTxnMarker(broker, 't', 0, { producerId: 8, producerEpoch: 0, commit: true, coordinatorEpoch: 4 })).toBe(ErrorCode.NONE); // 3
+    expect(producers.hasOpenTxn(8)).toBe(false);
+    produce(0, 8, 0, 2, ['c']); // 4
+    // Newer epoch: the next coordinator.
+    expect(await writeTxnMarker(broker, 't', 0, { producerId: 8, producerEpoch: 0, commit: false, coordinatorEpoch: 6 })).toBe(ErrorCode.NONE); // 5
+    produce(0, 8, 0, 3, ['d']); // 6
+    // A restart (snapshot written at close) keeps the fence at 6; so does a load from the log alone.
+    const snapshotPath = join(log().dir, 'producer-state.json');
+    await broker.close();
+    for (const snapshot of [true, false]) {
+      expect(existsSync(snapshotPath)).toBe(true);
+      if (!snapshot) rmSync(snapshotPath);
+      broker = new Broker(buildBrokerConfig({ overrides: { 'log.dirs': dir, 'log.cleaner.enable': false, 'offsets.topic.num.partitions': 1 } }), silentLogger);
+      expect(log().logEndOffset).toBe(7);
+      expect(await writeTxnMarker(broker, 't', 0, { producerId: 8, producerEpoch: 0, commit: true, coordinatorEpoch: 5 })).toBe(ErrorCode.TRANSACTION_COORDINATOR_FENCED);
+      expect(log().logEndOffset).toBe(7);
+      expect(broker.producersOf(broker.topics.get('t')!, 0).hasOpenTxn(8)).toBe(true);
+      await broker.close();
+    }
+    broker = new Broker(buildBrokerConfig({ overrides: { 'log.dirs': dir, 'log.cleaner.enable': false, 'offsets.topic.num.partitions': 1 } }), silentLogger);
+    expect(await writeTxnMarker(broker, 't', 0, { producerId: 8, producerEpoch: 0, commit: true, coordinatorEpoch: 6 })).toBe(ErrorCode.NONE);
   });
 
   it('fences: an ABORT written with epoch + 1 makes the old producer\'s next batch INVALID_PRODUCER_EPOCH', async () => {
