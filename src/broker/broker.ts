@@ -177,8 +177,9 @@ export class Broker {
 
   /**
    * How far readers on this broker may read the log: its high watermark in a cluster (leader or
-   * follower replica: committed records only), the log end on one node. The WebSocket gateway
-   * reads up to here.
+   * follower replica: committed records only), the log end on one node; `readCommitted` stops at
+   * the last stable offset below that (no open transaction's records). The WebSocket gateway reads
+   * up to here.
    */
   readableEnd(log: PartitionLog, readCommitted = false): number {
     const end = this.cluster ? Math.min(this.cluster.highWatermarkOf(log) ?? 0, log.logEndOffset) : log.logEndOffset;
