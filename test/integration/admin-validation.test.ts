@@ -15,6 +15,7 @@ import { deleteRecordsApi } from '../../src/protocol/schemas/delete-records.js';
 import { deleteTopicsApi } from '../../src/protocol/schemas/delete-topics.js';
 import { decodeResponse } from '../../src/protocol/frames.js';
 import { describeConfigsApi } from '../../src/protocol/schemas/describe-configs.js';
+import { findCoordinatorApi } from '../../src/protocol/schemas/find-coordinator.js';
 import { incrementalAlterConfigsApi } from '../../src/protocol/schemas/incremental-alter-configs.js';
 import { metadataApi } from '../../src/protocol/schemas/metadata.js';
 import { ZERO_UUID } from '../../src/protocol/uuid.js';
@@ -210,6 +211,15 @@ describe('DeleteTopics', () => {
     expect(res.responses[0]).toMatchObject({ name: '__consumer_offsets', errorCode: ErrorCode.POLICY_VIOLATION });
     expect(res.responses[0].errorMessage).toMatch(/committed offsets/);
     expect(topicNames()).toContain('__consumer_offsets');
+  });
+
+  it('refuses to delete __transaction_state with POLICY_VIOLATION', async () => {
+    // The first FindCoordinator for a transactional id creates it.
+    expect((await c.request(findCoordinatorApi, 3, { key: 'tx', keyType: 1 })).errorCode).toBe(ErrorCode.NONE);
+    expect(topicNames()).toContain('__transaction_state');
+    const res = await c.request(deleteTopicsApi, 5, { topicNames: ['__transaction_state'], timeoutMs: 1000 });
+    expect(res.responses[0]).toMatchObject({ name: '__transaction_state', errorCode: ErrorCode.POLICY_VIOLATION });
+    expect(topicNames()).toContain('__transaction_state');
   });
 
   it('v0-5 by name: unknown topic is UNKNOWN_TOPIC_OR_PARTITION, a name given twice INVALID_REQUEST', async () => {

@@ -9,8 +9,9 @@
  * Deleting removes the topic from topics.json and renames its directories away before the response
  * (TopicRegistry.delete), so a topic created again under the same name starts empty; the files go
  * after file.delete.delay.ms. timeout_ms is not needed.
- * __consumer_offsets, where the group coordinator keeps committed offsets, is refused with
- * POLICY_VIOLATION: deleting it would silently lose every group's position.
+ * __consumer_offsets, where the group coordinator keeps committed offsets, and __transaction_state,
+ * where the transaction coordinator keeps its transactional ids, are refused with
+ * POLICY_VIOLATION: deleting them would silently lose every group's position or transaction.
  * error_message (v5+) says what was wrong; v6 answers with both the name and the id.
  * Not implemented: quotas (THROTTLING_QUOTA_EXCEEDED, v5+).
  */
@@ -21,6 +22,7 @@ import { KafkaError, toErrorCode } from '../errors.js';
 import { defineHandler, repeatedKeys } from '../handler.js';
 import type { Topic } from '../topics.js';
 import { OFFSETS_TOPIC } from '../../coordinator/records.js';
+import { TRANSACTION_STATE_TOPIC } from '../../coordinator/transactions/records.js';
 
 interface Wanted {
   name: string | null;
@@ -58,6 +60,9 @@ export const deleteTopicsHandler = defineHandler({
         }
         if (topic.name === OFFSETS_TOPIC) {
           throw new KafkaError(ErrorCode.POLICY_VIOLATION, `${OFFSETS_TOPIC} holds the committed offsets of every consumer group and cannot be deleted`);
+        }
+        if (topic.name === TRANSACTION_STATE_TOPIC) {
+          throw new KafkaError(ErrorCode.POLICY_VIOLATION, `${TRANSACTION_STATE_TOPIC} holds the state of every transactional id and cannot be deleted`);
         }
         if (broker.cluster) await broker.cluster.deleteTopic(topic.name);
         else await broker.deleteTopic(topic);
