@@ -118,7 +118,7 @@ describe('brook cluster', { timeout: 60_000 }, () => {
     const statusHelp = await inProcess(clusterCommand, ['status', '--help']);
     for (const flag of ['--bootstrap-server', '--json', '--timeout-ms']) expect(statusHelp.stdout).toContain(flag);
     const main = await brook(['--help']);
-    expect(main.stdout).toMatch(/^ {2}cluster {5}Run a local replicated cluster/m);
+    expect(main.stdout).toMatch(/^ {2}cluster {6}Run a local replicated cluster/m);
   });
 
   it('refuses bad flags with exit 2 before starting anything', async () => {

@@ -278,6 +278,6 @@ describe('brook dump-log', { timeout: 90_000 }, () => {
     expect(h.code).toBe(0);
     for (const flag of ['--print-data-log', '--deep-iteration', '--verify-index-only', '--index-sanity-check', '--max-bytes', '--json', '--files']) expect(h.stdout).toContain(flag);
     const top = await brook(['--help']);
-    expect(top.stdout).toMatch(/^ {2}dump-log {4}/m);
+    expect(top.stdout).toMatch(/^ {2}dump-log {5}/m);
   });
 });

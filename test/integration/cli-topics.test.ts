@@ -75,7 +75,7 @@ describe('brook topics', { timeout: 120_000 }, () => {
       expect(r.stdout).toContain(flag);
     }
     const top = await brookFromSources(['--help'], { timeoutMs: 30_000 });
-    expect(top.stdout).toMatch(/^ {2}topics {6}Create, list, describe/m);
+    expect(top.stdout).toMatch(/^ {2}topics {7}Create, list, describe/m);
   });
 
   it('creates a topic with partitions and configs; kcat and kafkajs see it; --describe prints Kafka\'s lines', async () => {
