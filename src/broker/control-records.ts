@@ -1,7 +1,7 @@
 /**
  * Transaction markers as bytes: the control batch Kafka writes to every partition of a transaction
- * when it ends (Kafka's EndTransactionMarker / MemoryRecords.withEndTransactionMarker), and reading
- * one back. Writing one to a partition is txn-markers.ts.
+ * when it ends (Kafka's EndTransactionMarker / MemoryRecords.withEndTransactionMarker); reading
+ * one back is protocol/control-record.ts, writing one to a partition txn-markers.ts.
  *
  * The marker batch, byte for byte as Kafka writes it (RecordBatch v2, 78 bytes):
  *
@@ -28,6 +28,7 @@
  * A marker takes one offset: a transaction of N records moves the log end by N + 1.
  */
 import { crc32c } from '../native/crc32c.js';
+import { ABORT, COMMIT } from '../protocol/control-record.js';
 
 /** A COMMIT or ABORT marker to write: the transaction's producer and the coordinator's epoch. */
 export interface TxnMarker {
@@ -42,9 +43,6 @@ const CRC_POSITION = 17;
 const ATTRIBUTES_POSITION = 21;
 /** isTransactional (bit 4) | isControl (bit 5); codec bits 0 (none), timestamp type bit 3 clear (CreateTime). */
 const MARKER_ATTRIBUTES = 0x30;
-/** Kafka's ControlRecordType ids in the key. */
-const ABORT = 0;
-const COMMIT = 1;
 
 /**
  * Kafka's control batch, byte for byte (layout above): attributes 0x30, baseSequence -1, one record
@@ -78,31 +76,4 @@ export function buildMarkerBatch(m: TxnMarker, timestamp: number, leaderEpoch = 
   b[p++] = 0x00; // headers
   b.writeUInt32BE(crc32c(b.subarray(ATTRIBUTES_POSITION)), CRC_POSITION);
   return b;
-}
-
-/**
- * Reads a control record's key: { commit } for a transaction marker, undefined for anything else
- * (other control types such as Raft's LEADER_CHANGE, a negative version, a short key).
- */
-export function parseMarkerKey(key: Buffer): { commit: boolean } | undefined {
-  if (key.length < 4 || key.readInt16BE(0) < 0) return undefined;
-  const type = key.readInt16BE(2);
-  return type === COMMIT ? { commit: true } : type === ABORT ? { commit: false } : undefined;
-}
-
-/**
- * Reads a marker's value (int16 version, int32 coordinatorEpoch): the epoch of the coordinator that
- * wrote it, or -1 (no coordinator: fences nothing) when the value is missing, short or of a negative
- * version. A version above 0 is read the same way, as Kafka's EndTransactionMarker does (fields are
- * only ever added after the epoch).
- */
-export function parseMarkerValue(value: Buffer | null | undefined): number {
-  if (!value || value.length < 6 || value.readInt16BE(0) < 0) return -1;
-  return value.readInt32BE(2);
-}
-
-/** A control record read as a transaction marker (key and value); undefined when it is not one. */
-export function parseMarker(key: Buffer | null | undefined, value: Buffer | null | undefined): { commit: boolean; coordinatorEpoch: number } | undefined {
-  const k = key ? parseMarkerKey(key) : undefined;
-  return k && { commit: k.commit, coordinatorEpoch: parseMarkerValue(value) };
 }

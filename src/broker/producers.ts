@@ -56,10 +56,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
-import { decodeBatches } from '../native/records.js';
+import { markerAt } from '../protocol/control-record.js';
 import { KafkaError } from './errors.js';
 import { sortedUnique, TxnIndex, type AbortedTxn } from './txn-index.js';
-import { parseMarker } from './control-records.js';
 import { writeAtomic } from '../util/fs.js';
 
 const RETAINED_BATCHES = 5;
@@ -255,9 +254,9 @@ export class PartitionProducers {
    *
    * The entry's lastStableOffset is Kafka's (ProducerStateManager.lastStableOffset(CompletedTxn)):
    * the first offset of the oldest other open transaction, else the marker's offset + 1; it does not
-   * depend on the high watermark, so `_lastStableOffset` (what the design passed) is not used.
+   * depend on the high watermark.
    */
-  completeTxn(m: TxnMarkerInfo, _lastStableOffset?: number): AbortedTxn | undefined {
+  completeTxn(m: TxnMarkerInfo): AbortedTxn | undefined {
     const t = this.closeTxn(m);
     if (t && this.index) {
       try {
@@ -504,9 +503,8 @@ export class PartitionProducers {
  * epoch (int16 version, int32 coordinatorEpoch). Undefined for other control records.
  */
 function readMarker(log: PartitionLog, offset: number, size: number): { commit: boolean; coordinatorEpoch: number } | undefined {
-  const [batch] = decodeBatches(log.readBuffer(offset, size), { allowTruncated: true }).batches;
-  const record = batch?.records[0];
-  return record ? parseMarker(record.key, record.value) : undefined;
+  const buf = log.readBuffer(offset, size);
+  return markerAt(buf, 0, buf.length);
 }
 
 /** Hands out producer ids; see the header comment for the block scheme. */

@@ -18,9 +18,9 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { peekBatch } from '../protocol/record-batch.js';
 import { lastSequenceOf } from '../broker/producers.js';
-import { parseMarker, type TxnMarker } from '../broker/control-records.js';
+import type { TxnMarker } from '../broker/control-records.js';
+import { markerAt } from '../protocol/control-record.js';
 import { TxnMarkerSender } from './txn-marker-sender.js';
-import { decodeBatches } from '../native/records.js';
 import { Controller } from './controller.js';
 import { assignReplicas, initialPartitionState, PlacementError } from './placement.js';
 import { ReplicaFetchers } from './replica-fetcher.js';
@@ -467,9 +467,7 @@ function recordProducers(broker: Broker, topic: Topic, partition: number, record
     const baseOffset = Number(records.readBigInt64BE(pos));
     if (b.isControl) {
       if (b.producerId >= 0) {
-        const [batch] = decodeBatches(records.subarray(pos, pos + b.size)).batches;
-        const record = batch?.records[0];
-        const marker = record ? parseMarker(record.key, record.value) : undefined;
+        const marker = markerAt(records, pos, b.size);
         // The coordinator epoch too: this replica may lead next, and must then fence as the leader did.
         if (marker) producers.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, commit: marker.commit, coordinatorEpoch: marker.coordinatorEpoch, offset: baseOffset });
       }

@@ -25,6 +25,7 @@
  * GroupMetadataManager gives clients: NOT_COORDINATOR when leadership moved, otherwise
  * COORDINATOR_NOT_AVAILABLE (both make clients look for the coordinator again and retry).
  */
+import { parseMarkerKey } from '../protocol/control-record.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { buildBatch, decodeBatches } from '../native/records.js';
 import type { BrokerConfig } from '../config.js';
@@ -248,9 +249,9 @@ export class OffsetStore {
             count++;
           }
         } else if (marker && b.isTransactional) {
-          // A control record's key is int16 version 0, int16 type (0 ABORT, 1 COMMIT).
           const key = b.records[0]?.key;
-          if (key && key.length >= 4) marker(p, { producerId: b.producerId, producerEpoch: b.producerEpoch, commit: key.readInt16BE(2) === 1, offset: b.baseOffset });
+          const m = key ? parseMarkerKey(key) : undefined;
+          if (m) marker(p, { producerId: b.producerId, producerEpoch: b.producerEpoch, commit: m.commit, offset: b.baseOffset });
         }
         offset = last + 1;
       }

@@ -19,16 +19,14 @@
  * Control batch layout (Kafka's EndTransactionMarker, uncompressed, one record): the record's key is
  * int16 version (0), int16 type (0 ABORT, 1 COMMIT); its value int16 version, int32 coordinator epoch.
  */
-import { BATCH_HEADER_SIZE, peekBatch } from '../protocol/record-batch.js';
+import { markerAt } from '../protocol/control-record.js';
+import { peekBatch } from '../protocol/record-batch.js';
 
 /** One entry of Fetch's aborted_transactions (numbers: producer ids and offsets stay below 2^53). */
 export interface AbortedTransaction {
   producerId: number;
   firstOffset: number;
 }
-
-/** Control record types (the key's second int16). */
-const ABORT = 0;
 
 export class TransactionFilter {
   /** Per producer: aborted first offsets still ahead, ascending, and how many were popped. */
@@ -53,7 +51,7 @@ export class TransactionFilter {
     const h = peekBatch(buf, pos);
     if (!h) return false;
     if (h.isControl) {
-      if (this.pending.size > 0 && controlType(buf, pos, h.size) === ABORT) {
+      if (this.pending.size > 0 && markerAt(buf, pos, h.size)?.commit === false) {
         const q = this.pending.get(h.producerId);
         // Only an aborted transaction that began at or before its marker ends there.
         if (q && q.head < q.offsets.length && q.offsets[q.head]! <= lastOffsetOf(buf, pos, h.lastOffsetDelta)) q.head++;
@@ -69,36 +67,6 @@ export class TransactionFilter {
 /** baseOffset + lastOffsetDelta of the batch at `pos` (the int64 read as two halves: exact below 2^53). */
 function lastOffsetOf(buf: Buffer, pos: number, lastOffsetDelta: number): number {
   return buf.readInt32BE(pos) * 2 ** 32 + buf.readUInt32BE(pos + 4) + lastOffsetDelta;
-}
-
-/**
- * The type of the marker in the control batch at `pos` (of `size` bytes), or -1 when its first
- * record is not a marker. Record v2: length varint, attributes int8, timestampDelta varlong,
- * offsetDelta varint, keyLength varint, key.
- */
-function controlType(buf: Buffer, pos: number, size: number): number {
-  const end = Math.min(pos + size, buf.length);
-  let at = pos + BATCH_HEADER_SIZE;
-  const varint = (): number => {
-    let v = 0;
-    let shift = 0;
-    for (;;) {
-      if (at >= end || shift > 63) return NaN;
-      const b = buf[at++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) break;
-      shift += 7;
-    }
-    // zigzag
-    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
-  };
-  varint(); // record length
-  at += 1; // attributes
-  varint(); // timestamp delta
-  varint(); // offset delta
-  const keyLength = varint();
-  if (!(keyLength >= 4) || at + 4 > end) return -1;
-  return buf.readInt16BE(at + 2);
 }
 
 /**
