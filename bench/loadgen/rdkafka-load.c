@@ -79,6 +79,23 @@ static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
 }
 
 /* RDKAFKA_foo_bar=v in the environment sets foo.bar=v. */
+/* The producer settings produce and txproduce share; idempotence and requests in flight differ. */
+static void set_producer(rd_kafka_conf_t *conf, const char *bootstrap, const char *acks, const char *linger,
+                         const char *batch_size, const char *idempotence, const char *in_flight) {
+  set(conf, "bootstrap.servers", bootstrap);
+  set(conf, "acks", acks);
+  set(conf, "linger.ms", linger);
+  set(conf, "batch.size", batch_size);
+  set(conf, "batch.num.messages", "1000000"); /* let batch.size decide, not the 10000 default */
+  set(conf, "queue.buffering.max.messages", "2000000");
+  set(conf, "queue.buffering.max.kbytes", "1048576");
+  set(conf, "message.max.bytes", "2000000");
+  set(conf, "enable.idempotence", idempotence);
+  set(conf, "max.in.flight.requests.per.connection", in_flight);
+  set(conf, "socket.send.buffer.bytes", "4194304");
+  set(conf, "socket.nagle.disable", "true");
+}
+
 static void set_from_env(rd_kafka_conf_t *conf) {
   for (char **e = environ; *e; e++) {
     if (strncmp(*e, "RDKAFKA_", 8) != 0) continue;
@@ -202,19 +219,8 @@ static long long enqueue(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int partition, r
 static int cmd_produce(const char *bootstrap, const char *topic, long long count, int size, const char *acks, const char *linger,
                        const char *batch_size, const char *compression) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  set(conf, "bootstrap.servers", bootstrap);
-  set(conf, "acks", acks);
-  set(conf, "linger.ms", linger);
-  set(conf, "batch.size", batch_size);
-  set(conf, "batch.num.messages", "1000000"); /* let batch.size decide, not the 10000 default */
+  set_producer(conf, bootstrap, acks, linger, batch_size, "false", "16");
   set(conf, "compression.codec", compression);
-  set(conf, "queue.buffering.max.messages", "2000000");
-  set(conf, "queue.buffering.max.kbytes", "1048576");
-  set(conf, "message.max.bytes", "2000000");
-  set(conf, "enable.idempotence", "false");
-  set(conf, "max.in.flight.requests.per.connection", "16");
-  set(conf, "socket.send.buffer.bytes", "4194304");
-  set(conf, "socket.nagle.disable", "true");
   set_from_env(conf);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_t *rk = make_client(RD_KAFKA_PRODUCER, conf);
@@ -288,18 +294,7 @@ static int cmd_txproduce(const char *bootstrap, const char *topic, long long cou
   if (per_txn <= 0) die("txproduce", "per_txn must be > 0");
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* The same producer settings as `produce`, except what transactions require. */
-  set(conf, "bootstrap.servers", bootstrap);
-  set(conf, "acks", "all");
-  set(conf, "linger.ms", linger);
-  set(conf, "batch.size", batch_size);
-  set(conf, "batch.num.messages", "1000000");
-  set(conf, "queue.buffering.max.messages", "2000000");
-  set(conf, "queue.buffering.max.kbytes", "1048576");
-  set(conf, "message.max.bytes", "2000000");
-  set(conf, "enable.idempotence", "true");
-  set(conf, "max.in.flight.requests.per.connection", "5");
-  set(conf, "socket.send.buffer.bytes", "4194304");
-  set(conf, "socket.nagle.disable", "true");
+  set_producer(conf, bootstrap, "all", linger, batch_size, "true", "5");
   /* A fresh id per process (pid + time): a rerun must not be fenced by, or wait out, the last one. */
   char txn_id[96];
   snprintf(txn_id, sizeof txn_id, "rdkafka-load-%d-%lld", (int)getpid(), (long long)(now_s() * 1000));
