@@ -9,6 +9,8 @@
  * - 1 tab reads over SSE (EventSource) while the broker restarts on the same data dir and ports
  *   and production goes on: the browser reconnects by itself, sending Last-Event-ID, and gets
  *   every record exactly once, in order.
+ * - 1 tab tails a topic a kafkajs transactional producer writes to: an aborted transaction never
+ *   arrives, a committed one does, and an open one only once it commits (read_committed default).
  * Screenshots of the tabs are kept in test/browser/artifacts/ (git-ignored).
  */
 import { mkdirSync } from 'node:fs';
@@ -316,4 +318,57 @@ describe.skipIf(!hasChromium)('the gateway from Chromium', () => {
       await page.close();
     }
   }, 30_000);
+  it('a tab reads only committed transactions by default: aborted records never arrive, an open one arrives at its commit', async () => {
+    const topic = 'browser-txn';
+    await admin!.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const problems: string[] = [];
+    const page = await openTab(problems);
+    await page.addScriptTag({ type: 'module', content: `import * as brook from '/client/index.js'; globalThis.brook = brook;` });
+    await page.waitForFunction(() => 'brook' in globalThis);
+    await page.evaluate(
+      (topic) =>
+        new Promise<void>((resolve, reject) => {
+          const g = globalThis as unknown as WsTab & { texts: string[] };
+          g.texts = [];
+          g.errors = [];
+          g.client = g.brook.connect(`ws://${g.location.host}/ws/v1`);
+          const sub = g.client.subscribe({ topic, mode: 'live' });
+          sub.on('records', (records) => {
+            for (const r of records) g.texts.push(r.text());
+          });
+          g.client.on('error', (e) => g.errors.push(e.message));
+          g.client.on('close', (e) => reject(new Error(`closed ${e.code} ${e.reason}`)));
+          g.client.on('open', () => resolve());
+        }),
+      topic,
+    );
+    const texts = () => page.evaluate(() => (globalThis as unknown as { texts: string[] }).texts);
+
+    const txProducer = kafkajs(tb!.bootstrap).producer({ transactionalId: 'browser-tx', idempotent: true, maxInFlightRequests: 1 });
+    await txProducer.connect();
+    try {
+      const aborted = await txProducer.transaction();
+      await aborted.send({ topic, messages: [{ partition: 0, value: 'aborted-0' }, { partition: 0, value: 'aborted-1' }] });
+      await aborted.abort();
+      const committed = await txProducer.transaction();
+      await committed.send({ topic, messages: [{ partition: 0, value: 'committed-0' }, { partition: 0, value: 'committed-1' }] });
+      await committed.commit();
+      await until('the committed records in the tab', async () => (await texts()).length >= 2, 10_000);
+
+      const open = await txProducer.transaction();
+      await open.send({ topic, messages: [{ partition: 0, value: 'open-0' }] });
+      // Held at the last stable offset while the transaction is open.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await texts()).toEqual(['committed-0', 'committed-1']);
+      await open.commit();
+      await until('the transaction committed last to arrive', async () => (await texts()).length >= 3, 10_000);
+      expect(await texts()).toEqual(['committed-0', 'committed-1', 'open-0']);
+    } finally {
+      await txProducer.disconnect();
+    }
+    expect(await page.evaluate(() => (globalThis as unknown as WsTab).errors)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'ws-transactions.png') });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
