@@ -5,7 +5,8 @@
  * (WriteTxnMarkers to the two it does not lead). Then the coordinator is killed with kill -9 while a
  * transaction is open: the new leader of its `__transaction_state` partition replays it, the next
  * producer with the same transactional id fences and aborts it, and read_committed readers are not
- * held at its first offset.
+ * held at its first offset. The same with the coordinator paused (SIGSTOP) past its session
+ * instead, then resumed: the zombie changes nothing.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -134,6 +135,53 @@ describe('transactions in a cluster', () => {
     expect(committed).toEqual(expect.arrayContaining(values(txid, 'commit', 2)));
 
     await c.restart(coordinator);
+    await c.awaitBrokers(3, 30_000);
+  }, 240_000);
+  it('survives SIGSTOP of the coordinator past its session: the next instance fences the open transaction, and the resumed zombie changes nothing', async () => {
+    logBrokersOnFailure(c);
+    const txid = 'tx-c';
+    const statePartition = partitionFor(txid, 5);
+    // A first committed transaction makes the id (and `__transaction_state`, if this runs alone).
+    expectOk(await python(PRODUCER, [c.bootstrap, TOPIC, txid, String(PARTITIONS), 'commit:1'], 90_000), 'first producer');
+    const coordinator = await c.awaitLeader('__transaction_state', statePartition);
+    const held = spawn(SYSTEM_PYTHON, ['-c', PRODUCER, c.bootstrap, TOPIC, txid, String(PARTITIONS), 'hold:3'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    held.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    held.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    let paused = false;
+    try {
+      await until('the open transaction to be flushed', () => out.includes('open'), 60_000);
+      await c.kill(coordinator, 'SIGSTOP');
+      paused = true;
+      // Asked of a broker that is not paused (the harness's metadata client would wait on it).
+      const other = [...c.nodes.keys()].find((id) => id !== coordinator)!;
+      const admin = kafkajsOf(c, 'txn-sigstop', other).admin();
+      await admin.connect();
+      try {
+        await until(
+          'a new leader of the paused coordinator\'s __transaction_state partition',
+          async () => {
+            const md = await admin.fetchTopicMetadata({ topics: ['__transaction_state'] }).catch(() => undefined);
+            const leader = md?.topics[0]?.partitions.find((x) => x.partitionId === statePartition)?.leader;
+            return leader !== undefined && leader >= 0 && leader !== coordinator;
+          },
+          30_000,
+        );
+      } finally {
+        await admin.disconnect();
+      }
+      // The next instance: fences and aborts the open transaction, then commits its own.
+      expectOk(await python(PRODUCER, [c.bootstrap, TOPIC, txid, String(PARTITIONS), 'commit:2'], 120_000), 'producer while the coordinator is paused');
+    } finally {
+      held.kill('SIGKILL');
+      if (paused) await c.kill(coordinator, 'SIGCONT');
+    }
+    // The resumed broker finds it no longer coordinates the id; whatever it still had in flight
+    // must not surface the fenced transaction's records.
+    await new Promise((r) => setTimeout(r, 3000));
+    const committed = await read('read_committed');
+    expect(committed.filter((v) => v.startsWith(`${txid}-hold`))).toEqual([]);
+    expect(committed).toEqual(expect.arrayContaining(values(txid, 'commit', 2)));
     await c.awaitBrokers(3, 30_000);
   }, 240_000);
 });
